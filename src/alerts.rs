@@ -1,0 +1,122 @@
+//! Alerts: what figwatch tells the user, written to the database with the version that raised
+//! them, then appended to the JSON Lines alert log and logged.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::figures::{FigureValue, Qualifier};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A (topic, measure) the previous version did not report.
+    NewFigure,
+    /// A (topic, measure) whose value changed.
+    FigureChanged,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::NewFigure => "new_figure",
+            AlertKind::FigureChanged => "figure_changed",
+        }
+    }
+}
+
+/// One alert, exactly as it is logged and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable across re-deliveries: a hash of article, version, topic, measure and value, so a
+    /// receiver can drop duplicates.
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub ts: String,
+    pub kind: AlertKind,
+    pub topic: String,
+    pub measure: String,
+    /// The new value when it is one number; null for ranges and vague quantities (see `new`).
+    pub value: Option<f64>,
+    pub qualifier: Qualifier,
+    pub old: Option<FigureValue>,
+    pub new: FigureValue,
+    /// The sentence the new figure stands in.
+    pub quote: String,
+    pub url: String,
+    pub title: Option<String>,
+    /// The host the article came from, for a glance at who reports what.
+    pub site: String,
+    /// The article version that raised it.
+    pub version: i64,
+}
+
+impl Alert {
+    pub fn make_id(
+        url: &str,
+        version: i64,
+        topic: &str,
+        measure: &str,
+        new: &FigureValue,
+    ) -> String {
+        let mut h = Sha256::new();
+        for part in [url, &version.to_string(), topic, measure, &new.to_string()] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        crate::feed::hex(&h.finalize()[..12])
+    }
+
+    /// One line for people: `nk-troops: casualties 3,000 → 4,000 (at_most), example.org, version 2`.
+    pub fn summary(&self) -> String {
+        let change = match &self.old {
+            Some(old) => format!("{old} → {}", self.new),
+            None => format!("{} (new)", self.new),
+        };
+        format!(
+            "{}: {} {} ({}), {}, version {}",
+            self.topic,
+            self.measure,
+            change,
+            self.qualifier.as_str(),
+            self.site,
+            self.version
+        )
+    }
+}
+
+/// The append-only JSON Lines alert log.
+pub struct AlertLog {
+    path: PathBuf,
+}
+
+impl AlertLog {
+    pub fn new(path: &Path) -> AlertLog {
+        AlertLog {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Appends alerts, one whole line each, in a single write so that a reader never sees half
+    /// a line from us.
+    pub fn append(&self, alerts: &[Alert]) -> anyhow::Result<()> {
+        if alerts.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::new();
+        for a in alerts {
+            serde_json::to_writer(&mut buf, a)?;
+            buf.push(b'\n');
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| anyhow::anyhow!("cannot open alert log {}: {e}", self.path.display()))?;
+        file.write_all(&buf)
+            .map_err(|e| anyhow::anyhow!("cannot write alert log {}: {e}", self.path.display()))?;
+        Ok(())
+    }
+}

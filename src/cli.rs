@@ -1,0 +1,503 @@
+//! The command line: parsing, and the commands that read the store for people.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use url::Url;
+
+use crate::alerts::Alert;
+use crate::config::{self, Config, SourceKind};
+use crate::diff;
+use crate::pipeline::{canonical_url, Pipeline};
+use crate::store::{AlertFilter, Store};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "figwatch",
+    version,
+    about = "Watches news feeds and pages, keeps every version of every article, and alerts when a tracked topic shows a new figure."
+)]
+pub struct Cli {
+    /// Configuration file [default: $FIGWATCH_CONFIG, else config/figwatch.toml, else /etc/figwatch/figwatch.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// One pass over every configured source, then exit (same as `figwatch poll`)
+    #[arg(long)]
+    pub poll: bool,
+
+    /// Log more (-v: debug, -vv: trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// One pass over every configured source, then exit
+    Poll,
+    /// Run as a daemon: poll each source on its interval until SIGTERM/SIGINT
+    Run,
+    /// Show alerts, newest last
+    Alerts {
+        /// Only this topic id
+        #[arg(long)]
+        topic: Option<String>,
+        /// Only alerts younger than this, e.g. 2d, 6h, 30m
+        #[arg(long, value_parser = parse_age)]
+        since: Option<std::time::Duration>,
+        /// At most this many (the newest)
+        #[arg(long)]
+        limit: Option<usize>,
+        /// JSON Lines, one alert a line
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the stored versions of one article
+    History {
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Word-level diff between two versions of an article (default: the last two)
+    Diff {
+        url: String,
+        #[arg(long)]
+        from: Option<i64>,
+        #[arg(long)]
+        to: Option<i64>,
+        /// Show the whole article, not only the paragraphs that changed
+        #[arg(long)]
+        full: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the configuration and summarise its sources and topics
+    CheckConfig,
+    /// Each source's health: last poll, consecutive failures, last error
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// See figwatch work in seconds, without network: a local story revised twice
+    Demo,
+}
+
+fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    config::parse_duration(s)
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // The demo prints its own account of what happened; its log lines would only hide it.
+    init_logging(cli.verbose, matches!(cli.command, Some(Command::Demo)));
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("figwatch: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match verbose {
+        0 if quiet => "warn",
+        0 => "figwatch=info,warn",
+        1 => "figwatch=debug,info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = match (cli.poll, cli.command) {
+        (true, None) | (true, Some(Command::Poll)) => Command::Poll,
+        (true, Some(other)) => bail!("--poll cannot be combined with `{}`", name_of(&other)),
+        (false, Some(c)) => c,
+        (false, None) => {
+            use clap::CommandFactory;
+            Cli::command().print_help()?;
+            println!();
+            return Ok(());
+        }
+    };
+    if let Command::Demo = command {
+        return crate::demo::run();
+    }
+    let path = config::locate(cli.config.as_deref());
+    let config = Config::load(&path)?;
+    match command {
+        Command::CheckConfig => check_config(&config),
+        Command::Poll => runtime()?.block_on(poll(config)),
+        Command::Run => runtime()?.block_on(daemon(config)),
+        other => {
+            let store = open_store(&config)?;
+            match other {
+                Command::Alerts {
+                    topic,
+                    since,
+                    limit,
+                    json,
+                } => {
+                    let since = since.map(|d| {
+                        crate::store::timestamp(
+                            chrono::Utc::now() - chrono::Duration::from_std(d).unwrap_or_default(),
+                        )
+                    });
+                    let alerts = store.alerts(&AlertFilter {
+                        topic,
+                        since,
+                        limit,
+                    })?;
+                    print_alerts(&alerts, json, &mut std::io::stdout().lock())
+                }
+                Command::History { url, json } => history(&store, &url, json),
+                Command::Diff {
+                    url,
+                    from,
+                    to,
+                    full,
+                    json,
+                } => show_diff(&store, &url, from, to, full, json),
+                Command::Status { json } => status(&store, &config, json),
+                _ => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn name_of(c: &Command) -> &'static str {
+    match c {
+        Command::Poll => "poll",
+        Command::Run => "run",
+        Command::Alerts { .. } => "alerts",
+        Command::History { .. } => "history",
+        Command::Diff { .. } => "diff",
+        Command::CheckConfig => "check-config",
+        Command::Status { .. } => "status",
+        Command::Demo => "demo",
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Ok(Store::open(&config.database)?)
+}
+
+/// `figwatch --poll`: one pass, a one-line summary on stdout.
+pub async fn poll(config: Config) -> anyhow::Result<()> {
+    if config.sources.is_empty() {
+        bail!(
+            "{}: no [[feeds]] or [[pages]] configured; nothing to poll",
+            config.path.display()
+        );
+    }
+    let store = open_store(&config)?;
+    let pipeline = Arc::new(Pipeline::new(config, store)?);
+    let summary = pipeline.poll_all().await;
+    println!("{summary}");
+    Ok(())
+}
+
+async fn daemon(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config)?;
+    let pipeline = Arc::new(Pipeline::new(config, store)?);
+    crate::schedule::run(pipeline).await
+}
+
+fn check_config(c: &Config) -> anyhow::Result<()> {
+    let count = |k: SourceKind| c.sources.iter().filter(|s| s.kind == k).count();
+    println!(
+        "{}: ok — {} feeds, {} pages, {} topics",
+        c.path.display(),
+        count(SourceKind::Feed),
+        count(SourceKind::Page),
+        c.topics.len()
+    );
+    println!("database   {}", c.database.display());
+    println!(
+        "alert log  {}",
+        c.alert_log
+            .as_ref()
+            .map_or("(none)".into(), |p| p.display().to_string())
+    );
+    println!("interval   {}", humantime::format_duration(c.interval));
+    println!(
+        "fetch      timeout {}, max body {} bytes, {} redirects, {} sources at a time",
+        humantime::format_duration(c.fetch.timeout),
+        c.fetch.max_body,
+        c.fetch.max_redirects,
+        c.fetch.concurrency
+    );
+    println!("\nsources:");
+    for s in &c.sources {
+        println!(
+            "  {:<5} every {:<8} {}",
+            s.kind.as_str(),
+            humantime::format_duration(s.interval).to_string(),
+            s.url
+        );
+    }
+    println!("\ntopics:");
+    for t in &c.topics {
+        let measures: Vec<&str> = t.measures.iter().map(|m| m.name.as_str()).collect();
+        println!(
+            "  {:<20} {} terms, {} near groups (window {}), {} exclusions{}{}",
+            t.id,
+            t.terms.len(),
+            t.near.len(),
+            t.window,
+            t.exclude.len(),
+            if measures.is_empty() {
+                String::new()
+            } else {
+                format!(", own measures: {}", measures.join(", "))
+            },
+            if t.name.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", t.name)
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Prints alerts as a readable list, or as JSON Lines.
+pub fn print_alerts(alerts: &[Alert], json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    if json {
+        for a in alerts {
+            serde_json::to_writer(&mut *out, a)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    if alerts.is_empty() {
+        writeln!(out, "no alerts")?;
+        return Ok(());
+    }
+    for a in alerts {
+        let when = a.ts.get(..16).unwrap_or(&a.ts).replace('T', " ");
+        let change = match &a.old {
+            Some(old) => format!("{old} → {}", a.new),
+            None => format!("{} (new)", a.new),
+        };
+        writeln!(
+            out,
+            "{when}Z  {:<14}  {}  {}: {}  [{}]  {}, version {}",
+            a.kind.as_str(),
+            a.topic,
+            a.measure,
+            change,
+            a.qualifier.as_str(),
+            a.site,
+            a.version
+        )?;
+        writeln!(out, "    “{}”", a.quote)?;
+        writeln!(out, "    {}", a.url)?;
+    }
+    Ok(())
+}
+
+/// Finds an article by the URL a user typed, trying its canonical form too.
+fn find_article(store: &Store, url: &str) -> anyhow::Result<i64> {
+    if let Some(id) = store.article_id(url)? {
+        return Ok(id);
+    }
+    if let Ok(parsed) = Url::parse(url) {
+        if let Some(id) = store.article_id(canonical_url(&parsed).as_str())? {
+            return Ok(id);
+        }
+    }
+    let hint = url.trim_end_matches('/').rsplit('/').next().unwrap_or(url);
+    let similar = store.similar_article_urls(hint, 5)?;
+    if similar.is_empty() {
+        bail!("no article is stored under {url}");
+    }
+    bail!(
+        "no article is stored under {url}; did you mean:\n  {}",
+        similar.join("\n  ")
+    );
+}
+
+fn history(store: &Store, url: &str, json: bool) -> anyhow::Result<()> {
+    let id = find_article(store, url)?;
+    let versions = store.history(id)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        for v in &versions {
+            serde_json::to_writer(&mut out, v)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    if versions.is_empty() {
+        writeln!(
+            out,
+            "{url}: no version stored yet (see `figwatch status` for fetch errors)"
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>7}  {:<24}  {:>8}  {:<12}  {:>6}",
+        "version", "fetched (UTC)", "bytes", "hash", "alerts"
+    )?;
+    for v in &versions {
+        writeln!(
+            out,
+            "{:>7}  {:<24}  {:>8}  {:<12}  {:>6}",
+            v.number,
+            v.fetched_at,
+            v.size,
+            &v.hash[..12.min(v.hash.len())],
+            v.alerts
+        )?;
+    }
+    Ok(())
+}
+
+fn show_diff(
+    store: &Store,
+    url: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+    full: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let id = find_article(store, url)?;
+    let latest = store
+        .latest_version(id)?
+        .with_context(|| format!("{url}: no version stored yet"))?;
+    let to = to.unwrap_or(latest.number);
+    let from = from.unwrap_or(to - 1);
+    if from < 1 || from >= to {
+        if latest.number == 1 {
+            bail!("{url}: only one version is stored, so there is nothing to compare yet");
+        }
+        bail!("--from must be at least 1 and less than --to (got {from} and {to}); versions 1 to {} are stored", latest.number);
+    }
+    let get = |n: i64| -> anyhow::Result<_> {
+        store.version(id, n)?.with_context(|| {
+            format!(
+                "{url}: there is no version {n}; versions 1 to {} are stored",
+                latest.number
+            )
+        })
+    };
+    let (old, new) = (get(from)?, get(to)?);
+    let chunks = diff::word_diff(&old.article.text, &new.article.text);
+    let mut out = std::io::stdout().lock();
+    if json {
+        let value = serde_json::json!({"url": url, "from": from, "to": to, "chunks": chunks});
+        serde_json::to_writer(&mut out, &value)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let color = out.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    write_diff(
+        &mut out,
+        url,
+        (from, &old.fetched_at),
+        (to, &new.fetched_at),
+        &chunks,
+        full,
+        color,
+    )
+}
+
+/// Prints a diff with a header naming the two versions.
+pub fn write_diff(
+    out: &mut impl Write,
+    url: &str,
+    from: (i64, &str),
+    to: (i64, &str),
+    chunks: &[diff::Chunk],
+    full: bool,
+    color: bool,
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{url}: version {} ({}) → version {} ({})",
+        from.0, from.1, to.0, to.1
+    )?;
+    if diff::is_unchanged(chunks) {
+        writeln!(out, "(no change in the text)")?;
+        return Ok(());
+    }
+    let shown = if full {
+        chunks.to_vec()
+    } else {
+        diff::changed_paragraphs(chunks)
+    };
+    writeln!(out, "{}", diff::render(&shown, color))?;
+    Ok(())
+}
+
+fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
+    let configured: Vec<String> = config.sources.iter().map(|s| s.url.to_string()).collect();
+    let rows: Vec<_> = store
+        .source_statuses()?
+        .into_iter()
+        .filter(|s| configured.contains(&s.url))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if json {
+        for r in &rows {
+            serde_json::to_writer(&mut out, r)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    if rows.is_empty() {
+        writeln!(out, "no source has been polled yet; run `figwatch --poll`")?;
+    }
+    for r in &rows {
+        let health = match (r.consecutive_failures, &r.last_polled_at) {
+            (_, None) => "never polled".to_string(),
+            (0, _) => "ok".to_string(),
+            (n, _) => format!("FAILING ({n} in a row)"),
+        };
+        writeln!(out, "{} {}  — {}", r.kind, r.url, health)?;
+        writeln!(
+            out,
+            "    last poll {}, last success {}, next check {}; {} articles, {} versions",
+            r.last_polled_at.as_deref().unwrap_or("-"),
+            r.last_ok_at.as_deref().unwrap_or("-"),
+            r.next_check_at.as_deref().unwrap_or("when due"),
+            r.articles,
+            r.versions
+        )?;
+        if let Some(e) = &r.last_error {
+            writeln!(
+                out,
+                "    {}: {e}",
+                if r.consecutive_failures > 0 {
+                    "error"
+                } else {
+                    "note"
+                }
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,492 @@
+//! The configuration file: what to watch, which topics to track, where to keep things.
+//!
+//! Every mistake in the file is reported with the file, line, column and key so the user can
+//! go straight to it; validation happens once, at start, so a running daemon never meets a
+//! half-valid configuration.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+/// Where the configuration is looked for when `--config` is not given.
+pub const ENV_VAR: &str = "FIGWATCH_CONFIG";
+const LOCAL_DEFAULT: &str = "config/figwatch.toml";
+const SYSTEM_DEFAULT: &str = "/etc/figwatch/figwatch.toml";
+
+/// The default `user_agent`; servers that block unknown clients can then tell who we are.
+pub const DEFAULT_USER_AGENT: &str = concat!("figwatch/", env!("CARGO_PKG_VERSION"));
+
+/// A configuration error, located in the file.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based line and column, when the error can be placed.
+    pub position: Option<(usize, usize)>,
+    /// The key the error is about, as a dotted path (`feeds[2].interval`).
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some((line, col)) = self.position {
+            write!(f, ":{line}:{col}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from; relative paths inside it are relative to the working directory.
+    pub path: PathBuf,
+    pub database: PathBuf,
+    pub alert_log: Option<PathBuf>,
+    pub interval: Duration,
+    pub user_agent: String,
+    pub fetch: FetchSettings,
+    pub sources: Vec<SourceConfig>,
+    pub topics: Vec<Topic>,
+}
+
+/// Limits on every HTTP request figwatch makes.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub max_redirects: usize,
+    /// How many sources are polled at the same time.
+    pub concurrency: usize,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            timeout: Duration::from_secs(30),
+            max_body: 10 * 1024 * 1024,
+            max_redirects: 10,
+            concurrency: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// RSS, Atom or JSON Feed: every entry's link is followed as an article.
+    Feed,
+    /// One page, itself the article.
+    Page,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Feed => "feed",
+            SourceKind::Page => "page",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    pub url: Url,
+    pub interval: Duration,
+}
+
+/// A tracked topic, in the `[[topics]]` schema of the labelled figure data.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub terms: Vec<String>,
+    #[serde(default)]
+    pub near: Vec<Vec<String>>,
+    #[serde(default = "default_window")]
+    pub window: usize,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub measures: Vec<TopicMeasure>,
+}
+
+fn default_window() -> usize {
+    12
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TopicMeasure {
+    pub name: String,
+    pub words: Vec<String>,
+}
+
+/// A duration written like `90s`, `15m`, `2h` or `1d`.
+#[derive(Debug, Clone, Copy)]
+struct Dur(Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text)
+            .map(Dur)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses a duration such as `90s`, `15m`, `2h30m` or `2d`, with a message that shows the
+/// accepted forms.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("invalid duration {text:?} ({e}); write it like \"90s\", \"15m\", \"2h\" or \"1d\"")
+    })
+}
+
+/// An http(s) URL, checked when the file is read.
+#[derive(Debug, Clone)]
+struct HttpUrl(Url);
+
+impl<'de> Deserialize<'de> for HttpUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let url = Url::parse(text.trim())
+            .map_err(|e| serde::de::Error::custom(format!("invalid URL {text:?}: {e}")))?;
+        match url.scheme() {
+            "http" | "https" if url.host().is_some() => Ok(HttpUrl(url)),
+            "http" | "https" => Err(serde::de::Error::custom(format!(
+                "invalid URL {text:?}: no host"
+            ))),
+            other => Err(serde::de::Error::custom(format!(
+                "invalid URL {text:?}: scheme `{other}` is not supported, use http or https"
+            ))),
+        }
+    }
+}
+
+/// A byte size written as a number of bytes or like `10MB`, `512KiB`.
+#[derive(Debug, Clone, Copy)]
+struct ByteSize(u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(n) => Ok(ByteSize(n)),
+            Raw::Text(t) => parse_byte_size(&t)
+                .map(ByteSize)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+fn parse_byte_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {text:?}; write it like \"10MB\" or \"512KiB\""))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1024,
+        "mb" => 1000 * 1000,
+        "mib" | "m" => 1024 * 1024,
+        "gb" => 1000 * 1000 * 1000,
+        "gib" | "g" => 1024 * 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "invalid size {text:?}: unknown unit; use B, KB, KiB, MB, MiB, GB or GiB"
+            ))
+        }
+    };
+    Ok(n.saturating_mul(mult))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database: Option<String>,
+    alert_log: Option<String>,
+    interval: Option<Spanned<Dur>>,
+    user_agent: Option<String>,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    feeds: Vec<RawSource>,
+    #[serde(default)]
+    pages: Vec<RawSource>,
+    #[serde(default)]
+    topics: Vec<Spanned<Topic>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    timeout: Option<Dur>,
+    max_body: Option<ByteSize>,
+    max_redirects: Option<usize>,
+    concurrency: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    url: Spanned<HttpUrl>,
+    interval: Option<Spanned<Dur>>,
+}
+
+/// The intervals below this are refused: a news site polled every few milliseconds would
+/// rightly block us.
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Finds the configuration file: `--config`, then `$FIGWATCH_CONFIG`, then
+/// `config/figwatch.toml`, then `/etc/figwatch/figwatch.toml`.
+pub fn locate(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os(ENV_VAR).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let local = PathBuf::from(LOCAL_DEFAULT);
+    if local.exists() {
+        return local;
+    }
+    PathBuf::from(SYSTEM_DEFAULT)
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            position: None,
+            key: None,
+            message: format!(
+                "cannot read the configuration file: {e} (pass --config PATH or set {ENV_VAR})"
+            ),
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses configuration text; `path` is used in messages and kept on the result.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let at = |span: Option<std::ops::Range<usize>>, key: Option<String>, message: String| {
+            ConfigError {
+                path: path.to_path_buf(),
+                position: span.map(|s| line_col(text, s.start)),
+                key,
+                message,
+            }
+        };
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| at(e.span(), None, e.message().trim().to_string()))?;
+        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            let key = (key != ".").then_some(key);
+            at(inner.span(), key, inner.message().trim().to_string())
+        })?;
+
+        let interval = match &raw.interval {
+            Some(d) => check_interval(d, "interval", &at)?,
+            None => Duration::from_secs(15 * 60),
+        };
+
+        let mut sources = Vec::new();
+        let mut seen_urls = HashSet::new();
+        let groups = [
+            ("feeds", SourceKind::Feed, &raw.feeds),
+            ("pages", SourceKind::Page, &raw.pages),
+        ];
+        for (table, kind, list) in groups {
+            for (i, src) in list.iter().enumerate() {
+                let url = src.url.get_ref().0.clone();
+                if !seen_urls.insert(url.to_string()) {
+                    return Err(at(
+                        Some(src.url.span()),
+                        Some(format!("{table}[{i}].url")),
+                        format!("the source {url} is configured twice; remove one"),
+                    ));
+                }
+                let interval = match &src.interval {
+                    Some(d) => check_interval(d, &format!("{table}[{i}].interval"), &at)?,
+                    None => interval,
+                };
+                sources.push(SourceConfig {
+                    kind,
+                    url,
+                    interval,
+                });
+            }
+        }
+
+        let mut topics = Vec::new();
+        let mut seen_ids = HashSet::new();
+        for (i, spanned) in raw.topics.iter().enumerate() {
+            let topic = spanned.get_ref();
+            let problem = validate_topic(topic);
+            let duplicate = !seen_ids.insert(topic.id.clone());
+            let (key, message) = match (problem, duplicate) {
+                (Some((key, msg)), _) => (key, msg),
+                (None, true) => (
+                    "id",
+                    format!(
+                        "duplicate topic id {:?}; every topic needs its own id",
+                        topic.id
+                    ),
+                ),
+                (None, false) => {
+                    topics.push(topic.clone());
+                    continue;
+                }
+            };
+            // A topic's own span covers its whole table; point at the key inside it.
+            let span = spanned.span();
+            let start = find_key(text, span.clone(), key).unwrap_or(span.start);
+            return Err(at(
+                Some(start..start),
+                Some(format!("topics[{i}].{key}")),
+                message,
+            ));
+        }
+
+        let f = &raw.fetch;
+        let fetch = FetchSettings {
+            timeout: f
+                .timeout
+                .map(|d| d.0)
+                .unwrap_or(FetchSettings::default().timeout),
+            max_body: f
+                .max_body
+                .map(|b| b.0)
+                .unwrap_or(FetchSettings::default().max_body),
+            max_redirects: f
+                .max_redirects
+                .unwrap_or(FetchSettings::default().max_redirects),
+            concurrency: f
+                .concurrency
+                .unwrap_or(FetchSettings::default().concurrency)
+                .max(1),
+        };
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            database: PathBuf::from(raw.database.unwrap_or_else(|| "figwatch.db".into())),
+            alert_log: raw.alert_log.filter(|s| !s.is_empty()).map(PathBuf::from),
+            interval,
+            user_agent: raw
+                .user_agent
+                .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
+            fetch,
+            sources,
+            topics,
+        })
+    }
+}
+
+fn check_interval(
+    d: &Spanned<Dur>,
+    key: &str,
+    at: &impl Fn(Option<std::ops::Range<usize>>, Option<String>, String) -> ConfigError,
+) -> Result<Duration, ConfigError> {
+    let value = d.get_ref().0;
+    if value < MIN_INTERVAL {
+        return Err(at(
+            Some(d.span()),
+            Some(key.to_string()),
+            format!("interval {value:?} is too short; the minimum is 1s"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Checks what serde cannot: a topic must be able to match something.
+fn validate_topic(t: &Topic) -> Option<(&'static str, String)> {
+    if t.id.trim().is_empty() {
+        return Some(("id", "a topic id must not be empty".into()));
+    }
+    if t.terms.iter().all(|s| s.trim().is_empty()) && t.near.is_empty() {
+        return Some((
+            "terms",
+            format!(
+                "topic {:?} has no terms and no near groups, so it can never match",
+                t.id
+            ),
+        ));
+    }
+    if t.near.iter().any(|g| g.iter().all(|s| s.trim().is_empty())) {
+        return Some(("near", format!("topic {:?} has an empty near group", t.id)));
+    }
+    if t.near.len() > 0 && t.window == 0 {
+        return Some((
+            "window",
+            format!("topic {:?}: window must be at least 1", t.id),
+        ));
+    }
+    for m in &t.measures {
+        if m.name.trim().is_empty() || m.words.iter().all(|w| w.trim().is_empty()) {
+            return Some((
+                "measures",
+                format!(
+                    "topic {:?}: every measure needs a name and at least one word",
+                    t.id
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// Finds `key =` inside a byte range of the file, to point an error at it.
+fn find_key(text: &str, span: std::ops::Range<usize>, key: &str) -> Option<usize> {
+    let region = text.get(span.clone())?;
+    let mut offset = 0;
+    for line in region.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return Some(span.start + offset + (line.len() - trimmed.len()));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |nl| nl + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,246 @@
+//! Article extraction: an HTML page into title, byline, published time, language and body
+//! text in paragraphs.
+//!
+//! The body comes from the `trafilatura` crate; when it finds too little (short pages, odd
+//! markup) a plain paragraph scan over `<article>`/`<main>`/`<body>` takes over, so a real page
+//! never yields nothing. Text is normalised here, once, so that a different amount of white
+//! space never counts as a new version.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use scraper::{Html, Selector};
+use sha2::{Digest, Sha256};
+
+/// What figwatch keeps of a page.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Article {
+    pub title: Option<String>,
+    pub byline: Option<String>,
+    /// ISO 8601 date or date-time.
+    pub published: Option<String>,
+    pub lang: Option<String>,
+    /// Paragraphs separated by one newline, white space inside each collapsed.
+    pub text: String,
+}
+
+impl Article {
+    /// The hash that decides whether a fetch is a new version: of the normalised body only,
+    /// so a changed headline alone or a new timestamp around the article stores nothing.
+    pub fn content_hash(&self) -> String {
+        content_hash(&self.text)
+    }
+}
+
+pub fn content_hash(text: &str) -> String {
+    crate::feed::hex(&Sha256::digest(text.as_bytes()))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("no article text found in the page")]
+    Empty,
+}
+
+/// Decodes a body to text: the HTTP charset, else a byte-order mark, else `<meta charset>`,
+/// else UTF-8 (invalid bytes replaced, never an error).
+pub fn decode(body: &[u8], http_charset: Option<&str>) -> String {
+    let from_label = |label: &str| encoding_rs::Encoding::for_label(label.trim().as_bytes());
+    let encoding = http_charset
+        .and_then(from_label)
+        .or_else(|| encoding_rs::Encoding::for_bom(body).map(|(e, _)| e))
+        .or_else(|| meta_charset(body).and_then(|l| from_label(&l)))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = encoding.decode(body);
+    text.into_owned()
+}
+
+/// The charset a page declares in its first kilobytes (`<meta charset>` or `http-equiv`).
+fn meta_charset(body: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let rest = head[at..].trim_start_matches(['"', '\'', ' ']);
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))?;
+    Some(rest[..end].to_string()).filter(|s| !s.is_empty())
+}
+
+/// Extracts the article from an HTML document.
+pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, ExtractError> {
+    let mut options = trafilatura::Options::default();
+    if let Some(url) = url {
+        options = options.with_url(url.clone());
+    }
+    // The crate parses arbitrary markup from the network; a bug in it must cost one page,
+    // not the daemon.
+    let extracted = catch_unwind(AssertUnwindSafe(|| trafilatura::extract(html, &options)))
+        .ok()
+        .and_then(Result::ok);
+    let document = Html::parse_document(html);
+
+    let mut article = Article::default();
+    if let Some(r) = &extracted {
+        let m = &r.metadata;
+        article.title = non_empty(&m.title);
+        article.byline = non_empty(&m.author);
+        article.published = m.date.map(|d| d.format("%Y-%m-%d").to_string());
+        article.lang = non_empty(&m.language);
+        // The HTML keeps the paragraph structure that the crate's plain text flattens.
+        article.text = fragment_text(&r.content_html);
+    }
+    // On short or unusual pages the crate falls back to one flat block of text; the plain
+    // paragraph scan then keeps the structure, so prefer it when it holds as much text.
+    let scanned = paragraph_scan(&document);
+    let flat = article.text.lines().count() <= 1;
+    if article.text.is_empty()
+        || (flat && scanned.lines().count() > 1 && scanned.len() * 5 >= article.text.len() * 4)
+    {
+        article.text = scanned;
+    }
+    if article.title.is_none() {
+        article.title = first_text(&document, "title").or_else(|| first_text(&document, "h1"));
+    }
+    if article.lang.is_none() {
+        article.lang = Selector::parse("html[lang]").ok().and_then(|s| {
+            document
+                .select(&s)
+                .next()
+                .and_then(|e| e.value().attr("lang"))
+                .and_then(non_empty)
+        });
+    }
+    drop_headline(&mut article);
+    if article.text.is_empty() {
+        return Err(ExtractError::Empty);
+    }
+    Ok(article)
+}
+
+/// Turns an HTML fragment (a feed entry's content, an extracted body) or plain text into
+/// normalised text, one paragraph a line.
+pub fn fragment_text(fragment: &str) -> String {
+    if !fragment.contains('<') {
+        return normalise(fragment);
+    }
+    let doc = Html::parse_fragment(fragment);
+    block_text(doc.root_element())
+}
+
+/// The text of an element with a line break at every block boundary and `<br>`.
+fn block_text(root: scraper::ElementRef<'_>) -> String {
+    use ego_tree::iter::Edge;
+    let mut out = String::new();
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                scraper::Node::Text(t) => out.push_str(t),
+                scraper::Node::Element(e) if is_block(e.name()) || e.name() == "br" => {
+                    out.push('\n')
+                }
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if node
+                    .value()
+                    .as_element()
+                    .is_some_and(|e| is_block(e.name()))
+                {
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    normalise(&out)
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "ul"
+            | "ol"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "tr"
+            | "td"
+            | "th"
+            | "dd"
+            | "dt"
+            | "dl"
+            | "section"
+            | "article"
+            | "figure"
+            | "figcaption"
+            | "header"
+            | "footer"
+            | "aside"
+            | "main"
+            | "hr"
+    )
+}
+
+/// The headline is metadata, not body: a first paragraph that repeats the title is dropped,
+/// so a retitled article with the same text is not a new version.
+fn drop_headline(article: &mut Article) {
+    let Some(title) = &article.title else { return };
+    let first = article.text.lines().next().unwrap_or_default();
+    let title_l = title.to_lowercase();
+    let first_l = first.to_lowercase();
+    if !first.is_empty()
+        && (title_l == first_l
+            || title_l.starts_with(&first_l) && first_l.len() * 2 >= title_l.len())
+    {
+        article.text = article.text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    }
+}
+
+/// Collapses white space inside each paragraph and drops empty ones.
+pub fn normalise(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The fallback: the `<p>` elements of the most specific container the page has.
+fn paragraph_scan(doc: &Html) -> String {
+    for container in ["article", "main", "[role=main]", "body"] {
+        let Ok(sel) = Selector::parse(&format!("{container} p")) else {
+            continue;
+        };
+        let text: String = doc.select(&sel).map(|p| block_text(p) + "\n").collect();
+        let text = normalise(&text);
+        if !text.is_empty() {
+            return text;
+        }
+    }
+    String::new()
+}
+
+fn first_text(doc: &Html, selector: &str) -> Option<String> {
+    let sel = Selector::parse(selector).ok()?;
+    let el = doc.select(&sel).next()?;
+    non_empty(
+        &el.text()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+#[cfg(test)]
+mod tests;

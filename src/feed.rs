@@ -1,0 +1,111 @@
+//! Feeds: RSS, Atom and JSON Feed into a list of entries to follow.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+/// One entry of a feed: what figwatch follows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedEntry {
+    /// Stable across polls: the feed's guid, else derived from the entry's link or content.
+    pub id: String,
+    /// The article to fetch, resolved against the feed's URL. `None` when the entry has no
+    /// usable http(s) link; its inline content is then the article.
+    pub link: Option<Url>,
+    pub title: Option<String>,
+    /// The entry's own HTML or text content, used when there is no link.
+    pub content: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("{url}: not a valid RSS, Atom or JSON feed: {reason}")]
+    Malformed { url: String, reason: String },
+    #[error("{url}: the feed parser crashed on this document (reported as malformed; nothing else is affected)")]
+    ParserPanicked { url: String },
+}
+
+/// Parses a feed document. A new parser is built for every document: feed-rs parsers can panic
+/// when reused after a failed parse, and a panic inside the parser is caught and reported as a
+/// malformed feed rather than taking the daemon down.
+pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<FeedEntry>, FeedError> {
+    let url = feed_url.to_string();
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        feed_rs::parser::Builder::new()
+            .base_uri(Some(feed_url.as_str()))
+            // Leave missing ids empty so that `stable_id` can tell them from real guids.
+            .id_generator(|_, _, _| String::new())
+            .build()
+            .parse(body)
+    }))
+    .map_err(|_| FeedError::ParserPanicked { url: url.clone() })?
+    .map_err(|e| FeedError::Malformed {
+        url: url.clone(),
+        reason: e.to_string(),
+    })?;
+
+    let entries = parsed
+        .entries
+        .into_iter()
+        .map(|e| {
+            let link = e
+                .links
+                .iter()
+                .filter(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+                .chain(e.links.iter())
+                .find_map(|l| resolve(feed_url, &l.href));
+            let title = e
+                .title
+                .map(|t| t.content.trim().to_string())
+                .filter(|t| !t.is_empty());
+            let content = e
+                .content
+                .and_then(|c| c.body)
+                .or_else(|| e.summary.map(|s| s.content))
+                .filter(|c| !c.trim().is_empty());
+            let id = stable_id(&e.id, link.as_ref(), title.as_deref(), content.as_deref());
+            FeedEntry {
+                id,
+                link,
+                title,
+                content,
+            }
+        })
+        .collect();
+    Ok(entries)
+}
+
+fn resolve(base: &Url, href: &str) -> Option<Url> {
+    let url = base.join(href.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+/// feed-rs would make up a random id for entries without guid, link or title, which would turn
+/// every poll into a new article. A guid the feed gave is kept; otherwise the link, otherwise a
+/// hash of what the entry says, which is the same on every poll.
+fn stable_id(
+    parsed_id: &str,
+    link: Option<&Url>,
+    title: Option<&str>,
+    content: Option<&str>,
+) -> String {
+    if !parsed_id.trim().is_empty() {
+        return parsed_id.trim().to_string();
+    }
+    if let Some(link) = link {
+        return link.to_string();
+    }
+    let mut h = Sha256::new();
+    h.update(title.unwrap_or_default().as_bytes());
+    h.update([0]);
+    h.update(content.unwrap_or_default().as_bytes());
+    format!("sha256:{}", hex(&h.finalize()[..16]))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,71 @@
+use super::*;
+
+fn base() -> Url {
+    Url::parse("https://news.example/rss.xml").unwrap()
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/src/feed/testdata/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn rss_entries_resolve_links_and_keep_ids_stable() {
+    let entries = parse(&read("rss.xml"), &base()).unwrap();
+    assert_eq!(entries.len(), 4);
+    assert_eq!(entries[0].id, "story-1");
+    assert_eq!(
+        entries[0].link.as_ref().unwrap().as_str(),
+        "https://news.example/world/troops-arrive?utm_source=rss"
+    );
+    // No guid: the link is the id.
+    assert_eq!(entries[1].id, "https://news.example/world/no-guid");
+    // Neither guid nor link: a hash of the content, identical on a second parse.
+    assert!(entries[2].link.is_none());
+    assert!(entries[2].id.starts_with("sha256:"));
+    let again = parse(&read("rss.xml"), &base()).unwrap();
+    assert_eq!(entries[2].id, again[2].id);
+    assert!(entries[2].content.as_deref().unwrap().contains("3,000"));
+    // A mailto: link is not something to fetch.
+    assert!(entries[3].link.is_none());
+}
+
+#[test]
+fn atom_prefers_the_alternate_link() {
+    let entries = parse(&read("atom.xml"), &base()).unwrap();
+    assert_eq!(
+        entries[0].link.as_ref().unwrap().as_str(),
+        "https://news.example/one"
+    );
+    assert_eq!(entries[0].id, "urn:entry:1");
+}
+
+#[test]
+fn json_feed_entries() {
+    let entries = parse(&read("feed.json"), &base()).unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries[0].link.as_ref().unwrap().as_str(),
+        "https://news.example/j1"
+    );
+    assert_eq!(entries[1].id, "j2");
+    assert!(entries[1].link.is_none());
+}
+
+#[test]
+fn malformed_feed_is_a_named_error() {
+    let err = parse(&read("truncated.xml"), &base())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("https://news.example/rss.xml: not a valid"),
+        "{err}"
+    );
+    let err = parse(b"<html><body>Not a feed</body></html>", &base()).unwrap_err();
+    assert!(matches!(err, FeedError::Malformed { .. }));
+    // A parser reused after a failure could panic; each call builds its own.
+    assert!(parse(&read("rss.xml"), &base()).is_ok());
+}

@@ -1,0 +1,204 @@
+//! HTTP fetching: one client for the whole process, and every failure turned into one named
+//! error that says which URL failed and how.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use url::Url;
+
+use crate::config::FetchSettings;
+
+/// A successful response, its body read in full (within `max_body`).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The URL after redirects.
+    pub url: Url,
+    pub status: u16,
+    /// The media type without parameters, lower case (`text/html`), if the server sent one.
+    pub media_type: Option<String>,
+    /// The `charset` parameter of `Content-Type`, if any.
+    pub charset: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Why a fetch failed. Every variant names the URL, so a line in the log is enough to act on.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: timed out after {after:?} (raise [fetch] timeout if the server is just slow)")]
+    Timeout { url: String, after: Duration },
+    #[error("{url}: cannot connect: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("{url}: too many redirects (more than {limit}; raise [fetch] max_redirects if they are legitimate)")]
+    Redirects { url: String, limit: usize },
+    #[error("{url}: the server answered HTTP {status}{}", reason_suffix(.reason))]
+    Status {
+        url: String,
+        status: u16,
+        reason: Option<String>,
+    },
+    #[error("{url}: the response is larger than [fetch] max_body ({limit} bytes)")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: the connection failed while reading the body: {reason}")]
+    Body { url: String, reason: String },
+    #[error("{url}: {reason}")]
+    Other { url: String, reason: String },
+}
+
+fn reason_suffix(reason: &Option<String>) -> String {
+    reason
+        .as_ref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default()
+}
+
+/// The process-wide HTTP client with figwatch's limits.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: FetchSettings,
+}
+
+impl Fetcher {
+    pub fn new(user_agent: &str, settings: &FetchSettings) -> anyhow::Result<Fetcher> {
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::limited(settings.max_redirects))
+            .build()?;
+        Ok(Fetcher {
+            client,
+            settings: settings.clone(),
+        })
+    }
+
+    /// Fetches a URL and reads its body, refusing bodies over `max_body` while they stream in
+    /// (a lying `Content-Length` or none at all cannot make us buffer more).
+    pub async fn get(&self, url: &Url) -> Result<Fetched, FetchError> {
+        let name = url.to_string();
+        let mut response = self
+            .client
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/json;q=0.9,application/xml;q=0.9,*/*;q=0.8")
+            .send()
+            .await
+            .map_err(|e| self.classify(&name, e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: name,
+                status: status.as_u16(),
+                reason: status.canonical_reason().map(str::to_string),
+            });
+        }
+        let limit = self.settings.max_body;
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(FetchError::TooLarge { url: name, limit });
+        }
+        let final_url = response.url().clone();
+        let (media_type, charset) = content_type(response.headers());
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Err(FetchError::TooLarge { url: name, limit });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => {
+                    return Err(FetchError::Timeout {
+                        url: name,
+                        after: self.settings.timeout,
+                    })
+                }
+                Err(e) => {
+                    return Err(FetchError::Body {
+                        url: name,
+                        reason: error_chain(&e),
+                    });
+                }
+            }
+        }
+        Ok(Fetched {
+            url: final_url,
+            status: status.as_u16(),
+            media_type,
+            charset,
+            body,
+        })
+    }
+
+    fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
+        let url = url.to_string();
+        if e.is_timeout() {
+            FetchError::Timeout {
+                url,
+                after: self.settings.timeout,
+            }
+        } else if e.is_redirect() {
+            FetchError::Redirects {
+                url,
+                limit: self.settings.max_redirects,
+            }
+        } else if e.is_connect() {
+            FetchError::Connect {
+                url,
+                reason: error_chain(&e),
+            }
+        } else {
+            FetchError::Other {
+                url,
+                reason: error_chain(&e),
+            }
+        }
+    }
+}
+
+/// The innermost causes of an error, which say far more than reqwest's top-level message.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+fn content_type(headers: &HeaderMap) -> (Option<String>, Option<String>) {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return (None, None);
+    };
+    let mut parts = value.split(';');
+    let media = parts
+        .next()
+        .map(|m| m.trim().to_ascii_lowercase())
+        .filter(|m| !m.is_empty());
+    let charset = parts.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_string())
+    });
+    (media, charset)
+}
+
+impl Fetched {
+    /// True when the body is HTML, by its declared type or, with no type, by a look at it.
+    pub fn is_html(&self) -> bool {
+        match self.media_type.as_deref() {
+            Some("text/html" | "application/xhtml+xml") => true,
+            Some(_) => false,
+            None => {
+                let head = String::from_utf8_lossy(&self.body[..self.body.len().min(1024)])
+                    .to_ascii_lowercase();
+                head.contains("<html") || head.contains("<!doctype html")
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! What a number counts: the measure, decided from trigger words in the number's own clause.
+//! Words after the number are looked at first ("4,000 troops were killed"), then the few words
+//! before it ("has killed one child"). A topic's own measures ("acres" for a wildfire) are
+//! tried before the built-in ones.
+
+use super::NumberMention;
+use crate::config::Topic;
+
+/// The built-in measures of the labelled data's format, with the words that signal them.
+/// Longer phrases win over the words inside them ("killed or wounded" over "killed").
+const BUILT_IN: &[(&str, &[&str])] = &[
+    (
+        "casualties",
+        &[
+            "casualties",
+            "losses",
+            "killed or wounded",
+            "killed and wounded",
+            "killed or injured",
+            "killed and injured",
+            "dead or wounded",
+            "dead and wounded",
+            "dead or injured",
+            "dead and injured",
+        ],
+    ),
+    (
+        "killed",
+        &[
+            "killed",
+            "dead",
+            "deaths",
+            "died",
+            "death toll",
+            "lives",
+            "fatalities",
+            "perished",
+            "bodies",
+        ],
+    ),
+    ("wounded", &["wounded", "injured", "injuries", "hurt"]),
+    (
+        "captured",
+        &[
+            "captured",
+            "prisoners",
+            "taken prisoner",
+            "pows",
+            "prisoners of war",
+            "surrendered",
+        ],
+    ),
+    ("missing", &["missing", "unaccounted for"]),
+    (
+        "deployed",
+        &[
+            "deployed",
+            "sent",
+            "stationed",
+            "dispatched",
+            "sending",
+            "deploying",
+        ],
+    ),
+    (
+        "displaced",
+        &[
+            "displaced",
+            "fled",
+            "refugees",
+            "forced from their homes",
+            "homeless",
+            "uprooted",
+        ],
+    ),
+    (
+        "evacuated",
+        &[
+            "evacuated",
+            "evacuation orders",
+            "evacuation order",
+            "evacuations",
+            "ordered to leave",
+        ],
+    ),
+    (
+        "arrested",
+        &["arrested", "detained", "arrests", "detentions"],
+    ),
+    ("released", &["released", "freed"]),
+    (
+        "infected",
+        &[
+            "cases",
+            "case",
+            "infected",
+            "infections",
+            "tested positive",
+            "confirmed cases",
+        ],
+    ),
+    (
+        "hospitalized",
+        &[
+            "hospitalized",
+            "hospitalised",
+            "in hospital",
+            "hospitalizations",
+            "hospitalisations",
+        ],
+    ),
+    ("vaccinated", &["vaccinated", "vaccinations", "doses"]),
+    ("launched", &["launched", "fired"]),
+    (
+        "intercepted",
+        &[
+            "intercepted",
+            "shot down",
+            "downed",
+            "neutralised",
+            "neutralized",
+        ],
+    ),
+    (
+        "destroyed",
+        &[
+            "destroyed",
+            "homes",
+            "structures",
+            "buildings",
+            "houses",
+            "razed",
+            "burned down",
+            "levelled",
+            "leveled",
+        ],
+    ),
+];
+
+/// How far from the number a trigger may stand, in words.
+const AFTER_WORDS: usize = 10;
+const BEFORE_WORDS: usize = 4;
+
+struct Trigger {
+    /// Lower-case words of the phrase.
+    words: Vec<String>,
+    measure: String,
+    /// The topic that owns it; `None` for built-in measures.
+    topic: Option<String>,
+}
+
+pub struct MeasureFinder {
+    triggers: Vec<Trigger>,
+}
+
+impl MeasureFinder {
+    pub fn new(topics: &[Topic]) -> MeasureFinder {
+        let mut triggers = Vec::new();
+        let split =
+            |p: &str| -> Vec<String> { words(&p.to_lowercase()).map(str::to_string).collect() };
+        for t in topics {
+            for m in &t.measures {
+                for w in &m.words {
+                    triggers.push(Trigger {
+                        words: split(w),
+                        measure: m.name.clone(),
+                        topic: Some(t.id.clone()),
+                    });
+                }
+            }
+        }
+        for (measure, phrases) in BUILT_IN {
+            for p in *phrases {
+                triggers.push(Trigger {
+                    words: split(p),
+                    measure: measure.to_string(),
+                    topic: None,
+                });
+            }
+        }
+        triggers.retain(|t| !t.words.is_empty());
+        MeasureFinder { triggers }
+    }
+
+    /// The measure of `number` for `topic`, or `None` when the clause names nothing it counts.
+    pub fn measure_for(
+        &self,
+        sentence: &str,
+        number: &NumberMention,
+        topic: &str,
+        all: &[NumberMention],
+    ) -> Option<String> {
+        // The clause: up to the nearest punctuation that separates clauses, or another number.
+        let stops =
+            |c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '—' | '–' | '"' | '“' | '”');
+        let next_number = all
+            .iter()
+            .filter(|n| n.start >= number.end)
+            .map(|n| n.start)
+            .min();
+        let prev_number = all
+            .iter()
+            .filter(|n| n.end <= number.start)
+            .map(|n| n.end)
+            .max();
+        let after_end = sentence[number.end..]
+            .find(stops)
+            .map_or(sentence.len(), |i| number.end + i);
+        let after_end = next_number.map_or(after_end, |n| n.min(after_end));
+        let before_start = sentence[..number.start]
+            .char_indices()
+            .rfind(|&(_, c)| stops(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let before_start = prev_number.map_or(before_start, |n| n.max(before_start));
+
+        let after: Vec<String> = words(&sentence[number.end..after_end].to_lowercase())
+            .map(str::to_string)
+            .take(AFTER_WORDS + 4)
+            .collect();
+        let before: Vec<String> = {
+            let all: Vec<String> = words(&sentence[before_start..number.start].to_lowercase())
+                .map(str::to_string)
+                .collect();
+            all[all.len().saturating_sub(BEFORE_WORDS + 3)..].to_vec()
+        };
+
+        // A unit of measurement counts only through a topic's own measure ("acres").
+        let measured = number.unit.as_deref().is_some_and(|u| u != "percent");
+        let usable = |t: &&Trigger| {
+            t.topic.as_deref().is_none_or(|id| id == topic) && (!measured || t.topic.is_some())
+        };
+        // After the number: the earliest trigger; at the same place the longest, topic first.
+        for start in 0..after.len().min(AFTER_WORDS) {
+            if let Some(t) = self.best_at(&after, start, &usable) {
+                return Some(t.measure.clone());
+            }
+        }
+        // Before it: the nearest trigger.
+        let lowest = before.len().saturating_sub(BEFORE_WORDS);
+        for start in (lowest..before.len()).rev() {
+            if let Some(t) = self.best_at(&before, start, &usable) {
+                return Some(t.measure.clone());
+            }
+        }
+        None
+    }
+
+    fn best_at(
+        &self,
+        words: &[String],
+        start: usize,
+        usable: &impl Fn(&&Trigger) -> bool,
+    ) -> Option<&Trigger> {
+        self.triggers
+            .iter()
+            .filter(usable)
+            .filter(|t| {
+                words.len() >= start + t.words.len()
+                    && words[start..start + t.words.len()] == t.words[..]
+            })
+            .max_by_key(|t| (t.words.len(), t.topic.is_some()))
+    }
+}
+
+/// Words of a text: letters, digits, apostrophes and inner hyphens.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-' || c == '/'))
+        .map(|w| w.trim_matches('-'))
+        .filter(|w| !w.is_empty())
+}

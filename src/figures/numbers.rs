@@ -1,0 +1,695 @@
+//! Numbers in a sentence: digits ("4,000", "4 000", "1.5 million", "12k"), spelled numbers
+//! ("two", "four thousand", "a dozen", via `text2num`), ranges ("3,000-4,000", "between 10,000
+//! and 12,000"), vague quantities ("hundreds", "tens of thousands") and the qualifier in front
+//! of them ("as many as", "at least", "about"). Numbers that are not counts — years, dates,
+//! times, ages, durations, ordinals, money, labels such as "Resolution 2334", phone numbers —
+//! are left out here, so nothing downstream has to think about them.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::{FigureValue, Qualifier};
+
+/// A number found in a sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberMention {
+    /// Byte range in the sentence, qualifier words excluded.
+    pub start: usize,
+    pub end: usize,
+    pub value: FigureValue,
+    pub qualifier: Qualifier,
+    /// `percent`, or a unit of measurement ("acres", "mph") that follows the number.
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Num,
+    Word,
+    Sym,
+}
+
+#[derive(Debug, Clone)]
+struct Tok<'a> {
+    kind: Kind,
+    start: usize,
+    end: usize,
+    lower: Cow<'a, str>,
+}
+
+fn tokenize(s: &str) -> Vec<Tok<'_>> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(\d+(?:[.,]\d+)*)|(\p{L}+(?:[-'’.]\p{L}+)*\.?)|(\S)").expect("static regex")
+    });
+    re.captures_iter(s)
+        .map(|c| {
+            let (kind, m) = match (c.get(1), c.get(2)) {
+                (Some(m), _) => (Kind::Num, m),
+                (None, Some(m)) => (Kind::Word, m),
+                _ => (Kind::Sym, c.get(3).expect("one group matches")),
+            };
+            let text = m.as_str();
+            // A word's final stop is kept only for abbreviations like "a.m." and "No.".
+            let lower = if kind == Kind::Word && text.ends_with('.') && !is_dotted_word(text) {
+                Cow::Owned(text[..text.len() - 1].to_lowercase())
+            } else {
+                Cow::Owned(text.to_lowercase())
+            };
+            let end = if kind == Kind::Word && text.ends_with('.') && !is_dotted_word(text) {
+                m.end() - 1
+            } else {
+                m.end()
+            };
+            Tok {
+                kind,
+                start: m.start(),
+                end,
+                lower,
+            }
+        })
+        .collect()
+}
+
+fn is_dotted_word(w: &str) -> bool {
+    let lw = w.to_lowercase();
+    matches!(lw.as_str(), "a.m." | "p.m." | "no." | "u.s." | "u.k.")
+}
+
+/// A scale word after a number ("1.5 million"); `adjacent` ones only when written without
+/// a space ("12k", "$2bn").
+fn scale(word: &str, adjacent: bool) -> Option<f64> {
+    match word {
+        "hundred" => Some(1e2),
+        "thousand" => Some(1e3),
+        "million" | "mn" => Some(1e6),
+        "billion" | "bn" => Some(1e9),
+        "trillion" => Some(1e12),
+        "k" if adjacent => Some(1e3),
+        "m" if adjacent => Some(1e6),
+        "b" if adjacent => Some(1e9),
+        _ => None,
+    }
+}
+
+const VAGUE: &[&[&str]] = &[
+    &["hundreds", "of", "thousands"],
+    &["tens", "of", "thousands"],
+    &["several", "hundred"],
+    &["several", "thousand"],
+    &["dozens"],
+    &["hundreds"],
+    &["thousands"],
+    &["millions"],
+    &["scores"],
+    &["several"],
+];
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+
+/// Words after a number that make it a duration, not a count.
+const DURATIONS: &[&str] = &[
+    "second",
+    "seconds",
+    "minute",
+    "minutes",
+    "hour",
+    "hours",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "decade",
+    "decades",
+    "century",
+    "centuries",
+    "night",
+    "nights",
+];
+
+const TIME_MARKS: &[&str] = &[
+    "a.m.", "p.m.", "am", "pm", "gmt", "utc", "bst", "cet", "et", "pt", "o'clock",
+];
+
+const CURRENCY_WORDS: &[&str] = &[
+    "dollars", "dollar", "euros", "euro", "pounds", "sterling", "yuan", "rubles", "roubles",
+    "hryvnias", "hryvnia", "yen", "rupees", "won", "francs", "usd", "eur", "gbp",
+];
+
+/// Words before a number that make it a label or an identifier, not a count.
+const LABELS: &[&str] = &[
+    "resolution",
+    "section",
+    "article",
+    "chapter",
+    "no.",
+    "number",
+    "route",
+    "highway",
+    "flight",
+    "page",
+    "room",
+    "paragraph",
+    "clause",
+    "item",
+    "bill",
+    "interstate",
+    "unit",
+    "district",
+    "ward",
+    "precinct",
+    "lot",
+    "gate",
+    "platform",
+    "level",
+    "grade",
+    "class",
+    "season",
+    "episode",
+    "amendment",
+    "code",
+    "tier",
+    "phase",
+    "stage",
+    "category",
+    "version",
+    "model",
+    "channel",
+    "apartment",
+    "suite",
+    "box",
+    "pier",
+    "terminal",
+    "exit",
+    "mile",
+    "kilometre",
+    "kilometer",
+    "km",
+    "block",
+    "building",
+    "road",
+    "street",
+    "avenue",
+    "year",
+];
+
+const AGE_WORDS: &[&str] = &["aged", "age", "ages"];
+
+/// Units of measurement: a number before one of these measures something, it does not count
+/// people or things (unless a topic's own measure is that unit, like "acres").
+const UNITS: &[&[&str]] = &[
+    &["square", "miles"],
+    &["square", "kilometers"],
+    &["square", "kilometres"],
+    &["mph"],
+    &["km/h"],
+    &["kph"],
+    &["km"],
+    &["kilometers"],
+    &["kilometres"],
+    &["miles"],
+    &["mile"],
+    &["meters"],
+    &["metres"],
+    &["meter"],
+    &["metre"],
+    &["feet"],
+    &["foot"],
+    &["ft"],
+    &["kg"],
+    &["kilograms"],
+    &["tons"],
+    &["tonnes"],
+    &["degrees"],
+    &["inches"],
+    &["inch"],
+    &["cm"],
+    &["mm"],
+    &["acres"],
+    &["acre"],
+    &["hectares"],
+    &["hectare"],
+    &["gallons"],
+    &["litres"],
+    &["liters"],
+    &["barrels"],
+    &["mw"],
+    &["gw"],
+    &["kwh"],
+    &["celsius"],
+    &["fahrenheit"],
+];
+
+const QUALIFIERS: &[(&[&str], Qualifier)] = &[
+    (&["as", "many", "as"], Qualifier::AtMost),
+    (&["as", "much", "as"], Qualifier::AtMost),
+    (&["up", "to"], Qualifier::AtMost),
+    (&["no", "more", "than"], Qualifier::AtMost),
+    (&["a", "maximum", "of"], Qualifier::AtMost),
+    (&["at", "most"], Qualifier::AtMost),
+    (&["at", "least"], Qualifier::AtLeast),
+    (&["a", "minimum", "of"], Qualifier::AtLeast),
+    (&["no", "fewer", "than"], Qualifier::AtLeast),
+    (&["no", "less", "than"], Qualifier::AtLeast),
+    (&["more", "than"], Qualifier::MoreThan),
+    (&["over"], Qualifier::MoreThan),
+    (&["above"], Qualifier::MoreThan),
+    (&["upwards", "of"], Qualifier::MoreThan),
+    (&["in", "excess", "of"], Qualifier::MoreThan),
+    (&["exceeding"], Qualifier::MoreThan),
+    (&["fewer", "than"], Qualifier::LessThan),
+    (&["less", "than"], Qualifier::LessThan),
+    (&["under"], Qualifier::LessThan),
+    (&["below"], Qualifier::LessThan),
+    (&["an", "estimated"], Qualifier::Approx),
+    (&["estimated"], Qualifier::Approx),
+    (&["about"], Qualifier::Approx),
+    (&["around"], Qualifier::Approx),
+    (&["nearly"], Qualifier::Approx),
+    (&["almost"], Qualifier::Approx),
+    (&["roughly"], Qualifier::Approx),
+    (&["approximately"], Qualifier::Approx),
+    (&["some"], Qualifier::Approx),
+    (&["close", "to"], Qualifier::Approx),
+    (&["circa"], Qualifier::Approx),
+    (&["approx"], Qualifier::Approx),
+];
+
+/// A candidate before ranges are joined: token span, value, the scale it was written with.
+#[derive(Debug, Clone)]
+struct Raw {
+    first: usize,
+    last: usize,
+    value: FigureValue,
+    scale: f64,
+}
+
+/// Finds the count-like numbers of a sentence, in order.
+pub fn find_numbers(sentence: &str) -> Vec<NumberMention> {
+    let toks = tokenize(sentence);
+    let masked = phone_numbers(sentence);
+    let mut used = vec![false; toks.len()];
+    let mut raws: Vec<Raw> = Vec::new();
+
+    digit_numbers(sentence, &toks, &mut used, &mut raws);
+    vague_quantities(&toks, &mut used, &mut raws);
+    spelled_numbers(&toks, &mut used, &mut raws);
+    raws.sort_by_key(|r| r.first);
+    let raws = join_ranges(&toks, raws);
+
+    raws.into_iter()
+        .filter(|r| !masked.iter().any(|m| m.contains(&toks[r.first].start)))
+        .filter(|r| !is_excluded(sentence, &toks, r))
+        .map(|r| {
+            let (qualifier, unit) = describe(&toks, &r);
+            NumberMention {
+                start: toks[r.first].start,
+                end: toks[r.last].end,
+                value: r.value,
+                qualifier,
+                unit,
+            }
+        })
+        .collect()
+}
+
+fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
+    static GROUPED: OnceLock<Regex> = OnceLock::new();
+    let grouped =
+        GROUPED.get_or_init(|| Regex::new(r"^\d{1,3}(,\d{3})+(\.\d+)?$").expect("static regex"));
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        if t.kind != Kind::Num || used[i] {
+            i += 1;
+            continue;
+        }
+        let text = &t.lower;
+        let mut value = if grouped.is_match(text) {
+            text.replace(',', "").parse::<f64>().ok()
+        } else if text.contains(',') {
+            None // "1,5" or "12,34": not an English number; leave it alone
+        } else {
+            text.parse::<f64>().ok()
+        };
+        let mut last = i;
+        // "4 000": a space as the thousands separator.
+        while let (Some(v), Some(next)) = (value, toks.get(last + 1)) {
+            let gap = &s[toks[last].end..next.start];
+            let is_group = next.kind == Kind::Num
+                && next.lower.len() == 3
+                && next.lower.bytes().all(|b| b.is_ascii_digit());
+            let thin_space = matches!(gap, " " | "\u{a0}" | "\u{2009}" | "\u{202f}");
+            if is_group
+                && thin_space
+                && v < 1000.0
+                && toks[last].lower.len() <= 3
+                && v.fract() == 0.0
+            {
+                value = Some(v * 1000.0 + next.lower.parse::<f64>().unwrap_or(0.0));
+                last += 1;
+            } else {
+                break;
+            }
+        }
+        let Some(mut v) = value else {
+            i += 1;
+            continue;
+        };
+        let mut scale_used = 1.0;
+        if let Some(next) = toks.get(last + 1) {
+            let adjacent = next.start == toks[last].end;
+            if next.kind == Kind::Word {
+                if let Some(m) = scale(&next.lower, adjacent) {
+                    v *= m;
+                    scale_used = m;
+                    last += 1;
+                } else if adjacent && matches!(next.lower.as_ref(), "st" | "nd" | "rd" | "th") {
+                    // "3rd": an ordinal, never a count.
+                    for u in used.iter_mut().take(last + 2).skip(i) {
+                        *u = true;
+                    }
+                    i = last + 2;
+                    continue;
+                }
+            }
+        }
+        for u in used.iter_mut().take(last + 1).skip(i) {
+            *u = true;
+        }
+        raws.push(Raw {
+            first: i,
+            last,
+            value: FigureValue::Number(v),
+            scale: scale_used,
+        });
+        i = last + 1;
+    }
+}
+
+fn vague_quantities(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
+    let mut i = 0;
+    'outer: while i < toks.len() {
+        if used[i] {
+            i += 1;
+            continue;
+        }
+        for phrase in VAGUE {
+            if words_at(toks, i, phrase) && !(i..i + phrase.len()).any(|j| used[j]) {
+                let last = i + phrase.len() - 1;
+                // "several" alone counts only when a noun follows, not "several of them".
+                if phrase == &["several"]
+                    && toks
+                        .get(last + 1)
+                        .is_none_or(|t| t.lower == "of" || t.kind != Kind::Word)
+                {
+                    break;
+                }
+                for u in used.iter_mut().take(last + 1).skip(i) {
+                    *u = true;
+                }
+                raws.push(Raw {
+                    first: i,
+                    last,
+                    value: FigureValue::Vague {
+                        vague: phrase.join(" "),
+                    },
+                    scale: 1.0,
+                });
+                i = last + 1;
+                continue 'outer;
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Spelled numbers, through text2num; "a dozen" and "N dozen" are handled here too since
+/// text2num does not know the word.
+fn spelled_numbers(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
+    struct Word<'t> {
+        text: &'t str,
+        blocked: bool,
+    }
+    impl text2num::Token for &Word<'_> {
+        fn text(&self) -> Cow<'_, str> {
+            Cow::Borrowed(self.text)
+        }
+        fn text_lowercase(&self) -> Cow<'_, str> {
+            Cow::Borrowed(self.text)
+        }
+        fn not_a_number_part(&self) -> bool {
+            self.blocked
+        }
+    }
+    static EN: OnceLock<text2num::Language> = OnceLock::new();
+    let en = EN.get_or_init(text2num::Language::english);
+    let words: Vec<Word<'_>> = toks
+        .iter()
+        .zip(used.iter())
+        .map(|(t, &u)| Word {
+            text: &t.lower,
+            blocked: u || t.kind != Kind::Word,
+        })
+        .collect();
+    for occ in text2num::find_numbers(words.iter(), en, 0.0) {
+        let (first, mut last) = (occ.start, occ.end.saturating_sub(1));
+        if occ.is_ordinal || last < first || (first..=last).any(|j| used[j]) {
+            continue;
+        }
+        let mut value = occ.value;
+        // "one of the two" / "one of them": a part of a group, not a count of its own.
+        if value == 1.0 && toks.get(last + 1).is_some_and(|t| t.lower == "of") {
+            continue;
+        }
+        if toks.get(last + 1).is_some_and(|t| t.lower == "dozen") {
+            value *= 12.0;
+            last += 1;
+        }
+        for u in used.iter_mut().take(last + 1).skip(first) {
+            *u = true;
+        }
+        raws.push(Raw {
+            first,
+            last,
+            value: FigureValue::Number(value),
+            scale: 1.0,
+        });
+    }
+    for i in 0..toks.len() {
+        if toks[i].lower == "dozen"
+            && !used[i]
+            && i > 0
+            && matches!(toks[i - 1].lower.as_ref(), "a" | "one")
+        {
+            used[i] = true;
+            raws.push(Raw {
+                first: i,
+                last: i,
+                value: FigureValue::Number(12.0),
+                scale: 1.0,
+            });
+        }
+    }
+}
+
+/// Joins "3,000-4,000", "3,000 to 4,000", "between 10,000 and 12,000", "from X to Y".
+fn join_ranges(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
+    let mut out: Vec<Raw> = Vec::new();
+    let mut iter = raws.into_iter().peekable();
+    while let Some(a) = iter.next() {
+        let (FigureValue::Number(lo), Some(b)) = (&a.value, iter.peek()) else {
+            out.push(a);
+            continue;
+        };
+        let FigureValue::Number(hi) = b.value else {
+            out.push(a);
+            continue;
+        };
+        let between: Vec<&str> = toks[a.last + 1..b.first]
+            .iter()
+            .map(|t| t.lower.as_ref())
+            .collect();
+        let before = a.first.checked_sub(1).map(|j| toks[j].lower.as_ref());
+        let joined = match between.as_slice() {
+            ["-"] | ["–"] | ["—"] => true,
+            ["to"] => true,
+            ["and"] => before == Some("between"),
+            _ => false,
+        };
+        // "3-4 million": the scale written once applies to both ends.
+        let lo = if a.scale == 1.0 && b.scale > 1.0 && lo * b.scale <= hi {
+            lo * b.scale
+        } else {
+            *lo
+        };
+        if joined && lo < hi {
+            let b = iter.next().expect("peeked");
+            out.push(Raw {
+                first: a.first,
+                last: b.last,
+                value: FigureValue::Range { lo, hi },
+                scale: 1.0,
+            });
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
+
+fn is_excluded(s: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
+    let prev = |k: usize| {
+        r.first
+            .checked_sub(k)
+            .map(|j| toks[j].lower.as_ref())
+            .unwrap_or("")
+    };
+    let next = |k: usize| toks.get(r.last + k).map(|t| t.lower.as_ref()).unwrap_or("");
+    let first = &toks[r.first];
+    // A year: four plain digits in the span years are written in.
+    if let FigureValue::Number(v) = r.value {
+        let plain = first.kind == Kind::Num
+            && r.first == r.last
+            && first.lower.len() == 4
+            && !first.lower.contains([',', '.']);
+        if plain && (1800.0..=2100.0).contains(&v) {
+            return true;
+        }
+    }
+    // Dates: "January 5", "Jan. 5", "5 January", "5 Jan".
+    if MONTHS.contains(&prev(1))
+        || MONTHS.contains(&next(1))
+        || (prev(1) == "." && MONTHS.contains(&prev(2)))
+    {
+        return true;
+    }
+    // Times: "6 a.m.", "9:30", "14.00 GMT".
+    if TIME_MARKS.contains(&next(1))
+        || next(1) == ":" && toks.get(r.last + 2).is_some_and(|t| t.kind == Kind::Num)
+        || prev(1) == ":" && r.first >= 2 && toks[r.first - 2].kind == Kind::Num
+    {
+        return true;
+    }
+    // Durations and ages: "two weeks", "30 years", "25-year-old", "aged 25".
+    let next_word = if next(1) == "-" { next(2) } else { next(1) };
+    if DURATIONS.contains(&next_word)
+        || next_word.contains("year-old")
+        || next_word.contains("years-old")
+        || next_word.contains("month-old")
+        || AGE_WORDS.contains(&prev(1))
+    {
+        return true;
+    }
+    // Money: "$2bn", "£500", "2 million dollars".
+    if matches!(prev(1), "$" | "£" | "€" | "¥" | "us$") || CURRENCY_WORDS.contains(&next(1)) {
+        return true;
+    }
+    // Labels and identifiers: "Resolution 2334", "No. 3", "#4".
+    if LABELS.contains(&prev(1)) || prev(1) == "#" || (prev(1) == "." && prev(2) == "no") {
+        return true;
+    }
+    // Numbers glued to letters or other numbers in ways counts never are: "F-16", "COVID-19".
+    if r.first > 0
+        && toks[r.first - 1].lower == "-"
+        && r.first >= 2
+        && toks[r.first - 2].end == toks[r.first - 1].start
+        && toks[r.first - 2].kind == Kind::Word
+        && toks[r.first - 1].end == first.start
+    {
+        return true;
+    }
+    let _ = s;
+    false
+}
+
+/// The qualifier in front of (or "or more" after) a number, and its unit.
+fn describe(toks: &[Tok<'_>], r: &Raw) -> (Qualifier, Option<String>) {
+    let unit = unit_after(toks, r.last + 1);
+    let qualifier = match &r.value {
+        FigureValue::Range { .. } => Qualifier::Range,
+        FigureValue::Vague { .. } => Qualifier::Vague,
+        FigureValue::Number(_) => {
+            let before_or_more = words_at(toks, r.last + 1, &["or", "more"])
+                || words_at(toks, r.last + 1, &["or", "over"]);
+            QUALIFIERS
+                .iter()
+                .find(|(phrase, _)| {
+                    r.first >= phrase.len() && words_at(toks, r.first - phrase.len(), phrase)
+                })
+                .map(|(_, q)| *q)
+                .unwrap_or(if before_or_more {
+                    Qualifier::AtLeast
+                } else {
+                    Qualifier::Exact
+                })
+        }
+    };
+    (qualifier, unit)
+}
+
+fn unit_after(toks: &[Tok<'_>], at: usize) -> Option<String> {
+    let t = toks.get(at)?;
+    if t.lower == "%" || t.lower == "percent" || words_at(toks, at, &["per", "cent"]) {
+        return Some("percent".into());
+    }
+    let at = if t.lower == "-" { at + 1 } else { at };
+    UNITS
+        .iter()
+        .find(|u| words_at(toks, at, u))
+        .map(|u| u.join(" "))
+}
+
+fn words_at(toks: &[Tok<'_>], at: usize, words: &[&str]) -> bool {
+    words
+        .iter()
+        .enumerate()
+        .all(|(k, w)| toks.get(at + k).is_some_and(|t| t.lower == *w))
+}
+
+/// Byte ranges of phone numbers ("(555) 123-4567", "555-123-4567"), whose parts must not be
+/// read as counts or ranges.
+fn phone_numbers(s: &str) -> Vec<std::ops::Range<usize>> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(
+            r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{3})[ .-]\d{3}[ .-]\d{4}\b|\b\d{3}-\d{4}\b",
+        )
+        .expect("static regex")
+    });
+    re.find_iter(s).map(|m| m.range()).collect()
+}
+
+#[cfg(test)]
+mod tests;

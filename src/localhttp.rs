@@ -1,0 +1,161 @@
+//! A small HTTP/1.1 server on 127.0.0.1 that serves fixed responses which can be changed while
+//! it runs. `figwatch demo` serves its story with it, and the tests use it as the news site
+//! whose articles change between polls. Each connection gets one response and is closed.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the server answers on one path.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    /// Wait this long before answering (to test timeouts).
+    pub delay: Duration,
+}
+
+impl Response {
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status: 200,
+            content_type: content_type.into(),
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn html(body: impl Into<Vec<u8>>) -> Response {
+        Response::ok("text/html; charset=utf-8", body)
+    }
+
+    pub fn status(status: u16) -> Response {
+        Response {
+            status,
+            content_type: "text/plain".into(),
+            body: format!("status {status}\n").into_bytes(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn delayed(mut self, delay: Duration) -> Response {
+        self.delay = delay;
+        self
+    }
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, Response>,
+    hits: HashMap<String, usize>,
+}
+
+/// The running server; it stops when dropped.
+pub struct LocalServer {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl LocalServer {
+    /// Starts on a free port of 127.0.0.1.
+    pub fn start() -> std::io::Result<LocalServer> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (Arc::clone(&state), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let s = Arc::clone(&s);
+                std::thread::spawn(move || {
+                    let _ = serve(conn, &s);
+                });
+            }
+        });
+        Ok(LocalServer { addr, state, stop })
+    }
+
+    /// The full URL of a path on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sets (or replaces) what a path answers.
+    pub fn set(&self, path: &str, response: Response) {
+        self.lock().routes.insert(path.to_string(), response);
+    }
+
+    /// How many requests a path has had.
+    pub fn hits(&self, path: &str) -> usize {
+        self.lock().hits.get(path).copied().unwrap_or(0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+    }
+}
+
+fn serve(mut conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 64 * 1024 {
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let response = {
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        *s.hits.entry(path.clone()).or_default() += 1;
+        s.routes
+            .get(&path)
+            .cloned()
+            .unwrap_or_else(|| Response::status(404))
+    };
+    if !response.delay.is_zero() {
+        std::thread::sleep(response.delay);
+    }
+    let head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        response.status,
+        reason(response.status),
+        response.content_type,
+        response.body.len()
+    );
+    conn.write_all(head.as_bytes())?;
+    conn.write_all(&response.body)?;
+    conn.flush()
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        304 => "Not Modified",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}

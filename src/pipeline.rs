@@ -1,0 +1,406 @@
+//! One poll of one source, end to end: fetch → feed or page → extract → store → figures →
+//! alerts. Each source's failure is recorded on it and never stops the others.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::alerts::{Alert, AlertKind, AlertLog};
+use crate::config::{Config, SourceKind};
+use crate::extract::{self, Article};
+use crate::feed::{self, FeedEntry};
+use crate::fetch::Fetcher;
+use crate::figures::{compare, FigureExtractor};
+use crate::store::{self, NewVersion, Store};
+
+/// What a pass (or one source's poll) did, for the one-line summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PassSummary {
+    pub sources: usize,
+    pub failed: usize,
+    pub new_articles: usize,
+    pub new_versions: usize,
+    pub alerts: usize,
+    /// Articles of healthy feeds that could not be fetched or extracted.
+    pub article_errors: usize,
+}
+
+impl PassSummary {
+    fn add(&mut self, o: &PassSummary) {
+        self.sources += o.sources;
+        self.failed += o.failed;
+        self.new_articles += o.new_articles;
+        self.new_versions += o.new_versions;
+        self.alerts += o.alerts;
+        self.article_errors += o.article_errors;
+    }
+}
+
+impl fmt::Display for PassSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "polled {} sources, {} failed; {} new articles, {} new versions, {} alerts",
+            self.sources, self.failed, self.new_articles, self.new_versions, self.alerts
+        )?;
+        if self.article_errors > 0 {
+            write!(
+                f,
+                "; {} articles could not be read (see `figwatch status`)",
+                self.article_errors
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub struct Pipeline {
+    pub config: Config,
+    pub store: Store,
+    fetcher: Fetcher,
+    figures: FigureExtractor,
+    alert_log: Option<AlertLog>,
+    /// Database ids of `config.sources`, same order.
+    source_ids: Vec<i64>,
+}
+
+/// What happened to one article.
+#[derive(Debug, Default)]
+struct ArticleOutcome {
+    created: bool,
+    new_version: bool,
+    alerts: usize,
+}
+
+impl Pipeline {
+    pub fn new(config: Config, store: Store) -> anyhow::Result<Pipeline> {
+        let fetcher = Fetcher::new(&config.user_agent, &config.fetch)?;
+        let figures = FigureExtractor::new(&config.topics);
+        let alert_log = config.alert_log.as_deref().map(AlertLog::new);
+        let source_ids = store.sync_sources(&config.sources)?;
+        Ok(Pipeline {
+            config,
+            store,
+            fetcher,
+            figures,
+            alert_log,
+            source_ids,
+        })
+    }
+
+    pub fn source_id(&self, index: usize) -> i64 {
+        self.source_ids[index]
+    }
+
+    /// Polls the given sources, at most `[fetch] concurrency` at a time.
+    pub async fn poll_sources(self: &Arc<Self>, indices: Vec<usize>) -> PassSummary {
+        let limit = Arc::new(Semaphore::new(self.config.fetch.concurrency));
+        let mut tasks = JoinSet::new();
+        for i in indices {
+            let me = Arc::clone(self);
+            let limit = Arc::clone(&limit);
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                me.poll_source(i).await
+            });
+        }
+        let mut total = PassSummary::default();
+        while let Some(result) = tasks.join_next().await {
+            match result {
+                Ok(s) => total.add(&s),
+                Err(e) => {
+                    // A bug, not bad input: count it as a failed source and keep going.
+                    tracing::error!("a poll task failed: {e}");
+                    total.sources += 1;
+                    total.failed += 1;
+                }
+            }
+        }
+        total
+    }
+
+    /// Polls every configured source once.
+    pub async fn poll_all(self: &Arc<Self>) -> PassSummary {
+        self.poll_sources((0..self.config.sources.len()).collect())
+            .await
+    }
+
+    /// Polls one source and records the outcome on it.
+    pub async fn poll_source(&self, index: usize) -> PassSummary {
+        let source = &self.config.sources[index];
+        let id = self.source_ids[index];
+        let mut summary = PassSummary {
+            sources: 1,
+            ..Default::default()
+        };
+        let result = match source.kind {
+            SourceKind::Feed => self.poll_feed(id, &source.url, &mut summary).await,
+            SourceKind::Page => self.article(id, &source.url, None, None).await.map(|o| {
+                summary.new_articles += o.created as usize;
+                summary.new_versions += o.new_version as usize;
+                summary.alerts += o.alerts;
+                None
+            }),
+        };
+        let at = store::now();
+        let recorded = match result {
+            Ok(note) => self.store.source_ok(id, &at, note.as_deref()),
+            Err(error) => {
+                summary.failed += 1;
+                tracing::warn!(source = %source.url, "poll failed: {error}");
+                self.store.source_failed(id, &at, &error).map(|n| {
+                    if n > 1 {
+                        tracing::warn!(source = %source.url, "{n} polls in a row have failed");
+                    }
+                })
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(source = %source.url, "cannot record the poll: {e}");
+        }
+        summary
+    }
+
+    /// Fetches and parses a feed, then follows each entry. Returns a note for the source's
+    /// status when some articles failed, or the error that made the whole feed fail.
+    async fn poll_feed(
+        &self,
+        source_id: i64,
+        url: &Url,
+        summary: &mut PassSummary,
+    ) -> Result<Option<String>, String> {
+        let fetched = self.fetcher.get(url).await.map_err(|e| e.to_string())?;
+        let body = fetched.body;
+        let base = fetched.url.clone();
+        let entries = tokio::task::spawn_blocking(move || feed::parse(&body, &base))
+            .await
+            .map_err(|e| format!("{url}: feed parsing failed: {e}"))?
+            .map_err(|e| e.to_string())?;
+        let mut failures: Vec<String> = Vec::new();
+        for entry in &entries {
+            let (article_url, inline) = entry_target(url, entry);
+            match self
+                .article(
+                    source_id,
+                    &article_url,
+                    Some(&entry.id),
+                    inline.map(|c| (c, entry)),
+                )
+                .await
+            {
+                Ok(o) => {
+                    summary.new_articles += o.created as usize;
+                    summary.new_versions += o.new_version as usize;
+                    summary.alerts += o.alerts;
+                }
+                Err(e) => {
+                    tracing::warn!(source = %url, article = %article_url, "article skipped: {e}");
+                    failures.push(e);
+                }
+            }
+        }
+        summary.article_errors += failures.len();
+        Ok(failures.last().map(|last| {
+            format!(
+                "{} of {} articles could not be read; last: {last}",
+                failures.len(),
+                entries.len()
+            )
+        }))
+    }
+
+    /// Fetches (or takes inline) one article, extracts it and stores a version if its text
+    /// changed. Errors are recorded on the article and returned.
+    async fn article(
+        &self,
+        source_id: i64,
+        url: &Url,
+        entry_id: Option<&str>,
+        inline: Option<(&str, &FeedEntry)>,
+    ) -> Result<ArticleOutcome, String> {
+        let key = canonical_url(url);
+        let (article_id, created) = self
+            .store
+            .article_for(key.as_str(), source_id, entry_id)
+            .map_err(|e| e.to_string())?;
+        let extracted = match inline {
+            Some((content, entry)) => Ok(Article {
+                title: entry.title.clone(),
+                text: extract::fragment_text(content),
+                ..Default::default()
+            }),
+            None => self.fetch_article(url).await,
+        };
+        let article = match extracted.and_then(|a| {
+            if a.text.is_empty() {
+                Err(format!("{url}: no article text found in the page"))
+            } else {
+                Ok(a)
+            }
+        }) {
+            Ok(a) => a,
+            Err(e) => {
+                if let Err(db) = self
+                    .store
+                    .article_checked(article_id, &store::now(), Some(&e))
+                {
+                    tracing::error!(article = %url, "cannot record the error: {db}");
+                }
+                return Err(e);
+            }
+        };
+        let (new_version, alerts) = self
+            .save(article_id, &key, article)
+            .map_err(|e| e.to_string())?;
+        Ok(ArticleOutcome {
+            created,
+            new_version,
+            alerts,
+        })
+    }
+
+    async fn fetch_article(&self, url: &Url) -> Result<Article, String> {
+        let fetched = self.fetcher.get(url).await.map_err(|e| e.to_string())?;
+        if !fetched.is_html() {
+            return Err(format!(
+                "{url}: not an HTML page (Content-Type {}); only web pages are followed",
+                fetched.media_type.as_deref().unwrap_or("missing")
+            ));
+        }
+        let final_url = fetched.url.clone();
+        tokio::task::spawn_blocking(move || {
+            let html = extract::decode(&fetched.body, fetched.charset.as_deref());
+            extract::extract_html(&html, Some(&final_url))
+        })
+        .await
+        .map_err(|e| format!("{url}: extraction failed: {e}"))?
+        .map_err(|e| format!("{url}: {e}"))
+    }
+
+    /// Stores the article if its text changed, with the figures it reports and the alerts they
+    /// raise; then appends the alerts to the log. Returns (stored, alert count).
+    fn save(&self, article_id: i64, url: &Url, article: Article) -> store::Result<(bool, usize)> {
+        let now = store::now();
+        let previous = self.store.latest_version(article_id)?;
+        if previous
+            .as_ref()
+            .is_some_and(|p| p.content_hash == article.content_hash())
+        {
+            self.store.article_checked(article_id, &now, None)?;
+            return Ok((false, 0));
+        }
+        let figures = self.figures.extract(&article.text);
+        // The previous text is read again with today's extractor, so an improved extractor
+        // never shows up as a change in the news.
+        let old_figures = previous
+            .as_ref()
+            .map(|p| self.figures.extract(&p.article.text))
+            .unwrap_or_default();
+        let site = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_start_matches("www.")
+            .to_string();
+        let alerts: Vec<Alert> = compare(&old_figures, &figures)
+            .into_iter()
+            .map(|c| Alert {
+                id: String::new(),
+                ts: now.clone(),
+                kind: if c.old.is_some() {
+                    AlertKind::FigureChanged
+                } else {
+                    AlertKind::NewFigure
+                },
+                topic: c.figure.topic.clone(),
+                measure: c.figure.measure.clone(),
+                value: c.figure.value.number(),
+                qualifier: c.figure.qualifier,
+                old: c.old,
+                new: c.figure.value.clone(),
+                quote: c.figure.quote.clone(),
+                url: url.to_string(),
+                title: article.title.clone(),
+                site: site.clone(),
+                version: 0,
+            })
+            .collect();
+        let (number, alerts) = self.store.insert_version(NewVersion {
+            article_id,
+            fetched_at: &now,
+            article: &article,
+            figures: &figures,
+            alerts,
+        })?;
+        tracing::info!(article = %url, version = number, figures = figures.len(), "stored a new version");
+        for a in &alerts {
+            tracing::info!(alert = a.kind.as_str(), id = %a.id, url = %a.url, "{}", a.summary());
+        }
+        if let Some(log) = &self.alert_log {
+            // The alerts are safe in the database already; a full disk or a bad path must not
+            // lose them, only delay the log.
+            if let Err(e) = log.append(&alerts) {
+                tracing::error!("{e}");
+            }
+        }
+        Ok((true, alerts.len()))
+    }
+}
+
+/// Where an entry's article comes from: its link, or (no link) its own content under a
+/// stable address inside the feed.
+fn entry_target<'e>(feed_url: &Url, entry: &'e FeedEntry) -> (Url, Option<&'e str>) {
+    match &entry.link {
+        Some(link) => (link.clone(), None),
+        None => {
+            let mut url = feed_url.clone();
+            url.set_fragment(Some(&format!(
+                "entry-{}",
+                extract::content_hash(&entry.id)[..16].to_owned()
+            )));
+            (url, Some(entry.content.as_deref().unwrap_or_default()))
+        }
+    }
+}
+
+/// The address an article is stored under: tracking parameters (`utm_*`) and the fragment
+/// removed, so the same story linked from several feeds is one article.
+pub fn canonical_url(url: &Url) -> Url {
+    let mut out = url.clone();
+    if url.fragment().is_some_and(|f| !f.starts_with("entry-")) {
+        out.set_fragment(None);
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("utm_"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        out.set_query(None);
+    } else if kept.len() != url.query_pairs().count() {
+        out.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_url_drops_tracking_and_fragments() {
+        let u =
+            Url::parse("https://n.example/a?id=3&utm_source=rss&utm_medium=x#comments").unwrap();
+        assert_eq!(canonical_url(&u).as_str(), "https://n.example/a?id=3");
+        let u = Url::parse("https://n.example/a?utm_source=rss").unwrap();
+        assert_eq!(canonical_url(&u).as_str(), "https://n.example/a");
+        let u = Url::parse("https://n.example/feed.xml#entry-abc").unwrap();
+        assert_eq!(
+            canonical_url(&u).as_str(),
+            "https://n.example/feed.xml#entry-abc"
+        );
+    }
+}

@@ -1,0 +1,485 @@
+//! The store: sources, articles, every version of every article, their figures and alerts, in
+//! one SQLite file. Every SQL statement of figwatch lives in this module, so that another
+//! backend only has to implement what is here.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+
+use crate::alerts::Alert;
+use crate::config::{SourceConfig, SourceKind};
+use crate::extract::Article;
+use crate::figures::Figure;
+
+/// The schema, in order; each file is applied once and recorded in `PRAGMA user_version`.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database: stored data is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub fn now() -> String {
+    timestamp(Utc::now())
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A source's health, as `figwatch status` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceStatus {
+    pub id: i64,
+    pub url: String,
+    pub kind: String,
+    pub last_polled_at: Option<String>,
+    pub last_ok_at: Option<String>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: i64,
+    pub next_check_at: Option<String>,
+    pub articles: i64,
+    pub versions: i64,
+}
+
+/// A stored version of an article.
+#[derive(Debug, Clone)]
+pub struct StoredVersion {
+    pub id: i64,
+    pub number: i64,
+    pub fetched_at: String,
+    pub content_hash: String,
+    pub article: Article,
+}
+
+/// One line of `figwatch history`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionSummary {
+    pub number: i64,
+    pub fetched_at: String,
+    pub size: i64,
+    pub hash: String,
+    pub alerts: i64,
+}
+
+/// A version about to be stored, with what it raised.
+pub struct NewVersion<'a> {
+    pub article_id: i64,
+    pub fetched_at: &'a str,
+    pub article: &'a Article,
+    pub figures: &'a [Figure],
+    /// Alerts with `version` still unset; it is filled in with the number given here.
+    pub alerts: Vec<Alert>,
+}
+
+/// Which alerts to read.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub topic: Option<String>,
+    pub since: Option<String>,
+    pub limit: Option<usize>,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let fail = |reason: String| StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(fail(format!(
+                    "the folder {} does not exist; create it or change `database` in the configuration",
+                    parent.display()
+                )));
+            }
+        }
+        let mut conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
+        Self::prepare(&mut conn).map_err(|e| fail(e))?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn prepare(conn: &mut Connection) -> std::result::Result<(), String> {
+        // WAL lets `figwatch alerts` read while the daemon writes; the busy timeout makes a
+        // second process wait for a lock instead of failing at once.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| format!("not a usable SQLite database: {e}"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode, "SQLite did not switch to WAL mode");
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| e.to_string())?;
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        migrations
+            .to_latest(conn)
+            .map_err(|e| format!("cannot apply the schema: {e}"))
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back), so a poisoned lock is safe to take over.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes sure every configured source has a row; returns their ids in the same order.
+    pub fn sync_sources(&self, sources: &[SourceConfig]) -> Result<Vec<i64>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(sources.len());
+        {
+            let mut upsert = tx.prepare(
+                "INSERT INTO sources (url, kind, added_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (url) DO UPDATE SET kind = excluded.kind
+                 RETURNING id",
+            )?;
+            let now = now();
+            for s in sources {
+                ids.push(
+                    upsert
+                        .query_row(params![s.url.as_str(), s.kind.as_str(), now], |r| r.get(0))?,
+                );
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    pub fn source_ok(&self, source_id: i64, at: &str, note: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, last_error = ?3,
+                    consecutive_failures = 0 WHERE id = ?1",
+            params![source_id, at, note],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed poll; returns how many polls in a row have now failed.
+    pub fn source_failed(&self, source_id: i64, at: &str, error: &str) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "UPDATE sources SET last_polled_at = ?2, last_error = ?3,
+                    consecutive_failures = consecutive_failures + 1
+             WHERE id = ?1 RETURNING consecutive_failures",
+            params![source_id, at, error],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn set_next_check(&self, source_id: i64, at: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE sources SET next_check_at = ?2 WHERE id = ?1",
+            params![source_id, at],
+        )?;
+        Ok(())
+    }
+
+    pub fn next_check(&self, source_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT next_check_at FROM sources WHERE id = ?1",
+                [source_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// The configured sources' health, in configuration order when `urls` is given.
+    pub fn source_statuses(&self) -> Result<Vec<SourceStatus>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT s.id, s.url, s.kind, s.last_polled_at, s.last_ok_at, s.last_error,
+                    s.consecutive_failures, s.next_check_at,
+                    (SELECT count(*) FROM articles a WHERE a.source_id = s.id),
+                    (SELECT count(*) FROM versions v JOIN articles a ON a.id = v.article_id
+                      WHERE a.source_id = s.id)
+             FROM sources s ORDER BY s.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SourceStatus {
+                id: r.get(0)?,
+                url: r.get(1)?,
+                kind: r.get(2)?,
+                last_polled_at: r.get(3)?,
+                last_ok_at: r.get(4)?,
+                last_error: r.get(5)?,
+                consecutive_failures: r.get(6)?,
+                next_check_at: r.get(7)?,
+                articles: r.get(8)?,
+                versions: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The article stored under a URL, created on first sight. Returns (id, created).
+    pub fn article_for(
+        &self,
+        url: &str,
+        source_id: i64,
+        entry_id: Option<&str>,
+    ) -> Result<(i64, bool)> {
+        let conn = self.conn();
+        if let Some(id) = conn
+            .query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
+            return Ok((id, false));
+        }
+        let id = conn.query_row(
+            "INSERT INTO articles (url, source_id, entry_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id",
+            params![url, source_id, entry_id, now()],
+            |r| r.get(0),
+        )?;
+        Ok((id, true))
+    }
+
+    pub fn article_id(&self, url: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Records that an article was checked: with an error, or (None) successfully.
+    pub fn article_checked(&self, article_id: i64, at: &str, error: Option<&str>) -> Result<()> {
+        let conn = self.conn();
+        match error {
+            None => conn.execute(
+                "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
+                params![article_id, at],
+            )?,
+            Some(e) => conn.execute(
+                "UPDATE articles SET last_checked_at = ?2, last_error = ?3, last_error_at = ?2
+                 WHERE id = ?1",
+                params![article_id, at, e],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// The newest version of an article, if it has one.
+    pub fn latest_version(&self, article_id: i64) -> Result<Option<StoredVersion>> {
+        self.version_where(article_id, "ORDER BY number DESC LIMIT 1", None)
+    }
+
+    pub fn version(&self, article_id: i64, number: i64) -> Result<Option<StoredVersion>> {
+        self.version_where(article_id, "AND number = ?2", Some(number))
+    }
+
+    fn version_where(
+        &self,
+        article_id: i64,
+        clause: &str,
+        number: Option<i64>,
+    ) -> Result<Option<StoredVersion>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT id, number, fetched_at, content_hash, title, byline, published, lang, text
+             FROM versions WHERE article_id = ?1 {clause}"
+        );
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok(StoredVersion {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                fetched_at: r.get(2)?,
+                content_hash: r.get(3)?,
+                article: Article {
+                    title: r.get(4)?,
+                    byline: r.get(5)?,
+                    published: r.get(6)?,
+                    lang: r.get(7)?,
+                    text: r.get(8)?,
+                },
+            })
+        };
+        let row = match number {
+            Some(n) => conn.query_row(&sql, params![article_id, n], map),
+            None => conn.query_row(&sql, params![article_id], map),
+        };
+        Ok(row.optional()?)
+    }
+
+    /// Stores a new version with its figures and alerts in one transaction: either all of it
+    /// is there afterwards or none of it. Returns the version number and the alerts as stored.
+    pub fn insert_version(&self, new: NewVersion<'_>) -> Result<(i64, Vec<Alert>)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let number: i64 = tx.query_row(
+            "SELECT coalesce(max(number), 0) + 1 FROM versions WHERE article_id = ?1",
+            [new.article_id],
+            |r| r.get(0),
+        )?;
+        let a = new.article;
+        let version_id: i64 = tx.query_row(
+            "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
+                                   published, lang, text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+            params![
+                new.article_id,
+                number,
+                new.fetched_at,
+                a.content_hash(),
+                a.title,
+                a.byline,
+                a.published,
+                a.lang,
+                a.text
+            ],
+            |r| r.get(0),
+        )?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO figures (version_id, topic, measure, payload) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for f in new.figures {
+                insert.execute(params![
+                    version_id,
+                    f.topic,
+                    f.measure,
+                    serde_json::to_string(f)?
+                ])?;
+            }
+        }
+        let mut alerts = new.alerts;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, topic, measure, article_id,
+                                               version_id, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for alert in &mut alerts {
+                alert.version = number;
+                alert.id =
+                    Alert::make_id(&alert.url, number, &alert.topic, &alert.measure, &alert.new);
+                insert.execute(params![
+                    alert.id,
+                    alert.ts,
+                    alert.kind.as_str(),
+                    alert.topic,
+                    alert.measure,
+                    new.article_id,
+                    version_id,
+                    serde_json::to_string(alert)?
+                ])?;
+            }
+        }
+        tx.execute(
+            "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
+            params![new.article_id, new.fetched_at],
+        )?;
+        tx.commit()?;
+        Ok((number, alerts))
+    }
+
+    /// Alerts, oldest first; with a limit, the newest `limit` of them.
+    pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
+        let conn = self.conn();
+        let limit = filter.limit.map_or(-1, |l| l as i64);
+        let mut stmt = conn.prepare(
+            "SELECT payload FROM (
+                SELECT id, payload FROM alerts
+                WHERE (?1 IS NULL OR topic = ?1) AND (?2 IS NULL OR ts >= ?2)
+                ORDER BY ts DESC, id DESC LIMIT ?3)
+             ORDER BY id ASC",
+        )?;
+        let rows = stmt.query_map(params![filter.topic, filter.since, limit], |r| {
+            r.get::<_, String>(0)
+        })?;
+        let mut out = Vec::new();
+        for payload in rows {
+            out.push(serde_json::from_str(&payload?)?);
+        }
+        Ok(out)
+    }
+
+    /// The versions of an article, oldest first, with how many alerts each raised.
+    pub fn history(&self, article_id: i64) -> Result<Vec<VersionSummary>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT v.number, v.fetched_at, length(CAST(v.text AS BLOB)), v.content_hash,
+                    (SELECT count(*) FROM alerts a WHERE a.version_id = v.id)
+             FROM versions v WHERE v.article_id = ?1 ORDER BY v.number",
+        )?;
+        let rows = stmt.query_map([article_id], |r| {
+            Ok(VersionSummary {
+                number: r.get(0)?,
+                fetched_at: r.get(1)?,
+                size: r.get(2)?,
+                hash: r.get(3)?,
+                alerts: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Article URLs that look like `needle`, to suggest when a lookup finds nothing.
+    pub fn similar_article_urls(&self, needle: &str, limit: usize) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT url FROM articles WHERE instr(url, ?1) > 0 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![needle, limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Counts of what is stored, for summaries and tests.
+    pub fn counts(&self) -> Result<StoreCounts> {
+        let conn = self.conn();
+        let count = |table: &str| -> rusqlite::Result<i64> {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        };
+        Ok(StoreCounts {
+            sources: count("sources")?,
+            articles: count("articles")?,
+            versions: count("versions")?,
+            alerts: count("alerts")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct StoreCounts {
+    pub sources: i64,
+    pub articles: i64,
+    pub versions: i64,
+    pub alerts: i64,
+}
+
+impl SourceKind {
+    pub fn parse(s: &str) -> Option<SourceKind> {
+        match s {
+            "feed" => Some(SourceKind::Feed),
+            "page" => Some(SourceKind::Page),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
