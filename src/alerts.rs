@@ -39,6 +39,7 @@ pub struct Alert {
     pub topic: String,
     pub measure: String,
     /// The new value when it is one number; null for ranges and vague quantities (see `new`).
+    #[serde(serialize_with = "optional_whole_as_integer")]
     pub value: Option<f64>,
     pub qualifier: Qualifier,
     pub old: Option<FigureValue>,
@@ -84,6 +85,16 @@ impl Alert {
             self.site,
             self.version
         )
+    }
+}
+
+fn optional_whole_as_integer<S: serde::Serializer>(
+    n: &Option<f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => crate::figures::whole_as_integer(n, s),
+        None => s.serialize_none(),
     }
 }
 

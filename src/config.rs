@@ -457,8 +457,17 @@ fn validate_topic(t: &Topic) -> Option<(&'static str, String)> {
     None
 }
 
-/// Finds `key =` inside a byte range of the file, to point an error at it.
+/// Finds `key =` in the table that starts at `span`, to point an error at it. The table
+/// runs to the next `[header]` line (the span toml reports may cover the header only).
 fn find_key(text: &str, span: std::ops::Range<usize>, key: &str) -> Option<usize> {
+    let rest = text.get(span.start..)?;
+    let first_line = rest.find('\n').map_or(rest.len(), |i| i + 1);
+    let end = rest[first_line..]
+        .match_indices('\n')
+        .map(|(i, _)| first_line + i + 1)
+        .find(|&i| rest[i..].trim_start().starts_with('['))
+        .unwrap_or(rest.len());
+    let span = span.start..span.start + end;
     let region = text.get(span.clone())?;
     let mut offset = 0;
     for line in region.split_inclusive('\n') {

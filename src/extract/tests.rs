@@ -1,1 +1,85 @@
+use super::*;
 
+fn page(title: &str, paragraphs: &[&str], aside: &str) -> String {
+    crate::demo::article_page(title, paragraphs).replace("Another story", aside)
+}
+
+const PARAGRAPHS: &[&str] = &[
+    "Ukraine's military intelligence agency said on Monday that about 3,000 North Korean troops had been killed or wounded since they joined the fighting in the Kursk region.",
+    "South Korea's spy agency estimated in December that about 11,000 North Korean soldiers had been deployed to Russia, most of them from special forces units.",
+    "The figures could not be independently verified. Pyongyang has not commented on its losses, and Moscow has not confirmed their presence in the region.",
+];
+
+#[test]
+fn keeps_paragraphs_and_drops_headline_and_boilerplate() {
+    let a = extract_html(
+        &page("Heavy losses in Kursk", PARAGRAPHS, "Most read story"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(a.text, PARAGRAPHS.join("\n"));
+    assert_eq!(
+        a.title
+            .as_deref()
+            .map(|t| t.starts_with("Heavy losses in Kursk")),
+        Some(true)
+    );
+    assert_eq!(a.lang.as_deref(), Some("en"));
+}
+
+#[test]
+fn different_sidebar_same_text() {
+    let a = extract_html(&page("Heavy losses", PARAGRAPHS, "A sidebar link"), None).unwrap();
+    let b = extract_html(
+        &page("Heavy losses", PARAGRAPHS, "Another sidebar link entirely"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(a.content_hash(), b.content_hash());
+}
+
+#[test]
+fn short_pages_still_yield_their_text() {
+    let html = "<html><body><p>Only one short line about 40 soldiers.</p></body></html>";
+    assert_eq!(
+        extract_html(html, None).unwrap().text,
+        "Only one short line about 40 soldiers."
+    );
+    assert!(matches!(
+        extract_html("<html><body></body></html>", None),
+        Err(ExtractError::Empty)
+    ));
+}
+
+#[test]
+fn decodes_declared_charsets() {
+    let latin1 =
+        b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>Kyiv caf\xe9</p></body></html>";
+    assert!(decode(latin1, None).contains("Kyiv café"));
+    let no_meta = b"<p>caf\xe9</p>";
+    assert!(decode(no_meta, Some("windows-1252")).contains("café"));
+    // Undeclared and invalid: replaced, never an error.
+    assert!(decode(no_meta, None).contains("caf\u{fffd}"));
+    let bom = b"\xef\xbb\xbf<p>ok</p>";
+    assert_eq!(decode(bom, None), "<p>ok</p>");
+}
+
+#[test]
+fn fragments_and_plain_text() {
+    assert_eq!(
+        fragment_text("<p>One  line.</p><p>Two<br>lines.</p>"),
+        "One line.\nTwo\nlines."
+    );
+    assert_eq!(
+        fragment_text("  plain   text \n\n more "),
+        "plain text\nmore"
+    );
+}
+
+#[test]
+fn whitespace_differences_do_not_change_the_hash() {
+    assert_eq!(
+        content_hash(&normalise("a  b\n\n c")),
+        content_hash(&normalise("a b\nc "))
+    );
+}

@@ -28,9 +28,16 @@ pub use topics::TopicMatcher;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FigureValue {
-    Number(f64),
-    Range { lo: f64, hi: f64 },
-    Vague { vague: String },
+    Number(#[serde(serialize_with = "whole_as_integer")] f64),
+    Range {
+        #[serde(serialize_with = "whole_as_integer")]
+        lo: f64,
+        #[serde(serialize_with = "whole_as_integer")]
+        hi: f64,
+    },
+    Vague {
+        vague: String,
+    },
 }
 
 impl FigureValue {
@@ -62,6 +69,15 @@ impl fmt::Display for FigureValue {
             }
             FigureValue::Vague { vague } => f.write_str(vague),
         }
+    }
+}
+
+/// Writes 4000.0 as `4000` in JSON, as people and the labelled data write it.
+pub fn whole_as_integer<S: serde::Serializer>(n: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if n.fract() == 0.0 && n.abs() < 9e15 {
+        s.serialize_i64(*n as i64)
+    } else {
+        s.serialize_f64(*n)
     }
 }
 

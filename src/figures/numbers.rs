@@ -641,8 +641,11 @@ fn describe(toks: &[Tok<'_>], r: &Raw) -> (Qualifier, Option<String>) {
         FigureValue::Range { .. } => Qualifier::Range,
         FigureValue::Vague { .. } => Qualifier::Vague,
         FigureValue::Number(_) => {
-            let before_or_more = words_at(toks, r.last + 1, &["or", "more"])
-                || words_at(toks, r.last + 1, &["or", "over"]);
+            // "30 or more", "30 people or more".
+            let before_or_more = (1..=2).any(|k| {
+                words_at(toks, r.last + k, &["or", "more"])
+                    || words_at(toks, r.last + k, &["or", "over"])
+            });
             QUALIFIERS
                 .iter()
                 .find(|(phrase, _)| {

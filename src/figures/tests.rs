@@ -1,1 +1,207 @@
+use super::*;
+use crate::config::TopicMeasure;
 
+fn topics() -> Vec<Topic> {
+    let t = |id: &str, terms: &[&str], near: &[&[&str]]| Topic {
+        id: id.into(),
+        name: String::new(),
+        terms: terms.iter().map(|s| s.to_string()).collect(),
+        near: near
+            .iter()
+            .map(|g| g.iter().map(|s| s.to_string()).collect())
+            .collect(),
+        window: 12,
+        exclude: vec!["Kansas".into()],
+        measures: Vec::new(),
+    };
+    let mut fires = t("la-wildfires", &["Palisades Fire"], &[]);
+    fires.measures.push(TopicMeasure {
+        name: "acres_burned".into(),
+        words: vec!["acres".into()],
+    });
+    vec![
+        t(
+            "nk-troops",
+            &["North Korean troops", "North Korean soldiers"],
+            &[
+                &["North Korea", "Pyongyang"],
+                &["troops", "soldiers", "killed"],
+            ],
+        ),
+        t("measles-texas", &["measles"], &[]),
+        fires,
+    ]
+}
+
+fn figures(text: &str) -> Vec<(String, String, FigureValue, Qualifier)> {
+    FigureExtractor::new(&topics())
+        .extract(text)
+        .into_iter()
+        .map(|f| (f.topic, f.measure, f.value, f.qualifier))
+        .collect()
+}
+
+fn fig(
+    topic: &str,
+    measure: &str,
+    v: f64,
+    q: Qualifier,
+) -> (String, String, FigureValue, Qualifier) {
+    (topic.into(), measure.into(), FigureValue::Number(v), q)
+}
+
+#[test]
+fn figures_with_topic_measure_and_qualifier() {
+    assert_eq!(
+        figures("Zelensky said as many as 4,000 North Korean troops had been killed or wounded, with only two captured alive."),
+        vec![
+            fig("nk-troops", "casualties", 4000.0, Qualifier::AtMost),
+            fig("nk-troops", "captured", 2.0, Qualifier::Exact),
+        ]
+    );
+    assert_eq!(
+        figures("The outbreak has grown to 309 measles cases, 40 of whom have been hospitalized."),
+        vec![
+            fig("measles-texas", "infected", 309.0, Qualifier::Exact),
+            fig("measles-texas", "hospitalized", 40.0, Qualifier::Exact),
+        ]
+    );
+    assert_eq!(
+        figures("Measles has killed one child in Texas."),
+        vec![fig("measles-texas", "killed", 1.0, Qualifier::Exact)]
+    );
+}
+
+#[test]
+fn topic_measures_beat_units() {
+    assert_eq!(
+        figures("As of 9 p.m. Wednesday, the Palisades Fire had burned 15,800 acres."),
+        vec![fig(
+            "la-wildfires",
+            "acres_burned",
+            15800.0,
+            Qualifier::Exact
+        )]
+    );
+    // A unit no topic counts is not a figure.
+    assert!(figures("Winds of up to 100 mph drove the Palisades Fire.").is_empty());
+}
+
+#[test]
+fn silent_on_other_numbers_and_other_topics() {
+    for s in [
+        "North Korea began sending troops to Russia in October 2024.",
+        "A 26-year-old North Korean soldier was interviewed on January 19.",
+        "The city of 10,000 residents lies near the Palisades Fire.",
+        "Kansas has confirmed 23 measles cases.",
+        "Some 3,000 Russian troops were killed near Pokrovsk.",
+    ] {
+        assert!(figures(s).is_empty(), "{s:?} gave {:?}", figures(s));
+    }
+}
+
+#[test]
+fn sentences_are_kept_apart() {
+    let text = "Pyongyang sent 12,000 soldiers in October. Mr. Kim said 3,000 died in Kursk.\nThe measles outbreak grew to 146 cases.";
+    let found = FigureExtractor::new(&topics()).extract(text);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].quote, "Pyongyang sent 12,000 soldiers in October.");
+    assert_eq!(found[0].measure, "deployed");
+    assert_eq!(found[1].sentence, 2);
+    assert_eq!(found[1].measure, "infected");
+}
+
+fn changes(old: &str, new: &str) -> Vec<(String, Option<FigureValue>, FigureValue)> {
+    let x = FigureExtractor::new(&topics());
+    compare(&x.extract(old), &x.extract(new))
+        .into_iter()
+        .map(|c| (c.figure.measure, c.old, c.figure.value))
+        .collect()
+}
+
+#[test]
+fn a_changed_value_is_one_figure_changed() {
+    assert_eq!(
+        changes(
+            "Officials said 3,000 North Korean troops had been killed or wounded.",
+            "Officials said 4,000 North Korean troops had been killed or wounded."
+        ),
+        vec![(
+            "casualties".into(),
+            Some(FigureValue::Number(3000.0)),
+            FigureValue::Number(4000.0)
+        )]
+    );
+}
+
+#[test]
+fn rewording_spelling_and_moves_raise_nothing() {
+    assert!(changes(
+        "The flames destroyed a dozen homes near the Palisades Fire.",
+        "Near the Palisades Fire, the flames destroyed 12 homes."
+    )
+    .is_empty());
+    assert!(changes(
+        "Two North Korean soldiers were captured. Pyongyang said nothing.",
+        "Pyongyang said nothing. 2 North Korean soldiers were captured."
+    )
+    .is_empty());
+    assert!(changes(
+        "North Korea began sending troops in October 2023, and 11,000 North Korean troops were deployed.",
+        "North Korea began sending troops in October 2024, and 11,000 North Korean troops were deployed."
+    )
+    .is_empty());
+}
+
+#[test]
+fn a_new_measure_is_a_new_figure() {
+    assert_eq!(
+        changes(
+            "About 3,000 North Korean troops were killed or wounded.",
+            "About 3,000 North Korean troops were killed or wounded. Two North Korean soldiers were captured."
+        ),
+        vec![("captured".into(), None, FigureValue::Number(2.0))]
+    );
+}
+
+#[test]
+fn ranges_change_into_numbers() {
+    assert_eq!(
+        changes(
+            "Officials estimate that 3,000-4,000 North Korean troops have been killed or wounded.",
+            "Officials estimate that some 4,700 North Korean troops have been killed or wounded."
+        ),
+        vec![(
+            "casualties".into(),
+            Some(FigureValue::Range {
+                lo: 3000.0,
+                hi: 4000.0
+            }),
+            FigureValue::Number(4700.0)
+        )]
+    );
+}
+
+#[test]
+fn values_serialise_as_in_the_labelled_format() {
+    assert_eq!(
+        serde_json::to_string(&FigureValue::Number(4000.0)).unwrap(),
+        "4000"
+    );
+    assert_eq!(
+        serde_json::to_string(&FigureValue::Range { lo: 1.0, hi: 2.5 }).unwrap(),
+        r#"{"lo":1,"hi":2.5}"#
+    );
+    let back: FigureValue = serde_json::from_str("4000").unwrap();
+    assert_eq!(back, FigureValue::Number(4000.0));
+    assert_eq!(
+        serde_json::to_string(&FigureValue::Vague {
+            vague: "thousands".into()
+        })
+        .unwrap(),
+        r#"{"vague":"thousands"}"#
+    );
+    assert_eq!(format_number(4000.0), "4,000");
+    assert_eq!(format_number(1234567.0), "1,234,567");
+    assert_eq!(format_number(1.5), "1.5");
+}

@@ -1,1 +1,223 @@
+use super::*;
+use crate::alerts::AlertKind;
+use crate::figures::{FigureValue, Qualifier};
 
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("fw.db")).unwrap();
+    (dir, store)
+}
+
+fn source(url: &str) -> SourceConfig {
+    SourceConfig {
+        kind: SourceKind::Feed,
+        url: url::Url::parse(url).unwrap(),
+        interval: std::time::Duration::from_secs(60),
+    }
+}
+
+fn article(text: &str) -> Article {
+    Article {
+        title: Some("T".into()),
+        text: text.into(),
+        ..Default::default()
+    }
+}
+
+fn alert(topic: &str, ts: &str, new: f64) -> Alert {
+    Alert {
+        id: String::new(),
+        ts: ts.into(),
+        kind: AlertKind::NewFigure,
+        topic: topic.into(),
+        measure: "killed".into(),
+        value: Some(new),
+        qualifier: Qualifier::Exact,
+        old: None,
+        new: FigureValue::Number(new),
+        quote: "q".into(),
+        url: "https://n.example/a".into(),
+        title: None,
+        site: "n.example".into(),
+        version: 0,
+    }
+}
+
+#[test]
+fn schema_is_applied_once_and_wal_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fw.db");
+    drop(Store::open(&path).unwrap());
+    let s = Store::open(&path).unwrap(); // a second open finds the schema in place
+    let conn = s.conn();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, MIGRATIONS.len() as i64);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn unusable_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-db.db");
+    std::fs::write(
+        &path,
+        b"this is certainly not an SQLite file, just some text that is long enough",
+    )
+    .unwrap();
+    let err = Store::open(&path)
+        .err()
+        .expect("garbage must be refused")
+        .to_string();
+    assert!(err.contains("not-a-db.db"), "{err}");
+    let err = Store::open(&dir.path().join("missing/dir/fw.db"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn versions_are_numbered_per_article_with_their_alerts() {
+    let (_d, s) = temp_store();
+    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap();
+    assert_eq!(
+        s.sync_sources(&[source("https://n.example/rss")]).unwrap(),
+        ids,
+        "stable ids"
+    );
+    let (a, created) = s
+        .article_for("https://n.example/a", ids[0], Some("g1"))
+        .unwrap();
+    assert!(created);
+    assert_eq!(
+        s.article_for("https://n.example/a", ids[0], Some("g1"))
+            .unwrap(),
+        (a, false)
+    );
+    let (b, _) = s.article_for("https://n.example/b", ids[0], None).unwrap();
+
+    let save = |article_id, text: &str, alerts| {
+        let art = article(text);
+        s.insert_version(NewVersion {
+            article_id,
+            fetched_at: "2026-01-01T00:00:00.000Z",
+            article: &art,
+            figures: &[],
+            alerts,
+        })
+        .unwrap()
+    };
+    let (n1, _) = save(a, "one", vec![]);
+    let (n2, stored) = save(a, "two", vec![alert("t", "2026-01-01T00:00:00.000Z", 5.0)]);
+    let (nb, _) = save(b, "other", vec![]);
+    assert_eq!((n1, n2, nb), (1, 2, 1));
+    assert_eq!(stored[0].version, 2);
+    assert_eq!(stored[0].id.len(), 24);
+
+    let latest = s.latest_version(a).unwrap().unwrap();
+    assert_eq!((latest.number, latest.article.text.as_str()), (2, "two"));
+    assert_eq!(latest.content_hash, article("two").content_hash());
+    assert_eq!(s.version(a, 1).unwrap().unwrap().article.text, "one");
+    assert!(s.version(a, 9).unwrap().is_none());
+
+    let h = s.history(a).unwrap();
+    assert_eq!(
+        h.iter()
+            .map(|v| (v.number, v.size, v.alerts))
+            .collect::<Vec<_>>(),
+        vec![(1, 3, 0), (2, 3, 1)]
+    );
+    assert_eq!(
+        s.counts().unwrap(),
+        StoreCounts {
+            sources: 1,
+            articles: 2,
+            versions: 3,
+            alerts: 1
+        }
+    );
+}
+
+#[test]
+fn alerts_filter_by_topic_time_and_limit() {
+    let (_d, s) = temp_store();
+    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap();
+    let (a, _) = s.article_for("https://n.example/a", ids[0], None).unwrap();
+    let art = article("x");
+    let alerts = vec![
+        alert("a", "2026-01-01T00:00:00.000Z", 1.0),
+        alert("b", "2026-01-02T00:00:00.000Z", 2.0),
+        alert("a", "2026-01-03T00:00:00.000Z", 3.0),
+    ];
+    s.insert_version(NewVersion {
+        article_id: a,
+        fetched_at: "2026-01-03T00:00:00.000Z",
+        article: &art,
+        figures: &[],
+        alerts,
+    })
+    .unwrap();
+    let values = |f: AlertFilter| -> Vec<f64> {
+        s.alerts(&f)
+            .unwrap()
+            .iter()
+            .map(|a| a.value.unwrap())
+            .collect()
+    };
+    assert_eq!(values(AlertFilter::default()), vec![1.0, 2.0, 3.0]);
+    assert_eq!(
+        values(AlertFilter {
+            topic: Some("a".into()),
+            ..Default::default()
+        }),
+        vec![1.0, 3.0]
+    );
+    assert_eq!(
+        values(AlertFilter {
+            since: Some("2026-01-02T00:00:00.000Z".into()),
+            ..Default::default()
+        }),
+        vec![2.0, 3.0]
+    );
+    assert_eq!(
+        values(AlertFilter {
+            limit: Some(2),
+            ..Default::default()
+        }),
+        vec![2.0, 3.0],
+        "the newest, oldest first"
+    );
+}
+
+#[test]
+fn source_failures_count_up_and_reset() {
+    let (_d, s) = temp_store();
+    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap();
+    assert_eq!(
+        s.source_failed(ids[0], "2026-01-01T00:00:00Z", "boom")
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.source_failed(ids[0], "2026-01-01T00:01:00Z", "boom again")
+            .unwrap(),
+        2
+    );
+    let st = &s.source_statuses().unwrap()[0];
+    assert_eq!(
+        (st.consecutive_failures, st.last_error.as_deref()),
+        (2, Some("boom again"))
+    );
+    s.source_ok(ids[0], "2026-01-01T00:02:00Z", None).unwrap();
+    let st = &s.source_statuses().unwrap()[0];
+    assert_eq!(
+        (st.consecutive_failures, st.last_error.as_deref()),
+        (0, None)
+    );
+    assert_eq!(st.last_ok_at.as_deref(), Some("2026-01-01T00:02:00Z"));
+}

@@ -1,1 +1,188 @@
+use super::*;
 
+/// (value, qualifier) of every number found, in order.
+fn found(s: &str) -> Vec<(FigureValue, Qualifier)> {
+    find_numbers(s)
+        .into_iter()
+        .map(|n| (n.value, n.qualifier))
+        .collect()
+}
+
+fn num(v: f64, q: Qualifier) -> (FigureValue, Qualifier) {
+    (FigureValue::Number(v), q)
+}
+
+#[test]
+fn digits_with_separators_scales_and_spaces() {
+    assert_eq!(found("4,000 troops"), vec![num(4000.0, Qualifier::Exact)]);
+    assert_eq!(found("4 000 troops"), vec![num(4000.0, Qualifier::Exact)]);
+    assert_eq!(
+        found("1.5 million people"),
+        vec![num(1_500_000.0, Qualifier::Exact)]
+    );
+    assert_eq!(found("12k people"), vec![num(12_000.0, Qualifier::Exact)]);
+    assert_eq!(
+        found("It cost 2.5bn to rebuild"),
+        vec![num(2.5e9, Qualifier::Exact)]
+    );
+}
+
+#[test]
+fn spelled_numbers() {
+    assert_eq!(found("two were captured"), vec![num(2.0, Qualifier::Exact)]);
+    assert_eq!(
+        found("four thousand troops"),
+        vec![num(4000.0, Qualifier::Exact)]
+    );
+    assert_eq!(
+        found("three hundred and twelve cases"),
+        vec![num(312.0, Qualifier::Exact)]
+    );
+    assert_eq!(found("a dozen homes"), vec![num(12.0, Qualifier::Exact)]);
+    assert_eq!(found("two dozen homes"), vec![num(24.0, Qualifier::Exact)]);
+    assert_eq!(
+        found("twenty-five people"),
+        vec![num(25.0, Qualifier::Exact)]
+    );
+}
+
+#[test]
+fn qualifiers() {
+    assert_eq!(
+        found("as many as 4,000 troops"),
+        vec![num(4000.0, Qualifier::AtMost)]
+    );
+    assert_eq!(
+        found("up to 100 drones"),
+        vec![num(100.0, Qualifier::AtMost)]
+    );
+    assert_eq!(
+        found("at least 30 people"),
+        vec![num(30.0, Qualifier::AtLeast)]
+    );
+    assert_eq!(
+        found("30 people or more"),
+        vec![num(30.0, Qualifier::AtLeast)]
+    );
+    assert_eq!(
+        found("more than 5,000 structures"),
+        vec![num(5000.0, Qualifier::MoreThan)]
+    );
+    assert_eq!(
+        found("over 36,800 people"),
+        vec![num(36800.0, Qualifier::MoreThan)]
+    );
+    assert_eq!(
+        found("fewer than 10 missiles"),
+        vec![num(10.0, Qualifier::LessThan)]
+    );
+    assert_eq!(
+        found("about 3,000 troops"),
+        vec![num(3000.0, Qualifier::Approx)]
+    );
+    assert_eq!(
+        found("some 11,000 soldiers"),
+        vec![num(11000.0, Qualifier::Approx)]
+    );
+    assert_eq!(
+        found("an estimated 1,200 homes"),
+        vec![num(1200.0, Qualifier::Approx)]
+    );
+}
+
+#[test]
+fn ranges() {
+    let range = |lo: f64, hi: f64| vec![(FigureValue::Range { lo, hi }, Qualifier::Range)];
+    assert_eq!(found("3,000-4,000 troops"), range(3000.0, 4000.0));
+    assert_eq!(
+        found("between 10,000 and 12,000 soldiers"),
+        range(10000.0, 12000.0)
+    );
+    assert_eq!(found("from 3,000 to 4,000 troops"), range(3000.0, 4000.0));
+    assert_eq!(found("3-4 million people"), range(3e6, 4e6));
+}
+
+#[test]
+fn vague_quantities() {
+    let vague = |w: &str| vec![(FigureValue::Vague { vague: w.into() }, Qualifier::Vague)];
+    assert_eq!(found("thousands of soldiers"), vague("thousands"));
+    assert_eq!(
+        found("tens of thousands of people"),
+        vague("tens of thousands")
+    );
+    assert_eq!(found("hundreds of homes"), vague("hundreds"));
+    assert_eq!(found("several hundred troops"), vague("several hundred"));
+    assert!(found("several of them").is_empty());
+}
+
+#[test]
+fn things_that_are_not_counts() {
+    for s in [
+        "in 2024 the war went on",
+        "on January 5 they met",
+        "on Jan. 5 they met",
+        "on 5 January they met",
+        "at 6 a.m. the attack began",
+        "at 9:30 the attack began",
+        "a 25-year-old soldier",
+        "a soldier aged 25",
+        "it lasted two weeks",
+        "in 30 years",
+        "the third attack",
+        "the 3rd brigade",
+        "Resolution 2334 passed",
+        "it cost $500",
+        "it cost £2bn",
+        "call 555-123-4567 now",
+        "F-16 jets",
+        "COVID-19 spread",
+    ] {
+        assert!(found(s).is_empty(), "{s:?} gave {:?}", found(s));
+    }
+}
+
+#[test]
+fn one_of_a_group_is_not_a_count() {
+    assert_eq!(
+        found("one of two captured"),
+        vec![num(2.0, Qualifier::Exact)]
+    );
+}
+
+#[test]
+fn percentages_and_units_are_marked() {
+    let n = find_numbers("turnout was 40% this time");
+    assert_eq!(n[0].unit.as_deref(), Some("percent"));
+    let n = find_numbers("it burned 5,000 acres");
+    assert_eq!(n[0].unit.as_deref(), Some("acres"));
+    let n = find_numbers("winds of 100 mph");
+    assert_eq!(n[0].unit.as_deref(), Some("mph"));
+}
+
+#[test]
+fn spans_point_at_the_number() {
+    let s = "Officials said about 3,000 troops died.";
+    let n = &find_numbers(s)[0];
+    assert_eq!(&s[n.start..n.end], "3,000");
+}
+
+#[test]
+fn nothing_panics_on_odd_text() {
+    for s in [
+        "",
+        "—",
+        "1,",
+        ",5",
+        "1.2.3.4",
+        "٣٠٠٠ soldiers",
+        "𝟒𝟎𝟎𝟎",
+        "5—",
+        "- 4 -",
+        "9999999999999999999999999 people",
+        "between and",
+        "$",
+        "3-",
+    ] {
+        let _ = find_numbers(s);
+    }
+}
