@@ -328,13 +328,19 @@ impl Pipeline {
                 version: 0,
             })
             .collect();
-        let (number, alerts) = self.store.insert_version(NewVersion {
+        let stored = self.store.insert_version(NewVersion {
             article_id,
+            previous: previous.as_ref().map(|p| p.number),
             fetched_at: &now,
             article: &article,
             figures: &figures,
             alerts,
         })?;
+        let Some((number, alerts)) = stored else {
+            // Another source linking the same article stored it a moment ago.
+            tracing::debug!(article = %url, "already stored by a concurrent poll");
+            return Ok((false, 0));
+        };
         tracing::info!(article = %url, version = number, figures = figures.len(), "stored a new version");
         for a in &alerts {
             tracing::info!(alert = a.kind.as_str(), id = %a.id, url = %a.url, "{}", a.summary());

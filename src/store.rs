@@ -75,6 +75,10 @@ pub struct VersionSummary {
 /// A version about to be stored, with what it raised.
 pub struct NewVersion<'a> {
     pub article_id: i64,
+    /// The version number this one was compared with (`None`: the article had none). If
+    /// another poll stored a version since, nothing is written: its alerts were computed
+    /// against the wrong text.
+    pub previous: Option<i64>,
     pub fetched_at: &'a str,
     pub article: &'a Article,
     pub figures: &'a [Figure],
@@ -326,15 +330,22 @@ impl Store {
     }
 
     /// Stores a new version with its figures and alerts in one transaction: either all of it
-    /// is there afterwards or none of it. Returns the version number and the alerts as stored.
-    pub fn insert_version(&self, new: NewVersion<'_>) -> Result<(i64, Vec<Alert>)> {
+    /// is there afterwards or none of it. Returns the version number and the alerts as stored,
+    /// or `None` when another poll stored a version of this article first.
+    pub fn insert_version(&self, new: NewVersion<'_>) -> Result<Option<(i64, Vec<Alert>)>> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let number: i64 = tx.query_row(
-            "SELECT coalesce(max(number), 0) + 1 FROM versions WHERE article_id = ?1",
+        // IMMEDIATE takes the write lock now, so the check below and the insert see the same
+        // state even with another process writing.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let latest: Option<i64> = tx.query_row(
+            "SELECT max(number) FROM versions WHERE article_id = ?1",
             [new.article_id],
             |r| r.get(0),
         )?;
+        if latest != new.previous {
+            return Ok(None);
+        }
+        let number = latest.unwrap_or(0) + 1;
         let a = new.article;
         let version_id: i64 = tx.query_row(
             "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
@@ -394,7 +405,7 @@ impl Store {
             params![new.article_id, new.fetched_at],
         )?;
         tx.commit()?;
-        Ok((number, alerts))
+        Ok(Some((number, alerts)))
     }
 
     /// Alerts, oldest first; with a limit, the newest `limit` of them.

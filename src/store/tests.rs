@@ -103,14 +103,17 @@ fn versions_are_numbered_per_article_with_their_alerts() {
 
     let save = |article_id, text: &str, alerts| {
         let art = article(text);
+        let previous = s.latest_version(article_id).unwrap().map(|v| v.number);
         s.insert_version(NewVersion {
             article_id,
+            previous,
             fetched_at: "2026-01-01T00:00:00.000Z",
             article: &art,
             figures: &[],
             alerts,
         })
         .unwrap()
+        .expect("no other writer")
     };
     let (n1, _) = save(a, "one", vec![]);
     let (n2, stored) = save(a, "two", vec![alert("t", "2026-01-01T00:00:00.000Z", 5.0)]);
@@ -141,6 +144,21 @@ fn versions_are_numbered_per_article_with_their_alerts() {
             alerts: 1
         }
     );
+
+    // A version computed against version 1 while version 2 was being stored is refused.
+    let stale = article("three");
+    let raced = s
+        .insert_version(NewVersion {
+            article_id: a,
+            previous: Some(1),
+            fetched_at: "2026-01-01T00:00:00.000Z",
+            article: &stale,
+            figures: &[],
+            alerts: vec![],
+        })
+        .unwrap();
+    assert!(raced.is_none());
+    assert_eq!(s.counts().unwrap().versions, 3);
 }
 
 #[test]
@@ -156,6 +174,7 @@ fn alerts_filter_by_topic_time_and_limit() {
     ];
     s.insert_version(NewVersion {
         article_id: a,
+        previous: None,
         fetched_at: "2026-01-03T00:00:00.000Z",
         article: &art,
         figures: &[],

@@ -1,0 +1,111 @@
+//! Shared pieces of the end-to-end tests: a temporary home with a configuration, and the real
+//! `figwatch` binary run against it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub use figwatch::demo::{article_page, rss_feed};
+pub use figwatch::localhttp::{LocalServer, Response};
+
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    /// A temporary folder with `figwatch.toml` holding `sources` (TOML) and the nk-troops topic.
+    pub fn new(sources: &str) -> Home {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            r#"database = "{db}"
+alert_log = "{log}"
+interval = "1s"
+
+[fetch]
+timeout = "2s"
+
+{sources}
+
+[[topics]]
+id = "nk-troops"
+name = "North Korean troops in Russia's war"
+terms = ["North Korean troops", "North Korean soldiers"]
+near = [["North Korea", "North Korean", "Pyongyang"], ["troops", "soldiers", "killed", "wounded"]]
+"#,
+            db = dir.path().join("figwatch.db").display(),
+            log = dir.path().join("alerts.jsonl").display(),
+        );
+        std::fs::write(dir.path().join("figwatch.toml"), config).unwrap();
+        Home { dir }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("figwatch.toml")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs `figwatch --config <home> ARGS` and waits for it.
+    pub fn figwatch(&self, args: &[&str]) -> Output {
+        figwatch(&self.config(), args)
+    }
+
+    /// Like `figwatch`, but the command must succeed; returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.figwatch(args);
+        assert!(
+            out.status.success(),
+            "figwatch {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The alert log's lines, parsed.
+    pub fn alert_log(&self) -> Vec<serde_json::Value> {
+        match std::fs::read_to_string(self.path("alerts.jsonl")) {
+            Ok(text) => text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("whole JSON lines"))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// `figwatch history URL --json`, parsed.
+    pub fn history(&self, url: &str) -> Vec<serde_json::Value> {
+        self.ok(&["history", url, "--json"])
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+pub fn figwatch(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_figwatch"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("FIGWATCH_CONFIG")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// The story, with its casualty figure and an optional extra paragraph.
+pub fn story(casualties: &str, extra: Option<&str>) -> String {
+    let second = format!("Officials said on Monday that {casualties} North Korean troops had been killed or wounded since they joined the fighting in the Kursk region.");
+    let mut paragraphs = vec![
+        "North Korea has sent soldiers to fight for Russia in the Kursk region, where Ukrainian forces have held ground since August 2024.",
+        second.as_str(),
+        "The figures could not be independently verified. Pyongyang has not commented on its losses, and Moscow has not confirmed their presence.",
+    ];
+    if let Some(extra) = extra {
+        paragraphs.push(extra);
+    }
+    article_page("North Korean troops in Kursk", &paragraphs)
+}

@@ -1,0 +1,202 @@
+//! Bad sources, bad configuration, bad databases: the pass completes, the error is recorded
+//! and named, nothing stored is lost.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+fn status(home: &Home) -> Vec<serde_json::Value> {
+    home.ok(&["status", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn status_of<'a>(rows: &'a [serde_json::Value], url: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["url"] == url)
+        .unwrap_or_else(|| panic!("no status for {url}: {rows:?}"))
+}
+
+#[test]
+fn failing_sources_are_recorded_and_the_others_go_on() {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    server.set("/good.html", Response::html(story("3,000", None)));
+    server.set(
+        "/broken.xml",
+        Response::ok(
+            "application/rss+xml",
+            "<rss version=\"2.0\"><channel><title>Broken</title><item><title>cut off",
+        ),
+    );
+    server.set("/error.xml", Response::status(500));
+    server.set(
+        "/slow.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[])).delayed(Duration::from_secs(6)),
+    );
+    server.set(
+        "/mixed.xml",
+        Response::ok(
+            "application/rss+xml",
+            rss_feed(
+                &base,
+                &[("A report", "/report.pdf"), ("The story", "/good.html")],
+            ),
+        ),
+    );
+    server.set(
+        "/report.pdf",
+        Response::ok("application/pdf", b"%PDF-1.4 not a web page".to_vec()),
+    );
+
+    let sources: String = ["/broken.xml", "/error.xml", "/slow.xml", "/mixed.xml"]
+        .iter()
+        .map(|p| format!("[[feeds]]\nurl = \"{}\"\n\n", server.url(p)))
+        .chain(std::iter::once(format!(
+            "[[pages]]\nurl = \"{}\"\n",
+            server.url("/good.html")
+        )))
+        .collect();
+    let home = Home::new(&sources);
+
+    let started = std::time::Instant::now();
+    let out = home.figwatch(&["--poll"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "a pass with failing sources still completes: {stdout}\n{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the slow source was cut off by the 2s timeout"
+    );
+    assert!(stdout.contains("polled 5 sources, 3 failed"), "{stdout}");
+    assert!(stdout.contains("1 articles could not be read"), "{stdout}");
+
+    let rows = status(&home);
+    let broken = status_of(&rows, &server.url("/broken.xml"));
+    assert_eq!(broken["consecutive_failures"], 1);
+    let msg = broken["last_error"].as_str().unwrap();
+    assert!(
+        msg.contains(&server.url("/broken.xml")) && msg.contains("not a valid"),
+        "{msg}"
+    );
+
+    let msg = status_of(&rows, &server.url("/error.xml"))["last_error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("HTTP 500"), "{msg}");
+    let msg = status_of(&rows, &server.url("/slow.xml"))["last_error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("timed out"), "{msg}");
+
+    // The feed itself is fine; its PDF link is noted, its HTML link stored.
+    let mixed = status_of(&rows, &server.url("/mixed.xml"));
+    assert_eq!(mixed["consecutive_failures"], 0);
+    let note = mixed["last_error"].as_str().unwrap();
+    assert!(
+        note.contains("report.pdf")
+            && note.contains("not an HTML page")
+            && note.contains("application/pdf"),
+        "{note}"
+    );
+    assert_eq!(home.history(&server.url("/good.html")).len(), 1);
+
+    // A second failing pass counts up; stored versions stay.
+    server.set("/good.html", Response::status(500));
+    let out = home.figwatch(&["--poll"]);
+    assert!(out.status.success());
+    let rows = status(&home);
+    assert_eq!(
+        status_of(&rows, &server.url("/error.xml"))["consecutive_failures"],
+        2
+    );
+    assert_eq!(
+        status_of(&rows, &server.url("/good.html"))["consecutive_failures"],
+        1
+    );
+    assert_eq!(
+        home.history(&server.url("/good.html")).len(),
+        1,
+        "nothing stored is lost"
+    );
+    assert_eq!(
+        home.alert_log().len(),
+        1,
+        "the alert raised before stays in the log"
+    );
+
+    // The readable status names the problem.
+    let text = home.ok(&["status"]);
+    assert!(text.contains("FAILING (2 in a row)"), "{text}");
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "database = \"x.db\"\n\n[[feeds]]\nurl = \"https://news.example/rss\"\ninterval = \"ten minutes\"\n").unwrap();
+    let out = figwatch(&path, &["--poll"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:5:")
+            && err.contains("feeds[0].interval")
+            && err.contains("ten minutes"),
+        "{err}"
+    );
+
+    std::fs::write(
+        &path,
+        "[[feeds]]\nurl = \"https://news.example/rss\"\nlink = \"x\"\n",
+    )
+    .unwrap();
+    let err = String::from_utf8_lossy(&figwatch(&path, &["check-config"]).stderr).to_string();
+    assert!(err.contains("bad.toml:3:") && err.contains("link"), "{err}");
+
+    let missing = dir.path().join("missing.toml");
+    let out = figwatch(&missing, &["check-config"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+}
+
+#[test]
+fn check_config_summarises_sources_and_topics() {
+    let home = Home::new("[[feeds]]\nurl = \"https://news.example/rss\"\ninterval = \"10m\"\n\n[[pages]]\nurl = \"https://news.example/live\"\n");
+    let out = home.ok(&["check-config"]);
+    assert!(out.contains("ok — 1 feeds, 1 pages, 1 topics"), "{out}");
+    assert!(
+        out.contains("https://news.example/rss") && out.contains("10m"),
+        "{out}"
+    );
+    assert!(out.contains("nk-troops"), "{out}");
+}
+
+#[test]
+fn an_unusable_database_stops_with_a_clear_message() {
+    let home = Home::new("[[pages]]\nurl = \"http://127.0.0.1:9/\"\n");
+    std::fs::write(home.path("figwatch.db"), vec![b'x'; 4096]).unwrap();
+    let out = home.figwatch(&["--poll"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("figwatch.db") && err.contains("not a usable SQLite database"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lookups_of_unknown_articles_explain_themselves() {
+    let home = Home::new("[[pages]]\nurl = \"http://127.0.0.1:9/\"\n");
+    let out = home.figwatch(&["history", "https://nowhere.example/a"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no article is stored under https://nowhere.example/a"));
+}
