@@ -437,7 +437,7 @@ fn validate_topic(t: &Topic) -> Option<(&'static str, String)> {
     if t.near.iter().any(|g| g.iter().all(|s| s.trim().is_empty())) {
         return Some(("near", format!("topic {:?} has an empty near group", t.id)));
     }
-    if t.near.len() > 0 && t.window == 0 {
+    if !t.near.is_empty() && t.window == 0 {
         return Some((
             "window",
             format!("topic {:?}: window must be at least 1", t.id),

@@ -66,6 +66,8 @@ pub struct Pipeline {
     alert_log: Option<AlertLog>,
     /// Database ids of `config.sources`, same order.
     source_ids: Vec<i64>,
+    /// At most `[fetch] concurrency` sources are polled at once, by a pass or by the daemon.
+    limit: Arc<Semaphore>,
 }
 
 /// What happened to one article.
@@ -82,6 +84,7 @@ impl Pipeline {
         let figures = FigureExtractor::new(&config.topics);
         let alert_log = config.alert_log.as_deref().map(AlertLog::new);
         let source_ids = store.sync_sources(&config.sources)?;
+        let limit = Arc::new(Semaphore::new(config.fetch.concurrency));
         Ok(Pipeline {
             config,
             store,
@@ -89,6 +92,7 @@ impl Pipeline {
             figures,
             alert_log,
             source_ids,
+            limit,
         })
     }
 
@@ -98,15 +102,10 @@ impl Pipeline {
 
     /// Polls the given sources, at most `[fetch] concurrency` at a time.
     pub async fn poll_sources(self: &Arc<Self>, indices: Vec<usize>) -> PassSummary {
-        let limit = Arc::new(Semaphore::new(self.config.fetch.concurrency));
         let mut tasks = JoinSet::new();
         for i in indices {
             let me = Arc::clone(self);
-            let limit = Arc::clone(&limit);
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                me.poll_source(i).await
-            });
+            tasks.spawn(async move { me.poll_source(i).await });
         }
         let mut total = PassSummary::default();
         while let Some(result) = tasks.join_next().await {
@@ -131,6 +130,7 @@ impl Pipeline {
 
     /// Polls one source and records the outcome on it.
     pub async fn poll_source(&self, index: usize) -> PassSummary {
+        let _permit = self.limit.acquire().await;
         let source = &self.config.sources[index];
         let id = self.source_ids[index];
         let mut summary = PassSummary {
@@ -159,6 +159,12 @@ impl Pipeline {
                 })
             }
         };
+        // The next check is kept in the database, so `figwatch run` started after a
+        // `--poll` (or restarted) does not poll everything again at once.
+        let next =
+            chrono::Utc::now() + chrono::Duration::from_std(source.interval).unwrap_or_default();
+        let recorded =
+            recorded.and_then(|()| self.store.set_next_check(id, &store::timestamp(next)));
         if let Err(e) = recorded {
             tracing::error!(source = %source.url, "cannot record the poll: {e}");
         }

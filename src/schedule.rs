@@ -1,15 +1,16 @@
 //! The daemon's loop: each source polled on its own interval until SIGTERM or SIGINT, then
 //! in-flight polls are finished and the process exits cleanly.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::pipeline::Pipeline;
-use crate::store;
 
 /// Runs until a shutdown signal. Polls that are running when it comes are finished; a second
 /// signal stops at once.
@@ -25,7 +26,9 @@ pub async fn run(pipeline: Arc<Pipeline>) -> anyhow::Result<()> {
     // a fifteen-minute interval is due in ten minutes, not now.
     let mut due: Vec<Instant> = (0..n).map(|i| resume_at(&pipeline, i)).collect();
     let mut running = vec![false; n];
-    let mut tasks: JoinSet<usize> = JoinSet::new();
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    // Which source each task polls, so a task that panicked still frees its source.
+    let mut task_source: HashMap<tokio::task::Id, usize> = HashMap::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     tracing::info!(
         sources = n,
@@ -38,25 +41,27 @@ pub async fn run(pipeline: Arc<Pipeline>) -> anyhow::Result<()> {
             if !running[i] && due[i] <= now {
                 running[i] = true;
                 let p = Arc::clone(&pipeline);
-                tasks.spawn(async move {
-                    let summary = p.poll_sources(vec![i]).await;
+                let handle = tasks.spawn(async move {
+                    let summary = p.poll_source(i).await;
                     tracing::info!(source = %p.config.sources[i].url, "{summary}");
-                    i
                 });
+                task_source.insert(handle.id(), i);
             }
         }
         let next_due = (0..n).filter(|&i| !running[i]).map(|i| due[i]).min();
         tokio::select! {
             _ = &mut shutdown => break,
-            Some(done) = tasks.join_next() => {
-                if let Ok(i) = done {
-                    running[i] = false;
-                    let interval = pipeline.config.sources[i].interval;
-                    due[i] = Instant::now() + interval;
-                    let at = store::timestamp(Utc::now() + chrono::Duration::from_std(interval).unwrap_or_default());
-                    if let Err(e) = pipeline.store.set_next_check(pipeline.source_id(i), &at) {
-                        tracing::error!("cannot record the next check: {e}");
+            Some(done) = tasks.join_next_with_id() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => {
+                        tracing::error!("a poll task failed: {e}");
+                        e.id()
                     }
+                };
+                if let Some(i) = task_source.remove(&id) {
+                    running[i] = false;
+                    due[i] = Instant::now() + pipeline.config.sources[i].interval;
                 }
             }
             _ = sleep_until(next_due) => {}

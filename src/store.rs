@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
 use crate::alerts::Alert;
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::SourceConfig;
 use crate::extract::Article;
 use crate::figures::Figure;
 
@@ -114,7 +114,7 @@ impl Store {
             }
         }
         let mut conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
-        Self::prepare(&mut conn).map_err(|e| fail(e))?;
+        Self::prepare(&mut conn).map_err(fail)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -480,16 +480,6 @@ pub struct StoreCounts {
     pub articles: i64,
     pub versions: i64,
     pub alerts: i64,
-}
-
-impl SourceKind {
-    pub fn parse(s: &str) -> Option<SourceKind> {
-        match s {
-            "feed" => Some(SourceKind::Feed),
-            "page" => Some(SourceKind::Page),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use super::*;
 use crate::alerts::AlertKind;
+use crate::config::SourceKind;
 use crate::figures::{FigureValue, Qualifier};
 
 fn temp_store() -> (tempfile::TempDir, Store) {

@@ -1,7 +1,7 @@
 //! Shared pieces of the end-to-end tests: a temporary home with a configuration, and the real
 //! `figwatch` binary run against it.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,77 @@
+//! `figwatch run`: polls on its interval, picks up a change, and stops cleanly on SIGTERM.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn runs_on_its_interval_and_stops_on_sigterm() {
+    let server = LocalServer::start().unwrap();
+    server.set("/story.html", Response::html(story("3,000", None)));
+    let home = Home::new(&format!(
+        "[[pages]]\nurl = \"{}\"\n",
+        server.url("/story.html")
+    ));
+    let url = server.url("/story.html");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_figwatch"))
+        .arg("--config")
+        .arg(home.config())
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    wait_for("the first version", Duration::from_secs(30), || {
+        home.alert_log().len() == 1
+    });
+    server.set("/story.html", Response::html(story("4,000", None)));
+    wait_for("the figure_changed alert", Duration::from_secs(30), || {
+        home.alert_log().len() == 2
+    });
+    assert_eq!(home.alert_log()[1]["kind"], "figure_changed");
+    // Polled again on its 1s interval, unchanged: no third version.
+    let hits = server.hits("/story.html");
+    wait_for("another poll", Duration::from_secs(30), || {
+        server.hits("/story.html") > hits + 1
+    });
+    assert_eq!(home.history(&url).len(), 2);
+
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = Instant::now();
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "figwatch run did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(exit.success(), "exit {exit:?}: {log}");
+    assert!(log.contains("figwatch stopped"), "{log}");
+
+    // The schedule is kept: status shows when the source is due next.
+    let rows = home.ok(&["status", "--json"]);
+    assert!(rows.contains("\"next_check_at\":\"20"), "{rows}");
+}
