@@ -97,6 +97,13 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The demo prints its own account of what happened; its log lines would only hide it.
     init_logging(cli.verbose, matches!(cli.command, Some(Command::Demo)));
+    // Parsers of network input run under catch_unwind, so a bug in one costs one feed or page.
+    // Report such a panic as one log line instead of the default backtrace on stderr.
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(
+            "internal error, caught (only the item being processed is affected): {info}"
+        );
+    }));
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

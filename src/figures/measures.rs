@@ -141,6 +141,61 @@ const BUILT_IN: &[(&str, &[&str])] = &[
 const AFTER_WORDS: usize = 10;
 const BEFORE_WORDS: usize = 4;
 
+/// How far back a level verb lets us look for the subject, in words.
+const SUBJECT_WORDS: usize = 20;
+
+/// Verbs and prepositions that put a number as the level something reached ("rose to",
+/// "reached", "stands at"), with the hedges that may stand between them and the number.
+fn level_verb_before(before: &[String]) -> bool {
+    const LEVEL: &[&str] = &[
+        "to",
+        "reached",
+        "reach",
+        "reaching",
+        "reaches",
+        "at",
+        "hit",
+        "hits",
+        "hitting",
+        "totaled",
+        "totalled",
+        "totaling",
+        "totalling",
+        "topped",
+        "surpassed",
+        "exceeded",
+        "passed",
+        "numbered",
+        "stood",
+        "stands",
+    ];
+    const HEDGES: &[&str] = &[
+        "more",
+        "than",
+        "about",
+        "some",
+        "nearly",
+        "almost",
+        "roughly",
+        "around",
+        "over",
+        "least",
+        "up",
+        "an",
+        "estimated",
+        "approximately",
+        "just",
+        "under",
+        "fewer",
+        "less",
+    ];
+    before
+        .iter()
+        .rev()
+        .find(|w| !HEDGES.contains(&w.as_str()))
+        .is_some_and(|w| LEVEL.contains(&w.as_str()))
+}
+
 struct Trigger {
     /// Lower-case words of the phrase.
     words: Vec<String>,
@@ -240,6 +295,20 @@ impl MeasureFinder {
         for start in (lowest..before.len()).rev() {
             if let Some(t) = self.best_at(&before, start, &usable) {
                 return Some(t.measure.clone());
+            }
+        }
+        // "Measles cases in the outbreak have climbed to 159": the number is the level the
+        // subject reached, so what it counts is named in the subject, across commas.
+        if level_verb_before(&before) {
+            let from = prev_number.unwrap_or(0);
+            let subject: Vec<String> = words(&sentence[from..number.start].to_lowercase())
+                .map(str::to_string)
+                .collect();
+            let lowest = subject.len().saturating_sub(SUBJECT_WORDS);
+            for start in (lowest..subject.len()).rev() {
+                if let Some(t) = self.best_at(&subject, start, &usable) {
+                    return Some(t.measure.clone());
+                }
             }
         }
         None

@@ -205,3 +205,18 @@ fn values_serialise_as_in_the_labelled_format() {
     assert_eq!(format_number(1234567.0), "1,234,567");
     assert_eq!(format_number(1.5), "1.5");
 }
+
+#[test]
+fn a_level_the_subject_reached_takes_the_subject_measure() {
+    assert_eq!(
+        figures(
+            "Measles cases tied to the outbreak, officials said, have climbed to more than 600."
+        ),
+        vec![fig("measles-texas", "infected", 600.0, Qualifier::MoreThan)]
+    );
+    // Without a level verb the subject is not borrowed.
+    assert!(
+        figures("Measles cases tied to the outbreak, officials said, were 40 in one county.")
+            .is_empty()
+    );
+}
