@@ -289,14 +289,19 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes one JSON object a line: the form every `--json` output takes.
+fn json_lines<T: serde::Serialize>(out: &mut impl Write, items: &[T]) -> anyhow::Result<()> {
+    for item in items {
+        serde_json::to_writer(&mut *out, item)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 /// Prints alerts as a readable list, or as JSON Lines.
 pub fn print_alerts(alerts: &[Alert], json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     if json {
-        for a in alerts {
-            serde_json::to_writer(&mut *out, a)?;
-            writeln!(out)?;
-        }
-        return Ok(());
+        return json_lines(out, alerts);
     }
     if alerts.is_empty() {
         writeln!(out, "no alerts")?;
@@ -351,11 +356,7 @@ fn history(store: &Store, url: &str, json: bool) -> anyhow::Result<()> {
     let versions = store.history(id)?;
     let mut out = std::io::stdout().lock();
     if json {
-        for v in &versions {
-            serde_json::to_writer(&mut out, v)?;
-            writeln!(out)?;
-        }
-        return Ok(());
+        return json_lines(&mut out, &versions);
     }
     if versions.is_empty() {
         writeln!(
@@ -416,9 +417,7 @@ fn show_diff(
     let mut out = std::io::stdout().lock();
     if json {
         let value = serde_json::json!({"url": url, "from": from, "to": to, "chunks": chunks});
-        serde_json::to_writer(&mut out, &value)?;
-        writeln!(out)?;
-        return Ok(());
+        return json_lines(&mut out, &[value]);
     }
     let color = out.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     write_diff(
@@ -469,11 +468,7 @@ fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
         .collect();
     let mut out = std::io::stdout().lock();
     if json {
-        for r in &rows {
-            serde_json::to_writer(&mut out, r)?;
-            writeln!(out)?;
-        }
-        return Ok(());
+        return json_lines(&mut out, &rows);
     }
     if rows.is_empty() {
         writeln!(out, "no source has been polled yet; run `figwatch --poll`")?;

@@ -127,6 +127,22 @@ fn default_window() -> usize {
     12
 }
 
+impl Topic {
+    /// A topic from its phrases, with the default window and no measures of its own.
+    pub fn new(id: &str, terms: &[&str], near: &[&[&str]], exclude: &[&str]) -> Topic {
+        let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Topic {
+            id: id.into(),
+            name: String::new(),
+            terms: strings(terms),
+            near: near.iter().map(|g| strings(g)).collect(),
+            window: default_window(),
+            exclude: strings(exclude),
+            measures: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TopicMeasure {

@@ -37,6 +37,14 @@ const OTHER_STORY: &[&str] = &[
     "Forecasters expect 20 centimetres more by Saturday; the last storm of this size struck in 2019.",
 ];
 
+/// The topic the demo (and the end-to-end tests) track, as configuration text.
+pub const TOPIC_TOML: &str = r#"[[topics]]
+id = "nk-troops"
+name = "North Korean troops in Russia's war"
+terms = ["North Korean troops", "North Korean soldiers"]
+near = [["North Korea", "North Korean", "Pyongyang"], ["troops", "soldiers", "killed", "wounded"]]
+"#;
+
 pub const ARTICLE_PATH: &str = "/world/north-korean-troops-kursk.html";
 const WEATHER_PATH: &str = "/local/snow-closes-schools.html";
 
@@ -98,12 +106,7 @@ interval = "15m"
 [[feeds]]
 url = "{base}/feed.xml"
 
-[[topics]]
-id = "nk-troops"
-name = "North Korean troops in Russia's war"
-terms = ["North Korean troops", "North Korean soldiers"]
-near = [["North Korea", "North Korean", "Pyongyang"], ["troops", "soldiers", "killed", "wounded"]]
-"#,
+{TOPIC_TOML}"#,
             db = dir.join("figwatch.db").display(),
             log = dir.join("alerts.jsonl").display(),
         ),

@@ -330,7 +330,7 @@ pub fn find_numbers(sentence: &str) -> Vec<NumberMention> {
 
     raws.into_iter()
         .filter(|r| !masked.iter().any(|m| m.contains(&toks[r.first].start)))
-        .filter(|r| !is_excluded(sentence, &toks, r))
+        .filter(|r| !is_excluded(&toks, r))
         .map(|r| {
             let (qualifier, unit) = describe(&toks, &r);
             NumberMention {
@@ -569,7 +569,7 @@ fn join_ranges(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
     out
 }
 
-fn is_excluded(s: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
+fn is_excluded(toks: &[Tok<'_>], r: &Raw) -> bool {
     let prev = |k: usize| {
         r.first
             .checked_sub(k)
@@ -630,7 +630,6 @@ fn is_excluded(s: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
     {
         return true;
     }
-    let _ = s;
     false
 }
 

@@ -2,18 +2,7 @@ use super::*;
 use crate::config::TopicMeasure;
 
 fn topics() -> Vec<Topic> {
-    let t = |id: &str, terms: &[&str], near: &[&[&str]]| Topic {
-        id: id.into(),
-        name: String::new(),
-        terms: terms.iter().map(|s| s.to_string()).collect(),
-        near: near
-            .iter()
-            .map(|g| g.iter().map(|s| s.to_string()).collect())
-            .collect(),
-        window: 12,
-        exclude: vec!["Kansas".into()],
-        measures: Vec::new(),
-    };
+    let t = |id: &str, terms: &[&str], near: &[&[&str]]| Topic::new(id, terms, near, &["Kansas"]);
     let mut fires = t("la-wildfires", &["Palisades Fire"], &[]);
     fires.measures.push(TopicMeasure {
         name: "acres_burned".into(),

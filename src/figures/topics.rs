@@ -131,16 +131,8 @@ mod tests {
 
     fn topic(id: &str, terms: &[&str], near: &[&[&str]], exclude: &[&str]) -> Topic {
         Topic {
-            id: id.into(),
-            name: String::new(),
-            terms: terms.iter().map(|s| s.to_string()).collect(),
-            near: near
-                .iter()
-                .map(|g| g.iter().map(|s| s.to_string()).collect())
-                .collect(),
             window: 5,
-            exclude: exclude.iter().map(|s| s.to_string()).collect(),
-            measures: Vec::new(),
+            ..Topic::new(id, terms, near, exclude)
         }
     }
 

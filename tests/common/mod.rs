@@ -27,14 +27,10 @@ timeout = "2s"
 
 {sources}
 
-[[topics]]
-id = "nk-troops"
-name = "North Korean troops in Russia's war"
-terms = ["North Korean troops", "North Korean soldiers"]
-near = [["North Korea", "North Korean", "Pyongyang"], ["troops", "soldiers", "killed", "wounded"]]
-"#,
+{topic}"#,
             db = dir.path().join("figwatch.db").display(),
             log = dir.path().join("alerts.jsonl").display(),
+            topic = figwatch::demo::TOPIC_TOML,
         );
         std::fs::write(dir.path().join("figwatch.toml"), config).unwrap();
         Home { dir }
