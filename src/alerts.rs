@@ -42,6 +42,9 @@ pub struct Alert {
     #[serde(serialize_with = "optional_whole_as_integer")]
     pub value: Option<f64>,
     pub qualifier: Qualifier,
+    /// `percent` for percentages, a unit such as `acres` for measured figures; absent for counts.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unit: Option<String>,
     pub old: Option<FigureValue>,
     pub new: FigureValue,
     /// The sentence the new figure stands in.
@@ -70,17 +73,26 @@ impl Alert {
         crate::feed::hex(&h.finalize()[..12])
     }
 
+    /// "3,000 → 4,000", "40% (new)": the change with its unit.
+    pub fn change(&self) -> String {
+        let unit = match self.unit.as_deref() {
+            None => String::new(),
+            Some("percent") => "%".into(),
+            Some(u) => format!(" {u}"),
+        };
+        match &self.old {
+            Some(old) => format!("{old}{unit} → {}{unit}", self.new),
+            None => format!("{}{unit} (new)", self.new),
+        }
+    }
+
     /// One line for people: `nk-troops: casualties 3,000 → 4,000 (at_most), example.org, version 2`.
     pub fn summary(&self) -> String {
-        let change = match &self.old {
-            Some(old) => format!("{old} → {}", self.new),
-            None => format!("{} (new)", self.new),
-        };
         format!(
             "{}: {} {} ({}), {}, version {}",
             self.topic,
             self.measure,
-            change,
+            self.change(),
             self.qualifier.as_str(),
             self.site,
             self.version

@@ -309,17 +309,13 @@ pub fn print_alerts(alerts: &[Alert], json: bool, out: &mut impl Write) -> anyho
     }
     for a in alerts {
         let when = a.ts.get(..16).unwrap_or(&a.ts).replace('T', " ");
-        let change = match &a.old {
-            Some(old) => format!("{old} → {}", a.new),
-            None => format!("{} (new)", a.new),
-        };
         writeln!(
             out,
             "{when}Z  {:<14}  {}  {}: {}  [{}]  {}, version {}",
             a.kind.as_str(),
             a.topic,
             a.measure,
-            change,
+            a.change(),
             a.qualifier.as_str(),
             a.site,
             a.version

@@ -325,6 +325,7 @@ impl Pipeline {
                 measure: c.figure.measure.clone(),
                 value: c.figure.value.number(),
                 qualifier: c.figure.qualifier,
+                unit: c.figure.unit.clone(),
                 old: c.old,
                 new: c.figure.value.clone(),
                 quote: c.figure.quote.clone(),

@@ -1,4 +1,4 @@
-//! Comparing two versions' figures, per (topic, measure).
+//! Comparing two versions' figures, per (topic, measure, unit).
 //!
 //! A value the new version reports that the old one did not is news. When the old version had
 //! figures for the same (topic, measure), the change is paired with the old figure whose
@@ -20,23 +20,20 @@ pub struct FigureChange {
 }
 
 pub fn compare(old: &[Figure], new: &[Figure]) -> Vec<FigureChange> {
-    let mut changes = Vec::new();
-    let mut keys: Vec<(&str, &str)> = Vec::new();
+    // A percentage and a count of the same measure are different figures.
+    let same_key =
+        |a: &Figure, b: &Figure| a.topic == b.topic && a.measure == b.measure && a.unit == b.unit;
+    let mut keys: Vec<&Figure> = Vec::new();
     for f in new {
-        if !keys.contains(&(f.topic.as_str(), f.measure.as_str())) {
-            keys.push((&f.topic, &f.measure));
+        if !keys.iter().any(|k| same_key(k, f)) {
+            keys.push(f);
         }
     }
-    for (topic, measure) in keys {
-        let of_key = |fs: &'_ [Figure]| -> Vec<Figure> {
-            fs.iter()
-                .filter(|f| f.topic == topic && f.measure == measure)
-                .cloned()
-                .collect()
-        };
-        let before = of_key(old);
-        let after = of_key(new);
-        let in_list = |v: &FigureValue, list: &[Figure]| list.iter().any(|f| f.value.same_as(v));
+    let mut changes = Vec::new();
+    for key in keys {
+        let before: Vec<&Figure> = old.iter().filter(|f| same_key(f, key)).collect();
+        let after: Vec<&Figure> = new.iter().filter(|f| same_key(f, key)).collect();
+        let in_list = |v: &FigureValue, list: &[&Figure]| list.iter().any(|f| f.value.same_as(v));
         // Each new value once, even if several sentences repeat it.
         let mut added: Vec<&Figure> = Vec::new();
         for f in &after {
@@ -53,21 +50,22 @@ pub fn compare(old: &[Figure], new: &[Figure]) -> Vec<FigureChange> {
         }
         let mut removed: Vec<&Figure> = before
             .iter()
+            .copied()
             .filter(|f| !in_list(&f.value, &after))
             .collect();
         for f in added {
             // Prefer a value that disappeared; else the closest old figure still standing.
-            let pool: Vec<&Figure> = if removed.is_empty() {
-                before.iter().collect()
+            let pool = if removed.is_empty() {
+                &before
             } else {
-                removed.clone()
+                &removed
             };
             let best = pool
                 .iter()
+                .copied()
                 .max_by(|a, b| {
                     similarity(&a.quote, &f.quote).total_cmp(&similarity(&b.quote, &f.quote))
                 })
-                .copied()
                 .expect("the pool is never empty");
             removed.retain(|r| !std::ptr::eq(*r, best));
             changes.push(FigureChange {

@@ -224,6 +224,18 @@ const LABELS: &[&str] = &[
     "year",
 ];
 
+const STREETS: &[&str] = &[
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "rd",
+    "boulevard",
+    "blvd",
+    "lane",
+];
+
 const AGE_WORDS: &[&str] = &["aged", "age", "ages"];
 
 /// Units of measurement: a number before one of these measures something, it does not count
@@ -489,8 +501,17 @@ fn spelled_numbers(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
             continue;
         }
         let mut value = occ.value;
-        // "one of the two" / "one of them": a part of a group, not a count of its own.
-        if value == 1.0 && toks.get(last + 1).is_some_and(|t| t.lower == "of") {
+        // "one of the two" / "one of them": a part of a group, not a count of its own; "no
+        // one", "the one", "every one": a pronoun.
+        let before = first.checked_sub(1).map(|j| toks[j].lower.as_ref());
+        let pronoun = matches!(
+            before,
+            Some("no" | "any" | "every" | "each" | "the" | "this" | "that" | "which")
+        );
+        if value == 1.0
+            && first == last
+            && (pronoun || toks.get(last + 1).is_some_and(|t| t.lower == "of"))
+        {
             continue;
         }
         if toks.get(last + 1).is_some_and(|t| t.lower == "dozen") {
@@ -588,11 +609,15 @@ fn is_excluded(toks: &[Tok<'_>], r: &Raw) -> bool {
             return true;
         }
     }
-    // Dates: "January 5", "Jan. 5", "5 January", "5 Jan".
-    if MONTHS.contains(&prev(1))
+    // Dates: "January 5", "Jan. 5", "5 January", "5 Jan". Only a number that can be a day:
+    // "10,000 may have died" is not a date.
+    let day = first.kind == Kind::Num
+        && r.first == r.last
+        && matches!(r.value, FigureValue::Number(v) if v.fract() == 0.0 && (1.0..=31.0).contains(&v));
+    let month_near = MONTHS.contains(&prev(1))
         || MONTHS.contains(&next(1))
-        || (prev(1) == "." && MONTHS.contains(&prev(2)))
-    {
+        || (prev(1) == "." && MONTHS.contains(&prev(2)));
+    if day && month_near {
         return true;
     }
     // Times: "6 a.m.", "9:30", "14.00 GMT".
@@ -618,6 +643,13 @@ fn is_excluded(toks: &[Tok<'_>], r: &Raw) -> bool {
     }
     // Labels and identifiers: "Resolution 2334", "No. 3", "#4".
     if LABELS.contains(&prev(1)) || prev(1) == "#" || (prev(1) == "." && prev(2) == "no") {
+        return true;
+    }
+    // Addresses: "10 Downing Street", "1600 Pennsylvania Avenue".
+    let street = |w: &str| STREETS.contains(&w);
+    if street(next(1))
+        || street(next(2)) && toks.get(r.last + 1).is_some_and(|t| t.kind == Kind::Word)
+    {
         return true;
     }
     // Numbers glued to letters or other numbers in ways counts never are: "F-16", "COVID-19".

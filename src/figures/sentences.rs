@@ -84,7 +84,9 @@ fn ends_sentence(p: &str, mark: usize, end: usize) -> bool {
     // single letter before the stop. An "U.S." that really ends a sentence followed by a
     // capitalised word is rarer than one followed by a name, so we keep the sentence whole.
     let letters: Vec<char> = word.chars().filter(|c| c.is_alphabetic()).collect();
-    !(letters.len() == 1 && letters[0].is_uppercase() || word.contains('.') && letters.len() <= 3)
+    let initial = letters.len() == 1 && letters[0].is_uppercase();
+    let dotted = word.contains('.') && (1..=3).contains(&letters.len());
+    !(initial || dotted)
 }
 
 #[cfg(test)]
@@ -128,6 +130,14 @@ mod tests {
                 "The commander said so.",
                 "He added: \"More came.\""
             ]
+        );
+    }
+
+    #[test]
+    fn a_number_can_end_a_sentence() {
+        assert_eq!(
+            split_sentences("The rate was 3.5. Then it rose to 4,000. After that."),
+            vec!["The rate was 3.5.", "Then it rose to 4,000.", "After that."]
         );
     }
 

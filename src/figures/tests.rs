@@ -209,3 +209,16 @@ fn a_level_the_subject_reached_takes_the_subject_measure() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_percentage_is_not_a_change_of_a_count() {
+    let x = FigureExtractor::new(&topics());
+    let old = x.extract("The outbreak has grown to 309 measles cases.");
+    let new = x.extract(
+        "The outbreak has grown to 309 measles cases. About 40% of measles cases are in children.",
+    );
+    let changes = compare(&old, &new);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].old, None, "40% is new, not 309 → 40");
+    assert_eq!(changes[0].figure.unit.as_deref(), Some("percent"));
+}

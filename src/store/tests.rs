@@ -34,6 +34,7 @@ fn alert(topic: &str, ts: &str, new: f64) -> Alert {
         measure: "killed".into(),
         value: Some(new),
         qualifier: Qualifier::Exact,
+        unit: None,
         old: None,
         new: FigureValue::Number(new),
         quote: "q".into(),

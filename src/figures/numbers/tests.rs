@@ -135,10 +135,22 @@ fn things_that_are_not_counts() {
         "it cost £2bn",
         "call 555-123-4567 now",
         "F-16 jets",
+        "talks at 10 Downing Street",
+        "no one was killed",
+        "the one that was hit",
         "COVID-19 spread",
     ] {
         assert!(found(s).is_empty(), "{s:?} gave {:?}", found(s));
     }
+}
+
+#[test]
+fn may_is_a_month_only_next_to_a_day() {
+    assert_eq!(
+        found("10,000 may have died"),
+        vec![num(10000.0, Qualifier::Exact)]
+    );
+    assert!(found("on 5 May they met").is_empty());
 }
 
 #[test]
