@@ -156,16 +156,21 @@ impl Fetcher {
     }
 }
 
-/// The innermost causes of an error, which say far more than reqwest's top-level message.
+/// The causes of a reqwest error, which say far more than its top-level message ("error
+/// sending request for url (…)", which only repeats the URL we already name).
 fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
+    let mut parts: Vec<String> = Vec::new();
     let mut source = e.source();
     while let Some(s) = source {
         let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
+        // hyper's wrapper ("client error (Connect)") says nothing its cause does not.
+        if !text.starts_with("client error (") && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         source = s.source();
+    }
+    if parts.is_empty() {
+        parts.push(e.to_string());
     }
     parts.join(": ")
 }

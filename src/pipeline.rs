@@ -240,20 +240,18 @@ impl Pipeline {
                 ..Default::default()
             }),
             None => self.fetch_article(url).await,
-        };
-        let article = match extracted.and_then(|a| {
-            if a.text.is_empty() {
-                Err(format!("{url}: no article text found in the page"))
-            } else {
-                Ok(a)
-            }
-        }) {
+        }
+        .and_then(|a| match a.text.is_empty() {
+            true => Err(format!("{url}: the entry has no text")),
+            false => Ok(a),
+        });
+        let article = match extracted {
             Ok(a) => a,
             Err(e) => {
-                if let Err(db) = self
+                let recorded = self
                     .store
-                    .article_checked(article_id, &store::now(), Some(&e))
-                {
+                    .article_checked(article_id, &store::now(), Some(&e));
+                if let Err(db) = recorded {
                     tracing::error!(article = %url, "cannot record the error: {db}");
                 }
                 return Err(e);
