@@ -18,77 +18,103 @@ pub struct Chunk {
     pub text: String,
 }
 
-/// The word-level diff of two texts, with neighbouring pieces of the same kind merged so
-/// that a changed phrase reads as one deletion and one insertion.
+/// The word-level diff of two texts. Changed words separated only by white space are grouped
+/// into one deletion and one insertion, so a rewritten sentence reads as old text then new
+/// text, not as an alternation of single words.
 pub fn word_diff(old: &str, new: &str) -> Vec<Chunk> {
     let diff = TextDiff::configure()
         .timeout(std::time::Duration::from_secs(5))
         .diff_words(old, new);
-    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut out = Diffed::default();
     for change in diff.iter_all_changes() {
-        let op = match change.tag() {
-            ChangeTag::Equal => Op::Equal,
-            ChangeTag::Delete => Op::Delete,
-            ChangeTag::Insert => Op::Insert,
-        };
         let text = change.value();
-        match chunks.last_mut() {
-            Some(last) if last.op == op => last.text.push_str(text),
-            _ => chunks.push(Chunk {
-                op,
-                text: text.to_string(),
-            }),
+        match change.tag() {
+            ChangeTag::Equal if text.trim().is_empty() && out.pending() => out.gap(text),
+            ChangeTag::Equal => {
+                out.flush();
+                out.push(Op::Equal, text);
+            }
+            ChangeTag::Delete => out.change(Op::Delete, text),
+            ChangeTag::Insert => out.change(Op::Insert, text),
         }
     }
-    tidy(chunks)
+    out.flush();
+    out.chunks
 }
 
-/// Moves white space shared by a deletion and the insertion that follows it out into the
-/// surrounding text, so `[-3,000 -]{+4,000 +}` becomes `[-3,000-]{+4,000+} `.
-fn tidy(chunks: Vec<Chunk>) -> Vec<Chunk> {
-    let mut out: Vec<Chunk> = Vec::new();
-    for c in chunks {
-        if c.op == Op::Equal || c.text.trim().is_empty() {
-            // Pure white space changes read better as plain text.
-            let text = if c.op == Op::Delete {
-                String::new()
-            } else {
-                c.text
-            };
-            if text.is_empty() {
-                continue;
-            }
-            match out.last_mut() {
-                Some(last) if last.op == Op::Equal => last.text.push_str(&text),
-                _ => out.push(Chunk {
-                    op: Op::Equal,
-                    text,
-                }),
-            }
-            continue;
+/// Builds the chunk list, holding a run of changes until plain text ends it.
+#[derive(Default)]
+struct Diffed {
+    chunks: Vec<Chunk>,
+    del: String,
+    ins: String,
+    /// White space seen between changes, still to be given to the deletion / insertion if
+    /// it goes on after it.
+    gap_del: String,
+    gap_ins: String,
+    /// White space after the last change: plain text if the run ends here.
+    trailing: String,
+}
+
+impl Diffed {
+    fn pending(&self) -> bool {
+        !self.del.is_empty() || !self.ins.is_empty()
+    }
+
+    fn gap(&mut self, ws: &str) {
+        if self.trailing.is_empty() {
+            // A new gap replaces what a side did not take of the previous one.
+            self.gap_del.clear();
+            self.gap_ins.clear();
         }
-        let trimmed = c.text.trim_end();
-        let tail = c.text[trimmed.len()..].to_string();
-        out.push(Chunk {
-            op: c.op,
-            text: trimmed.to_string(),
-        });
-        if !tail.is_empty() && c.op == Op::Insert {
-            out.push(Chunk {
-                op: Op::Equal,
-                text: tail,
-            });
+        self.gap_del.push_str(ws);
+        self.gap_ins.push_str(ws);
+        self.trailing.push_str(ws);
+    }
+
+    fn change(&mut self, op: Op, text: &str) {
+        let (side, gap) = match op {
+            Op::Delete => (&mut self.del, &mut self.gap_del),
+            _ => (&mut self.ins, &mut self.gap_ins),
+        };
+        if !side.is_empty() {
+            side.push_str(gap);
+        }
+        gap.clear();
+        side.push_str(text);
+        self.trailing.clear();
+    }
+
+    fn push(&mut self, op: Op, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        match self.chunks.last_mut() {
+            Some(last) if last.op == op && op == Op::Equal => last.text.push_str(text),
+            _ => self.chunks.push(Chunk { op, text: text.to_string() }),
         }
     }
-    // Merge equal neighbours created above.
-    let mut merged: Vec<Chunk> = Vec::new();
-    for c in out {
-        match merged.last_mut() {
-            Some(last) if last.op == c.op && c.op == Op::Equal => last.text.push_str(&c.text),
-            _ => merged.push(c),
+
+    /// Ends a run of changes: white space at its edges goes back to the plain text, and a
+    /// change of white space only is shown as the new white space.
+    fn flush(&mut self) {
+        let del = std::mem::take(&mut self.del);
+        let ins = std::mem::take(&mut self.ins);
+        let gap = std::mem::take(&mut self.trailing);
+        self.gap_del.clear();
+        self.gap_ins.clear();
+        let (d, i) = (del.trim(), ins.trim());
+        if d.is_empty() && i.is_empty() {
+            self.push(Op::Equal, if ins.is_empty() { &del } else { &ins });
+        } else {
+            let edges = if i.is_empty() { &del } else { &ins };
+            self.push(Op::Equal, &edges[..edges.len() - edges.trim_start().len()]);
+            self.push(Op::Delete, d);
+            self.push(Op::Insert, i);
+            self.push(Op::Equal, &edges[edges.trim_end().len()..]);
         }
+        self.push(Op::Equal, &gap);
     }
-    merged
 }
 
 /// True when nothing changed.
@@ -165,6 +191,18 @@ mod tests {
             "Officials said [-3,000-]{+4,000+} North Korean troops were killed."
         );
         assert!(!is_unchanged(&d));
+    }
+
+    #[test]
+    fn a_rewritten_phrase_reads_as_old_then_new() {
+        let d = word_diff(
+            "Officials said on Monday that 3,000 died.",
+            "Zelensky told reporters that 4,000 died.",
+        );
+        assert_eq!(
+            render(&d, false),
+            "[-Officials said on Monday-]{+Zelensky told reporters+} that [-3,000-]{+4,000+} died."
+        );
     }
 
     #[test]
