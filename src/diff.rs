@@ -91,7 +91,10 @@ impl Diffed {
         }
         match self.chunks.last_mut() {
             Some(last) if last.op == op && op == Op::Equal => last.text.push_str(text),
-            _ => self.chunks.push(Chunk { op, text: text.to_string() }),
+            _ => self.chunks.push(Chunk {
+                op,
+                text: text.to_string(),
+            }),
         }
     }
 

@@ -207,3 +207,6 @@ impl Fetched {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

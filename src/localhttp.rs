@@ -17,6 +17,8 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Wait this long before answering (to test timeouts).
     pub delay: Duration,
+    /// Extra headers, such as `Content-Encoding`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -26,6 +28,7 @@ impl Response {
             content_type: content_type.into(),
             body: body.into(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
     }
 
@@ -36,10 +39,13 @@ impl Response {
     pub fn status(status: u16) -> Response {
         Response {
             status,
-            content_type: "text/plain".into(),
-            body: format!("status {status}\n").into_bytes(),
-            delay: Duration::ZERO,
+            ..Response::ok("text/plain", format!("status {status}\n"))
         }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.into(), value.into()));
+        self
     }
 
     pub fn delayed(mut self, delay: Duration) -> Response {
@@ -136,8 +142,13 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     if !response.delay.is_zero() {
         std::thread::sleep(response.delay);
     }
+    let extra: String = response
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         response.status,
         reason(response.status),
         response.content_type,
