@@ -44,18 +44,24 @@ impl fmt::Display for PassSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "polled {} sources, {} failed; {} new articles, {} new versions, {} alerts",
-            self.sources, self.failed, self.new_articles, self.new_versions, self.alerts
+            "polled {}, {} failed; {}, {}, {}",
+            count(self.sources, "source"),
+            self.failed,
+            count(self.new_articles, "new article"),
+            count(self.new_versions, "new version"),
+            count(self.alerts, "alert"),
         )?;
         if self.article_errors > 0 {
-            write!(
-                f,
-                "; {} articles could not be read (see `figwatch status`)",
-                self.article_errors
-            )?;
+            let n = count(self.article_errors, "article");
+            write!(f, "; {n} could not be read (see `figwatch status`)")?;
         }
         Ok(())
     }
+}
+
+/// "1 alert", "2 alerts".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 pub struct Pipeline {

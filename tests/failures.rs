@@ -75,7 +75,7 @@ fn failing_sources_are_recorded_and_the_others_go_on() {
         "the slow source was cut off by the 2s timeout"
     );
     assert!(stdout.contains("polled 5 sources, 3 failed"), "{stdout}");
-    assert!(stdout.contains("1 articles could not be read"), "{stdout}");
+    assert!(stdout.contains("1 article could not be read"), "{stdout}");
 
     let rows = status(&home);
     let broken = status_of(&rows, &server.url("/broken.xml"));

@@ -33,7 +33,7 @@ fn versions_diff_and_one_figure_changed_alert() {
     // First poll: version 1, and its figure is new.
     let summary = home.ok(&["--poll"]);
     assert!(
-        summary.contains("polled 1 sources, 0 failed; 1 new articles, 1 new versions, 1 alerts"),
+        summary.contains("polled 1 source, 0 failed; 1 new article, 1 new version, 1 alert"),
         "{summary}"
     );
     assert_eq!(home.history(&url).len(), 1);
@@ -47,7 +47,7 @@ fn versions_diff_and_one_figure_changed_alert() {
     server.set(ARTICLE, Response::html(story("4,000", None)));
     let summary = home.ok(&["poll"]);
     assert!(
-        summary.contains("0 new articles, 1 new versions, 1 alerts"),
+        summary.contains("0 new articles, 1 new version, 1 alert"),
         "{summary}"
     );
     let history = home.history(&url);
@@ -154,7 +154,7 @@ fn rewording_and_a_new_measure() {
         story("3,000", None).replace("Officials said on Monday that", "On Monday, officials said");
     server.set(ARTICLE, Response::html(reworded.clone()));
     let summary = home.ok(&["--poll"]);
-    assert!(summary.contains("1 new versions, 0 alerts"), "{summary}");
+    assert!(summary.contains("1 new version, 0 alerts"), "{summary}");
     // A new measure is a new figure, with no old value.
     server.set(
         ARTICLE,
