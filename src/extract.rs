@@ -41,6 +41,18 @@ pub enum ExtractError {
     Empty,
 }
 
+/// Reads a saved page from disk, decompressing it when it is gzip (by its magic bytes, so a
+/// `.html.gz` and a misnamed one both work).
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)?;
+        return Ok(out);
+    }
+    Ok(bytes)
+}
+
 /// Decodes a body to text: the HTTP charset, else a byte-order mark, else `<meta charset>`,
 /// else UTF-8 (invalid bytes replaced, never an error).
 pub fn decode(body: &[u8], http_charset: Option<&str>) -> String {

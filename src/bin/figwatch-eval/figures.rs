@@ -1,41 +1,14 @@
-//! Evaluation of figwatch's stages on labelled data.
-//!
 //! `figwatch-eval figures DIR` scores figure extraction on `DIR/dev.jsonl` and version
 //! comparison on `DIR/revisions.jsonl`, with the topics of `DIR/topics.toml`, by the rules of
 //! the labelled data's FORMAT.md. It prints its numbers; it exits 0 (saying so) when the folder
 //! is absent, so it can run anywhere.
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::Context;
 use figwatch::config::Config;
 use figwatch::figures::{compare, FigureExtractor, FigureValue};
 use serde::Deserialize;
-
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["figures", dir] => figures(Path::new(dir)),
-        ["figures"] => figures(Path::new("../shared/figures")),
-        _ => {
-            eprintln!("usage: figwatch-eval figures [DIR]   (DIR defaults to ../shared/figures)");
-            return ExitCode::from(2);
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("figwatch-eval: error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
 
 #[derive(Deserialize)]
 struct DevLine {
@@ -126,7 +99,7 @@ fn same_value(a: &FigureValue, b: &FigureValue) -> bool {
     }
 }
 
-fn figures(dir: &Path) -> anyhow::Result<()> {
+pub fn run(dir: &Path) -> anyhow::Result<()> {
     if !dir.join("dev.jsonl").exists() {
         println!(
             "{}: no labelled figure data here; nothing to evaluate",

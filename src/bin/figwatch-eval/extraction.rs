@@ -1,0 +1,241 @@
+//! `figwatch-eval extraction DIR`: article extraction scored on the corpora of
+//! `DIR/trafilatura` (snippet precision, recall and F1 by the rules of the shared README, and
+//! published-date accuracy) and `DIR/readability` (4-gram shingle F1 against Readability.js),
+//! with pages per second against a bare HTML parse of the same pages and peak memory.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use figwatch::extract;
+use serde::Deserialize;
+
+/// The targets of the extraction issue; `--check` fails below them.
+const MIN_F1: f64 = 0.935;
+const MIN_PRECISION: f64 = 0.92;
+const MIN_DATE_ACCURACY: f64 = 0.87;
+const MIN_SHINGLE_F1: f64 = 0.95;
+
+#[derive(Deserialize)]
+struct Entry {
+    file: String,
+    #[serde(default)]
+    with: Vec<String>,
+    #[serde(default)]
+    without: Vec<String>,
+    date: Option<String>,
+}
+
+pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        println!(
+            "{}: no extraction corpora here; nothing to evaluate",
+            dir.display()
+        );
+        return Ok(());
+    }
+    let mut failures = Vec::new();
+    let traf = dir.join("trafilatura");
+    if traf.join("evaldata.json").exists() {
+        let r = trafilatura_corpus(&traf)?;
+        if r.f1 < MIN_F1 || r.precision < MIN_PRECISION {
+            failures.push(format!(
+                "F1 {:.3} / precision {:.3} below {MIN_F1} / {MIN_PRECISION}",
+                r.f1, r.precision
+            ));
+        }
+        if r.date_accuracy < MIN_DATE_ACCURACY {
+            failures.push(format!(
+                "date accuracy {:.3} below {MIN_DATE_ACCURACY}",
+                r.date_accuracy
+            ));
+        }
+    }
+    let readability = dir.join("readability/pages");
+    if readability.is_dir() {
+        let f1 = readability_corpus(&readability)?;
+        if f1 < MIN_SHINGLE_F1 {
+            failures.push(format!(
+                "readability shingle F1 {f1:.3} below {MIN_SHINGLE_F1}"
+            ));
+        }
+    }
+    println!(
+        "peak memory (VmHWM): {}",
+        peak_memory().unwrap_or_else(|| "unknown".into())
+    );
+    if check && !failures.is_empty() {
+        bail!("below target: {}", failures.join("; "));
+    }
+    Ok(())
+}
+
+struct CorpusResult {
+    precision: f64,
+    f1: f64,
+    date_accuracy: f64,
+}
+
+fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
+    let raw = std::fs::read_to_string(dir.join("evaldata.json")).context("evaldata.json")?;
+    let entries: HashMap<String, Entry> = serde_json::from_str(&raw).context("evaldata.json")?;
+    let mut urls: Vec<&String> = entries.keys().collect();
+    urls.sort();
+    let verbose = std::env::var_os("FIGWATCH_EVAL_VERBOSE").is_some();
+
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    let (mut dated, mut dates_right, mut undated, mut undated_right) = (0, 0, 0, 0);
+    let (mut extract_time, mut parse_time) = (Duration::ZERO, Duration::ZERO);
+    let (mut pages, mut missing, mut failed) = (0, 0, 0);
+    for url in urls {
+        let e = &entries[url];
+        let Some(path) = locate(dir, &e.file) else {
+            missing += 1;
+            continue;
+        };
+        let body = extract::read_file(&path).with_context(|| path.display().to_string())?;
+        pages += 1;
+
+        let started = Instant::now();
+        let html = extract::decode(&body, None);
+        let article = extract::extract_html(&html, url::Url::parse(url).ok().as_ref());
+        extract_time += started.elapsed();
+
+        let started = Instant::now();
+        std::hint::black_box(scraper::Html::parse_document(&html));
+        parse_time += started.elapsed();
+
+        let article = article.unwrap_or_else(|_| {
+            failed += 1;
+            Default::default()
+        });
+        let text = squeeze(&article.text);
+        for s in &e.with {
+            if text.contains(&squeeze(s)) {
+                tp += 1;
+            } else {
+                fn_ += 1;
+                if verbose {
+                    println!("  FN {url}: {s:?}");
+                }
+            }
+        }
+        for s in &e.without {
+            if text.contains(&squeeze(s)) {
+                fp += 1;
+                if verbose {
+                    println!("  FP {url}: {s:?}");
+                }
+            }
+        }
+        let found = article.published.as_deref().map(|d| &d[..d.len().min(10)]);
+        match e.date.as_deref() {
+            Some(d) if !d.is_empty() => {
+                dated += 1;
+                dates_right += (found == Some(&d[..d.len().min(10)])) as usize;
+            }
+            Some(_) => {
+                undated += 1;
+                undated_right += found.is_none() as usize;
+            }
+            None => {}
+        }
+    }
+    let precision = ratio(tp, tp + fp);
+    let recall = ratio(tp, tp + fn_);
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    let date_accuracy = ratio(dates_right, dated);
+    let rate = pages as f64 / extract_time.as_secs_f64().max(1e-9);
+    let parse_rate = pages as f64 / parse_time.as_secs_f64().max(1e-9);
+    println!("trafilatura corpus: {pages} pages ({missing} missing, {failed} with no text found)");
+    println!("  snippets   precision {precision:.3}  recall {recall:.3}  F1 {f1:.3}   (tp {tp}, fp {fp}, fn {fn_})");
+    println!("  date       exact day {dates_right} of {dated} = {date_accuracy:.3}; no date where none is due: {undated_right} of {undated}");
+    println!("  speed      {rate:.1} pages/s extracting (one core); bare html5ever parse {parse_rate:.1} pages/s; ratio {:.2}", rate / parse_rate);
+    Ok(CorpusResult {
+        precision,
+        f1,
+        date_accuracy,
+    })
+}
+
+fn readability_corpus(dir: &Path) -> anyhow::Result<f64> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let verbose = std::env::var_os("FIGWATCH_EVAL_VERBOSE").is_some();
+    let (mut total, mut n) = (0.0, 0usize);
+    for case in &cases {
+        let (Ok(source), Ok(expected)) = (
+            std::fs::read(case.join("source.html")),
+            std::fs::read_to_string(case.join("expected.html")),
+        ) else {
+            continue;
+        };
+        let html = extract::decode(&source, None);
+        let text = extract::extract_html(&html, None)
+            .map(|a| a.text)
+            .unwrap_or_default();
+        let f1 = shingle_f1(&text, &extract::fragment_text(&expected));
+        if verbose {
+            println!(
+                "  {f1:.3} {}",
+                case.file_name().unwrap_or_default().to_string_lossy()
+            );
+        }
+        total += f1;
+        n += 1;
+    }
+    let mean = total / n.max(1) as f64;
+    println!("readability corpus: {n} pages, mean 4-gram shingle F1 {mean:.3}");
+    Ok(mean)
+}
+
+/// F1 of the sets of 4-word shingles of two texts.
+fn shingle_f1(a: &str, b: &str) -> f64 {
+    let shingles = |t: &str| -> HashSet<Vec<String>> {
+        let words: Vec<String> = t.split_whitespace().map(str::to_lowercase).collect();
+        if words.len() < 4 {
+            return std::iter::once(words).filter(|w| !w.is_empty()).collect();
+        }
+        words.windows(4).map(<[String]>::to_vec).collect()
+    };
+    let (a, b) = (shingles(a), shingles(b));
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    2.0 * a.intersection(&b).count() as f64 / (a.len() + b.len()) as f64
+}
+
+fn locate(dir: &Path, file: &str) -> Option<PathBuf> {
+    ["eval", "cache"]
+        .iter()
+        .map(|sub| dir.join(sub).join(format!("{file}.gz")))
+        .find(|p| p.exists())
+}
+
+fn squeeze(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .map(|l| l["VmHWM:".len()..].trim().to_string())
+}
