@@ -8,6 +8,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+mod cleanup;
+
 use scraper::{Html, Selector};
 use sha2::{Digest, Sha256};
 
@@ -120,6 +122,7 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         });
     }
     drop_headline(&mut article);
+    article.text = cleanup::clean(&article.text);
     if article.text.is_empty() {
         return Err(ExtractError::Empty);
     }
