@@ -55,17 +55,28 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Decodes a body to text: the HTTP charset, else a byte-order mark, else `<meta charset>`,
-/// else UTF-8 (invalid bytes replaced, never an error).
+/// Decodes a body to text, in the order browsers use: a byte-order mark, else the HTTP
+/// charset, else `<meta charset>`; undeclared bytes that are valid UTF-8 are UTF-8, and
+/// anything else is guessed from the bytes (chardetng, as Firefox does). Invalid bytes become
+/// U+FFFD, never an error.
 pub fn decode(body: &[u8], http_charset: Option<&str>) -> String {
     let from_label = |label: &str| encoding_rs::Encoding::for_label(label.trim().as_bytes());
-    let encoding = http_charset
-        .and_then(from_label)
-        .or_else(|| encoding_rs::Encoding::for_bom(body).map(|(e, _)| e))
+    let encoding = encoding_rs::Encoding::for_bom(body)
+        .map(|(e, _)| e)
+        .or_else(|| http_charset.and_then(from_label))
         .or_else(|| meta_charset(body).and_then(|l| from_label(&l)))
-        .unwrap_or(encoding_rs::UTF_8);
+        .unwrap_or_else(|| guess_encoding(body));
     let (text, _, _) = encoding.decode(body);
     text.into_owned()
+}
+
+fn guess_encoding(body: &[u8]) -> &'static encoding_rs::Encoding {
+    if std::str::from_utf8(body).is_ok() {
+        return encoding_rs::UTF_8;
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(body, true);
+    detector.guess(None, chardetng::Utf8Detection::Allow)
 }
 
 /// The charset a page declares in its first kilobytes (`<meta charset>` or `http-equiv`).

@@ -11,12 +11,122 @@ use regex::Regex;
 /// prose that happens to mention subscribing.
 const CALL_TO_ACTION_MAX_WORDS: usize = 45;
 
-/// Drops teaser and call-to-action paragraphs.
+/// Drops teaser, call-to-action and timestamp paragraphs.
 pub fn clean(text: &str) -> String {
     text.lines()
-        .filter(|p| !is_teaser(p) && !is_call_to_action(p))
+        .filter(|p| !is_teaser(p) && !is_call_to_action(p) && !is_timestamp(p))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A line made only of date and time words: "Updated 5 minutes ago", "Published 10:32 GMT",
+/// "Jan. 5, 2025 | 3:14 PM". Live pages change these on every fetch.
+fn is_timestamp(p: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "updated",
+        "update",
+        "published",
+        "posted",
+        "last",
+        "modified",
+        "on",
+        "at",
+        "ago",
+        "just",
+        "now",
+        "yesterday",
+        "today",
+        "second",
+        "seconds",
+        "sec",
+        "secs",
+        "minute",
+        "minutes",
+        "min",
+        "mins",
+        "hour",
+        "hours",
+        "hr",
+        "hrs",
+        "day",
+        "days",
+        "am",
+        "pm",
+        "a.m",
+        "p.m",
+        "gmt",
+        "utc",
+        "bst",
+        "est",
+        "edt",
+        "cst",
+        "cdt",
+        "pst",
+        "pdt",
+        "cet",
+        "cest",
+        "et",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    ];
+    let words: Vec<String> = p
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | '·' | '•' | '/' | '(' | ')'))
+        .map(|w| {
+            w.trim_matches(|c: char| matches!(c, '.' | ':' | '-' | '–' | '—'))
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() || words.len() > 12 {
+        return false;
+    }
+    let is_time = |w: &str| {
+        w.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ':' | '.' | '-'))
+    };
+    let timely = words
+        .iter()
+        .any(|w| is_time(w) || matches!(w.as_str(), "ago" | "now" | "yesterday" | "today"));
+    timely
+        && words
+            .iter()
+            .all(|w| is_time(w) || WORDS.contains(&w.as_str()))
 }
 
 /// "Read more: …", "See also: …", and their equivalents in the languages news is written in,
@@ -55,6 +165,24 @@ mod tests {
     fn drops_teasers_and_calls_to_action() {
         let text = "The council met on Monday.\nRead more: Another story entirely\nLea también: Otra noticia\nSubscribe now to our edition for the full story.\nIt voted 7 to 2.";
         assert_eq!(clean(text), "The council met on Monday.\nIt voted 7 to 2.");
+    }
+
+    #[test]
+    fn drops_timestamps() {
+        for stamp in [
+            "Updated 5 minutes ago",
+            "Published 10:32 GMT",
+            "Jan. 5, 2025 | 3:14 PM",
+            "Last updated: Tuesday 14 January 2025 09:00",
+        ] {
+            assert_eq!(
+                clean(&format!("{stamp}\nThe story.")),
+                "The story.",
+                "{stamp}"
+            );
+        }
+        // A short sentence with a number is not a timestamp.
+        assert_eq!(clean("At 9, 40 were killed."), "At 9, 40 were killed.");
     }
 
     #[test]

@@ -58,10 +58,13 @@ fn decodes_declared_charsets() {
     assert!(decode(latin1, None).contains("Kyiv café"));
     let no_meta = b"<p>caf\xe9</p>";
     assert!(decode(no_meta, Some("windows-1252")).contains("café"));
-    // Undeclared and invalid: replaced, never an error.
-    assert!(decode(no_meta, None).contains("caf\u{fffd}"));
-    let bom = b"\xef\xbb\xbf<p>ok</p>";
-    assert_eq!(decode(bom, None), "<p>ok</p>");
+    // Undeclared: guessed from the bytes.
+    let undeclared = "<p>Der Bürgermeister sagte, die Straße über den Fluss bleibe gesperrt; größere Schäden gebe es nicht.</p>";
+    let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(undeclared);
+    assert_eq!(decode(&latin, None), undeclared);
+    // A BOM wins over a wrong header.
+    let bom = b"\xef\xbb\xbf<p>ok \xc3\xa9</p>";
+    assert_eq!(decode(bom, Some("iso-8859-1")), "<p>ok é</p>");
 }
 
 #[test]

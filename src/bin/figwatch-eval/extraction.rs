@@ -133,7 +133,11 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
         match e.date.as_deref() {
             Some(d) if !d.is_empty() => {
                 dated += 1;
-                dates_right += (found == Some(&d[..d.len().min(10)])) as usize;
+                let right = found == Some(&d[..d.len().min(10)]);
+                dates_right += right as usize;
+                if verbose && !right {
+                    println!("  DATE {url}: expected {d}, found {found:?}");
+                }
             }
             Some(_) => {
                 undated += 1;
