@@ -86,6 +86,15 @@ pub enum Command {
     },
     /// See figwatch work in seconds, without network: a local story revised twice
     Demo,
+    /// Extract the article from files (gzip too) or URLs and print it
+    Extract {
+        /// Files or http(s) URLs
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// JSON Lines: {"input","title","byline","published","lang","text"}
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_age(s: &str) -> Result<std::time::Duration, String> {
@@ -145,6 +154,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Demo = command {
         return crate::demo::run();
     }
+    if let Command::Extract { inputs, json } = &command {
+        return extract_command(cli.config.as_deref(), inputs, *json);
+    }
     let path = config::locate(cli.config.as_deref());
     let config = Config::load(&path)?;
     match command {
@@ -197,7 +209,86 @@ fn name_of(c: &Command) -> &'static str {
         Command::CheckConfig => "check-config",
         Command::Status { .. } => "status",
         Command::Demo => "demo",
+        Command::Extract { .. } => "extract",
     }
+}
+
+/// `figwatch extract`: works without a configuration file (defaults), but uses the fetch
+/// settings of one that exists.
+fn extract_command(
+    config: Option<&std::path::Path>,
+    inputs: &[String],
+    json: bool,
+) -> anyhow::Result<()> {
+    let path = config::locate(config);
+    let (user_agent, fetch) = if config.is_some() || path.exists() {
+        let c = Config::load(&path)?;
+        (c.user_agent, c.fetch)
+    } else {
+        (
+            config::DEFAULT_USER_AGENT.to_string(),
+            config::FetchSettings::default(),
+        )
+    };
+    let fetcher = crate::fetch::Fetcher::new(&user_agent, &fetch)?;
+    let rt = runtime()?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for input in inputs {
+        let article = match Url::parse(input)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            Some(url) => rt.block_on(async {
+                let page = fetcher.get(&url).await.map_err(|e| e.to_string())?;
+                let html = crate::extract::decode(&page.body, page.charset.as_deref());
+                crate::extract::extract_html(&html, Some(&page.url))
+                    .map_err(|e| format!("{url}: {e}"))
+            }),
+            None => crate::extract::read_file(std::path::Path::new(input))
+                .map_err(|e| format!("{input}: {e}"))
+                .and_then(|body| {
+                    let html = crate::extract::decode(&body, None);
+                    crate::extract::extract_html(&html, None).map_err(|e| format!("{input}: {e}"))
+                }),
+        };
+        let article = match article {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("figwatch: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        if json {
+            #[derive(serde::Serialize)]
+            struct Line<'a> {
+                input: &'a str,
+                #[serde(flatten)]
+                article: &'a crate::extract::Article,
+            }
+            let value = Line {
+                input,
+                article: &article,
+            };
+            json_lines(&mut out, &[value])?;
+        } else {
+            writeln!(out, "== {input}")?;
+            for (label, value) in [
+                ("title", &article.title),
+                ("byline", &article.byline),
+                ("published", &article.published),
+                ("lang", &article.lang),
+            ] {
+                writeln!(out, "{label:<10} {}", value.as_deref().unwrap_or("-"))?;
+            }
+            writeln!(out, "\n{}\n", article.text.replace('\n', "\n\n"))?;
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} inputs could not be extracted", inputs.len());
+    }
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -55,14 +55,17 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Decodes a body to text, in the order browsers use: a byte-order mark, else the HTTP
-/// charset, else `<meta charset>`; undeclared bytes that are valid UTF-8 are UTF-8, and
-/// anything else is guessed from the bytes (chardetng, as Firefox does). Invalid bytes become
-/// U+FFFD, never an error.
+/// Decodes a body to text: a byte-order mark, else the HTTP charset, else `<meta charset>`,
+/// in the order browsers use, except that a body which is valid UTF-8 with non-ASCII text is
+/// read as UTF-8 whatever it declares (pages re-saved or served as UTF-8 keep stale legacy
+/// declarations far more often than legacy text happens to be valid UTF-8). Undeclared bytes
+/// are guessed (chardetng, as Firefox does). Invalid bytes become U+FFFD, never an error.
 pub fn decode(body: &[u8], http_charset: Option<&str>) -> String {
     let from_label = |label: &str| encoding_rs::Encoding::for_label(label.trim().as_bytes());
+    let utf8 = !body.is_ascii() && std::str::from_utf8(body).is_ok();
     let encoding = encoding_rs::Encoding::for_bom(body)
         .map(|(e, _)| e)
+        .or_else(|| utf8.then_some(encoding_rs::UTF_8))
         .or_else(|| http_charset.and_then(from_label))
         .or_else(|| meta_charset(body).and_then(|l| from_label(&l)))
         .unwrap_or_else(|| guess_encoding(body));
@@ -133,7 +136,7 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         });
     }
     drop_headline(&mut article);
-    article.text = cleanup::clean(&article.text);
+    article.text = cleanup::clean(&article.text, article.title.as_deref());
     if article.text.is_empty() {
         return Err(ExtractError::Empty);
     }

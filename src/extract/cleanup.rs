@@ -11,10 +11,19 @@ use regex::Regex;
 /// prose that happens to mention subscribing.
 const CALL_TO_ACTION_MAX_WORDS: usize = 45;
 
-/// Drops teaser, call-to-action and timestamp paragraphs.
-pub fn clean(text: &str) -> String {
+/// Paragraphs shorter than this may repeat legitimately ("—", "Advertisement" is handled
+/// elsewhere); longer ones that repeat are a teaser or lede printed twice.
+const REPEAT_MIN_CHARS: usize = 40;
+
+/// Drops teaser, call-to-action and timestamp paragraphs, the title where it stands inside the
+/// body, and paragraphs that repeat an earlier one word for word.
+pub fn clean(text: &str, title: Option<&str>) -> String {
+    let title = title.map(|t| t.trim().to_lowercase());
+    let mut seen = std::collections::HashSet::new();
     text.lines()
         .filter(|p| !is_teaser(p) && !is_call_to_action(p) && !is_timestamp(p))
+        .filter(|p| title.as_deref() != Some(p.trim().to_lowercase().as_str()))
+        .filter(|p| p.len() < REPEAT_MIN_CHARS || seen.insert(*p))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -164,7 +173,10 @@ mod tests {
     #[test]
     fn drops_teasers_and_calls_to_action() {
         let text = "The council met on Monday.\nRead more: Another story entirely\nLea también: Otra noticia\nSubscribe now to our edition for the full story.\nIt voted 7 to 2.";
-        assert_eq!(clean(text), "The council met on Monday.\nIt voted 7 to 2.");
+        assert_eq!(
+            clean(text, None),
+            "The council met on Monday.\nIt voted 7 to 2."
+        );
     }
 
     #[test]
@@ -176,22 +188,35 @@ mod tests {
             "Last updated: Tuesday 14 January 2025 09:00",
         ] {
             assert_eq!(
-                clean(&format!("{stamp}\nThe story.")),
+                clean(&format!("{stamp}\nThe story."), None),
                 "The story.",
                 "{stamp}"
             );
         }
         // A short sentence with a number is not a timestamp.
-        assert_eq!(clean("At 9, 40 were killed."), "At 9, 40 were killed.");
+        assert_eq!(
+            clean("At 9, 40 were killed.", None),
+            "At 9, 40 were killed."
+        );
     }
 
     #[test]
     fn keeps_prose_that_mentions_the_words() {
         let long = "The company said its subscribers rose by 4,000 in the quarter, a gain it credited to a newsletter that readers shared widely, and to a price cut that it introduced in March after a long internal debate about whether the market could bear the higher price it had charged since the product launched two years earlier.";
-        assert_eq!(clean(long), long);
+        assert_eq!(clean(long, None), long);
         assert_eq!(
-            clean("Readers watched the vote."),
+            clean("Readers watched the vote.", None),
             "Readers watched the vote."
+        );
+    }
+
+    #[test]
+    fn drops_repeats_and_the_title_inside_the_body() {
+        let lede = "Protesters covered in fake blood lay down outside the stock exchange.";
+        let text = format!("{lede}\nBohren, bis es heiß wird\n{lede}\nThe second paragraph.\n—\n—");
+        assert_eq!(
+            clean(&text, Some("Bohren, bis es heiß wird")),
+            format!("{lede}\nThe second paragraph.\n—\n—")
         );
     }
 }

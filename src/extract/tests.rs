@@ -62,6 +62,10 @@ fn decodes_declared_charsets() {
     let undeclared = "<p>Der Bürgermeister sagte, die Straße über den Fluss bleibe gesperrt; größere Schäden gebe es nicht.</p>";
     let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(undeclared);
     assert_eq!(decode(&latin, None), undeclared);
+    // Valid UTF-8 text wins over a stale legacy declaration.
+    let stale = "<meta charset=\"gb2312\"><p>谷歌在2014年收购</p>".as_bytes();
+    assert!(decode(stale, None).contains("谷歌在2014年收购"));
+    assert!(decode(stale, Some("gb2312")).contains("谷歌在2014年收购"));
     // A BOM wins over a wrong header.
     let bom = b"\xef\xbb\xbf<p>ok \xc3\xa9</p>";
     assert_eq!(decode(bom, Some("iso-8859-1")), "<p>ok é</p>");
