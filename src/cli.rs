@@ -458,15 +458,16 @@ fn history(store: &Store, url: &str, json: bool) -> anyhow::Result<()> {
         "version", "fetched (UTC)", "bytes", "hash", "alerts"
     )?;
     for v in &versions {
-        writeln!(
+        let hash = &v.hash[..12.min(v.hash.len())];
+        write!(
             out,
-            "{:>7}  {:<24}  {:>8}  {:<12}  {:>6}",
-            v.number,
-            v.fetched_at,
-            v.size,
-            &v.hash[..12.min(v.hash.len())],
-            v.alerts
+            "{:>7}  {:<24}  {:>8}  {hash:<12}  {:>6}",
+            v.number, v.fetched_at, v.size, v.alerts
         )?;
+        match &v.flag {
+            Some(why) => writeln!(out, "  flagged: {why}")?,
+            None => writeln!(out)?,
+        }
     }
     Ok(())
 }

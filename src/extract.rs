@@ -9,6 +9,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 mod cleanup;
+pub mod guard;
 
 use scraper::{Html, Selector};
 use sha2::{Digest, Sha256};
@@ -136,7 +137,11 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         });
     }
     drop_headline(&mut article);
-    article.text = cleanup::clean(&article.text, article.title.as_deref());
+    // A wall (paywall, consent, bot challenge) is kept as the server sent it: the clean-up
+    // would remove exactly the lines that show what it is.
+    if guard::wall_kind(&article.text).is_none() {
+        article.text = cleanup::clean(&article.text, article.title.as_deref());
+    }
     if article.text.is_empty() {
         return Err(ExtractError::Empty);
     }

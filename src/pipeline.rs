@@ -14,7 +14,7 @@ use crate::config::{Config, SourceKind};
 use crate::extract::{self, Article};
 use crate::feed::{self, FeedEntry};
 use crate::fetch::Fetcher;
-use crate::figures::{compare, FigureExtractor};
+use crate::figures::{compare, Figure, FigureExtractor};
 use crate::store::{self, NewVersion, Store};
 
 /// What a pass (or one source's poll) did, for the one-line summary.
@@ -30,6 +30,12 @@ pub struct PassSummary {
 }
 
 impl PassSummary {
+    fn count(&mut self, o: &ArticleOutcome) {
+        self.new_articles += o.created as usize;
+        self.new_versions += o.new_version as usize;
+        self.alerts += o.alerts;
+    }
+
     fn add(&mut self, o: &PassSummary) {
         self.sources += o.sources;
         self.failed += o.failed;
@@ -82,6 +88,7 @@ struct ArticleOutcome {
     created: bool,
     new_version: bool,
     alerts: usize,
+    flag: Option<String>,
 }
 
 impl Pipeline {
@@ -146,10 +153,8 @@ impl Pipeline {
         let result = match source.kind {
             SourceKind::Feed => self.poll_feed(id, &source.url, &mut summary).await,
             SourceKind::Page => self.article(id, &source.url, None, None).await.map(|o| {
-                summary.new_articles += o.created as usize;
-                summary.new_versions += o.new_version as usize;
-                summary.alerts += o.alerts;
-                None
+                summary.count(&o);
+                o.flag
             }),
         };
         let at = store::now();
@@ -193,6 +198,7 @@ impl Pipeline {
             .map_err(|e| format!("{url}: feed parsing failed: {e}"))?
             .map_err(|e| e.to_string())?;
         let mut failures: Vec<String> = Vec::new();
+        let mut flagged: Vec<String> = Vec::new();
         for entry in &entries {
             let (article_url, inline) = entry_target(url, entry);
             match self
@@ -205,9 +211,8 @@ impl Pipeline {
                 .await
             {
                 Ok(o) => {
-                    summary.new_articles += o.created as usize;
-                    summary.new_versions += o.new_version as usize;
-                    summary.alerts += o.alerts;
+                    summary.count(&o);
+                    flagged.extend(o.flag);
                 }
                 Err(e) => {
                     tracing::warn!(source = %url, article = %article_url, "article skipped: {e}");
@@ -216,13 +221,21 @@ impl Pipeline {
             }
         }
         summary.article_errors += failures.len();
-        Ok(failures.last().map(|last| {
-            format!(
-                "{} of {} articles could not be read; last: {last}",
-                failures.len(),
-                entries.len()
-            )
-        }))
+        let n = entries.len();
+        let notes: Vec<String> = [
+            (&failures, "could not be read"),
+            (&flagged, "stored but flagged"),
+        ]
+        .into_iter()
+        .filter_map(|(list, what)| {
+            let last = list.last()?;
+            Some(format!(
+                "{} of {n} articles {what}; last: {last}",
+                list.len()
+            ))
+        })
+        .collect();
+        Ok((!notes.is_empty()).then(|| notes.join("; ")))
     }
 
     /// Fetches (or takes inline) one article, extracts it and stores a version if its text
@@ -263,13 +276,14 @@ impl Pipeline {
                 return Err(e);
             }
         };
-        let (new_version, alerts) = self
+        let saved = self
             .save(article_id, &key, article)
             .map_err(|e| e.to_string())?;
         Ok(ArticleOutcome {
             created,
-            new_version,
-            alerts,
+            new_version: saved.stored,
+            alerts: saved.alerts,
+            flag: saved.flag,
         })
     }
 
@@ -292,8 +306,9 @@ impl Pipeline {
     }
 
     /// Stores the article if its text changed, with the figures it reports and the alerts they
-    /// raise; then appends the alerts to the log. Returns (stored, alert count).
-    fn save(&self, article_id: i64, url: &Url, article: Article) -> store::Result<(bool, usize)> {
+    /// raise, then appends the alerts to the log. A version that looks like a wall or lost
+    /// more than half its text is stored with a flag and raises nothing.
+    fn save(&self, article_id: i64, url: &Url, article: Article) -> store::Result<Saved> {
         let now = store::now();
         let previous = self.store.latest_version(article_id)?;
         if previous
@@ -301,13 +316,63 @@ impl Pipeline {
             .is_some_and(|p| p.content_hash == article.content_hash())
         {
             self.store.article_checked(article_id, &now, None)?;
-            return Ok((false, 0));
+            return Ok(Saved::default());
         }
+        let flag = suspicion(&article, previous.as_ref().map(|p| &p.article));
+        let (figures, alerts) = match flag {
+            Some(_) => (Vec::new(), Vec::new()),
+            None => self.figures_and_alerts(article_id, url, &article, &now)?,
+        };
+        let stored = self.store.insert_version(NewVersion {
+            article_id,
+            previous: previous.as_ref().map(|p| p.number),
+            fetched_at: &now,
+            article: &article,
+            flag: flag.as_deref(),
+            figures: &figures,
+            alerts,
+        })?;
+        let Some((number, alerts)) = stored else {
+            // Another source linking the same article stored it a moment ago.
+            tracing::debug!(article = %url, "already stored by a concurrent poll");
+            return Ok(Saved::default());
+        };
+        if let Some(why) = &flag {
+            tracing::warn!(article = %url, version = number, "stored but flagged, no alerts: {why}");
+        } else {
+            tracing::info!(article = %url, version = number, figures = figures.len(), "stored a new version");
+        }
+        for a in &alerts {
+            tracing::info!(alert = a.kind.as_str(), id = %a.id, url = %a.url, "{}", a.summary());
+        }
+        if let Some(log) = &self.alert_log {
+            // The alerts are safe in the database already; a full disk or a bad path must not
+            // lose them, only delay the log.
+            if let Err(e) = log.append(&alerts) {
+                tracing::error!("{e}");
+            }
+        }
+        let flag = flag.map(|why| format!("{url}: version {number} flagged: {why}"));
+        Ok(Saved {
+            stored: true,
+            alerts: alerts.len(),
+            flag,
+        })
+    }
+
+    /// The figures of a new version and the alerts they raise against the last trusted one.
+    fn figures_and_alerts(
+        &self,
+        article_id: i64,
+        url: &Url,
+        article: &Article,
+        now: &str,
+    ) -> store::Result<(Vec<Figure>, Vec<Alert>)> {
         let figures = self.figures.extract(&article.text);
-        // The previous text is read again with today's extractor, so an improved extractor
-        // never shows up as a change in the news.
-        let old_figures = previous
-            .as_ref()
+        // The baseline is read again with today's extractor, so an improved extractor never
+        // shows up as a change in the news.
+        let baseline = self.store.latest_good_version(article_id)?;
+        let old_figures = baseline
             .map(|p| self.figures.extract(&p.article.text))
             .unwrap_or_default();
         let site = url
@@ -315,11 +380,11 @@ impl Pipeline {
             .unwrap_or_default()
             .trim_start_matches("www.")
             .to_string();
-        let alerts: Vec<Alert> = compare(&old_figures, &figures)
+        let alerts = compare(&old_figures, &figures)
             .into_iter()
             .map(|c| Alert {
                 id: String::new(),
-                ts: now.clone(),
+                ts: now.to_string(),
                 kind: if c.old.is_some() {
                     AlertKind::FigureChanged
                 } else {
@@ -339,32 +404,29 @@ impl Pipeline {
                 version: 0,
             })
             .collect();
-        let stored = self.store.insert_version(NewVersion {
-            article_id,
-            previous: previous.as_ref().map(|p| p.number),
-            fetched_at: &now,
-            article: &article,
-            figures: &figures,
-            alerts,
-        })?;
-        let Some((number, alerts)) = stored else {
-            // Another source linking the same article stored it a moment ago.
-            tracing::debug!(article = %url, "already stored by a concurrent poll");
-            return Ok((false, 0));
-        };
-        tracing::info!(article = %url, version = number, figures = figures.len(), "stored a new version");
-        for a in &alerts {
-            tracing::info!(alert = a.kind.as_str(), id = %a.id, url = %a.url, "{}", a.summary());
-        }
-        if let Some(log) = &self.alert_log {
-            // The alerts are safe in the database already; a full disk or a bad path must not
-            // lose them, only delay the log.
-            if let Err(e) = log.append(&alerts) {
-                tracing::error!("{e}");
-            }
-        }
-        Ok((true, alerts.len()))
+        Ok((figures, alerts))
     }
+}
+
+/// What storing one fetched article did.
+#[derive(Debug, Default)]
+struct Saved {
+    stored: bool,
+    alerts: usize,
+    /// Why the stored version was flagged, for the source's status.
+    flag: Option<String>,
+}
+
+/// Why a new version should not be trusted: it looks like a wall rather than the article, or
+/// it lost more than half of the previous version's text (a broken page, a truncated
+/// response, a template change that cut the body).
+fn suspicion(article: &Article, previous: Option<&Article>) -> Option<String> {
+    if let Some(kind) = extract::guard::wall_kind(&article.text) {
+        return Some(format!("looks like a {kind} page, not the article"));
+    }
+    let (now, before) = (article.text.chars().count(), previous?.text.chars().count());
+    (now * 2 < before)
+        .then(|| format!("the text shrank by more than half ({before} → {now} characters)"))
 }
 
 /// Where an entry's article comes from: its link, or (no link) its own content under a

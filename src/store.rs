@@ -15,7 +15,10 @@ use crate::extract::Article;
 use crate::figures::Figure;
 
 /// The schema, in order; each file is applied once and recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_version_flags.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,6 +63,8 @@ pub struct StoredVersion {
     pub fetched_at: String,
     pub content_hash: String,
     pub article: Article,
+    /// Why this version is not trusted (paywall, shrank…); `None` for a normal version.
+    pub flag: Option<String>,
 }
 
 /// One line of `figwatch history`.
@@ -70,6 +75,8 @@ pub struct VersionSummary {
     pub size: i64,
     pub hash: String,
     pub alerts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
 }
 
 /// A version about to be stored, with what it raised.
@@ -81,6 +88,8 @@ pub struct NewVersion<'a> {
     pub previous: Option<i64>,
     pub fetched_at: &'a str,
     pub article: &'a Article,
+    /// Why the version is not trusted; such a version carries no figures or alerts.
+    pub flag: Option<&'a str>,
     pub figures: &'a [Figure],
     /// Alerts with `version` still unset; it is filled in with the number given here.
     pub alerts: Vec<Alert>,
@@ -296,6 +305,15 @@ impl Store {
         self.version_where(article_id, "AND number = ?2", Some(number))
     }
 
+    /// The newest version without a flag: what new versions' figures are compared with.
+    pub fn latest_good_version(&self, article_id: i64) -> Result<Option<StoredVersion>> {
+        self.version_where(
+            article_id,
+            "AND flag IS NULL ORDER BY number DESC LIMIT 1",
+            None,
+        )
+    }
+
     fn version_where(
         &self,
         article_id: i64,
@@ -304,7 +322,7 @@ impl Store {
     ) -> Result<Option<StoredVersion>> {
         let conn = self.conn();
         let sql = format!(
-            "SELECT id, number, fetched_at, content_hash, title, byline, published, lang, text
+            "SELECT id, number, fetched_at, content_hash, title, byline, published, lang, text, flag
              FROM versions WHERE article_id = ?1 {clause}"
         );
         let map = |r: &rusqlite::Row<'_>| {
@@ -320,6 +338,7 @@ impl Store {
                     lang: r.get(7)?,
                     text: r.get(8)?,
                 },
+                flag: r.get(9)?,
             })
         };
         let row = match number {
@@ -349,8 +368,8 @@ impl Store {
         let a = new.article;
         let version_id: i64 = tx.query_row(
             "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
-                                   published, lang, text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                                   published, lang, text, flag)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
             params![
                 new.article_id,
                 number,
@@ -360,7 +379,8 @@ impl Store {
                 a.byline,
                 a.published,
                 a.lang,
-                a.text
+                a.text,
+                new.flag
             ],
             |r| r.get(0),
         )?;
@@ -434,7 +454,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT v.number, v.fetched_at, length(CAST(v.text AS BLOB)), v.content_hash,
-                    (SELECT count(*) FROM alerts a WHERE a.version_id = v.id)
+                    (SELECT count(*) FROM alerts a WHERE a.version_id = v.id), v.flag
              FROM versions v WHERE v.article_id = ?1 ORDER BY v.number",
         )?;
         let rows = stmt.query_map([article_id], |r| {
@@ -444,6 +464,7 @@ impl Store {
                 size: r.get(2)?,
                 hash: r.get(3)?,
                 alerts: r.get(4)?,
+                flag: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -111,6 +111,7 @@ fn versions_are_numbered_per_article_with_their_alerts() {
             previous,
             fetched_at: "2026-01-01T00:00:00.000Z",
             article: &art,
+            flag: None,
             figures: &[],
             alerts,
         })
@@ -155,6 +156,7 @@ fn versions_are_numbered_per_article_with_their_alerts() {
             previous: Some(1),
             fetched_at: "2026-01-01T00:00:00.000Z",
             article: &stale,
+            flag: None,
             figures: &[],
             alerts: vec![],
         })
@@ -179,6 +181,7 @@ fn alerts_filter_by_topic_time_and_limit() {
         previous: None,
         fetched_at: "2026-01-03T00:00:00.000Z",
         article: &art,
+        flag: None,
         figures: &[],
         alerts,
     })
