@@ -10,9 +10,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 mod cleanup;
 pub mod guard;
+mod prune;
 
-use scraper::{Html, Selector};
+use scraper::Html;
 use sha2::{Digest, Sha256};
+use trafilatura::dom::Document;
 
 /// What figwatch keeps of a page.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -98,22 +100,32 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
     if let Some(url) = url {
         options = options.with_url(url.clone());
     }
-    // The crate parses arbitrary markup from the network; a bug in it must cost one page,
-    // not the daemon.
-    let extracted = catch_unwind(AssertUnwindSafe(|| trafilatura::extract(html, &options)))
-        .ok()
-        .and_then(Result::ok);
-    let document = Html::parse_document(html);
+    // One parse serves everything: boilerplate is pruned from it, a copy feeds the fallback
+    // scan, and the crate extracts from it. The crate parses arbitrary markup from the
+    // network; a bug in it must cost one page, not the daemon.
+    let (extracted, document) = catch_unwind(AssertUnwindSafe(|| {
+        let mut doc = Document::parse(html);
+        // Metadata (dates, bylines) comes from the whole page: the pruning below removes the
+        // very blocks that carry it.
+        let metadata = trafilatura::metadata::extract_metadata(&doc, &options);
+        prune::prune(&mut doc);
+        let copy = doc.clone_document();
+        let body_options = options
+            .clone()
+            .with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
+        let body = trafilatura::extract_document(doc, &body_options).ok();
+        (body.map(|b| (b.content_html, metadata)), copy)
+    }))
+    .unwrap_or_else(|_| (None, Document::parse("")));
 
     let mut article = Article::default();
-    if let Some(r) = &extracted {
-        let m = &r.metadata;
+    if let Some((content_html, m)) = &extracted {
         article.title = non_empty(&m.title);
         article.byline = non_empty(&m.author);
         article.published = m.date.map(|d| d.format("%Y-%m-%d").to_string());
         article.lang = non_empty(&m.language);
         // The HTML keeps the paragraph structure that the crate's plain text flattens.
-        article.text = fragment_text(&r.content_html);
+        article.text = fragment_text(content_html);
     }
     // On short or unusual pages the crate falls back to one flat block of text; the plain
     // paragraph scan then keeps the structure, so prefer it when it holds as much text.
@@ -128,13 +140,12 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         article.title = first_text(&document, "title").or_else(|| first_text(&document, "h1"));
     }
     if article.lang.is_none() {
-        article.lang = Selector::parse("html[lang]").ok().and_then(|s| {
-            document
-                .select(&s)
-                .next()
-                .and_then(|e| e.value().attr("lang"))
-                .and_then(non_empty)
-        });
+        let root = document.root();
+        article.lang = document
+            .iter(root, &["html"])
+            .first()
+            .and_then(|&h| document.get_attribute(h, "lang"))
+            .and_then(|l| non_empty(&l));
     }
     drop_headline(&mut article);
     // A wall (paywall, consent, bot challenge) is kept as the server sent it: the clean-up
@@ -244,27 +255,29 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// The fallback: the `<p>` elements of the most specific container the page has.
-fn paragraph_scan(doc: &Html) -> String {
-    for container in ["article", "main", "[role=main]", "body"] {
-        let Ok(sel) = Selector::parse(&format!("{container} p")) else {
-            continue;
-        };
-        let text: String = doc.select(&sel).map(|p| block_text(p) + "\n").collect();
-        let text = normalise(&text);
-        if !text.is_empty() {
-            return text;
+fn paragraph_scan(doc: &Document) -> String {
+    let root = doc.root();
+    for container in ["article", "main", "body"] {
+        for c in doc.iter(root, &[container]) {
+            let text: String = doc
+                .iter_descendants(c, &["p"])
+                .into_iter()
+                .map(|p| doc.text_content(p) + "\n")
+                .collect();
+            let text = normalise(&text);
+            if !text.is_empty() {
+                return text;
+            }
         }
     }
     String::new()
 }
 
-fn first_text(doc: &Html, selector: &str) -> Option<String> {
-    let sel = Selector::parse(selector).ok()?;
-    let el = doc.select(&sel).next()?;
+fn first_text(doc: &Document, tag: &str) -> Option<String> {
+    let root = doc.root();
+    let id = *doc.iter(root, &[tag]).first()?;
     non_empty(
-        &el.text()
-            .collect::<Vec<_>>()
-            .join(" ")
+        &doc.text_content(id)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" "),

@@ -90,3 +90,58 @@ fn whitespace_differences_do_not_change_the_hash() {
         content_hash(&normalise("a b\nc "))
     );
 }
+
+/// A news page with the boilerplate real sites change between fetches.
+fn busy_page(related: &[&str], ad: &str, stamp: &str, sidebar_first: bool) -> String {
+    let related: String = related
+        .iter()
+        .map(|r| format!("<li><a href=\"/r\">{r}</a></li>"))
+        .collect();
+    let sidebar = format!("<aside class=\"sidebar\"><h3>Most read</h3><ol>{related}</ol></aside>");
+    let article = format!(
+        "<article><h1>Heavy losses in Kursk</h1><p class=\"updated\">{stamp}</p>{}\
+         <div class=\"ad\">{ad}</div><p>Read more: {}</p></article>",
+        PARAGRAPHS
+            .iter()
+            .map(|p| format!("<p>{p}</p>"))
+            .collect::<String>(),
+        related.len()
+    );
+    let (first, second) = if sidebar_first {
+        (&sidebar, &article)
+    } else {
+        (&article, &sidebar)
+    };
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><title>Heavy losses in Kursk | News</title></head>\
+         <body><header><nav><a href=\"/\">Home</a></nav></header><main>{first}{second}</main>\
+         <footer>© News 2025</footer></body></html>"
+    )
+}
+
+#[test]
+fn the_same_article_with_other_boilerplate_extracts_to_the_same_text() {
+    let a = extract_html(
+        &busy_page(
+            &["Storm hits coast", "Markets fall"],
+            "Buy shoes now",
+            "Updated 5 minutes ago",
+            false,
+        ),
+        None,
+    )
+    .unwrap();
+    let b = extract_html(
+        &busy_page(
+            &["Election results", "Heatwave warning", "Transfer news"],
+            "Cheap flights to Rome",
+            "Updated 2 hours ago",
+            true,
+        ),
+        None,
+    )
+    .unwrap();
+    assert_eq!(a.text, PARAGRAPHS.join("\n"));
+    assert_eq!(a.text, b.text);
+    assert_eq!(a.content_hash(), b.content_hash());
+}
