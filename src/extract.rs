@@ -11,6 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 mod cleanup;
 pub mod guard;
 mod prune;
+mod published;
 
 use scraper::Html;
 use sha2::{Digest, Sha256};
@@ -107,13 +108,18 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         let mut doc = Document::parse(html);
         // Metadata (dates, bylines) comes from the whole page: the pruning below removes the
         // very blocks that carry it.
-        let metadata = trafilatura::metadata::extract_metadata(&doc, &options);
+        let mut metadata = trafilatura::metadata::extract_metadata(&doc, &options);
+        let stated = published::stated(&doc);
         prune::prune(&mut doc);
         let copy = doc.clone_document();
         let body_options = options
             .clone()
             .with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
         let body = trafilatura::extract_document(doc, &body_options).ok();
+        if let Some(d) = stated.and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+        {
+            metadata.date = Some(d);
+        }
         (body.map(|b| (b.content_html, metadata)), copy)
     }))
     .unwrap_or_else(|_| (None, Document::parse("")));

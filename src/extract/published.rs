@@ -1,0 +1,163 @@
+//! The published date: from what the page states most explicitly, in order — JSON-LD
+//! `datePublished`, publication meta tags, a `<time>` marked as the publication time — then
+//! the extractor's own guess (which reads visible text and the URL). A date is taken as
+//! written (its local day), not converted to UTC: "2019-12-10T00:30+01:00" was published on
+//! the 10th where it was published.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use trafilatura::dom::Document;
+
+/// Meta tags that name the publication time, most specific first.
+const META_KEYS: &[&str] = &[
+    "article:published_time",
+    "og:article:published_time",
+    "published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "article.published",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dcterms.created",
+    "dc.date.created",
+    "sailthru.date",
+    "parsely-pub-date",
+    "date",
+    "dc.date",
+];
+
+/// The publication day (`YYYY-MM-DD`) the page states, if it states one.
+pub fn stated(doc: &Document) -> Option<String> {
+    json_ld(doc)
+        .or_else(|| meta(doc))
+        .or_else(|| time_element(doc))
+        .or_else(|| article_time(doc))
+}
+
+/// The first `<time datetime>` inside the `<article>`: on news pages, the dateline.
+fn article_time(doc: &Document) -> Option<String> {
+    let root = doc.root();
+    let article = *doc.iter(root, &["article"]).first()?;
+    doc.iter_descendants(article, &["time"])
+        .into_iter()
+        .find_map(|t| doc.get_attribute(t, "datetime").and_then(|d| day(&d)))
+}
+
+fn json_ld(doc: &Document) -> Option<String> {
+    let root = doc.root();
+    doc.iter(root, &["script"])
+        .into_iter()
+        .filter(|&s| {
+            doc.get_attribute(s, "type")
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
+        })
+        .find_map(|s| {
+            let value: serde_json::Value = serde_json::from_str(doc.text_content(s).trim()).ok()?;
+            find_key(&value, "datePublished", 0).and_then(|d| day(&d))
+        })
+}
+
+/// The first string under `key` anywhere in a JSON-LD value (graphs nest it).
+fn find_key(v: &serde_json::Value, key: &str, depth: usize) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    match v {
+        serde_json::Value::Object(map) => map
+            .get(key)
+            .and_then(|d| d.as_str().map(str::to_string))
+            .or_else(|| map.values().find_map(|x| find_key(x, key, depth + 1))),
+        serde_json::Value::Array(items) => items.iter().find_map(|x| find_key(x, key, depth + 1)),
+        _ => None,
+    }
+}
+
+fn meta(doc: &Document) -> Option<String> {
+    let root = doc.root();
+    let metas = doc.iter(root, &["meta"]);
+    META_KEYS.iter().find_map(|key| {
+        metas.iter().find_map(|&m| {
+            let name = ["property", "name", "itemprop"]
+                .iter()
+                .find_map(|a| doc.get_attribute(m, a))
+                .unwrap_or_default();
+            if name.trim().eq_ignore_ascii_case(key) {
+                doc.get_attribute(m, "content").and_then(|c| day(&c))
+            } else {
+                None
+            }
+        })
+    })
+}
+
+fn time_element(doc: &Document) -> Option<String> {
+    let root = doc.root();
+    doc.iter(root, &["time"]).into_iter().find_map(|t| {
+        let marked = doc
+            .get_attribute(t, "itemprop")
+            .is_some_and(|p| p.eq_ignore_ascii_case("datePublished"))
+            || doc.get_attribute(t, "pubdate").is_some()
+            || format!("{} {}", doc.class_name(t), doc.id_attr(t))
+                .to_lowercase()
+                .contains("publish");
+        marked
+            .then(|| doc.get_attribute(t, "datetime"))
+            .flatten()
+            .and_then(|d| day(&d))
+    })
+}
+
+/// The `YYYY-MM-DD` a date-time string starts with, if it is a plausible date.
+fn day(s: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"^\s*(\d{4})-(\d{2})-(\d{2})").expect("static regex"));
+    let c = re.captures(s)?;
+    let (y, m, d): (u32, u32, u32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+    ((1990..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+        .then(|| format!("{y:04}-{m:02}-{d:02}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(html: &str) -> Option<String> {
+        stated(&Document::parse(html))
+    }
+
+    #[test]
+    fn explicit_sources_in_order() {
+        let ld = r#"<script type="application/ld+json">{"@graph":[{"@type":"NewsArticle","datePublished":"2019-12-10T00:30:00+01:00"}]}</script>"#;
+        let meta = r#"<meta property="article:published_time" content="2019-12-08T10:00:00Z">"#;
+        let time = r#"<time itemprop="datePublished" datetime="2019-12-07">7 Dec</time>"#;
+        assert_eq!(
+            date(&format!(
+                "<html><head>{ld}{meta}</head><body>{time}</body></html>"
+            ))
+            .as_deref(),
+            Some("2019-12-10")
+        );
+        assert_eq!(
+            date(&format!(
+                "<html><head>{meta}</head><body>{time}</body></html>"
+            ))
+            .as_deref(),
+            Some("2019-12-08")
+        );
+        assert_eq!(
+            date(&format!("<html><body>{time}</body></html>")).as_deref(),
+            Some("2019-12-07")
+        );
+        assert_eq!(
+            date("<html><body><time datetime=\"2019-12-07\">x</time></body></html>"),
+            None,
+            "an unmarked time outside the article is left to the extractor"
+        );
+        assert_eq!(date("<html><body><article><time datetime=\"2019-12-07\">x</time></article></body></html>").as_deref(), Some("2019-12-07"));
+        assert_eq!(date("<meta name=\"date\" content=\"not a date\">"), None);
+    }
+}
