@@ -107,19 +107,19 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
     let (extracted, document) = catch_unwind(AssertUnwindSafe(|| {
         let mut doc = Document::parse(html);
         // Metadata (dates, bylines) comes from the whole page: the pruning below removes the
-        // very blocks that carry it.
-        let mut metadata = trafilatura::metadata::extract_metadata(&doc, &options);
-        let stated = published::stated(&doc);
-        prune::prune(&mut doc);
-        let copy = doc.clone_document();
-        let body_options = options
+        // very blocks that carry it. The crate's date search reads all the text; it is skipped
+        // when the page states its date.
+        let stated = published::stated(&doc)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+        let no_date = options
             .clone()
             .with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
-        let body = trafilatura::extract_document(doc, &body_options).ok();
-        if let Some(d) = stated.and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-        {
-            metadata.date = Some(d);
-        }
+        let meta_options = if stated.is_some() { &no_date } else { &options };
+        let mut metadata = trafilatura::metadata::extract_metadata(&doc, meta_options);
+        metadata.date = stated.or(metadata.date);
+        prune::prune(&mut doc);
+        let copy = doc.clone_document();
+        let body = trafilatura::extract_document(doc, &no_date).ok();
         (body.map(|b| (b.content_html, metadata)), copy)
     }))
     .unwrap_or_else(|_| (None, Document::parse("")));
