@@ -106,21 +106,24 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
     // network; a bug in it must cost one page, not the daemon.
     let (extracted, document) = catch_unwind(AssertUnwindSafe(|| {
         let mut doc = Document::parse(html);
-        // Metadata (dates, bylines) comes from the whole page: the pruning below removes the
-        // very blocks that carry it. The crate's date search reads all the text; it is skipped
-        // when the page states its date.
-        let stated = published::stated(&doc)
-            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
-        let no_date = options
+        // Dates are read before pruning, which removes the blocks that carry them: the date
+        // the page states, else the crate's own search over the whole page (costly, so only
+        // then).
+        let date = published::stated(&doc)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            .or_else(|| trafilatura::metadata::extract_metadata(&doc, &options).date);
+        let options = options
             .clone()
             .with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
-        let meta_options = if stated.is_some() { &no_date } else { &options };
-        let mut metadata = trafilatura::metadata::extract_metadata(&doc, meta_options);
-        metadata.date = stated.or(metadata.date);
         prune::prune(&mut doc);
         let copy = doc.clone_document();
-        let body = trafilatura::extract_document(doc, &no_date).ok();
-        (body.map(|b| (b.content_html, metadata)), copy)
+        let body = trafilatura::extract_document(doc, &options)
+            .ok()
+            .map(|mut b| {
+                b.metadata.date = date;
+                b
+            });
+        (body.map(|b| (b.content_html, b.metadata)), copy)
     }))
     .unwrap_or_else(|_| (None, Document::parse("")));
 
