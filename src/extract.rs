@@ -110,6 +110,7 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         // the page states, else the crate's own search over the whole page (costly, so only
         // then).
         let date = published::stated(&doc)
+            .or_else(|| published::dotted_in_article(&doc))
             .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
             .or_else(|| trafilatura::metadata::extract_metadata(&doc, &options).date);
         let options = options

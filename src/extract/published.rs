@@ -38,6 +38,18 @@ pub fn stated(doc: &Document) -> Option<String> {
         .or_else(|| article_time(doc))
 }
 
+/// A dotted day-first date ("1.11.2023", "05. 03. 2021") in the article's own text: the form
+/// written across most of Europe, always day first, which date guessers read as month first.
+pub fn dotted_in_article(doc: &Document) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d{2})\b").expect("static regex"));
+    let root = doc.root();
+    let article = *doc.iter(root, &["article"]).first()?;
+    let text = doc.text_content(article);
+    let c = re.captures(&text)?;
+    day(&format!("{}-{:0>2}-{:0>2}", &c[3], &c[2], &c[1]))
+}
+
 /// The first `<time datetime>` inside the `<article>`: on news pages, the dateline.
 fn article_time(doc: &Document) -> Option<String> {
     let root = doc.root();
@@ -159,5 +171,7 @@ mod tests {
         );
         assert_eq!(date("<html><body><article><time datetime=\"2019-12-07\">x</time></article></body></html>").as_deref(), Some("2019-12-07"));
         assert_eq!(date("<meta name=\"date\" content=\"not a date\">"), None);
+        let dotted = Document::parse("<html><body><article><p>Boltigen, 1.11.2023 – Das Trinkwasser</p></article></body></html>");
+        assert_eq!(dotted_in_article(&dotted).as_deref(), Some("2023-11-01"));
     }
 }
