@@ -21,11 +21,27 @@ pub fn clean(text: &str, title: Option<&str>) -> String {
     let title = title.map(|t| t.trim().to_lowercase());
     let mut seen = std::collections::HashSet::new();
     text.lines()
-        .filter(|p| !is_teaser(p) && !is_call_to_action(p) && !is_timestamp(p))
+        .filter(|p| !is_teaser(p) && !is_call_to_action(p) && !is_timestamp(p) && !is_label(p))
         .filter(|p| title.as_deref() != Some(p.trim().to_lowercase().as_str()))
         .filter(|p| p.len() < REPEAT_MIN_CHARS || seen.insert(*p))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Taxonomy and link-list labels: "Tags: …", "Kategorie: News", "Related:" — short lines
+/// that name the page's filing, not the story.
+fn is_label(p: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    if p.split_whitespace().count() > 6 {
+        return false;
+    }
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?i)^\W{0,3}(tags?|categor(y|ies)|kategorie(n)?|schlagw(ö|oe)rter|themen|temas|topics?|filed under|posted in|ver(ö|oe)ffentlicht in|rubrik|zum weiterlesen|weiterlesen|mehr dazu|quellen(angaben)?|sources?|etiquetas|catégories?|mots-clés)\s*:?\s*($|:)|^\W{0,3}(tags?|categor(y|ies)|kategorie(n)?|schlagw(ö|oe)rter|themen|temas|topics?|filed under|posted in|rubrik|etiquetas|catégories?|mots-clés)\s*:",
+        )
+        .expect("static regex")
+    })
+    .is_match(p)
 }
 
 /// A line made only of date and time words: "Updated 5 minutes ago", "Published 10:32 GMT",
@@ -176,6 +192,27 @@ mod tests {
         assert_eq!(
             clean(text, None),
             "The council met on Monday.\nIt voted 7 to 2."
+        );
+    }
+
+    #[test]
+    fn drops_labels() {
+        for label in [
+            "Tags: war, Ukraine",
+            "Kategorie: News",
+            "Category : Press Releases",
+            "Zum Weiterlesen:",
+            "Quellenangaben:",
+        ] {
+            assert_eq!(
+                clean(&format!("The story.\n{label}"), None),
+                "The story.",
+                "{label}"
+            );
+        }
+        assert_eq!(
+            clean("Sources said 40 died.", None),
+            "Sources said 40 died."
         );
     }
 

@@ -42,7 +42,9 @@ pub fn stated(doc: &Document) -> Option<String> {
 /// written across most of Europe, always day first, which date guessers read as month first.
 pub fn dotted_in_article(doc: &Document) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d{2})\b").expect("static regex"));
+    let re = RE.get_or_init(|| {
+        Regex::new(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d{2})\b").expect("static regex")
+    });
     let root = doc.root();
     let article = *doc.iter(root, &["article"]).first()?;
     let text = doc.text_content(article);
