@@ -6,6 +6,7 @@
 //! [`pipeline`], driven by [`schedule`] (the daemon) or [`cli`] (one-shot commands).
 
 pub mod alerts;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::calendar::{MONTHS, WEEKDAYS};
+
 /// The longest paragraph, in words, that is still judged as a call to action; longer ones are
 /// prose that happens to mention subscribing.
 const CALL_TO_ACTION_MAX_WORDS: usize = 45;
@@ -47,7 +49,7 @@ fn is_label(p: &str) -> bool {
 /// A line made only of date and time words: "Updated 5 minutes ago", "Published 10:32 GMT",
 /// "Jan. 5, 2025 | 3:14 PM". Live pages change these on every fetch.
 fn is_timestamp(p: &str) -> bool {
-    const WORDS: &[&str] = &[
+    const TIME_WORDS: &[&str] = &[
         "updated",
         "update",
         "published",
@@ -91,44 +93,6 @@ fn is_timestamp(p: &str) -> bool {
         "cet",
         "cest",
         "et",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
     ];
     let words: Vec<String> = p
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | '·' | '•' | '/' | '(' | ')'))
@@ -149,9 +113,12 @@ fn is_timestamp(p: &str) -> bool {
         .iter()
         .any(|w| is_time(w) || matches!(w.as_str(), "ago" | "now" | "yesterday" | "today"));
     timely
-        && words
-            .iter()
-            .all(|w| is_time(w) || WORDS.contains(&w.as_str()))
+        && words.iter().all(|w| {
+            is_time(w)
+                || TIME_WORDS.contains(&w.as_str())
+                || MONTHS.contains(&w.as_str())
+                || WEEKDAYS.contains(&w.as_str())
+        })
 }
 
 /// "Read more: …", "See also: …", and their equivalents in the languages news is written in,

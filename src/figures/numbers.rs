@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::{FigureValue, Qualifier};
+use crate::calendar::MONTHS;
 
 /// A number found in a sentence.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,33 +106,6 @@ const VAGUE: &[&[&str]] = &[
     &["millions"],
     &["scores"],
     &["several"],
-];
-
-const MONTHS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
 ];
 
 /// Words after a number that make it a duration, not a count.
