@@ -97,7 +97,9 @@ fn meta_charset(body: &[u8]) -> Option<String> {
 
 /// Extracts the article from an HTML document.
 pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, ExtractError> {
-    let mut options = trafilatura::Options::default();
+    // The crate's fallback extractors (readability, jusText) cost about 40% of the speed and
+    // buy recall: bodies cut short hide real changes, which is the worse failure here.
+    let mut options = trafilatura::Options::default().with_fallback(true);
     if let Some(url) = url {
         options = options.with_url(url.clone());
     }
