@@ -141,12 +141,12 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
     }
     // On short or unusual pages the crate falls back to one flat block of text; the plain
     // paragraph scan then keeps the structure, so prefer it when it holds as much text.
-    let scanned = paragraph_scan(&document);
-    let flat = article.text.lines().count() <= 1;
-    if article.text.is_empty()
-        || (flat && scanned.lines().count() > 1 && scanned.len() * 5 >= article.text.len() * 4)
-    {
-        article.text = scanned;
+    if article.text.lines().count() <= 1 {
+        let scanned = paragraph_scan(&document);
+        let structured = scanned.lines().count() > 1 && scanned.len() * 5 >= article.text.len() * 4;
+        if article.text.is_empty() || structured {
+            article.text = scanned;
+        }
     }
     if article.title.is_none() {
         article.title = first_text(&document, "title").or_else(|| first_text(&document, "h1"));
