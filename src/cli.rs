@@ -241,15 +241,14 @@ fn extract_command(
         {
             Some(url) => rt.block_on(async {
                 let page = fetcher.get(&url).await.map_err(|e| e.to_string())?;
-                let html = crate::extract::decode(&page.body, page.charset.as_deref());
-                crate::extract::extract_html(&html, Some(&page.url))
+                crate::extract::extract_bytes(&page.body, page.charset.as_deref(), Some(&page.url))
                     .map_err(|e| format!("{url}: {e}"))
             }),
             None => crate::extract::read_file(std::path::Path::new(input))
                 .map_err(|e| format!("{input}: {e}"))
                 .and_then(|body| {
-                    let html = crate::extract::decode(&body, None);
-                    crate::extract::extract_html(&html, None).map_err(|e| format!("{input}: {e}"))
+                    crate::extract::extract_bytes(&body, None, None)
+                        .map_err(|e| format!("{input}: {e}"))
                 }),
         };
         let article = match article {

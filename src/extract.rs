@@ -95,6 +95,15 @@ fn meta_charset(body: &[u8]) -> Option<String> {
     Some(rest[..end].to_string()).filter(|s| !s.is_empty())
 }
 
+/// Extracts the article from a page's bytes: decoded by [`decode`], then [`extract_html`].
+pub fn extract_bytes(
+    body: &[u8],
+    http_charset: Option<&str>,
+    url: Option<&url::Url>,
+) -> Result<Article, ExtractError> {
+    extract_html(&decode(body, http_charset), url)
+}
+
 /// Extracts the article from an HTML document.
 pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, ExtractError> {
     // The crate's fallback extractors (readability, jusText) cost about 40% of the speed and

@@ -297,8 +297,7 @@ impl Pipeline {
         }
         let final_url = fetched.url.clone();
         tokio::task::spawn_blocking(move || {
-            let html = extract::decode(&fetched.body, fetched.charset.as_deref());
-            extract::extract_html(&html, Some(&final_url))
+            extract::extract_bytes(&fetched.body, fetched.charset.as_deref(), Some(&final_url))
         })
         .await
         .map_err(|e| format!("{url}: extraction failed: {e}"))?

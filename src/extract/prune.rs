@@ -3,6 +3,7 @@
 //! own chrome. These change from fetch to fetch; an extractor that lets one of them into the
 //! body stores a new version of an article that did not change.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -29,9 +30,9 @@ const MAX_WIDGET_CHARS: usize = 1200;
 /// Removes boilerplate elements in place.
 pub fn prune(doc: &mut Document) {
     let root = doc.root();
-    let mut doomed: Vec<NodeId> = Vec::new();
+    let mut doomed: HashSet<NodeId> = HashSet::new();
     for id in doc.iter_descendants(root, &[]) {
-        if doomed.iter().any(|&d| is_inside(doc, id, d)) {
+        if is_inside_any(doc, id, &doomed) {
             continue;
         }
         let tag = doc.tag_name(id).to_ascii_lowercase();
@@ -46,7 +47,7 @@ pub fn prune(doc: &mut Document) {
                 .get_attribute(id, "aria-hidden")
                 .is_some_and(|v| v == "true");
         if chrome || hidden || (tag != "body" && tag != "html" && tag != "article" && widget()) {
-            doomed.push(id);
+            doomed.insert(id);
         }
     }
     for id in doomed {
@@ -72,10 +73,11 @@ fn contains_article(doc: &Document, id: NodeId) -> bool {
     !doc.iter_descendants(id, &["article", "main"]).is_empty()
 }
 
-fn is_inside(doc: &Document, id: NodeId, ancestor: NodeId) -> bool {
+/// True when an ancestor of `id` is in `set` (then `id` goes with it).
+fn is_inside_any(doc: &Document, id: NodeId, set: &HashSet<NodeId>) -> bool {
     let mut at = doc.parent(id);
     while let Some(p) = at {
-        if p == ancestor {
+        if set.contains(&p) {
             return true;
         }
         at = doc.parent(p);

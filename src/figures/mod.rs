@@ -49,13 +49,19 @@ impl FigureValue {
         }
     }
 
-    /// Equality that ignores how a vague word was inflected ("thousand" / "thousands").
+    /// Equality of what the figure says: numbers within rounding noise ("1.1 million" against
+    /// 1,100,000), vague words whatever their inflection ("thousand" / "thousands").
     pub fn same_as(&self, other: &FigureValue) -> bool {
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(1.0);
         match (self, other) {
+            (FigureValue::Number(a), FigureValue::Number(b)) => close(*a, *b),
+            (FigureValue::Range { lo: a, hi: b }, FigureValue::Range { lo: c, hi: d }) => {
+                close(*a, *c) && close(*b, *d)
+            }
             (FigureValue::Vague { vague: a }, FigureValue::Vague { vague: b }) => {
                 a.trim_end_matches('s') == b.trim_end_matches('s')
             }
-            (a, b) => a == b,
+            _ => false,
         }
     }
 }

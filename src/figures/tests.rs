@@ -190,6 +190,15 @@ fn values_serialise_as_in_the_labelled_format() {
         .unwrap(),
         r#"{"vague":"thousands"}"#
     );
+    // "1.1 million" is 1100000.0000000002 in floating point: still the same figure.
+    assert!(FigureValue::Number(1.1 * 1e6).same_as(&FigureValue::Number(1_100_000.0)));
+    assert!(!FigureValue::Number(1_100_000.0).same_as(&FigureValue::Number(1_100_001.0)));
+    assert!(FigureValue::Vague {
+        vague: "thousand".into()
+    }
+    .same_as(&FigureValue::Vague {
+        vague: "thousands".into()
+    }));
     assert_eq!(format_number(4000.0), "4,000");
     assert_eq!(format_number(1234567.0), "1,234,567");
     assert_eq!(format_number(1.5), "1.5");

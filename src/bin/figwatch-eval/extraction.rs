@@ -11,6 +11,8 @@ use anyhow::{bail, Context};
 use figwatch::extract;
 use serde::Deserialize;
 
+use crate::{ratio, Score};
+
 /// The targets of the extraction issue; `--check` fails below them.
 const MIN_F1: f64 = 0.935;
 const MIN_PRECISION: f64 = 0.92;
@@ -84,7 +86,7 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
     urls.sort();
     let verbose = std::env::var_os("FIGWATCH_EVAL_VERBOSE").is_some();
 
-    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    let mut snippets = Score::default();
     let (mut dated, mut dates_right, mut undated, mut undated_right) = (0, 0, 0, 0);
     let (mut extract_time, mut parse_time) = (Duration::ZERO, Duration::ZERO);
     let (mut pages, mut missing, mut failed) = (0, 0, 0);
@@ -113,9 +115,9 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
         let text = squeeze(&article.text);
         for s in &e.with {
             if text.contains(&squeeze(s)) {
-                tp += 1;
+                snippets.tp += 1;
             } else {
-                fn_ += 1;
+                snippets.fn_ += 1;
                 if verbose {
                     println!("  FN {url}: {s:?}");
                 }
@@ -123,7 +125,7 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
         }
         for s in &e.without {
             if text.contains(&squeeze(s)) {
-                fp += 1;
+                snippets.fp += 1;
                 if verbose {
                     println!("  FP {url}: {s:?}");
                 }
@@ -146,23 +148,16 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
             None => {}
         }
     }
-    let precision = ratio(tp, tp + fp);
-    let recall = ratio(tp, tp + fn_);
-    let f1 = if precision + recall > 0.0 {
-        2.0 * precision * recall / (precision + recall)
-    } else {
-        0.0
-    };
     let date_accuracy = ratio(dates_right, dated);
     let rate = pages as f64 / extract_time.as_secs_f64().max(1e-9);
     let parse_rate = pages as f64 / parse_time.as_secs_f64().max(1e-9);
     println!("trafilatura corpus: {pages} pages ({missing} missing, {failed} with no text found)");
-    println!("  snippets   precision {precision:.3}  recall {recall:.3}  F1 {f1:.3}   (tp {tp}, fp {fp}, fn {fn_})");
+    println!("  {}", snippets.line("snippets"));
     println!("  date       exact day {dates_right} of {dated} = {date_accuracy:.3}; no date where none is due: {undated_right} of {undated}");
     println!("  speed      {rate:.1} pages/s extracting (one core); bare html5ever parse {parse_rate:.1} pages/s; ratio {:.2}", rate / parse_rate);
     Ok(CorpusResult {
-        precision,
-        f1,
+        precision: snippets.precision(),
+        f1: snippets.f1(),
         date_accuracy,
     })
 }
@@ -182,8 +177,7 @@ fn readability_corpus(dir: &Path) -> anyhow::Result<f64> {
         ) else {
             continue;
         };
-        let html = extract::decode(&source, None);
-        let text = extract::extract_html(&html, None)
+        let text = extract::extract_bytes(&source, None, None)
             .map(|a| a.text)
             .unwrap_or_default();
         let f1 = shingle_f1(&text, &extract::fragment_text(&expected));
@@ -226,14 +220,6 @@ fn locate(dir: &Path, file: &str) -> Option<PathBuf> {
 
 fn squeeze(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
 }
 
 fn peak_memory() -> Option<String> {

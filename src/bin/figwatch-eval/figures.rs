@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use figwatch::config::Config;
 use figwatch::figures::{compare, FigureExtractor, FigureValue};
 use serde::Deserialize;
+
+use crate::{read_jsonl, Score};
 
 #[derive(Deserialize)]
 struct DevLine {
@@ -57,48 +58,6 @@ struct GoldAlert {
     new: FigureValue,
 }
 
-#[derive(Default)]
-struct Score {
-    tp: usize,
-    fp: usize,
-    fn_: usize,
-}
-
-impl Score {
-    fn line(&self, name: &str) -> String {
-        let p = ratio(self.tp, self.tp + self.fp);
-        let r = ratio(self.tp, self.tp + self.fn_);
-        let f = if p + r > 0.0 {
-            2.0 * p * r / (p + r)
-        } else {
-            0.0
-        };
-        format!(
-            "{name:<10} precision {p:.3}  recall {r:.3}  F1 {f:.3}   (tp {}, fp {}, fn {})",
-            self.tp, self.fp, self.fn_
-        )
-    }
-}
-
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
-}
-
-fn same_value(a: &FigureValue, b: &FigureValue) -> bool {
-    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(1.0);
-    match (a, b) {
-        (FigureValue::Number(x), FigureValue::Number(y)) => close(*x, *y),
-        (FigureValue::Range { lo: a, hi: b }, FigureValue::Range { lo: c, hi: d }) => {
-            close(*a, *c) && close(*b, *d)
-        }
-        _ => a.same_as(b),
-    }
-}
-
 pub fn run(dir: &Path) -> anyhow::Result<()> {
     if !dir.join("dev.jsonl").exists() {
         println!(
@@ -113,22 +72,15 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
 
     // Figures: three levels of strictness, matched one to one per line.
     let mut levels = [Score::default(), Score::default(), Score::default()];
-    let dev = std::fs::read_to_string(dir.join("dev.jsonl")).context("dev.jsonl")?;
-    let mut lines = 0;
+    let dev: Vec<DevLine> = read_jsonl(&dir.join("dev.jsonl"))?;
+    let lines = dev.len();
     let started = std::time::Instant::now();
-    for (n, raw) in dev
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let line: DevLine =
-            serde_json::from_str(raw).with_context(|| format!("dev.jsonl line {}", n + 1))?;
-        lines += 1;
+    for line in &dev {
         let found = extractor.extract(&line.text);
         for (level, score) in levels.iter_mut().enumerate() {
             let matches = |f: &figwatch::figures::Figure, g: &Gold| {
                 g.topic == f.topic
-                    && g.value().is_some_and(|v| same_value(&v, &f.value))
+                    && g.value().is_some_and(|v| v.same_as(&f.value))
                     && (level < 1 || g.qualifier == f.qualifier.as_str())
                     && (level < 2 || g.measure == f.measure)
             };
@@ -184,17 +136,10 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     }
 
     // Alerts across versions.
-    let revisions =
-        std::fs::read_to_string(dir.join("revisions.jsonl")).context("revisions.jsonl")?;
+    let revisions: Vec<RevisionLine> = read_jsonl(&dir.join("revisions.jsonl"))?;
     let mut alerts = Score::default();
     let (mut silent, mut silent_ok) = (0, 0);
-    for (n, raw) in revisions
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let line: RevisionLine =
-            serde_json::from_str(raw).with_context(|| format!("revisions.jsonl line {}", n + 1))?;
+    for line in &revisions {
         let changes = compare(
             &extractor.extract(&line.before),
             &extractor.extract(&line.after),
@@ -206,10 +151,10 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
                 !used[i]
                     && g.topic == c.figure.topic
                     && g.measure == c.figure.measure
-                    && same_value(&g.new, &c.figure.value)
+                    && g.new.same_as(&c.figure.value)
                     && match (&g.old, &c.old) {
                         (None, None) => true,
-                        (Some(a), Some(b)) => same_value(a, b),
+                        (Some(a), Some(b)) => a.same_as(b),
                         _ => false,
                     }
             });
