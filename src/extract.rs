@@ -8,14 +8,24 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+/// A CSS selector compiled once, on first use. The selectors are constants: one that does not
+/// parse is a bug, caught by the first test that reaches it.
+macro_rules! selector {
+    ($css:literal) => {{
+        static SELECTOR: std::sync::OnceLock<scraper::Selector> = std::sync::OnceLock::new();
+        SELECTOR.get_or_init(|| scraper::Selector::parse($css).expect("static selector"))
+    }};
+}
+
+mod body;
+mod boilerplate;
 mod cleanup;
 pub mod guard;
-mod prune;
+mod meta;
 mod published;
 
 use scraper::Html;
 use sha2::{Digest, Sha256};
-use trafilatura::dom::Document;
 
 /// What figwatch keeps of a page.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -106,68 +116,57 @@ pub fn extract_bytes(
 
 /// Extracts the article from an HTML document.
 pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, ExtractError> {
-    // The crate's fallback extractors (readability, jusText) cost about 40% of the speed and
-    // buy recall: bodies cut short hide real changes, which is the worse failure here.
+    // html5ever and the crates around it parse arbitrary markup from the network; a bug in
+    // them must cost one page, not the daemon.
+    let article = catch_unwind(AssertUnwindSafe(|| {
+        let doc = Html::parse_document(html);
+        let mut article = Article {
+            title: meta::title(&doc),
+            byline: meta::byline(&doc),
+            published: published::stated(&doc).or_else(|| published::dotted_in_article(&doc)),
+            lang: meta::lang(&doc),
+            text: body::text(&doc),
+        };
+        if article.published.is_none() || article.text.len() < SHORT_BODY_CHARS {
+            second_opinion(html, url, &mut article);
+        }
+        article
+    }))
+    .unwrap_or_default();
+    finish(article)
+}
+
+/// A body shorter than this may be the wrong block of the page: the `trafilatura` crate, a
+/// different algorithm, gets a say.
+const SHORT_BODY_CHARS: usize = 500;
+
+/// The `trafilatura` crate's reading of the page, for what figwatch's own pass is unsure of:
+/// its date search over visible text and the URL when the page states no date, and its body
+/// when ours is short and the crate's is longer. It costs a second parse, so only then.
+fn second_opinion(html: &str, url: Option<&url::Url>, article: &mut Article) {
     let mut options = trafilatura::Options::default().with_fallback(true);
     if let Some(url) = url {
         options = options.with_url(url.clone());
     }
-    // One parse serves everything: boilerplate is pruned from it, a copy feeds the fallback
-    // scan, and the crate extracts from it. The crate parses arbitrary markup from the
-    // network; a bug in it must cost one page, not the daemon.
-    let (extracted, document) = catch_unwind(AssertUnwindSafe(|| {
-        let mut doc = Document::parse(html);
-        // Dates are read before pruning, which removes the blocks that carry them: the date
-        // the page states, else the crate's own search over the whole page (costly, so only
-        // then).
-        let date = published::stated(&doc)
-            .or_else(|| published::dotted_in_article(&doc))
-            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-            .or_else(|| trafilatura::metadata::extract_metadata(&doc, &options).date);
-        let options = options
-            .clone()
-            .with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
-        prune::prune(&mut doc);
-        let copy = doc.clone_document();
-        let body = trafilatura::extract_document(doc, &options)
-            .ok()
-            .map(|mut b| {
-                b.metadata.date = date;
-                b
-            });
-        (body.map(|b| (b.content_html, b.metadata)), copy)
-    }))
-    .unwrap_or_else(|_| (None, Document::parse("")));
-
-    let mut article = Article::default();
-    if let Some((content_html, m)) = &extracted {
-        article.title = non_empty(&m.title);
-        article.byline = non_empty(&m.author);
-        article.published = m.date.map(|d| d.format("%Y-%m-%d").to_string());
-        article.lang = non_empty(&m.language);
-        // The HTML keeps the paragraph structure that the crate's plain text flattens.
-        article.text = fragment_text(content_html);
+    let doc = trafilatura::dom::Document::parse(html);
+    if article.published.is_none() {
+        article.published = trafilatura::metadata::extract_metadata(&doc, &options)
+            .date
+            .map(|d| d.format("%Y-%m-%d").to_string());
     }
-    // On short or unusual pages the crate falls back to one flat block of text; the plain
-    // paragraph scan then keeps the structure, so prefer it when it holds as much text.
-    if article.text.lines().count() <= 1 {
-        let scanned = paragraph_scan(&document);
-        let structured = scanned.lines().count() > 1 && scanned.len() * 5 >= article.text.len() * 4;
-        if article.text.is_empty() || structured {
-            article.text = scanned;
+    if article.text.len() < SHORT_BODY_CHARS {
+        let options = options.with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
+        if let Ok(b) = trafilatura::extract_document(doc, &options) {
+            let text = fragment_text(&b.content_html);
+            if text.len() > article.text.len() {
+                article.text = text;
+            }
         }
     }
-    if article.title.is_none() {
-        article.title = first_text(&document, "title").or_else(|| first_text(&document, "h1"));
-    }
-    if article.lang.is_none() {
-        let root = document.root();
-        article.lang = document
-            .iter(root, &["html"])
-            .first()
-            .and_then(|&h| document.get_attribute(h, "lang"))
-            .and_then(|l| non_empty(&l));
-    }
+}
+
+/// The clean-up every body gets, whoever extracted it.
+fn finish(mut article: Article) -> Result<Article, ExtractError> {
     drop_headline(&mut article);
     // A wall (paywall, consent, bot challenge) is kept as the server sent it: the clean-up
     // would remove exactly the lines that show what it is.
@@ -273,41 +272,6 @@ pub fn normalise(text: &str) -> String {
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The fallback: the `<p>` elements of the most specific container the page has.
-fn paragraph_scan(doc: &Document) -> String {
-    let root = doc.root();
-    for container in ["article", "main", "body"] {
-        for c in doc.iter(root, &[container]) {
-            let text: String = doc
-                .iter_descendants(c, &["p"])
-                .into_iter()
-                .map(|p| doc.text_content(p) + "\n")
-                .collect();
-            let text = normalise(&text);
-            if !text.is_empty() {
-                return text;
-            }
-        }
-    }
-    String::new()
-}
-
-fn first_text(doc: &Document, tag: &str) -> Option<String> {
-    let root = doc.root();
-    let id = *doc.iter(root, &[tag]).first()?;
-    non_empty(
-        &doc.text_content(id)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
-}
-
-fn non_empty(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
 }
 
 #[cfg(test)]

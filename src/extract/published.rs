@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use trafilatura::dom::Document;
+use scraper::{ElementRef, Html, Selector};
 
 /// Meta tags that name the publication time, most specific first.
 const META_KEYS: &[&str] = &[
@@ -31,52 +31,50 @@ const META_KEYS: &[&str] = &[
 ];
 
 /// The publication day (`YYYY-MM-DD`) the page states, if it states one.
-pub fn stated(doc: &Document) -> Option<String> {
+pub fn stated(doc: &Html) -> Option<String> {
     json_ld(doc)
         .or_else(|| meta(doc))
         .or_else(|| time_element(doc))
         .or_else(|| article_time(doc))
 }
 
+fn select<'a>(doc: &'a Html, selector: &'a Selector) -> scraper::html::Select<'a, 'a> {
+    doc.select(selector)
+}
+
 /// A dotted day-first date ("1.11.2023", "05. 03. 2021") in the article's own text: the form
 /// written across most of Europe, always day first, which date guessers read as month first.
-pub fn dotted_in_article(doc: &Document) -> Option<String> {
+pub fn dotted_in_article(doc: &Html) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         Regex::new(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d{2})\b").expect("static regex")
     });
-    let root = doc.root();
-    let article = *doc.iter(root, &["article"]).first()?;
-    let text = doc.text_content(article);
+    let article = select(doc, selector!("article")).next()?;
+    let text: String = article.text().collect();
     let c = re.captures(&text)?;
     day(&format!("{}-{:0>2}-{:0>2}", &c[3], &c[2], &c[1]))
 }
 
 /// The first `<time datetime>` inside the `<article>`: on news pages, the dateline.
-fn article_time(doc: &Document) -> Option<String> {
-    let root = doc.root();
-    let article = *doc.iter(root, &["article"]).first()?;
-    doc.iter_descendants(article, &["time"])
-        .into_iter()
-        .find_map(|t| doc.get_attribute(t, "datetime").and_then(|d| day(&d)))
+fn article_time(doc: &Html) -> Option<String> {
+    select(doc, selector!("article time[datetime]")).find_map(|t| t.attr("datetime").and_then(day))
 }
 
-fn json_ld(doc: &Document) -> Option<String> {
-    let root = doc.root();
-    doc.iter(root, &["script"])
-        .into_iter()
-        .filter(|&s| {
-            doc.get_attribute(s, "type")
+fn json_ld(doc: &Html) -> Option<String> {
+    select(doc, selector!("script[type]"))
+        .filter(|s| {
+            s.attr("type")
                 .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
         })
         .find_map(|s| {
-            let value: serde_json::Value = serde_json::from_str(doc.text_content(s).trim()).ok()?;
+            let text: String = s.text().collect();
+            let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
             find_key(&value, "datePublished", 0).and_then(|d| day(&d))
         })
 }
 
 /// The first string under `key` anywhere in a JSON-LD value (graphs nest it).
-fn find_key(v: &serde_json::Value, key: &str, depth: usize) -> Option<String> {
+pub fn find_key(v: &serde_json::Value, key: &str, depth: usize) -> Option<String> {
     if depth > 8 {
         return None;
     }
@@ -90,17 +88,16 @@ fn find_key(v: &serde_json::Value, key: &str, depth: usize) -> Option<String> {
     }
 }
 
-fn meta(doc: &Document) -> Option<String> {
-    let root = doc.root();
-    let metas = doc.iter(root, &["meta"]);
+fn meta(doc: &Html) -> Option<String> {
+    let metas: Vec<ElementRef<'_>> = select(doc, selector!("meta[content]")).collect();
     META_KEYS.iter().find_map(|key| {
-        metas.iter().find_map(|&m| {
+        metas.iter().find_map(|m| {
             let name = ["property", "name", "itemprop"]
                 .iter()
-                .find_map(|a| doc.get_attribute(m, a))
+                .find_map(|a| m.attr(a))
                 .unwrap_or_default();
             if name.trim().eq_ignore_ascii_case(key) {
-                doc.get_attribute(m, "content").and_then(|c| day(&c))
+                m.attr("content").and_then(day)
             } else {
                 None
             }
@@ -108,20 +105,17 @@ fn meta(doc: &Document) -> Option<String> {
     })
 }
 
-fn time_element(doc: &Document) -> Option<String> {
-    let root = doc.root();
-    doc.iter(root, &["time"]).into_iter().find_map(|t| {
-        let marked = doc
-            .get_attribute(t, "itemprop")
+fn time_element(doc: &Html) -> Option<String> {
+    select(doc, selector!("time[datetime]")).find_map(|t| {
+        let e = t.value();
+        let marked = e
+            .attr("itemprop")
             .is_some_and(|p| p.eq_ignore_ascii_case("datePublished"))
-            || doc.get_attribute(t, "pubdate").is_some()
-            || format!("{} {}", doc.class_name(t), doc.id_attr(t))
+            || e.attr("pubdate").is_some()
+            || format!("{} {}", e.attr("class").unwrap_or(""), e.id().unwrap_or(""))
                 .to_lowercase()
                 .contains("publish");
-        marked
-            .then(|| doc.get_attribute(t, "datetime"))
-            .flatten()
-            .and_then(|d| day(&d))
+        marked.then(|| e.attr("datetime")).flatten().and_then(day)
     })
 }
 
@@ -140,7 +134,7 @@ mod tests {
     use super::*;
 
     fn date(html: &str) -> Option<String> {
-        stated(&Document::parse(html))
+        stated(&Html::parse_document(html))
     }
 
     #[test]
@@ -173,7 +167,7 @@ mod tests {
         );
         assert_eq!(date("<html><body><article><time datetime=\"2019-12-07\">x</time></article></body></html>").as_deref(), Some("2019-12-07"));
         assert_eq!(date("<meta name=\"date\" content=\"not a date\">"), None);
-        let dotted = Document::parse("<html><body><article><p>Boltigen, 1.11.2023 – Das Trinkwasser</p></article></body></html>");
+        let dotted = Html::parse_document("<html><body><article><p>Boltigen, 1.11.2023 – Das Trinkwasser</p></article></body></html>");
         assert_eq!(dotted_in_article(&dotted).as_deref(), Some("2023-11-01"));
     }
 }

@@ -1,0 +1,451 @@
+//! Finding the article's body in a parsed page, in two walks over the tree html5ever built.
+//!
+//! The first walk measures every element: its text, the part of it inside links, and a
+//! paragraph score in the manner of Readability (each paragraph credits its parent fully and
+//! its grandparent by half, more for long paragraphs and for commas, which prose has and
+//! menus do not). The element with the best score, discounted by its link density, is the
+//! article's container; siblings that score nearly as well join it (bodies split around an
+//! advertisement). The second walk writes the container's text out paragraph by paragraph,
+//! skipping boilerplate and link lists on the way.
+//!
+//! Unlike Readability, nothing inside the container is dropped for being short, a list or a
+//! table: cut bodies hide real changes, which for figwatch is the worse failure.
+
+use std::collections::HashMap;
+
+use ego_tree::{NodeId, NodeRef};
+use scraper::{Html, Node};
+
+use super::boilerplate::{self, Verdict};
+
+type NodeR<'a> = NodeRef<'a, Node>;
+
+/// A widget-looking element (`class="related"`, `<aside>`) holding at least this share of the
+/// page's text is the article's container with an unlucky class, not a widget.
+const CONTAINER_SHARE: f32 = 0.5;
+
+/// The container climbs to its parent when the parent holds this much more prose...
+const CLIMB_PROSE_GAIN: f32 = 1.25;
+/// How many wrapper levels up the climb looks for that parent.
+const CLIMB_LEVELS: usize = 4;
+/// ...and no more links than this share of its text.
+const CLIMB_MAX_LINK_DENSITY: f32 = 0.35;
+
+/// Paragraphs shorter than this say nothing about where the article is.
+const MIN_PARAGRAPH_CHARS: u32 = 25;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Stats {
+    /// Characters of text, white space runs counted once.
+    chars: u32,
+    /// Of those, inside `<a>`.
+    link_chars: u32,
+    commas: u32,
+    /// True when an element child is a block: then this element is not itself a paragraph.
+    has_block_child: bool,
+    /// Paragraph score credited by the paragraphs below.
+    score: f32,
+    /// The undecayed score of every paragraph in the subtree: how much prose it holds.
+    prose: f32,
+}
+
+impl Stats {
+    fn link_density(&self) -> f32 {
+        if self.chars == 0 {
+            0.0
+        } else {
+            self.link_chars as f32 / self.chars as f32
+        }
+    }
+}
+
+struct Measured<'a> {
+    stats: HashMap<NodeId, Stats>,
+    /// Elements in document order (pre-order), boilerplate subtrees left out.
+    order: Vec<NodeR<'a>>,
+}
+
+/// The article body as paragraphs, one a line, or an empty string.
+pub fn text(doc: &Html) -> String {
+    let Some(body) = body_element(doc) else {
+        return String::new();
+    };
+    // First measure with only the certain boilerplate left out, to know how much text each
+    // widget-looking element holds; then again with the widgets left out too.
+    let raw = measure(body, &|n| verdict(n) == Verdict::Never);
+    let page_chars = raw.stats.get(&body.id()).map_or(0, |s| s.chars) as f32;
+    let junk = |n: NodeR<'_>| match verdict(n) {
+        Verdict::Never => true,
+        Verdict::Likely => raw
+            .stats
+            .get(&n.id())
+            .is_none_or(|s| (s.chars as f32) < CONTAINER_SHARE * page_chars),
+        Verdict::Keep => false,
+    };
+    let measured = measure(body, &junk);
+    let chosen = choose(&measured, body);
+    let mut out = String::new();
+    for node in chosen {
+        write_text(node, &measured, &junk, &mut out);
+        out.push('\n');
+    }
+    super::normalise(&out)
+}
+
+fn body_element(doc: &Html) -> Option<NodeR<'_>> {
+    let root = doc.tree.root();
+    root.descendants()
+        .find(|n| n.value().as_element().is_some_and(|e| e.name() == "body"))
+        .or_else(|| Some(root))
+}
+
+fn verdict(n: NodeR<'_>) -> Verdict {
+    match n.value() {
+        Node::Element(e) => boilerplate::judge(e),
+        Node::Comment(_) | Node::ProcessingInstruction(_) | Node::Doctype(_) => Verdict::Never,
+        _ => Verdict::Keep,
+    }
+}
+
+fn tag<'a>(n: NodeR<'a>) -> &'a str {
+    n.value().as_element().map_or("", |e| e.name())
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dd"
+            | "dt"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tr"
+            | "td"
+            | "th"
+            | "section"
+            | "article"
+            | "main"
+            | "figure"
+            | "figcaption"
+            | "header"
+            | "footer"
+            | "aside"
+            | "nav"
+            | "form"
+            | "fieldset"
+            | "address"
+            | "hr"
+            | "center"
+            | "details"
+            | "summary"
+    )
+}
+
+/// Elements that are a paragraph of the article when they hold prose.
+fn is_paragraph(name: &str, stats: &Stats) -> bool {
+    match name {
+        "p" | "pre" | "td" | "blockquote" | "dd" => true,
+        "div" | "section" | "article" | "li" | "center" => !stats.has_block_child,
+        _ => false,
+    }
+}
+
+/// Pre-order over the tree, not entering `skip`ped subtrees; an explicit stack, because
+/// hostile pages nest elements deeper than any call stack.
+fn walk<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool, mut visit: impl FnMut(NodeR<'a>)) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if skip(node) {
+            continue;
+        }
+        visit(node);
+        // Children pushed last-first so they pop in document order.
+        let mut child = node.last_child();
+        while let Some(c) = child {
+            stack.push(c);
+            child = c.prev_sibling();
+        }
+    }
+}
+
+fn measure<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool) -> Measured<'a> {
+    let mut stats: HashMap<NodeId, Stats> = HashMap::new();
+    let mut order = Vec::new();
+    walk(root, skip, |n| match n.value() {
+        Node::Element(_) => {
+            stats.entry(n.id()).or_default();
+            order.push(n);
+        }
+        Node::Text(t) => {
+            if let Some(parent) = n.parent() {
+                let s = stats.entry(parent.id()).or_default();
+                s.chars += text_chars(t);
+                s.commas += t
+                    .chars()
+                    .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
+                    .count() as u32;
+            }
+        }
+        _ => {}
+    });
+    // Children before parents: fold each element's totals into its parent, and credit its
+    // paragraph score to its ancestors.
+    for n in order.iter().rev() {
+        let name = tag(*n);
+        let mut s = stats.get(&n.id()).copied().unwrap_or_default();
+        if name == "a" {
+            s.link_chars = s.chars;
+            stats.insert(n.id(), s);
+        }
+        if n.id() == root.id() {
+            continue;
+        }
+        if is_paragraph(name, &s) && s.chars >= MIN_PARAGRAPH_CHARS {
+            let score = (1 + s.commas) as f32 + (s.chars as f32 / 100.0).min(3.0);
+            let score = score * (1.0 - s.link_density());
+            s.prose += score;
+            let mut ancestor = n.parent();
+            let mut level = 1.0f32;
+            while let Some(a) = ancestor.filter(|_| level <= 3.0) {
+                if let Some(st) = stats.get_mut(&a.id()) {
+                    st.score += if level == 1.0 {
+                        score
+                    } else {
+                        score / (level * 1.5)
+                    };
+                }
+                if a.id() == root.id() {
+                    break;
+                }
+                ancestor = a.parent();
+                level += 1.0;
+            }
+        }
+        if let Some(parent) = n.parent() {
+            let p = stats.entry(parent.id()).or_default();
+            p.chars += s.chars;
+            p.link_chars += s.link_chars;
+            p.commas += s.commas;
+            p.prose += s.prose;
+            p.has_block_child |= is_block(name) || name == "br";
+        }
+    }
+    Measured { stats, order }
+}
+
+/// Characters in a text node with every run of white space counted as one.
+fn text_chars(t: &str) -> u32 {
+    let mut n = 0u32;
+    let mut space = true;
+    for c in t.chars() {
+        if c.is_whitespace() {
+            if !space {
+                n += 1;
+            }
+            space = true;
+        } else {
+            n += 1;
+            space = false;
+        }
+    }
+    n
+}
+
+/// The container of the article and its siblings that belong to it, in document order.
+fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
+    let final_score = |n: NodeR<'_>| {
+        let s = m.stats.get(&n.id()).copied().unwrap_or_default();
+        s.score * (1.0 - s.link_density()) + name_weight(n)
+    };
+    let best = m
+        .order
+        .iter()
+        .filter(|n| m.stats.get(&n.id()).is_some_and(|s| s.score > 0.0))
+        .map(|&n| (n, final_score(n)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((mut top, mut top_score)) = best else {
+        return vec![body];
+    };
+    // A body split into several containers (one per section, or around each advertisement)
+    // scores in the one with most paragraphs; climb while the parent holds clearly more prose
+    // and is not a link farm.
+    let stats = |n: NodeR<'_>| m.stats.get(&n.id()).copied().unwrap_or_default();
+    // Wrappers that add nothing are looked through, up to a few levels.
+    loop {
+        let here = stats(top);
+        let better = top
+            .ancestors()
+            .take_while(|a| a.value().is_element())
+            .take(CLIMB_LEVELS)
+            .filter(|a| {
+                let up = stats(*a);
+                up.prose >= here.prose * CLIMB_PROSE_GAIN
+                    && up.link_density() <= CLIMB_MAX_LINK_DENSITY
+            })
+            .last();
+        let Some(up) = better else { break };
+        top = up;
+        top_score = top_score.max(final_score(up));
+        if up.id() == body.id() || !body.ancestors().all(|a| a.id() != up.id()) {
+            break;
+        }
+    }
+    let Some(parent) = top.parent() else {
+        return vec![top];
+    };
+    let threshold = (top_score * 0.2).max(10.0);
+    parent
+        .children()
+        .filter(|c| {
+            c.id() == top.id()
+                || m.stats.get(&c.id()).is_some_and(|s| {
+                    final_score(*c) >= threshold
+                        || (is_paragraph(tag(*c), s) && s.chars > 80 && s.link_density() < 0.25)
+                })
+        })
+        .collect()
+}
+
+/// Class and id names that say "article" or "widget" weigh on the choice of container.
+fn name_weight(n: NodeR<'_>) -> f32 {
+    let Some(e) = n.value().as_element() else {
+        return 0.0;
+    };
+    let names =
+        format!("{} {}", e.attr("class").unwrap_or(""), e.id().unwrap_or("")).to_ascii_lowercase();
+    let mut w = 0.0;
+    if boilerplate::content_name(&names) || e.attr("itemprop") == Some("articleBody") {
+        w += 25.0;
+    }
+    match e.name() {
+        "article" | "main" => w += 10.0,
+        "div" => w += 5.0,
+        "pre" | "td" | "blockquote" => w += 3.0,
+        "ul" | "ol" | "dl" | "li" | "form" => w -= 3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => w -= 5.0,
+        _ => {}
+    }
+    w
+}
+
+/// Writes the text of `root` with a line break at every block boundary and `<br>`, leaving
+/// out boilerplate and blocks that are mostly links (lists of related stories, tag clouds).
+fn write_text(
+    root: NodeR<'_>,
+    m: &Measured<'_>,
+    junk: &dyn Fn(NodeR<'_>) -> bool,
+    out: &mut String,
+) {
+    let link_list = |n: NodeR<'_>| {
+        let name = tag(n);
+        let Some(s) = m.stats.get(&n.id()) else {
+            return false;
+        };
+        match name {
+            "ul" | "ol" | "dl" | "table" | "div" | "section" | "nav" | "li" | "p" | "dd" => {
+                let limit = if name == "p" { 0.8 } else { 0.5 };
+                s.chars > 0 && s.link_density() > limit
+            }
+            _ => false,
+        }
+    };
+    // Close markers: a block's end is written after its children, so the stack holds either
+    // a node to open or a block to close.
+    enum Step<'a> {
+        Open(NodeR<'a>),
+        Close,
+    }
+    let mut stack = vec![Step::Open(root)];
+    while let Some(step) = stack.pop() {
+        let node = match step {
+            Step::Close => {
+                out.push('\n');
+                continue;
+            }
+            Step::Open(n) => n,
+        };
+        match node.value() {
+            Node::Text(t) => out.push_str(t),
+            Node::Element(e) => {
+                if node.id() != root.id() && (junk(node) || link_list(node)) {
+                    continue;
+                }
+                let name = e.name();
+                if name == "br" {
+                    out.push('\n');
+                    continue;
+                }
+                let block = is_block(name);
+                if block {
+                    out.push('\n');
+                    stack.push(Step::Close);
+                }
+                let mut child = node.last_child();
+                while let Some(c) = child {
+                    stack.push(Step::Open(c));
+                    child = c.prev_sibling();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_article_and_leaves_the_chrome() {
+        let html = r##"<html><body>
+            <nav><a href="/">Home</a> <a href="/world">World</a></nav>
+            <div class="content">
+              <div class="story">
+                <p>The first paragraph of the story, long enough to count, with a comma, and more.</p>
+                <div class="share-bar"><a href="#">Share on Facebook</a></div>
+                <p>The second paragraph, also long enough to count as prose, with commas, too.</p>
+                <ul><li>A list item inside the article, which stays.</li></ul>
+              </div>
+              <div class="related"><ul><li><a href="/a">Another story about something</a></li>
+                <li><a href="/b">Yet another story about something else</a></li></ul></div>
+            </div>
+            <footer>Copyright 2025, the publisher, all rights reserved, everywhere.</footer>
+        </body></html>"##;
+        let text = text(&Html::parse_document(html));
+        assert_eq!(
+            text,
+            "The first paragraph of the story, long enough to count, with a comma, and more.\n\
+             The second paragraph, also long enough to count as prose, with commas, too.\n\
+             A list item inside the article, which stays."
+        );
+    }
+
+    #[test]
+    fn a_container_with_a_widget_class_is_still_read() {
+        let para = "<p>Prose with commas, clauses, and the length that articles have, again.</p>";
+        let html = format!(
+            "<html><body><div class='related-content'>{}</div><p><a href='/x'>x</a></p></body></html>",
+            para.repeat(5)
+        );
+        assert!(text(&Html::parse_document(&html)).starts_with("Prose with commas"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let html = format!("{}<p>deep</p>", "<div>".repeat(5_000));
+        assert_eq!(text(&Html::parse_document(&html)), "deep");
+    }
+}

@@ -1,0 +1,162 @@
+//! What on a page is never the article: the page's chrome (navigation, footers, forms),
+//! hidden elements, and widgets named for what they are (sharing bars, related stories,
+//! newsletter boxes, comments, captions). These change from fetch to fetch; an extractor that
+//! lets one of them into the body stores a new version of an article that did not change.
+//!
+//! Judged from the element alone (tag, class, id, role, hidden flags), so it costs one look per
+//! element. Whether a widget-looking element is really the article's container wearing a
+//! utility class is decided by the caller, which knows how much text it holds.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use scraper::node::Element;
+
+/// How sure the element is boilerplate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Content, or a container that may hold it.
+    Keep,
+    /// Never text a reader reads: scripts, styles, hidden elements, form controls.
+    Never,
+    /// Chrome or a widget by its tag or name; the caller keeps it when it holds the article.
+    Likely,
+}
+
+/// Elements whose content is never read as text.
+const NEVER_TAGS: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object",
+    "embed", "video", "audio", "select", "textarea", "input", "button", "option", "head", "title",
+    "meta", "link", "dialog", "menu",
+];
+
+/// Elements that hold chrome on most pages but wrap the whole page on some (ASP.NET pages put
+/// everything in one `<form>`), so they are only "likely".
+const CHROME_TAGS: &[&str] = &[
+    "nav",
+    "aside",
+    "footer",
+    "header",
+    "form",
+    "figure",
+    "figcaption",
+];
+
+const CHROME_ROLES: &[&str] = &[
+    "navigation",
+    "banner",
+    "contentinfo",
+    "complementary",
+    "menu",
+    "menubar",
+    "search",
+    "dialog",
+    "alertdialog",
+    "toolbar",
+];
+
+pub fn judge(el: &Element) -> Verdict {
+    let tag = el.name();
+    if NEVER_TAGS.contains(&tag) || hidden(el) {
+        return Verdict::Never;
+    }
+    if CHROME_TAGS.contains(&tag)
+        || el
+            .attr("role")
+            .is_some_and(|r| CHROME_ROLES.contains(&r.trim().to_ascii_lowercase().as_str()))
+    {
+        return Verdict::Likely;
+    }
+    let (class, id) = (el.attr("class").unwrap_or(""), el.id().unwrap_or(""));
+    if (class.is_empty() && id.is_empty()) || tag == "body" || tag == "html" {
+        return Verdict::Keep;
+    }
+    let names = format!("{class} {id}").to_ascii_lowercase();
+    if widget_name(&names) && !content_name(&names) {
+        Verdict::Likely
+    } else {
+        Verdict::Keep
+    }
+}
+
+/// A class or id that names the article's own container: it outranks a widget word beside it
+/// ("article-body no-share").
+pub fn content_name(names: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"article[-_]?(body|content|text)|articlebody|(entry|post|story|news|main|page)[-_]?(content|body|text)|body[-_]?(text|copy)|field-name-body|\bprose\b",
+        )
+        .expect("static regex")
+    })
+    .is_match(names)
+}
+
+/// Class and id words of advertising, promotion, social and navigation widgets. Short words
+/// only as whole words (`ad-slot`, `share_bar`; not `header` or `shadow`), long distinctive
+/// ones anywhere (`sidebarRight`, `commentlist`).
+fn widget_name(names: &str) -> bool {
+    static WORDS: OnceLock<Regex> = OnceLock::new();
+    static PARTS: OnceLock<Regex> = OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        Regex::new(
+            r"(^|[\s_-])(ad|ads|adv|advert|adslot|adunit|banner|promo|promos|related|share|sharing|social|tags|tag-list|teaser|teasers|popular|trending|most-read|mostread|byline|dateline|timestamp|caption|credits?|skip|print|rss|meta|toolbar|tools|utility|masthead|topbar|top-bar|author-bio|bio|pagination|pager|nav|menu|modal|popup|overlay|cookie|consent|gdpr|paywall|login|signin|sign-in|register|newsletter|subscribe|subscription|signup|donate|breadcrumbs?|sponsor|sponsored|outbrain|taboola|recirc|recirculation|more-stories|read-more|readmore|further-reading|see-also|sidebar|rail|right-rail|left-rail|widget|comments?|disqus|reactions?|footer|foot|hidden|sr-only|screen-reader-text|visually-hidden|visuallyhidden)($|[\s_-])",
+        )
+        .expect("static regex")
+    });
+    let parts = PARTS.get_or_init(|| {
+        Regex::new(
+            r"comment|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|promo|popular|trending|mostread|most-read|teaser|widget|banner",
+        )
+        .expect("static regex")
+    });
+    words.is_match(names) || parts.is_match(names)
+}
+
+/// `hidden`, `aria-hidden="true"`, or an inline style that hides the element.
+fn hidden(el: &Element) -> bool {
+    if el.attr("hidden").is_some() || el.attr("aria-hidden").is_some_and(|v| v.trim() == "true") {
+        return true;
+    }
+    el.attr("style").is_some_and(|s| {
+        let s: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        s.contains("display:none") || s.contains("visibility:hidden")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(html: &str) -> Verdict {
+        let doc = scraper::Html::parse_fragment(html);
+        let el = doc
+            .root_element()
+            .first_child()
+            .and_then(scraper::ElementRef::wrap)
+            .expect("an element");
+        judge(el.value())
+    }
+
+    #[test]
+    fn judges_by_tag_class_and_flags() {
+        assert_eq!(verdict("<script>x</script>"), Verdict::Never);
+        assert_eq!(
+            verdict("<div style='display: none'>x</div>"),
+            Verdict::Never
+        );
+        assert_eq!(verdict("<nav>x</nav>"), Verdict::Likely);
+        assert_eq!(verdict("<div class='share-bar'>x</div>"), Verdict::Likely);
+        assert_eq!(verdict("<div id='sidebarRight'>x</div>"), Verdict::Likely);
+        assert_eq!(verdict("<div class='header shadow'>x</div>"), Verdict::Keep);
+        assert_eq!(
+            verdict("<div class='article-body no-comments'>x</div>"),
+            Verdict::Keep
+        );
+        assert_eq!(verdict("<p>x</p>"), Verdict::Keep);
+    }
+}
