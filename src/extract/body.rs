@@ -26,6 +26,10 @@ const CONTAINER_SHARE: f32 = 0.5;
 
 /// The container climbs to its parent when the parent holds this much more prose...
 const CLIMB_PROSE_GAIN: f32 = 1.25;
+/// A marked article container must hold this share of the scored container's prose...
+const MARKED_MIN_SHARE: f32 = 0.5;
+/// ...and no more links than this share of its text.
+const MARKED_MAX_LINK_DENSITY: f32 = 0.5;
 /// How many wrapper levels up the climb looks for that parent.
 const CLIMB_LEVELS: usize = 4;
 /// ...and no more links than this share of its text.
@@ -45,6 +49,8 @@ struct Stats {
     has_block_child: bool,
     /// Paragraph score credited by the paragraphs below.
     score: f32,
+    /// True when the subtree holds an element marked as the article's container.
+    has_article: bool,
     /// The undecayed score of every paragraph in the subtree: how much prose it holds.
     prose: f32,
 }
@@ -74,12 +80,17 @@ pub fn text(doc: &Html) -> String {
     // widget-looking element holds; then again with the widgets left out too.
     let raw = measure(body, &|n| verdict(n) == Verdict::Never);
     let page_chars = raw.stats.get(&body.id()).map_or(0, |s| s.chars) as f32;
+    let holds_page = |n: NodeR<'_>| {
+        raw.stats
+            .get(&n.id())
+            .is_some_and(|s| (s.chars as f32) >= CONTAINER_SHARE * page_chars)
+    };
     let junk = |n: NodeR<'_>| match verdict(n) {
         Verdict::Never => true,
-        Verdict::Likely => raw
-            .stats
-            .get(&n.id())
-            .is_none_or(|s| (s.chars as f32) < CONTAINER_SHARE * page_chars),
+        Verdict::Chrome => !holds_page(n),
+        Verdict::Widget => {
+            !(holds_page(n) && raw.stats.get(&n.id()).is_some_and(|s| s.has_article))
+        }
         Verdict::Keep => false,
     };
     let measured = measure(body, &junk);
@@ -208,7 +219,12 @@ fn measure<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool) -> Measured<'a
         let mut s = stats.get(&n.id()).copied().unwrap_or_default();
         if name == "a" {
             s.link_chars = s.chars;
-            stats.insert(n.id(), s);
+        }
+        if n.value()
+            .as_element()
+            .is_some_and(boilerplate::is_article_container)
+        {
+            s.has_article = true;
         }
         if n.id() == root.id() {
             continue;
@@ -234,13 +250,15 @@ fn measure<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool) -> Measured<'a
                 level += 1.0;
             }
         }
+        stats.insert(n.id(), s);
         if let Some(parent) = n.parent() {
             let p = stats.entry(parent.id()).or_default();
             p.chars += s.chars;
             p.link_chars += s.link_chars;
             p.commas += s.commas;
             p.prose += s.prose;
-            p.has_block_child |= is_block(name) || name == "br";
+            p.has_article |= s.has_article;
+            p.has_block_child |= is_block(name);
         }
     }
     Measured { stats, order }
@@ -303,6 +321,15 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
             break;
         }
     }
+    // Markup that names the article's container outranks the scores, when it holds a fair
+    // share of the prose: scores mislead on bodies with few commas or many small blocks, and
+    // on pages whose comments or author boxes outweigh the article.
+    if let Some(marked) = marked_container(m, stats(top).prose) {
+        if marked.id() != top.id() {
+            top = marked;
+            top_score = top_score.max(final_score(marked));
+        }
+    }
     let Some(parent) = top.parent() else {
         return vec![top];
     };
@@ -317,6 +344,36 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
                 })
         })
         .collect()
+}
+
+/// The element the page marks as its article, by how specific the marking is
+/// (`itemprop="articleBody"` and `article-body` classes, then `<article>`, then `<main>`),
+/// and among equals the one with most prose; only if it holds at least half the prose of the
+/// scored container and is not mostly links.
+fn marked_container<'a>(m: &Measured<'a>, scored_prose: f32) -> Option<NodeR<'a>> {
+    let rank = |n: NodeR<'_>| -> Option<u8> {
+        let e = n.value().as_element()?;
+        if !boilerplate::is_article_container(e) {
+            return None;
+        }
+        Some(match e.name() {
+            "main" => 1,
+            "article" => 2,
+            _ => 3,
+        })
+    };
+    m.order
+        .iter()
+        .filter_map(|&n| {
+            let r = rank(n)?;
+            let s = m.stats.get(&n.id())?;
+            (s.prose >= MARKED_MIN_SHARE * scored_prose
+                && s.prose > 0.0
+                && s.link_density() <= MARKED_MAX_LINK_DENSITY)
+                .then_some((r, s.prose, n))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        .map(|(_, _, n)| n)
 }
 
 /// Class and id names that say "article" or "widget" weigh on the choice of container.

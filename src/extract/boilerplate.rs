@@ -19,8 +19,12 @@ pub enum Verdict {
     Keep,
     /// Never text a reader reads: scripts, styles, hidden elements, form controls.
     Never,
-    /// Chrome or a widget by its tag or name; the caller keeps it when it holds the article.
-    Likely,
+    /// Chrome by its tag or role (`<aside>`, `role="banner"`); the caller keeps it when it holds
+    /// most of the page's text, as ASP.NET's page-wide `<form>` does.
+    Chrome,
+    /// A widget by its class or id; the caller keeps it only when it wraps the article's own
+    /// container (a `related-content` wrapper around `<article>`).
+    Widget,
 }
 
 /// Elements whose content is never read as text.
@@ -65,7 +69,7 @@ pub fn judge(el: &Element) -> Verdict {
             .attr("role")
             .is_some_and(|r| CHROME_ROLES.contains(&r.trim().to_ascii_lowercase().as_str()))
     {
-        return Verdict::Likely;
+        return Verdict::Chrome;
     }
     let (class, id) = (el.attr("class").unwrap_or(""), el.id().unwrap_or(""));
     if (class.is_empty() && id.is_empty()) || tag == "body" || tag == "html" {
@@ -73,10 +77,27 @@ pub fn judge(el: &Element) -> Verdict {
     }
     let names = format!("{class} {id}").to_ascii_lowercase();
     if widget_name(&names) && !content_name(&names) {
-        Verdict::Likely
+        Verdict::Widget
     } else {
         Verdict::Keep
     }
+}
+
+/// The article's own container by its markup: `<article>`, `<main>`, `itemprop="articleBody"`
+/// or a class such as `article-body`.
+pub fn is_article_container(el: &Element) -> bool {
+    matches!(el.name(), "article" | "main")
+        || el
+            .attr("itemprop")
+            .is_some_and(|p| p.eq_ignore_ascii_case("articleBody"))
+        || content_name(
+            &format!(
+                "{} {}",
+                el.attr("class").unwrap_or(""),
+                el.id().unwrap_or("")
+            )
+            .to_ascii_lowercase(),
+        )
 }
 
 /// A class or id that names the article's own container: it outranks a widget word beside it
@@ -100,13 +121,13 @@ fn widget_name(names: &str) -> bool {
     static PARTS: OnceLock<Regex> = OnceLock::new();
     let words = WORDS.get_or_init(|| {
         Regex::new(
-            r"(^|[\s_-])(ad|ads|adv|advert|adslot|adunit|banner|promo|promos|related|share|sharing|social|tags|tag-list|teaser|teasers|popular|trending|most-read|mostread|byline|dateline|timestamp|caption|credits?|skip|print|rss|meta|toolbar|tools|utility|masthead|topbar|top-bar|author-bio|bio|pagination|pager|nav|menu|modal|popup|overlay|cookie|consent|gdpr|paywall|login|signin|sign-in|register|newsletter|subscribe|subscription|signup|donate|breadcrumbs?|sponsor|sponsored|outbrain|taboola|recirc|recirculation|more-stories|read-more|readmore|further-reading|see-also|sidebar|rail|right-rail|left-rail|widget|comments?|disqus|reactions?|footer|foot|hidden|sr-only|screen-reader-text|visually-hidden|visuallyhidden)($|[\s_-])",
+            r"(^|[\s_-])(ad|ads|adv|advert|adslot|adunit|banner|promo|promos|related|share|sharing|social|tags|tag-list|popular|trending|most-read|mostread|byline|dateline|timestamp|caption|credits?|skip|print|rss|meta|toolbar|tools|utility|masthead|topbar|top-bar|author-bio|bio|pagination|pager|nav|menu|modal|popup|overlay|cookie|consent|gdpr|paywall|login|signin|sign-in|register|newsletter|subscribe|subscription|signup|donate|breadcrumbs?|sponsor|sponsored|outbrain|taboola|recirc|recirculation|more-stories|read-more|readmore|further-reading|see-also|sidebar|rail|right-rail|left-rail|widget|comments?|disqus|reactions?|footer|foot|hidden|sr-only|screen-reader-text|visually-hidden|visuallyhidden)($|[\s_-])",
         )
         .expect("static regex")
     });
     let parts = PARTS.get_or_init(|| {
         Regex::new(
-            r"comment|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|promo|popular|trending|mostread|most-read|teaser|widget|banner",
+            r"comment|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|promo|popular|trending|mostread|most-read|widget|banner",
         )
         .expect("static regex")
     });
@@ -149,9 +170,9 @@ mod tests {
             verdict("<div style='display: none'>x</div>"),
             Verdict::Never
         );
-        assert_eq!(verdict("<nav>x</nav>"), Verdict::Likely);
-        assert_eq!(verdict("<div class='share-bar'>x</div>"), Verdict::Likely);
-        assert_eq!(verdict("<div id='sidebarRight'>x</div>"), Verdict::Likely);
+        assert_eq!(verdict("<nav>x</nav>"), Verdict::Chrome);
+        assert_eq!(verdict("<div class='share-bar'>x</div>"), Verdict::Widget);
+        assert_eq!(verdict("<div id='sidebarRight'>x</div>"), Verdict::Widget);
         assert_eq!(verdict("<div class='header shadow'>x</div>"), Verdict::Keep);
         assert_eq!(
             verdict("<div class='article-body no-comments'>x</div>"),
