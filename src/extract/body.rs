@@ -35,6 +35,9 @@ const CLIMB_LEVELS: usize = 4;
 /// ...and no more links than this share of its text.
 const CLIMB_MAX_LINK_DENSITY: f32 = 0.35;
 
+/// The most words a heading or label has.
+const LABEL_MAX_WORDS: usize = 8;
+
 /// Paragraphs shorter than this say nothing about where the article is.
 const MIN_PARAGRAPH_CHARS: u32 = 25;
 
@@ -100,7 +103,42 @@ pub fn text(doc: &Html) -> String {
         write_text(node, &measured, &junk, &mut out);
         out.push('\n');
     }
-    super::normalise(&out)
+    out.push_str(DROPPED);
+    drop_orphan_labels(&super::normalise(&out))
+}
+
+/// The line written where a block was left out (also at the end of the text).
+const DROPPED: &str = "\n\u{1}\n";
+
+/// Labels and headings with nothing left to introduce: a short line without sentence
+/// punctuation right before a block that was left out, or at the end of the text.
+fn drop_orphan_labels(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if *line == "\u{1}" {
+            continue;
+        }
+        let next = lines.get(i + 1).copied();
+        if next.is_none_or(|n| n == "\u{1}") && is_label_like(line) {
+            continue;
+        }
+        kept.push(line);
+    }
+    // A label may have introduced another label that was dropped ("Mehr zum Thema" over
+    // "Schlagworte:" over a tag list): one more pass from the end.
+    if kept.last().is_some_and(|l| is_label_like(l)) {
+        kept.pop();
+    }
+    kept.join("\n")
+}
+
+/// A line of a few words that does not end a sentence.
+fn is_label_like(line: &str) -> bool {
+    line.split_whitespace().count() <= LABEL_MAX_WORDS
+        && !line
+            .trim_end()
+            .ends_with(['.', '!', '?', '。', '"', '”', '»', ')'])
 }
 
 fn body_element(doc: &Html) -> Option<NodeR<'_>> {
@@ -438,6 +476,11 @@ fn write_text(
             Node::Text(t) => out.push_str(t),
             Node::Element(e) => {
                 if node.id() != root.id() && (junk(node) || link_list(node)) {
+                    // Where a block is left out, a marker line stands, so that the label or
+                    // heading that introduced it ("Read more:", "Related topics") goes too.
+                    if is_block(e.name()) {
+                        out.push_str(DROPPED);
+                    }
                     continue;
                 }
                 let name = e.name();
