@@ -1,9 +1,11 @@
 //! Article extraction: an HTML page into title, byline, published time, language and body
 //! text in paragraphs.
 //!
-//! The body comes from the `trafilatura` crate; when it finds too little (short pages, odd
-//! markup) a plain paragraph scan over `<article>`/`<main>`/`<body>` takes over, so a real page
-//! never yields nothing. Text is normalised here, once, so that a different amount of white
+//! One html5ever parse serves everything: metadata (`meta`, `published`, `visible_date`) and
+//! the body (`body`, which skips what `boilerplate` names). Where that pass is unsure — a
+//! page that states no date, a body too short to trust — the `trafilatura` crate, a
+//! different algorithm, gives a second opinion at the price of a second parse, only then.
+//! Text is normalised here, once, so that a different amount of white
 //! space never counts as a new version.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -23,6 +25,7 @@ mod cleanup;
 pub mod guard;
 mod meta;
 mod published;
+mod visible_date;
 
 use scraper::Html;
 use sha2::{Digest, Sha256};
@@ -123,7 +126,9 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         let mut article = Article {
             title: meta::title(&doc),
             byline: meta::byline(&doc),
-            published: published::stated(&doc).or_else(|| published::dotted_in_article(&doc)),
+            published: published::stated(&doc)
+                .or_else(|| published::dotted_in_article(&doc))
+                .or_else(|| visible_date::find(&doc, url)),
             lang: meta::lang(&doc),
             text: body::text(&doc),
         };
@@ -138,7 +143,7 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
 
 /// A body shorter than this may be the wrong block of the page: the `trafilatura` crate, a
 /// different algorithm, gets a say.
-const SHORT_BODY_CHARS: usize = 500;
+const SHORT_BODY_CHARS: usize = 200;
 
 /// The `trafilatura` crate's reading of the page, for what figwatch's own pass is unsure of:
 /// its date search over visible text and the URL when the page states no date, and its body

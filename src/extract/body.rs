@@ -52,6 +52,9 @@ struct Stats {
     has_block_child: bool,
     /// Paragraph score credited by the paragraphs below.
     score: f32,
+    /// Text written straight into this element or its inline children (links not counted).
+    inline_chars: u32,
+    inline_commas: u32,
     /// True when the subtree holds an element marked as the article's container.
     has_article: bool,
     /// The undecayed score of every paragraph in the subtree: how much prose it holds.
@@ -83,17 +86,16 @@ pub fn text(doc: &Html) -> String {
     // widget-looking element holds; then again with the widgets left out too.
     let raw = measure(body, &|n| verdict(n) == Verdict::Never);
     let page_chars = raw.stats.get(&body.id()).map_or(0, |s| s.chars) as f32;
+    let page_prose = raw.stats.get(&body.id()).map_or(0.0, |s| s.prose);
     let holds_page = |n: NodeR<'_>| {
-        raw.stats
-            .get(&n.id())
-            .is_some_and(|s| (s.chars as f32) >= CONTAINER_SHARE * page_chars)
+        raw.stats.get(&n.id()).is_some_and(|s| {
+            (s.chars as f32) >= CONTAINER_SHARE * page_chars
+                || s.prose >= CONTAINER_SHARE * page_prose && s.prose > 0.0
+        })
     };
     let junk = |n: NodeR<'_>| match verdict(n) {
         Verdict::Never => true,
-        Verdict::Chrome => !holds_page(n),
-        Verdict::Widget => {
-            !(holds_page(n) && raw.stats.get(&n.id()).is_some_and(|s| s.has_article))
-        }
+        Verdict::Chrome | Verdict::Widget => !holds_page(n),
         Verdict::Keep => false,
     };
     let measured = measure(body, &junk);
@@ -127,8 +129,16 @@ fn drop_orphan_labels(text: &str) -> String {
     }
     // A label may have introduced another label that was dropped ("Mehr zum Thema" over
     // "Schlagworte:" over a tag list): one more pass from the end.
-    if kept.last().is_some_and(|l| is_label_like(l)) {
+    if kept.len() > 1 && kept.last().is_some_and(|l| is_label_like(l)) {
         kept.pop();
+    }
+    if kept.is_empty() {
+        // A page of one short line is that line, not a label.
+        return lines
+            .into_iter()
+            .filter(|l| *l != "\u{1}")
+            .collect::<Vec<_>>()
+            .join("\n");
     }
     kept.join("\n")
 }
@@ -145,7 +155,7 @@ fn body_element(doc: &Html) -> Option<NodeR<'_>> {
     let root = doc.tree.root();
     root.descendants()
         .find(|n| n.value().as_element().is_some_and(|e| e.name() == "body"))
-        .or_else(|| Some(root))
+        .or(Some(root))
 }
 
 fn verdict(n: NodeR<'_>) -> Verdict {
@@ -241,11 +251,11 @@ fn measure<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool) -> Measured<'a
         Node::Text(t) => {
             if let Some(parent) = n.parent() {
                 let s = stats.entry(parent.id()).or_default();
-                s.chars += text_chars(t);
-                s.commas += t
-                    .chars()
-                    .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
-                    .count() as u32;
+                let (chars, commas) = (text_chars(t), commas(t));
+                s.chars += chars;
+                s.commas += commas;
+                s.inline_chars += chars;
+                s.inline_commas += commas;
             }
         }
         _ => {}
@@ -267,11 +277,23 @@ fn measure<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool) -> Measured<'a
         if n.id() == root.id() {
             continue;
         }
-        if is_paragraph(name, &s) && s.chars >= MIN_PARAGRAPH_CHARS {
-            let score = (1 + s.commas) as f32 + (s.chars as f32 / 100.0).min(3.0);
-            let score = score * (1.0 - s.link_density());
+        // A paragraph credits its ancestors; so does text written straight into a container
+        // beside its blocks (bodies built with `<br>` and no `<p>`), which credits the
+        // container itself first.
+        let paragraph = if is_paragraph(name, &s) {
+            Some((s.chars, s.commas, s.link_density(), n.parent()))
+        } else if s.has_block_child {
+            Some((s.inline_chars, s.inline_commas, 0.0, Some(*n)))
+        } else {
+            None
+        };
+        if let Some((chars, commas, link_density, first)) =
+            paragraph.filter(|p| p.0 >= MIN_PARAGRAPH_CHARS)
+        {
+            let score = (1 + commas) as f32 + (chars as f32 / 100.0).min(3.0);
+            let score = score * (1.0 - link_density);
             s.prose += score;
-            let mut ancestor = n.parent();
+            let mut ancestor = first;
             let mut level = 1.0f32;
             while let Some(a) = ancestor.filter(|_| level <= 3.0) {
                 if let Some(st) = stats.get_mut(&a.id()) {
@@ -297,9 +319,19 @@ fn measure<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool) -> Measured<'a
             p.prose += s.prose;
             p.has_article |= s.has_article;
             p.has_block_child |= is_block(name);
+            if !is_block(name) {
+                p.inline_chars += s.chars - s.link_chars;
+                p.inline_commas += s.commas;
+            }
         }
     }
     Measured { stats, order }
+}
+
+fn commas(t: &str) -> u32 {
+    t.chars()
+        .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
+        .count() as u32
 }
 
 /// Characters in a text node with every run of white space counted as one.
@@ -450,7 +482,8 @@ fn write_text(
             return false;
         };
         match name {
-            "ul" | "ol" | "dl" | "table" | "div" | "section" | "nav" | "li" | "p" | "dd" => {
+            "ul" | "ol" | "dl" | "table" | "div" | "section" | "article" | "nav" | "li" | "p"
+            | "dd" => {
                 let limit = if name == "p" { 0.8 } else { 0.5 };
                 s.chars > 0 && s.link_density() > limit
             }

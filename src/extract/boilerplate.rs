@@ -46,6 +46,19 @@ const CHROME_TAGS: &[&str] = &[
     "figcaption",
 ];
 
+/// Whole class names that hide an element (modifiers such as `field--label-hidden` hide
+/// something else).
+const HIDDEN_CLASSES: &[&str] = &[
+    "hidden",
+    "is-hidden",
+    "d-none",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "screen-reader-text",
+    "element-invisible",
+];
+
 const CHROME_ROLES: &[&str] = &[
     "navigation",
     "banner",
@@ -73,6 +86,17 @@ pub fn judge(el: &Element) -> Verdict {
     }
     let (class, id) = (el.attr("class").unwrap_or(""), el.id().unwrap_or(""));
     if (class.is_empty() && id.is_empty()) || tag == "body" || tag == "html" {
+        return Verdict::Keep;
+    }
+    if class
+        .split_whitespace()
+        .any(|c| HIDDEN_CLASSES.contains(&c))
+    {
+        return Verdict::Never;
+    }
+    // The article's own container is never a widget, whatever its modifiers say
+    // (`node--promoted`, `article--share`).
+    if is_article_container(el) {
         return Verdict::Keep;
     }
     let names = format!("{class} {id}").to_ascii_lowercase();
@@ -121,13 +145,13 @@ fn widget_name(names: &str) -> bool {
     static PARTS: OnceLock<Regex> = OnceLock::new();
     let words = WORDS.get_or_init(|| {
         Regex::new(
-            r"(^|[\s_-])(ad|ads|adv|advert|adslot|adunit|banner|promo|promos|related|share|sharing|social|tags|tag-list|popular|trending|most-read|mostread|byline|dateline|timestamp|caption|credits?|skip|print|rss|meta|toolbar|tools|utility|masthead|topbar|top-bar|author-bio|bio|pagination|pager|nav|menu|modal|popup|overlay|cookie|consent|gdpr|paywall|login|signin|sign-in|register|newsletter|subscribe|subscription|signup|donate|breadcrumbs?|sponsor|sponsored|outbrain|taboola|recirc|recirculation|more-stories|read-more|readmore|further-reading|see-also|sidebar|rail|right-rail|left-rail|widget|comments?|disqus|reactions?|footer|foot|hidden|sr-only|screen-reader-text|visually-hidden|visuallyhidden)($|[\s_-])",
+            r"(^|[\s_-])(ad|ads|adv|advert|adslot|adunit|banner|promo|promos|promotion|related|share|sharing|social|tags|tag-list|popular|trending|most-read|mostread|byline|dateline|timestamp|caption|credits?|skip|print|rss|meta|toolbar|tools|utility|masthead|topbar|top-bar|author-bio|bio|pagination|pager|nav|menu|modal|popup|overlay|cookie|consent|gdpr|paywall|login|signin|sign-in|register|newsletter|subscribe|subscription|signup|donate|breadcrumbs?|sponsor|sponsored|outbrain|taboola|recirc|recirculation|more-stories|read-more|readmore|further-reading|see-also|sidebar|rail|right-rail|left-rail|comments?|disqus|reactions?|footer|foot)($|[\s_-])",
         )
         .expect("static regex")
     });
     let parts = PARTS.get_or_init(|| {
         Regex::new(
-            r"comment|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|promo|popular|trending|mostread|most-read|widget|banner",
+            r"comment([^a]|$)|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|popular|trending|mostread|most-read|banner",
         )
         .expect("static regex")
     });
@@ -175,9 +199,27 @@ mod tests {
         assert_eq!(verdict("<div id='sidebarRight'>x</div>"), Verdict::Widget);
         assert_eq!(verdict("<div class='header shadow'>x</div>"), Verdict::Keep);
         assert_eq!(
+            verdict("<div class='sect_commentlist'>x</div>"),
+            Verdict::Widget
+        );
+        assert_eq!(
+            verdict("<div class='news subjective commentary'>x</div>"),
+            Verdict::Keep,
+            "an opinion piece"
+        );
+        assert_eq!(
             verdict("<div class='article-body no-comments'>x</div>"),
             Verdict::Keep
         );
         assert_eq!(verdict("<p>x</p>"), Verdict::Keep);
+        assert_eq!(verdict("<span class='sr-only'>x</span>"), Verdict::Never);
+        assert_eq!(
+            verdict("<div class='field field--label-hidden'>x</div>"),
+            Verdict::Keep
+        );
+        assert_eq!(
+            verdict("<article class='node node--promoted'>x</article>"),
+            Verdict::Keep
+        );
     }
 }
