@@ -32,10 +32,45 @@ const META_KEYS: &[&str] = &[
 
 /// The publication day (`YYYY-MM-DD`) the page states, if it states one.
 pub fn stated(doc: &Html) -> Option<String> {
-    json_ld(doc)
-        .or_else(|| meta(doc))
-        .or_else(|| time_element(doc))
-        .or_else(|| article_time(doc))
+    let offset = local_offset(doc);
+    // Publication meta tags before JSON-LD: where the two disagree, the tags are more often
+    // right (JSON-LD graphs carry the dates of other entities too).
+    meta(doc, offset)
+        .or_else(|| json_ld(doc, offset))
+        .or_else(|| time_element(doc, offset))
+        .or_else(|| article_time(doc, offset))
+}
+
+/// The publisher's offset from UTC in hours, guessed from the page's language and region:
+/// a time stamped in UTC ("2022-11-06T23:00:00Z") was published on the local day there.
+/// Europe counts one hour (two in summer would split hairs), the Americas by country.
+pub(super) fn local_offset(doc: &Html) -> i32 {
+    let lang = super::meta::lang(doc)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut parts = lang.split(['-', '_']);
+    let (language, region) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    match region {
+        "us" | "ca" | "co" | "pe" | "ec" | "pa" => -5,
+        "mx" | "gt" | "hn" | "sv" | "ni" | "cr" => -6,
+        "ar" | "br" | "uy" | "cl" | "py" => -3,
+        "bo" | "ve" | "do" | "pr" => -4,
+        "gb" | "ie" | "pt" | "is" => 0,
+        "au" => 10,
+        "nz" => 12,
+        "in" => 5,
+        "jp" | "kr" => 9,
+        "cn" | "tw" | "hk" | "sg" => 8,
+        _ => match language {
+            "de" | "fr" | "it" | "es" | "nl" | "pl" | "cs" | "sk" | "hu" | "sv" | "da" | "nb"
+            | "no" | "sl" | "hr" | "sr" | "bs" | "ca" => 1,
+            "fi" | "el" | "ro" | "bg" | "uk" | "lt" | "lv" | "et" => 2,
+            "ru" | "tr" => 3,
+            "ja" | "ko" => 9,
+            "zh" => 8,
+            _ => 0,
+        },
+    }
 }
 
 fn select<'a>(doc: &'a Html, selector: &'a Selector) -> scraper::html::Select<'a, 'a> {
@@ -52,15 +87,16 @@ pub fn dotted_in_article(doc: &Html) -> Option<String> {
     let article = select(doc, selector!("article")).next()?;
     let text: String = article.text().collect();
     let c = re.captures(&text)?;
-    day(&format!("{}-{:0>2}-{:0>2}", &c[3], &c[2], &c[1]))
+    day_at(&format!("{}-{:0>2}-{:0>2}", &c[3], &c[2], &c[1]), 0)
 }
 
 /// The first `<time datetime>` inside the `<article>`: on news pages, the dateline.
-fn article_time(doc: &Html) -> Option<String> {
-    select(doc, selector!("article time[datetime]")).find_map(|t| t.attr("datetime").and_then(day))
+fn article_time(doc: &Html, offset: i32) -> Option<String> {
+    select(doc, selector!("article time[datetime]"))
+        .find_map(|t| t.attr("datetime").and_then(|d| day_at(d, offset)))
 }
 
-fn json_ld(doc: &Html) -> Option<String> {
+fn json_ld(doc: &Html, offset: i32) -> Option<String> {
     select(doc, selector!("script[type]"))
         .filter(|s| {
             s.attr("type")
@@ -69,7 +105,7 @@ fn json_ld(doc: &Html) -> Option<String> {
         .find_map(|s| {
             let text: String = s.text().collect();
             let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
-            find_key(&value, "datePublished", 0).and_then(|d| day(&d))
+            find_key(&value, "datePublished", 0).and_then(|d| day_at(&d, offset))
         })
 }
 
@@ -88,7 +124,7 @@ pub fn find_key(v: &serde_json::Value, key: &str, depth: usize) -> Option<String
     }
 }
 
-fn meta(doc: &Html) -> Option<String> {
+fn meta(doc: &Html, offset: i32) -> Option<String> {
     let metas: Vec<ElementRef<'_>> = select(doc, selector!("meta[content]")).collect();
     META_KEYS.iter().find_map(|key| {
         metas.iter().find_map(|m| {
@@ -97,7 +133,7 @@ fn meta(doc: &Html) -> Option<String> {
                 .find_map(|a| m.attr(a))
                 .unwrap_or_default();
             if name.trim().eq_ignore_ascii_case(key) {
-                m.attr("content").and_then(day)
+                m.attr("content").and_then(|d| day_at(d, offset))
             } else {
                 None
             }
@@ -105,7 +141,7 @@ fn meta(doc: &Html) -> Option<String> {
     })
 }
 
-fn time_element(doc: &Html) -> Option<String> {
+fn time_element(doc: &Html, offset: i32) -> Option<String> {
     select(doc, selector!("time[datetime]")).find_map(|t| {
         let e = t.value();
         let marked = e
@@ -115,18 +151,42 @@ fn time_element(doc: &Html) -> Option<String> {
             || format!("{} {}", e.attr("class").unwrap_or(""), e.id().unwrap_or(""))
                 .to_lowercase()
                 .contains("publish");
-        marked.then(|| e.attr("datetime")).flatten().and_then(day)
+        marked
+            .then(|| e.attr("datetime"))
+            .flatten()
+            .and_then(|d| day_at(d, offset))
     })
 }
 
 /// The `YYYY-MM-DD` a date-time string starts with, if it is a plausible date.
-fn day(s: &str) -> Option<String> {
+/// A time with its own offset ("…T00:30+01:00") is taken on the day it names; one stamped
+/// in UTC is moved to the publisher's day by `offset` hours.
+pub(super) fn day_at(s: &str, offset: i32) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"^\s*(\d{4})-(\d{2})-(\d{2})").expect("static regex"));
-    let c = re.captures(s)?;
-    let (y, m, d): (u32, u32, u32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
-    ((1990..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
-        .then(|| format!("{y:04}-{m:02}-{d:02}"))
+    let re = RE.get_or_init(|| {
+        Regex::new(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]00:?00)?)?")
+            .expect("static regex")
+    });
+    let Some(c) = re.captures(s) else {
+        // Not ISO 8601: RFC 2822 ("Wed, 04 May 2022 10:00:00 GMT") is the one other form
+        // machines write; dates written for people in these fields were more often wrong.
+        if let Ok(t) = chrono::DateTime::parse_from_rfc2822(s.trim()) {
+            return day_at(&t.to_rfc3339(), offset);
+        }
+        return None;
+    };
+    let (y, m, d): (i32, u32, u32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+    let date = chrono::NaiveDate::from_ymd_opt(y, m, d).filter(|_| (1990..=2100).contains(&y))?;
+    let date = match (c.get(4), c.get(5), c.get(6)) {
+        (Some(h), Some(min), Some(_utc)) if offset != 0 => {
+            let (h, min): (i64, i64) = (h.as_str().parse().ok()?, min.as_str().parse().ok()?);
+            let local = date.and_hms_opt(0, 0, 0)?
+                + chrono::Duration::minutes(h * 60 + min + i64::from(offset) * 60);
+            local.date()
+        }
+        _ => date,
+    };
+    Some(date.format("%Y-%m-%d").to_string())
 }
 
 #[cfg(test)]
@@ -167,6 +227,16 @@ mod tests {
         );
         assert_eq!(date("<html><body><article><time datetime=\"2019-12-07\">x</time></article></body></html>").as_deref(), Some("2019-12-07"));
         assert_eq!(date("<meta name=\"date\" content=\"not a date\">"), None);
+        // Stamped in UTC: the publisher's local day, by the page's language.
+        let utc = r#"<meta property="article:published_time" content="2022-11-06T23:00:00.000Z">"#;
+        assert_eq!(
+            date(&format!("<html lang=\"de\"><head>{utc}</head></html>")).as_deref(),
+            Some("2022-11-07")
+        );
+        assert_eq!(
+            date(&format!("<html lang=\"en-GB\"><head>{utc}</head></html>")).as_deref(),
+            Some("2022-11-06")
+        );
         let dotted = Html::parse_document("<html><body><article><p>Boltigen, 1.11.2023 – Das Trinkwasser</p></article></body></html>");
         assert_eq!(dotted_in_article(&dotted).as_deref(), Some("2023-11-01"));
     }

@@ -13,11 +13,12 @@ const DATE_LINE_MAX_CHARS: usize = 120;
 
 /// The first date the page shows, as `YYYY-MM-DD`.
 pub fn find(doc: &Html, url: Option<&url::Url>) -> Option<String> {
+    let offset = super::published::local_offset(doc);
     url.and_then(|u| in_url(u.path()))
         .or_else(|| {
             doc.select(selector!("time")).find_map(|t| {
                 t.attr("datetime")
-                    .and_then(in_text)
+                    .and_then(|d| super::published::day_at(d, offset))
                     .or_else(|| in_text(&t.text().collect::<String>()))
             })
         })
