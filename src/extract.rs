@@ -127,8 +127,8 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
             title: meta::title(&doc),
             byline: meta::byline(&doc),
             published: published::stated(&doc)
-                .or_else(|| published::dotted_in_article(&doc))
-                .or_else(|| visible_date::find(&doc, url)),
+                .or_else(|| visible_date::find(&doc, url))
+                .or_else(|| published::dotted_in_article(&doc)),
             lang: meta::lang(&doc),
             text: body::text(&doc),
         };
