@@ -96,6 +96,9 @@ pub fn text(doc: &Html) -> String {
     let junk = |n: NodeR<'_>| match verdict(n) {
         Verdict::Never => true,
         Verdict::Chrome | Verdict::Widget => !holds_page(n),
+        Verdict::Discussion => {
+            !(holds_page(n) && raw.stats.get(&n.id()).is_some_and(|s| s.has_article))
+        }
         Verdict::Keep => false,
     };
     let measured = measure(body, &junk);

@@ -22,9 +22,12 @@ pub enum Verdict {
     /// Chrome by its tag or role (`<aside>`, `role="banner"`); the caller keeps it when it holds
     /// most of the page's text, as ASP.NET's page-wide `<form>` does.
     Chrome,
-    /// A widget by its class or id; the caller keeps it only when it wraps the article's own
-    /// container (a `related-content` wrapper around `<article>`).
+    /// A widget by its class or id; the caller keeps it when it holds most of the page, as
+    /// layout wrappers named `with-sidebar` or `entry share` do.
     Widget,
+    /// Readers' comments or a gallery's captions by class or id: these can outweigh the
+    /// article, so the caller keeps them only when they wrap the article's marked container.
+    Discussion,
 }
 
 /// Elements whose content is never read as text.
@@ -100,7 +103,11 @@ pub fn judge(el: &Element) -> Verdict {
         return Verdict::Keep;
     }
     let names = format!("{class} {id}").to_ascii_lowercase();
-    if widget_name(&names) && !content_name(&names) {
+    if content_name(&names) {
+        Verdict::Keep
+    } else if discussion_name(&names) {
+        Verdict::Discussion
+    } else if widget_name(&names) {
         Verdict::Widget
     } else {
         Verdict::Keep
@@ -140,6 +147,17 @@ pub fn content_name(names: &str) -> bool {
 /// Class and id words of advertising, promotion, social and navigation widgets. Short words
 /// only as whole words (`ad-slot`, `share_bar`; not `header` or `shadow`), long distinctive
 /// ones anywhere (`sidebarRight`, `commentlist`).
+fn discussion_name(names: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"comment([^a]|$)|(^|[\s_-])(replies|reply|discussion|disqus|gallery|slideshow|carousel|legends|lightbox)($|[\s_-])",
+        )
+        .expect("static regex")
+    })
+    .is_match(names)
+}
+
 fn widget_name(names: &str) -> bool {
     static WORDS: OnceLock<Regex> = OnceLock::new();
     static PARTS: OnceLock<Regex> = OnceLock::new();
@@ -200,7 +218,7 @@ mod tests {
         assert_eq!(verdict("<div class='header shadow'>x</div>"), Verdict::Keep);
         assert_eq!(
             verdict("<div class='sect_commentlist'>x</div>"),
-            Verdict::Widget
+            Verdict::Discussion
         );
         assert_eq!(
             verdict("<div class='news subjective commentary'>x</div>"),
