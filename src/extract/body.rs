@@ -374,19 +374,33 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
     // scores in the one with most paragraphs; climb while the parent holds clearly more prose
     // and is not a link farm.
     let stats = |n: NodeR<'_>| m.stats.get(&n.id()).copied().unwrap_or_default();
-    // Wrappers that add nothing are looked through, up to a few levels.
+    // Wrappers that add nothing are looked through, up to a few levels. The prose that makes
+    // the climb worth it must sit in twins of the branch the container is on (same tag, same
+    // class: the body's other sections), or in several smaller blocks; not in one block that
+    // outweighs the container, such as a live blog beside the story.
     loop {
         let here = stats(top);
-        let better = top
+        let mut branch = top;
+        let mut better = None;
+        for a in top
             .ancestors()
             .take_while(|a| a.value().is_element())
             .take(CLIMB_LEVELS)
-            .filter(|a| {
-                let up = stats(*a);
-                up.prose >= here.prose * CLIMB_PROSE_GAIN
-                    && up.link_density() <= CLIMB_MAX_LINK_DENSITY
-            })
-            .last();
+        {
+            let others = || a.children().filter(|c| c.id() != branch.id());
+            let twins: f32 = others()
+                .filter(|c| same_kind(*c, branch))
+                .map(|c| stats(c).prose)
+                .sum();
+            let largest_other = others().map(|c| stats(c).prose).fold(0.0, f32::max);
+            let gain = here.prose * (CLIMB_PROSE_GAIN - 1.0);
+            let worth = twins >= gain
+                || (stats(a).prose >= here.prose + gain && largest_other < here.prose);
+            if worth && stats(a).link_density() <= CLIMB_MAX_LINK_DENSITY {
+                better = Some(a);
+            }
+            branch = a;
+        }
         let Some(up) = better else { break };
         top = up;
         top_score = top_score.max(final_score(up));
@@ -417,6 +431,14 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
                 })
         })
         .collect()
+}
+
+/// Two elements of the same tag and class: sections of one body.
+fn same_kind(a: NodeR<'_>, b: NodeR<'_>) -> bool {
+    match (a.value().as_element(), b.value().as_element()) {
+        (Some(x), Some(y)) => x.name() == y.name() && x.attr("class") == y.attr("class"),
+        _ => false,
+    }
 }
 
 /// The element the page marks as its article, by how specific the marking is

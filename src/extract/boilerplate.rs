@@ -32,9 +32,9 @@ pub enum Verdict {
 
 /// Elements whose content is never read as text.
 const NEVER_TAGS: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object",
-    "embed", "video", "audio", "select", "textarea", "input", "button", "option", "head", "title",
-    "meta", "link", "dialog", "menu",
+    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
+    "video", "audio", "select", "textarea", "input", "button", "option", "head", "title", "meta",
+    "link", "dialog", "menu",
 ];
 
 /// Elements that hold chrome on most pages but wrap the whole page on some (ASP.NET pages put
