@@ -95,6 +95,8 @@ pub fn text(doc: &Html) -> String {
     };
     let junk = |n: NodeR<'_>| match verdict(n) {
         Verdict::Never => true,
+        // An article's own header holds its standfirst; the page's header is chrome.
+        Verdict::Chrome if tag(n) == "header" && in_article(n) => false,
         Verdict::Chrome | Verdict::Widget => !holds_page(n),
         Verdict::Discussion => {
             !(holds_page(n) && raw.stats.get(&n.id()).is_some_and(|s| s.has_article))
@@ -103,6 +105,35 @@ pub fn text(doc: &Html) -> String {
     };
     let measured = measure(body, &junk);
     let chosen = choose(&measured, body);
+    if let Ok(needle) = std::env::var("FWTRACE") {
+        let t = body.descendants().find(|n| {
+            n.value()
+                .as_text()
+                .is_some_and(|t| t.contains(needle.as_str()))
+        });
+        match t {
+            None => eprintln!("TRACE notext"),
+            Some(t) => {
+                let junked: Vec<String> = t
+                    .ancestors()
+                    .filter(|a| junk(*a))
+                    .map(|a| {
+                        format!(
+                            "{:?}:{:?}",
+                            verdict(a),
+                            a.value()
+                                .as_element()
+                                .map(|e| (e.name(), e.attr("class"), e.id()))
+                        )
+                    })
+                    .collect();
+                let inside = t
+                    .ancestors()
+                    .any(|a| chosen.iter().any(|c| c.id() == a.id()));
+                eprintln!("TRACE inside={inside} junk={junked:?}");
+            }
+        }
+    }
     let mut out = String::new();
     for node in chosen {
         write_text(node, &measured, &junk, &mut out);
@@ -431,6 +462,15 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
                 })
         })
         .collect()
+}
+
+/// Inside an element marked as the article (`<article>`, `itemprop="articleBody"`, …).
+fn in_article(n: NodeR<'_>) -> bool {
+    n.ancestors().any(|a| {
+        a.value()
+            .as_element()
+            .is_some_and(boilerplate::is_article_container)
+    })
 }
 
 /// Two elements of the same tag and class: sections of one body.
