@@ -130,7 +130,27 @@ pub fn text(doc: &Html) -> String {
                 let inside = t
                     .ancestors()
                     .any(|a| chosen.iter().any(|c| c.id() == a.id()));
-                eprintln!("TRACE inside={inside} junk={junked:?}");
+                let chain: Vec<String> = t
+                    .ancestors()
+                    .take(4)
+                    .map(|a| {
+                        format!(
+                            "{:?}",
+                            a.value()
+                                .as_element()
+                                .map(|e| (
+                                    e.name(),
+                                    e.attr("class")
+                                        .unwrap_or("")
+                                        .chars()
+                                        .take(30)
+                                        .collect::<String>()
+                                ))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                eprintln!("TRACE inside={inside} junk={junked:?} chain={chain:?}");
             }
         }
     }

@@ -98,8 +98,13 @@ pub fn judge(el: &Element) -> Verdict {
         return Verdict::Never;
     }
     // The article's own container is never a widget, whatever its modifiers say
-    // (`node--promoted`, `article--share`).
-    if is_article_container(el) {
+    // (`node--promoted`, `article--share`), nor is the summary the page marks as such
+    // (`class="teaser-text" itemprop="description"`).
+    if is_article_container(el)
+        || el.attr("itemprop").is_some_and(|p| {
+            p.eq_ignore_ascii_case("description") || p.eq_ignore_ascii_case("abstract")
+        })
+    {
         return Verdict::Keep;
     }
     let names = format!("{class} {id}").to_ascii_lowercase();
@@ -169,7 +174,7 @@ fn widget_name(names: &str) -> bool {
     });
     let parts = PARTS.get_or_init(|| {
         Regex::new(
-            r"comment([^a]|$)|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|popular|trending|mostread|most-read|banner",
+            r"comment([^a]|$)|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|popular|trending|mostread|most-read|banner|teaser|author|crumb|shariff|disclaimer|affiliate|metadata|slider|linkbox|nextstory|next-story",
         )
         .expect("static regex")
     });
