@@ -35,6 +35,12 @@ const CLIMB_LEVELS: usize = 4;
 /// ...and no more links than this share of its text.
 const CLIMB_MAX_LINK_DENSITY: f32 = 0.35;
 
+/// A standfirst is a sentence or a short paragraph, in characters.
+const LEDE_MIN_CHARS: u32 = 40;
+const LEDE_MAX_CHARS: u32 = 1000;
+/// How far up from the body a standfirst may branch off.
+const LEDE_LEVELS: usize = 4;
+
 /// The most words a heading or label has.
 const LABEL_MAX_WORDS: usize = 8;
 
@@ -150,17 +156,71 @@ pub fn text(doc: &Html) -> String {
                         )
                     })
                     .collect();
-                eprintln!("TRACE inside={inside} junk={junked:?} chain={chain:?}");
+                let ch: Vec<String> = chosen
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{:?}",
+                            c.value()
+                                .as_element()
+                                .map(|e| (
+                                    e.name(),
+                                    e.attr("class")
+                                        .unwrap_or("")
+                                        .chars()
+                                        .take(30)
+                                        .collect::<String>()
+                                ))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                eprintln!("TRACE inside={inside} junk={junked:?} chain={chain:?} chosen={ch:?}");
             }
         }
     }
     let mut out = String::new();
+    if let Some(lede) = lede_before(&measured, &chosen) {
+        write_text(lede, &measured, &junk, &mut out);
+        out.push('\n');
+    }
     for node in chosen {
         write_text(node, &measured, &junk, &mut out);
         out.push('\n');
     }
     out.push_str(DROPPED);
     drop_orphan_labels(&super::normalise(&out))
+}
+
+/// The standfirst: news templates often set it apart from the body, in the article's header
+/// (`<p class="intro">`, `class="article__deck"`, `itemprop="description"`), where the body's
+/// container does not reach. It counts when it stands before the body and shares one of the
+/// body's near ancestors (not the page itself).
+fn lede_before<'a>(m: &Measured<'a>, chosen: &[NodeR<'a>]) -> Option<NodeR<'a>> {
+    let first = *chosen.first()?;
+    let near: Vec<NodeId> = first
+        .ancestors()
+        .take(LEDE_LEVELS)
+        .take_while(|a| !matches!(tag(*a), "body" | "html" | ""))
+        .map(|a| a.id())
+        .collect();
+    m.order
+        .iter()
+        .take_while(|n| n.id() != first.id())
+        .find(|n| {
+            let Some(e) = n.value().as_element() else {
+                return false;
+            };
+            let Some(s) = m.stats.get(&n.id()) else {
+                return false;
+            };
+            boilerplate::is_lede(e)
+                && (LEDE_MIN_CHARS..=LEDE_MAX_CHARS).contains(&s.chars)
+                && s.link_density() < 0.3
+                && n.ancestors().any(|a| near.contains(&a.id()))
+                && !n.descendants().any(|d| d.id() == first.id())
+        })
+        .copied()
 }
 
 /// The line written where a block was left out (also at the end of the text).

@@ -108,7 +108,7 @@ pub fn judge(el: &Element) -> Verdict {
         return Verdict::Keep;
     }
     let names = format!("{class} {id}").to_ascii_lowercase();
-    if content_name(&names) {
+    if content_name(&names) || lede_name(&names) {
         Verdict::Keep
     } else if discussion_name(&names) {
         Verdict::Discussion
@@ -152,6 +152,32 @@ pub fn content_name(names: &str) -> bool {
 /// Class and id words of advertising, promotion, social and navigation widgets. Short words
 /// only as whole words (`ad-slot`, `share_bar`; not `header` or `shadow`), long distinctive
 /// ones anywhere (`sidebarRight`, `commentlist`).
+/// The article's standfirst by its markup: `itemprop="description"` or a class such as
+/// `intro`, `lead`, `standfirst`, `article__deck`, `chapo`, `teaser-text`.
+pub fn is_lede(el: &Element) -> bool {
+    el.attr("itemprop")
+        .is_some_and(|p| p.eq_ignore_ascii_case("description"))
+        || lede_name(
+            &format!(
+                "{} {}",
+                el.attr("class").unwrap_or(""),
+                el.id().unwrap_or("")
+            )
+            .to_ascii_lowercase(),
+        )
+}
+
+fn lede_name(names: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"teaser-?text|intro|standfirst|chapo|chapeau|\blede|article-?_*deck|summary|(^|[\s_-])(lead|deck|dek|excerpt|abstract|subline|sub-?headline)($|[\s_-])",
+        )
+        .expect("static regex")
+    })
+    .is_match(names)
+}
+
 fn discussion_name(names: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
