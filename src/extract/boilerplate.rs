@@ -107,7 +107,13 @@ pub fn judge(el: &Element) -> Verdict {
     {
         return Verdict::Keep;
     }
-    let names = format!("{class} {id}").to_ascii_lowercase();
+    // `js-…` classes are hooks for scripts (`js-readmore`, `js-slider-toggle`), not names for
+    // what the element is.
+    let classes: Vec<&str> = class
+        .split_whitespace()
+        .filter(|c| !c.starts_with("js-") && !c.starts_with("js_"))
+        .collect();
+    let names = format!("{} {id}", classes.join(" ")).to_ascii_lowercase();
     if content_name(&names) || lede_name(&names) {
         Verdict::Keep
     } else if discussion_name(&names) {
@@ -171,7 +177,7 @@ fn lede_name(names: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"teaser-?text|intro|standfirst|chapo|chapeau|\blede|article-?_*deck|summary|(^|[\s_-])(lead|deck|dek|excerpt|abstract|subline|sub-?headline)($|[\s_-])",
+            r"teaser-?text|article-?teaser|intro|standfirst|chapo|chapeau|\blede|article-?_*deck|summary|(^|[\s_-])(lead|deck|dek|excerpt|abstract|subline|sub-?headline)($|[\s_-])",
         )
         .expect("static regex")
     })
