@@ -31,7 +31,7 @@ const MARKED_MIN_SHARE: f32 = 0.5;
 /// ...and no more links than this share of its text.
 const MARKED_MAX_LINK_DENSITY: f32 = 0.5;
 /// How many wrapper levels up the climb looks for that parent.
-const CLIMB_LEVELS: usize = 4;
+const CLIMB_LEVELS: usize = 8;
 /// ...and no more links than this share of its text.
 const CLIMB_MAX_LINK_DENSITY: f32 = 0.35;
 

@@ -177,7 +177,7 @@ fn lede_name(names: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"teaser-?text|article-?teaser|intro|standfirst|chapo|chapeau|\blede|article-?_*deck|summary|(^|[\s_-])(lead|deck|dek|excerpt|abstract|subline|sub-?headline)($|[\s_-])",
+            r"teaser-?text|article-?teaser|intro|standfirst|chapo|chapeau|\blede|article-?_*deck|summary|perex|bajada|entradilla|sottotitolo|vorspann|anriss|strapline|(^|[\s_-])(lead|leadtext|lead-text|deck|dek|excerpt|abstract|subline|sub-?headline|subtitle|einleitung)($|[\s_-])",
         )
         .expect("static regex")
     })
