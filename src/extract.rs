@@ -143,7 +143,7 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
 
 /// A body shorter than this may be the wrong block of the page: the `trafilatura` crate, a
 /// different algorithm, gets a say.
-const SHORT_BODY_CHARS: usize = 200;
+const SHORT_BODY_CHARS: usize = 300;
 
 /// The `trafilatura` crate's reading of the page, for what figwatch's own pass is unsure of:
 /// its date search over visible text and the URL when the page states no date, and its body

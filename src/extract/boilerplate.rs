@@ -188,7 +188,7 @@ fn discussion_name(names: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"comment([^a]|$)|(^|[\s_-])(replies|reply|discussion|disqus|gallery|slideshow|carousel|legends|lightbox)($|[\s_-])",
+            r"comment([^a]|$)|kommentar|(^|[\s_-])(replies|reply|discussion|disqus|gallery|slideshow|carousel|legends|lightbox)($|[\s_-])",
         )
         .expect("static regex")
     })
@@ -206,7 +206,7 @@ fn widget_name(names: &str) -> bool {
     });
     let parts = PARTS.get_or_init(|| {
         Regex::new(
-            r"comment([^a]|$)|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|popular|trending|mostread|most-read|banner|teaser|author|crumb|shariff|disclaimer|affiliate|metadata|slider|linkbox|nextstory|next-story",
+            r"comment([^a]|$)|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|popular|trending|mostread|most-read|banner|teaser|author|crumb|shariff|disclaimer|affiliate|metadata|slider|linkbox|nextstory|next-story|copyright|disclosure|licen[cs]e|rating|likes|appstore|image-?description|image-?source|photo-?credit",
         )
         .expect("static regex")
     });
