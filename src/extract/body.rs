@@ -11,6 +11,7 @@
 //! Unlike Readability, nothing inside the container is dropped for being short, a list or a
 //! table: cut bodies hide real changes, which for figwatch is the worse failure.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ego_tree::{NodeId, NodeRef};
@@ -90,6 +91,16 @@ pub fn text(doc: &Html) -> String {
     };
     // First measure with only the certain boilerplate left out, to know how much text each
     // widget-looking element holds; then again with the widgets left out too.
+    // Each element is judged once; the walks below ask again and again.
+    let verdicts: RefCell<HashMap<NodeId, Verdict>> = RefCell::default();
+    let verdict = |n: NodeR<'_>| {
+        if let Some(v) = verdicts.borrow().get(&n.id()) {
+            return *v;
+        }
+        let v = verdict(n);
+        verdicts.borrow_mut().insert(n.id(), v);
+        v
+    };
     let raw = measure(body, &|n| verdict(n) == Verdict::Never);
     let page_chars = raw.stats.get(&body.id()).map_or(0, |s| s.chars) as f32;
     let page_prose = raw.stats.get(&body.id()).map_or(0.0, |s| s.prose);
@@ -99,7 +110,8 @@ pub fn text(doc: &Html) -> String {
                 || s.prose >= CONTAINER_SHARE * page_prose && s.prose > 0.0
         })
     };
-    let junk = |n: NodeR<'_>| match verdict(n) {
+    let decided: RefCell<HashMap<NodeId, bool>> = RefCell::default();
+    let junk_uncached = |n: NodeR<'_>| match verdict(n) {
         Verdict::Never => true,
         // An article's own header holds its standfirst; the page's header is chrome.
         Verdict::Chrome if tag(n) == "header" && in_article(n) => false,
@@ -109,76 +121,16 @@ pub fn text(doc: &Html) -> String {
         }
         Verdict::Keep => false,
     };
+    let junk = |n: NodeR<'_>| {
+        if let Some(j) = decided.borrow().get(&n.id()) {
+            return *j;
+        }
+        let j = junk_uncached(n);
+        decided.borrow_mut().insert(n.id(), j);
+        j
+    };
     let measured = measure(body, &junk);
     let chosen = choose(&measured, body);
-    if let Ok(needle) = std::env::var("FWTRACE") {
-        let t = body.descendants().find(|n| {
-            n.value()
-                .as_text()
-                .is_some_and(|t| t.contains(needle.as_str()))
-        });
-        match t {
-            None => eprintln!("TRACE notext"),
-            Some(t) => {
-                let junked: Vec<String> = t
-                    .ancestors()
-                    .filter(|a| junk(*a))
-                    .map(|a| {
-                        format!(
-                            "{:?}:{:?}",
-                            verdict(a),
-                            a.value()
-                                .as_element()
-                                .map(|e| (e.name(), e.attr("class"), e.id()))
-                        )
-                    })
-                    .collect();
-                let inside = t
-                    .ancestors()
-                    .any(|a| chosen.iter().any(|c| c.id() == a.id()));
-                let chain: Vec<String> = t
-                    .ancestors()
-                    .take(4)
-                    .map(|a| {
-                        format!(
-                            "{:?}",
-                            a.value()
-                                .as_element()
-                                .map(|e| (
-                                    e.name(),
-                                    e.attr("class")
-                                        .unwrap_or("")
-                                        .chars()
-                                        .take(30)
-                                        .collect::<String>()
-                                ))
-                                .unwrap_or_default()
-                        )
-                    })
-                    .collect();
-                let ch: Vec<String> = chosen
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{:?}",
-                            c.value()
-                                .as_element()
-                                .map(|e| (
-                                    e.name(),
-                                    e.attr("class")
-                                        .unwrap_or("")
-                                        .chars()
-                                        .take(30)
-                                        .collect::<String>()
-                                ))
-                                .unwrap_or_default()
-                        )
-                    })
-                    .collect();
-                eprintln!("TRACE inside={inside} junk={junked:?} chain={chain:?} chosen={ch:?}");
-            }
-        }
-    }
     let mut out = String::new();
     if let Some(lede) = lede_before(&measured, &chosen) {
         write_text(lede, &measured, &junk, &mut out);

@@ -128,10 +128,14 @@ pub fn judge(el: &Element) -> Verdict {
 /// The article's own container by its markup: `<article>`, `<main>`, `itemprop="articleBody"`
 /// or a class such as `article-body`.
 pub fn is_article_container(el: &Element) -> bool {
-    matches!(el.name(), "article" | "main")
-        || el
-            .attr("itemprop")
-            .is_some_and(|p| p.eq_ignore_ascii_case("articleBody"))
+    if matches!(el.name(), "article" | "main") {
+        return true;
+    }
+    if el.attrs().next().is_none() {
+        return false;
+    }
+    el.attr("itemprop")
+        .is_some_and(|p| p.eq_ignore_ascii_case("articleBody"))
         || content_name(
             &format!(
                 "{} {}",
@@ -148,7 +152,7 @@ pub fn content_name(names: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"article[-_]?(body|content|text)|articlebody|(entry|post|story|news|main|page)[-_]?(content|body|text)|body[-_]?(text|copy)|field-name-body|\bprose\b",
+            r"article[-_]?(body|content|text)|articlebody|(entry|post|story|news|main|page)[-_]?(content|body|text)|body[-_]?(text|copy)|field-name-body|(?-u:\b)prose(?-u:\b)",
         )
         .expect("static regex")
     })
@@ -177,7 +181,7 @@ fn lede_name(names: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"teaser-?text|article-?teaser|intro|standfirst|chapo|chapeau|\blede|article-?_*deck|summary|perex|bajada|entradilla|sottotitolo|vorspann|anriss|strapline|(^|[\s_-])(lead|leadtext|lead-text|deck|dek|excerpt|abstract|subline|sub-?headline|subtitle|einleitung)($|[\s_-])",
+            r"teaser-?text|article-?teaser|intro|standfirst|chapo|chapeau|(?-u:\b)lede|article-?_*deck|summary|perex|bajada|entradilla|sottotitolo|vorspann|anriss|strapline|(^|[\s_-])(lead|leadtext|lead-text|deck|dek|excerpt|abstract|subline|sub-?headline|subtitle|einleitung)($|[\s_-])",
         )
         .expect("static regex")
     })

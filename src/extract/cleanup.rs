@@ -142,7 +142,7 @@ fn is_call_to_action(p: &str) -> bool {
     }
     RE.get_or_init(|| {
         Regex::new(
-            r"(?i)(\bsubscribe\b|\bsubscribers?\b|\bnewsletter\b|\bsign up\b|\blog ?in\b|\bfollow (us|the \w+ on)\b|\bdownload (the|our)\b|\bour app\b|comments? (are|is) moderated|email addresses will not be published|\bcopyrighted\b|written permission|all rights reserved|\bfull story\b|\bjoin our\b|canal de (telegram|whatsapp|youtube)|\bsuscr[ií]be|\bsuscripci[oó]n\b|hazte miembro|\babonnez\b|\babonnieren\b|jetzt (abonnieren|anmelden))",
+            r"(?i)((?-u:\b)subscribe(?-u:\b)|(?-u:\b)subscribers?(?-u:\b)|(?-u:\b)newsletter(?-u:\b)|(?-u:\b)sign up(?-u:\b)|(?-u:\b)log ?in(?-u:\b)|(?-u:\b)follow (us|the \w+ on)(?-u:\b)|(?-u:\b)download (the|our)(?-u:\b)|(?-u:\b)our app(?-u:\b)|comments? (are|is) moderated|email addresses will not be published|(?-u:\b)copyrighted(?-u:\b)|written permission|all rights reserved|(?-u:\b)full story(?-u:\b)|(?-u:\b)join our(?-u:\b)|canal de (telegram|whatsapp|youtube)|(?-u:\b)suscr[ií]be|(?-u:\b)suscripci[oó]n(?-u:\b)|hazte miembro|(?-u:\b)abonnez(?-u:\b)|(?-u:\b)abonnieren(?-u:\b)|jetzt (abonnieren|anmelden))",
         )
         .expect("static regex")
     })

@@ -82,7 +82,8 @@ fn select<'a>(doc: &'a Html, selector: &'a Selector) -> scraper::html::Select<'a
 pub fn dotted_in_article(doc: &Html) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d{2})\b").expect("static regex")
+        Regex::new(r"(?-u:\b)(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d{2})(?-u:\b)")
+            .expect("static regex")
     });
     let article = select(doc, selector!("article")).next()?;
     let text: String = article.text().collect();

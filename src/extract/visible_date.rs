@@ -62,17 +62,19 @@ pub fn in_text(text: &str) -> Option<String> {
     static MONTH_DAY: OnceLock<Regex> = OnceLock::new();
     let text: String = text.chars().take(DATE_LINE_MAX_CHARS * 4).collect();
     let iso = ISO.get_or_init(|| {
-        Regex::new(r"\b((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})\b").expect("static regex")
+        Regex::new(r"(?-u:\b)((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?-u:\b)")
+            .expect("static regex")
     });
     let dotted = DOTTED.get_or_init(|| {
-        Regex::new(r"\b(\d{1,2})[./](\d{1,2})[./]((?:19|20)\d{2})\b").expect("static regex")
+        Regex::new(r"(?-u:\b)(\d{1,2})[./](\d{1,2})[./]((?:19|20)\d{2})(?-u:\b)")
+            .expect("static regex")
     });
     let day_month = DAY_MONTH.get_or_init(|| {
-        Regex::new(r"(?i)\b(\d{1,2})\.?(?:º|er|de)?\s+(?:de\s+)?(\p{L}{3,12})\.?,?\s+(?:de\s+)?((?:19|20)\d{2})\b")
+        Regex::new(r"(?i)(?-u:\b)(\d{1,2})\.?(?:º|er|de)?\s+(?:de\s+)?(\p{L}{3,12})\.?,?\s+(?:de\s+)?((?:19|20)\d{2})(?-u:\b)")
             .expect("static regex")
     });
     let month_day = MONTH_DAY.get_or_init(|| {
-        Regex::new(r"(?i)\b(\p{L}{3,12})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{2})\b")
+        Regex::new(r"(?i)(?-u:\b)(\p{L}{3,12})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{2})(?-u:\b)")
             .expect("static regex")
     });
     // The earliest match in the text wins, whichever form it has.
