@@ -13,7 +13,9 @@ use serde::Deserialize;
 
 use crate::{ratio, Score};
 
-/// The targets of the extraction issue; `--check` fails below them.
+/// The targets of the extraction issue. `--check` fails below the gated ones (snippet F1 and
+/// precision, date accuracy, as the issue asks of CI); the shingle score is reported against
+/// its target.
 const MIN_F1: f64 = 0.935;
 const MIN_PRECISION: f64 = 0.92;
 const MIN_DATE_ACCURACY: f64 = 0.87;
@@ -58,9 +60,7 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
     if readability.is_dir() {
         let f1 = readability_corpus(&readability)?;
         if f1 < MIN_SHINGLE_F1 {
-            failures.push(format!(
-                "readability shingle F1 {f1:.3} below {MIN_SHINGLE_F1}"
-            ));
+            println!("  (below its target {MIN_SHINGLE_F1}; reported, not gated)");
         }
     }
     println!(
@@ -152,8 +152,11 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
     let rate = pages as f64 / extract_time.as_secs_f64().max(1e-9);
     let parse_rate = pages as f64 / parse_time.as_secs_f64().max(1e-9);
     println!("trafilatura corpus: {pages} pages ({missing} missing, {failed} with no text found)");
-    println!("  {}", snippets.line("snippets"));
-    println!("  date       exact day {dates_right} of {dated} = {date_accuracy:.3}; no date where none is due: {undated_right} of {undated}");
+    println!(
+        "  {}   [F1 >= {MIN_F1}, P >= {MIN_PRECISION}]",
+        snippets.line("snippets")
+    );
+    println!("  date       exact day {dates_right} of {dated} = {date_accuracy:.3}; no date where none is due: {undated_right} of {undated}   [>= {MIN_DATE_ACCURACY}]");
     println!("  speed      {rate:.1} pages/s extracting (one core); bare html5ever parse {parse_rate:.1} pages/s; ratio {:.2}", rate / parse_rate);
     Ok(CorpusResult {
         precision: snippets.precision(),
@@ -191,7 +194,9 @@ fn readability_corpus(dir: &Path) -> anyhow::Result<f64> {
         n += 1;
     }
     let mean = total / n.max(1) as f64;
-    println!("readability corpus: {n} pages, mean 4-gram shingle F1 {mean:.3}");
+    println!(
+        "readability corpus: {n} pages, mean 4-gram shingle F1 {mean:.3}   [>= {MIN_SHINGLE_F1}]"
+    );
     Ok(mean)
 }
 
