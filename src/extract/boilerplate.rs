@@ -49,6 +49,9 @@ const CHROME_TAGS: &[&str] = &[
     "figcaption",
 ];
 
+/// An id with this many hyphenated words or more is a heading's slug.
+const SLUG_MIN_WORDS: usize = 4;
+
 /// Whole class names that hide an element (modifiers such as `field--label-hidden` hide
 /// something else).
 const HIDDEN_CLASSES: &[&str] = &[
@@ -113,6 +116,13 @@ pub fn judge(el: &Element) -> Verdict {
         .split_whitespace()
         .filter(|c| !c.starts_with("js-") && !c.starts_with("js_"))
         .collect();
+    // An id of many words is a slug of a heading ("sharing-with-a-single-developer"), which
+    // says what a section is about, not what kind of block it is.
+    let id = if id.split(['-', '_']).count() >= SLUG_MIN_WORDS {
+        ""
+    } else {
+        id
+    };
     let names = format!("{} {id}", classes.join(" ")).to_ascii_lowercase();
     if content_name(&names) || lede_name(&names) {
         Verdict::Keep
@@ -271,6 +281,11 @@ mod tests {
             Verdict::Keep
         );
         assert_eq!(verdict("<p>x</p>"), Verdict::Keep);
+        assert_eq!(
+            verdict("<div class='section' id='sharing-with-a-single-developer'>x</div>"),
+            Verdict::Keep,
+            "a heading's slug"
+        );
         assert_eq!(verdict("<span class='sr-only'>x</span>"), Verdict::Never);
         assert_eq!(
             verdict("<div class='field field--label-hidden'>x</div>"),

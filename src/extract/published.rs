@@ -203,19 +203,21 @@ mod tests {
         let ld = r#"<script type="application/ld+json">{"@graph":[{"@type":"NewsArticle","datePublished":"2019-12-10T00:30:00+01:00"}]}</script>"#;
         let meta = r#"<meta property="article:published_time" content="2019-12-08T10:00:00Z">"#;
         let time = r#"<time itemprop="datePublished" datetime="2019-12-07">7 Dec</time>"#;
+        // Publication meta tags first, then JSON-LD, then a marked <time>.
         assert_eq!(
             date(&format!(
                 "<html><head>{ld}{meta}</head><body>{time}</body></html>"
             ))
             .as_deref(),
-            Some("2019-12-10")
+            Some("2019-12-08")
         );
         assert_eq!(
             date(&format!(
-                "<html><head>{meta}</head><body>{time}</body></html>"
+                "<html><head>{ld}</head><body>{time}</body></html>"
             ))
             .as_deref(),
-            Some("2019-12-08")
+            Some("2019-12-10"),
+            "JSON-LD's day as written, not moved to UTC"
         );
         assert_eq!(
             date(&format!("<html><body>{time}</body></html>")).as_deref(),
