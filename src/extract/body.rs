@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
@@ -20,6 +21,30 @@ use scraper::{Html, Node};
 use super::boilerplate::{self, Verdict};
 
 type NodeR<'a> = NodeRef<'a, Node>;
+
+/// Maps keyed by node: ids are small integers handed out in order, and hashing them with
+/// SipHash cost more than the lookups they serve.
+type IdMap<V> = HashMap<NodeId, V, BuildHasherDefault<IdHasher>>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        // Fibonacci hashing: spreads consecutive ids over the table's high and low bits.
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// A widget-looking element (`class="related"`, `<aside>`) holding at least this share of the
 /// page's text is the article's container with an unlucky class, not a widget.
@@ -79,7 +104,7 @@ impl Stats {
 }
 
 struct Measured<'a> {
-    stats: HashMap<NodeId, Stats>,
+    stats: IdMap<Stats>,
     /// Elements in document order (pre-order), boilerplate subtrees left out.
     order: Vec<NodeR<'a>>,
 }
@@ -92,7 +117,7 @@ pub fn text(doc: &Html) -> String {
     // First measure with only the certain boilerplate left out, to know how much text each
     // widget-looking element holds; then again with the widgets left out too.
     // Each element is judged once; the walks below ask again and again.
-    let verdicts: RefCell<HashMap<NodeId, Verdict>> = RefCell::default();
+    let verdicts: RefCell<IdMap<Verdict>> = RefCell::default();
     let verdict = |n: NodeR<'_>| {
         if let Some(v) = verdicts.borrow().get(&n.id()) {
             return *v;
@@ -101,7 +126,15 @@ pub fn text(doc: &Html) -> String {
         verdicts.borrow_mut().insert(n.id(), v);
         v
     };
-    let raw = measure(body, &|n| verdict(n) == Verdict::Never);
+    let articles: RefCell<IdMap<bool>> = RefCell::default();
+    let is_article = |n: NodeR<'_>| {
+        *articles.borrow_mut().entry(n.id()).or_insert_with(|| {
+            n.value()
+                .as_element()
+                .is_some_and(boilerplate::is_article_container)
+        })
+    };
+    let raw = measure(body, &|n| verdict(n) == Verdict::Never, &is_article);
     let page_chars = raw.stats.get(&body.id()).map_or(0, |s| s.chars) as f32;
     let page_prose = raw.stats.get(&body.id()).map_or(0.0, |s| s.prose);
     let holds_page = |n: NodeR<'_>| {
@@ -110,7 +143,7 @@ pub fn text(doc: &Html) -> String {
                 || s.prose >= CONTAINER_SHARE * page_prose && s.prose > 0.0
         })
     };
-    let decided: RefCell<HashMap<NodeId, bool>> = RefCell::default();
+    let decided: RefCell<IdMap<bool>> = RefCell::default();
     let junk_uncached = |n: NodeR<'_>| match verdict(n) {
         Verdict::Never => true,
         // An article's own header holds its standfirst; the page's header is chrome.
@@ -129,7 +162,7 @@ pub fn text(doc: &Html) -> String {
         decided.borrow_mut().insert(n.id(), j);
         j
     };
-    let measured = measure(body, &junk);
+    let measured = measure(body, &junk, &is_article);
     let chosen = choose(&measured, body);
     let mut out = String::new();
     if let Some(lede) = lede_before(&measured, &chosen) {
@@ -306,8 +339,12 @@ fn walk<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool, mut visit: impl F
     }
 }
 
-fn measure<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool) -> Measured<'a> {
-    let mut stats: HashMap<NodeId, Stats> = HashMap::new();
+fn measure<'a>(
+    root: NodeR<'a>,
+    skip: &dyn Fn(NodeR<'_>) -> bool,
+    is_article: &dyn Fn(NodeR<'_>) -> bool,
+) -> Measured<'a> {
+    let mut stats: IdMap<Stats> = IdMap::default();
     let mut order = Vec::new();
     walk(root, skip, |n| match n.value() {
         Node::Element(_) => {
@@ -334,10 +371,7 @@ fn measure<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool) -> Measured<'a
         if name == "a" {
             s.link_chars = s.chars;
         }
-        if n.value()
-            .as_element()
-            .is_some_and(boilerplate::is_article_container)
-        {
+        if is_article(*n) {
             s.has_article = true;
         }
         if n.id() == root.id() {
