@@ -490,9 +490,12 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
                 .map(|c| stats(c).prose)
                 .sum();
             let largest_other = others().map(|c| stats(c).prose).fold(0.0, f32::max);
+            let prose_blocks = others().filter(|c| stats(*c).prose > 0.0).count();
             let gain = here.prose * (CLIMB_PROSE_GAIN - 1.0);
             let worth = twins >= gain
-                || (stats(a).prose >= here.prose + gain && largest_other < here.prose);
+                || (stats(a).prose >= here.prose + gain
+                    && largest_other < here.prose
+                    && prose_blocks >= 2);
             if worth && stats(a).link_density() <= CLIMB_MAX_LINK_DENSITY {
                 better = Some(a);
             }
@@ -705,6 +708,59 @@ mod tests {
             para.repeat(5)
         );
         assert!(text(&Html::parse_document(&html)).starts_with("Prose with commas"));
+    }
+
+    /// A paragraph of prose with commas, numbered so each is distinct.
+    fn prose(n: usize) -> String {
+        format!("<p>Paragraph {n} of the story, with commas, clauses, and the length that real articles have in them.</p>")
+    }
+
+    #[test]
+    fn reads_the_standfirst_from_the_articles_header() {
+        let html = format!(
+            "<html><body><header><a href='/'>Site</a></header><article><header><h1>Headline</h1>\
+             <p class='intro'>The standfirst says what happened, in one sentence of its own.</p></header>\
+             <div class='article-body'>{}</div></article></body></html>",
+            (1..=4).map(prose).collect::<String>()
+        );
+        let text = text(&Html::parse_document(&html));
+        assert!(
+            text.starts_with("The standfirst says what happened"),
+            "{text}"
+        );
+        assert!(!text.contains("Site"));
+    }
+
+    #[test]
+    fn comments_that_outweigh_the_article_are_left_out() {
+        let comments: String = (10..=30)
+            .map(|n| format!("<li class='comment'>{}</li>", prose(n)))
+            .collect();
+        let html = format!(
+            "<html><body><div class='story'>{}</div><ol class='comment-list'>{comments}</ol></body></html>",
+            (1..=3).map(prose).collect::<String>()
+        );
+        let text = text(&Html::parse_document(&html));
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.starts_with("Paragraph 1 "));
+    }
+
+    #[test]
+    fn a_body_split_into_sections_is_read_whole() {
+        // The body in twin sections, as templates split it around advertisements.
+        let sections: String = (1..=4)
+            .map(|n| {
+                format!(
+                    "<div class='body-part'><div class='inner'>{}{}</div></div><div class='ad'>Advertisement</div>",
+                    prose(2 * n),
+                    prose(2 * n + 1)
+                )
+            })
+            .collect();
+        let html = format!("<html><body><nav><a href='/'>Home</a></nav><section>{sections}</section></body></html>");
+        let text = text(&Html::parse_document(&html));
+        assert_eq!(text.lines().count(), 8, "{text}");
+        assert!(!text.contains("Advertisement"));
     }
 
     #[test]
