@@ -1,12 +1,15 @@
-//! Finding the article's body in a parsed page, in two walks over the tree html5ever built.
+//! Finding the article's body in a parsed page, in walks over the tree html5ever built.
 //!
-//! The first walk measures every element: its text, the part of it inside links, and a
+//! A measuring walk gives every element its text, the part of it inside links, and a
 //! paragraph score in the manner of Readability (each paragraph credits its parent fully and
 //! its grandparent by half, more for long paragraphs and for commas, which prose has and
-//! menus do not). The element with the best score, discounted by its link density, is the
-//! article's container; siblings that score nearly as well join it (bodies split around an
-//! advertisement). The second walk writes the container's text out paragraph by paragraph,
-//! skipping boilerplate and link lists on the way.
+//! menus do not). It runs twice: once with only certain boilerplate left out, to learn how
+//! much of the page each widget-looking element holds, then with the widgets left out too.
+//! The element with the best score, discounted by its link density, is the article's
+//! container; it grows to take in twin sections of a split body, yields to the element the
+//! markup names as the article when that holds half the prose, and siblings that score
+//! nearly as well join it. A last walk writes the container's text paragraph by paragraph,
+//! after the standfirst when templates set that apart, skipping boilerplate and link lists.
 //!
 //! Unlike Readability, nothing inside the container is dropped for being short, a list or a
 //! table: cut bodies hide real changes, which for figwatch is the worse failure.
@@ -468,7 +471,7 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
         return vec![body];
     };
     // A body split into several containers (one per section, or around each advertisement)
-    // scores in the one with most paragraphs; climb while the parent holds clearly more prose
+    // scores in the one with most paragraphs; climb while an ancestor holds clearly more prose
     // and is not a link farm.
     let stats = |n: NodeR<'_>| m.stats.get(&n.id()).copied().unwrap_or_default();
     // Wrappers that add nothing are looked through, up to a few levels. The prose that makes
