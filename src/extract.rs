@@ -201,7 +201,7 @@ fn block_text(root: scraper::ElementRef<'_>) -> String {
     for edge in root.traverse() {
         match edge {
             Edge::Open(node) => match node.value() {
-                scraper::Node::Text(t) => out.push_str(t),
+                scraper::Node::Text(t) => push_text(&mut out, t, node),
                 scraper::Node::Element(e) if is_block(e.name()) || e.name() == "br" => {
                     out.push('\n')
                 }
@@ -219,6 +219,23 @@ fn block_text(root: scraper::ElementRef<'_>) -> String {
         }
     }
     normalise(&out)
+}
+
+/// Appends a text node. A line break in the page's source is white space, not a paragraph
+/// break — except inside `<pre>`, where lines are the text.
+fn push_text(out: &mut String, text: &str, node: ego_tree::NodeRef<'_, scraper::Node>) {
+    let preformatted = || {
+        node.ancestors()
+            .any(|a| a.value().as_element().is_some_and(|e| e.name() == "pre"))
+    };
+    if text.contains(['\n', '\r']) && !preformatted() {
+        out.extend(
+            text.chars()
+                .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+        );
+    } else {
+        out.push_str(text);
+    }
 }
 
 fn is_block(name: &str) -> bool {

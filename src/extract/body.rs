@@ -643,7 +643,7 @@ fn write_text(
             Step::Open(n) => n,
         };
         match node.value() {
-            Node::Text(t) => out.push_str(t),
+            Node::Text(t) => super::push_text(out, t, node),
             Node::Element(e) => {
                 if node.id() != root.id() && (junk(node) || link_list(node)) {
                     // Where a block is left out, a marker line stands, so that the label or
@@ -764,6 +764,19 @@ mod tests {
         let text = text(&Html::parse_document(&html));
         assert_eq!(text.lines().count(), 8, "{text}");
         assert!(!text.contains("Advertisement"));
+    }
+
+    #[test]
+    fn source_line_breaks_do_not_split_paragraphs() {
+        let html = format!(
+            "<html><body><div>{}<p>About 4,000 soldiers\n  were deployed, officials said, in the region.</p></div></body></html>",
+            prose(1)
+        );
+        let text = text(&Html::parse_document(&html));
+        assert!(
+            text.ends_with("\nAbout 4,000 soldiers were deployed, officials said, in the region."),
+            "{text}"
+        );
     }
 
     #[test]

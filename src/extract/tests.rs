@@ -77,6 +77,11 @@ fn fragments_and_plain_text() {
         fragment_text("<p>One  line.</p><p>Two<br>lines.</p>"),
         "One line.\nTwo\nlines."
     );
+    // A line break in the source is a space; in <pre> it is a line.
+    assert_eq!(
+        fragment_text("<p>Some 4,000 troops\n   were deployed.</p><pre>a\nb</pre>"),
+        "Some 4,000 troops were deployed.\na\nb"
+    );
     assert_eq!(
         fragment_text("  plain   text \n\n more "),
         "plain text\nmore"
