@@ -579,7 +579,15 @@ fn marked_container<'a>(m: &Measured<'a>, scored_prose: f32) -> Option<NodeR<'a>
                 && s.link_density() <= MARKED_MAX_LINK_DENSITY)
                 .then_some((r, s.prose, n))
         })
-        .max_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        // Among equals, the one whose prose is closest to the scored container's: a page
+        // may mark both its layout column (`main-content`) and the article (`article-body`).
+        .max_by(|a, b| {
+            a.0.cmp(&b.0).then(
+                (b.1 - scored_prose)
+                    .abs()
+                    .total_cmp(&(a.1 - scored_prose).abs()),
+            )
+        })
         .map(|(_, _, n)| n)
 }
 
