@@ -238,7 +238,8 @@ fn push_text(out: &mut String, text: &str, node: ego_tree::NodeRef<'_, scraper::
     }
 }
 
-fn is_block(name: &str) -> bool {
+/// Elements that end a line of text: a paragraph boundary in what figwatch stores.
+pub(crate) fn is_block(name: &str) -> bool {
     matches!(
         name,
         "p" | "div"
@@ -251,24 +252,33 @@ fn is_block(name: &str) -> bool {
             | "li"
             | "ul"
             | "ol"
+            | "dl"
+            | "dd"
+            | "dt"
             | "blockquote"
             | "pre"
             | "table"
+            | "tbody"
+            | "thead"
             | "tr"
             | "td"
             | "th"
-            | "dd"
-            | "dt"
-            | "dl"
             | "section"
             | "article"
+            | "main"
             | "figure"
             | "figcaption"
             | "header"
             | "footer"
             | "aside"
-            | "main"
+            | "nav"
+            | "form"
+            | "fieldset"
+            | "address"
             | "hr"
+            | "center"
+            | "details"
+            | "summary"
     )
 }
 

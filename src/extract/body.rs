@@ -22,6 +22,7 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
 use super::boilerplate::{self, Verdict};
+use super::is_block;
 
 type NodeR<'a> = NodeRef<'a, Node>;
 
@@ -270,49 +271,6 @@ fn verdict(n: NodeR<'_>) -> Verdict {
 
 fn tag<'a>(n: NodeR<'a>) -> &'a str {
     n.value().as_element().map_or("", |e| e.name())
-}
-
-fn is_block(name: &str) -> bool {
-    matches!(
-        name,
-        "p" | "div"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "li"
-            | "ul"
-            | "ol"
-            | "dl"
-            | "dd"
-            | "dt"
-            | "blockquote"
-            | "pre"
-            | "table"
-            | "tbody"
-            | "thead"
-            | "tr"
-            | "td"
-            | "th"
-            | "section"
-            | "article"
-            | "main"
-            | "figure"
-            | "figcaption"
-            | "header"
-            | "footer"
-            | "aside"
-            | "nav"
-            | "form"
-            | "fieldset"
-            | "address"
-            | "hr"
-            | "center"
-            | "details"
-            | "summary"
-    )
 }
 
 /// Elements that are a paragraph of the article when they hold prose.

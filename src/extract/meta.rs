@@ -3,7 +3,7 @@
 
 use scraper::{ElementRef, Html};
 
-use super::published::find_key;
+use super::published::{find_key, json_ld_values};
 
 /// The headline: Open Graph's title, else the page's `<h1>`, else `<title>`.
 pub fn title(doc: &Html) -> Option<String> {
@@ -52,17 +52,7 @@ fn strip_by(a: &str) -> String {
 }
 
 fn json_ld_author(doc: &Html) -> Option<String> {
-    doc.select(selector!("script[type]"))
-        .filter(|s| {
-            s.attr("type")
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
-        })
-        .find_map(|s| {
-            let text: String = s.text().collect();
-            let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
-            let author = find_author(&value, 0)?;
-            non_empty(&author)
-        })
+    json_ld_values(doc).find_map(|value| non_empty(&find_author(&value, 0)?))
 }
 
 /// `author` in JSON-LD is a string, a person `{"name": …}` or a list of them.

@@ -98,16 +98,18 @@ fn article_time(doc: &Html, offset: i32) -> Option<String> {
 }
 
 fn json_ld(doc: &Html, offset: i32) -> Option<String> {
-    select(doc, selector!("script[type]"))
+    json_ld_values(doc)
+        .find_map(|value| find_key(&value, "datePublished", 0).and_then(|d| day_at(&d, offset)))
+}
+
+/// The page's JSON-LD blocks that parse (a broken one is skipped, not an error).
+pub fn json_ld_values(doc: &Html) -> impl Iterator<Item = serde_json::Value> + '_ {
+    doc.select(selector!("script[type]"))
         .filter(|s| {
             s.attr("type")
                 .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
         })
-        .find_map(|s| {
-            let text: String = s.text().collect();
-            let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
-            find_key(&value, "datePublished", 0).and_then(|d| day_at(&d, offset))
-        })
+        .filter_map(|s| serde_json::from_str(s.text().collect::<String>().trim()).ok())
 }
 
 /// The first string under `key` anywhere in a JSON-LD value (graphs nest it).
