@@ -123,13 +123,15 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
     // them must cost one page, not the daemon.
     let article = catch_unwind(AssertUnwindSafe(|| {
         let doc = Html::parse_document(html);
+        let lang = meta::lang(&doc);
+        let offset = published::local_offset(lang.as_deref());
         let mut article = Article {
             title: meta::title(&doc),
             byline: meta::byline(&doc),
-            published: published::stated(&doc)
-                .or_else(|| visible_date::find(&doc, url))
+            published: published::stated(&doc, offset)
+                .or_else(|| visible_date::find(&doc, url, offset))
                 .or_else(|| published::dotted_in_article(&doc)),
-            lang: meta::lang(&doc),
+            lang,
             text: body::text(&doc),
         };
         if article.published.is_none() || article.text.len() < SHORT_BODY_CHARS {
@@ -191,34 +193,7 @@ pub fn fragment_text(fragment: &str) -> String {
         return normalise(fragment);
     }
     let doc = Html::parse_fragment(fragment);
-    block_text(doc.root_element())
-}
-
-/// The text of an element with a line break at every block boundary and `<br>`.
-fn block_text(root: scraper::ElementRef<'_>) -> String {
-    use ego_tree::iter::Edge;
-    let mut out = String::new();
-    for edge in root.traverse() {
-        match edge {
-            Edge::Open(node) => match node.value() {
-                scraper::Node::Text(t) => push_text(&mut out, t, node),
-                scraper::Node::Element(e) if is_block(e.name()) || e.name() == "br" => {
-                    out.push('\n')
-                }
-                _ => {}
-            },
-            Edge::Close(node) => {
-                if node
-                    .value()
-                    .as_element()
-                    .is_some_and(|e| is_block(e.name()))
-                {
-                    out.push('\n');
-                }
-            }
-        }
-    }
-    normalise(&out)
+    body::block_text(*doc.root_element())
 }
 
 /// Appends a text node. A line break in the page's source is white space, not a paragraph

@@ -571,6 +571,18 @@ fn name_weight(n: NodeR<'_>) -> f32 {
     w
 }
 
+/// The text of an element with a line break at every block boundary and `<br>`, nothing left
+/// out: for fragments that are all content (a feed entry's HTML, the crate's extracted body).
+pub(super) fn block_text(root: NodeR<'_>) -> String {
+    let nothing = Measured {
+        stats: IdMap::default(),
+        order: Vec::new(),
+    };
+    let mut out = String::new();
+    write_text(root, &nothing, &|_| false, &mut out);
+    super::normalise(&out)
+}
+
 /// Writes the text of `root` with a line break at every block boundary and `<br>`, leaving
 /// out boilerplate and blocks that are mostly links (lists of related stories, tag clouds).
 fn write_text(

@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 
 /// Meta tags that name the publication time, most specific first.
 const META_KEYS: &[&str] = &[
@@ -31,8 +31,8 @@ const META_KEYS: &[&str] = &[
 ];
 
 /// The publication day (`YYYY-MM-DD`) the page states, if it states one.
-pub fn stated(doc: &Html) -> Option<String> {
-    let offset = local_offset(doc);
+/// `offset` is the publisher's UTC offset in hours, from [`local_offset`].
+pub fn stated(doc: &Html, offset: i32) -> Option<String> {
     // Publication meta tags before JSON-LD: where the two disagree, the tags are more often
     // right (JSON-LD graphs carry the dates of other entities too).
     meta(doc, offset)
@@ -44,10 +44,8 @@ pub fn stated(doc: &Html) -> Option<String> {
 /// The publisher's offset from UTC in hours, guessed from the page's language and region:
 /// a time stamped in UTC ("2022-11-06T23:00:00Z") was published on the local day there.
 /// Europe counts one hour (two in summer would split hairs), the Americas by country.
-pub(super) fn local_offset(doc: &Html) -> i32 {
-    let lang = super::meta::lang(doc)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+pub fn local_offset(lang: Option<&str>) -> i32 {
+    let lang = lang.unwrap_or_default().to_ascii_lowercase();
     let mut parts = lang.split(['-', '_']);
     let (language, region) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     match region {
@@ -73,10 +71,6 @@ pub(super) fn local_offset(doc: &Html) -> i32 {
     }
 }
 
-fn select<'a>(doc: &'a Html, selector: &'a Selector) -> scraper::html::Select<'a, 'a> {
-    doc.select(selector)
-}
-
 /// A dotted day-first date ("1.11.2023", "05. 03. 2021") in the article's own text: the form
 /// written across most of Europe, always day first, which date guessers read as month first.
 pub fn dotted_in_article(doc: &Html) -> Option<String> {
@@ -85,7 +79,7 @@ pub fn dotted_in_article(doc: &Html) -> Option<String> {
         Regex::new(r"(?-u:\b)(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d{2})(?-u:\b)")
             .expect("static regex")
     });
-    let article = select(doc, selector!("article")).next()?;
+    let article = doc.select(selector!("article")).next()?;
     let text: String = article.text().collect();
     let c = re.captures(&text)?;
     day_at(&format!("{}-{:0>2}-{:0>2}", &c[3], &c[2], &c[1]), 0)
@@ -93,7 +87,7 @@ pub fn dotted_in_article(doc: &Html) -> Option<String> {
 
 /// The first `<time datetime>` inside the `<article>`: on news pages, the dateline.
 fn article_time(doc: &Html, offset: i32) -> Option<String> {
-    select(doc, selector!("article time[datetime]"))
+    doc.select(selector!("article time[datetime]"))
         .find_map(|t| t.attr("datetime").and_then(|d| day_at(d, offset)))
 }
 
@@ -128,7 +122,7 @@ pub fn find_key(v: &serde_json::Value, key: &str, depth: usize) -> Option<String
 }
 
 fn meta(doc: &Html, offset: i32) -> Option<String> {
-    let metas: Vec<ElementRef<'_>> = select(doc, selector!("meta[content]")).collect();
+    let metas: Vec<ElementRef<'_>> = doc.select(selector!("meta[content]")).collect();
     META_KEYS.iter().find_map(|key| {
         metas.iter().find_map(|m| {
             let name = ["property", "name", "itemprop"]
@@ -145,7 +139,7 @@ fn meta(doc: &Html, offset: i32) -> Option<String> {
 }
 
 fn time_element(doc: &Html, offset: i32) -> Option<String> {
-    select(doc, selector!("time[datetime]")).find_map(|t| {
+    doc.select(selector!("time[datetime]")).find_map(|t| {
         let e = t.value();
         let marked = e
             .attr("itemprop")
@@ -197,7 +191,11 @@ mod tests {
     use super::*;
 
     fn date(html: &str) -> Option<String> {
-        stated(&Html::parse_document(html))
+        let doc = Html::parse_document(html);
+        stated(
+            &doc,
+            local_offset(super::super::meta::lang(&doc).as_deref()),
+        )
     }
 
     #[test]

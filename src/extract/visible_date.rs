@@ -11,9 +11,9 @@ use scraper::Html;
 /// Text longer than this is prose, not a date line.
 const DATE_LINE_MAX_CHARS: usize = 120;
 
-/// The first date the page shows, as `YYYY-MM-DD`.
-pub fn find(doc: &Html, url: Option<&url::Url>) -> Option<String> {
-    let offset = super::published::local_offset(doc);
+/// The first date the page shows, as `YYYY-MM-DD`; `offset` as for
+/// [`super::published::stated`].
+pub fn find(doc: &Html, url: Option<&url::Url>, offset: i32) -> Option<String> {
     url.and_then(|u| in_url(u.path()))
         .or_else(|| {
             doc.select(selector!("time")).find_map(|t| {
