@@ -21,7 +21,7 @@ use std::hash::BuildHasherDefault;
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
-use super::boilerplate::{self, Verdict};
+use super::boilerplate::{self, Judgement, Verdict};
 use super::is_block;
 
 type NodeR<'a> = NodeRef<'a, Node>;
@@ -118,27 +118,10 @@ pub fn text(doc: &Html) -> String {
     let Some(body) = body_element(doc) else {
         return String::new();
     };
+    let judged = Judged::of(body);
     // First measure with only the certain boilerplate left out, to know how much text each
     // widget-looking element holds; then again with the widgets left out too.
-    // Each element is judged once; the walks below ask again and again.
-    let verdicts: RefCell<IdMap<Verdict>> = RefCell::default();
-    let verdict = |n: NodeR<'_>| {
-        if let Some(v) = verdicts.borrow().get(&n.id()) {
-            return *v;
-        }
-        let v = verdict(n);
-        verdicts.borrow_mut().insert(n.id(), v);
-        v
-    };
-    let articles: RefCell<IdMap<bool>> = RefCell::default();
-    let is_article = |n: NodeR<'_>| {
-        *articles.borrow_mut().entry(n.id()).or_insert_with(|| {
-            n.value()
-                .as_element()
-                .is_some_and(boilerplate::is_article_container)
-        })
-    };
-    let raw = measure(body, &|n| verdict(n) == Verdict::Never, &is_article);
+    let raw = measure(body, &|n| judged.verdict(n) == Verdict::Never, &judged);
     let page_chars = raw.stats.get(&body.id()).map_or(0, |s| s.chars) as f32;
     let page_prose = raw.stats.get(&body.id()).map_or(0.0, |s| s.prose);
     let holds_page = |n: NodeR<'_>| {
@@ -147,17 +130,27 @@ pub fn text(doc: &Html) -> String {
                 || s.prose >= CONTAINER_SHARE * page_prose && s.prose > 0.0
         })
     };
-    let decided: RefCell<IdMap<bool>> = RefCell::default();
-    let junk_uncached = |n: NodeR<'_>| match verdict(n) {
+    // The same for the article: a widget-looking element that holds most of the prose of the
+    // article it sits in (`<article>` > `class="entry share"`) is that article's body.
+    let holds_article = |n: NodeR<'_>| {
+        let prose = |n: NodeR<'_>| raw.stats.get(&n.id()).map_or(0.0, |s| s.prose);
+        n.ancestors()
+            .find(|a| judged.article_rank(*a).is_some_and(|r| r > MAIN_RANK))
+            .is_some_and(|article| prose(n) > 0.0 && prose(n) >= CONTAINER_SHARE * prose(article))
+    };
+    let junk_uncached = |n: NodeR<'_>| match judged.verdict(n) {
         Verdict::Never => true,
         // An article's own header holds its standfirst; the page's header is chrome.
-        Verdict::Chrome if tag(n) == "header" && in_article(n) => false,
-        Verdict::Chrome | Verdict::Widget => !holds_page(n),
+        Verdict::Chrome if tag(n) == "header" && judged.in_article(n) => false,
+        Verdict::Chrome => !holds_page(n),
+        Verdict::Widget => !holds_page(n) && !holds_article(n),
         Verdict::Discussion => {
             !(holds_page(n) && raw.stats.get(&n.id()).is_some_and(|s| s.has_article))
         }
         Verdict::Keep => false,
     };
+    // Each element is decided once; the walks below ask again and again.
+    let decided: RefCell<IdMap<bool>> = RefCell::default();
     let junk = |n: NodeR<'_>| {
         if let Some(j) = decided.borrow().get(&n.id()) {
             return *j;
@@ -166,15 +159,115 @@ pub fn text(doc: &Html) -> String {
         decided.borrow_mut().insert(n.id(), j);
         j
     };
-    let measured = measure(body, &junk, &is_article);
-    let chosen = choose(&measured, body);
+    let text = container_text(body, &junk, &judged);
+    if text.len() >= SHORT_BODY_CHARS {
+        return text;
+    }
+    // Class names misled: a body whose container wears a widget word (`entry share`,
+    // `tip-print-step`) beside widgets that outweigh it leaves almost nothing. Then only
+    // what is certain — hidden, chrome, discussion — is left out, and the longer reading wins.
+    let certain = |n: NodeR<'_>| judged.verdict(n) != Verdict::Widget && junk(n);
+    let relaxed = container_text(body, &certain, &judged);
+    if relaxed.len() > text.len() {
+        relaxed
+    } else {
+        text
+    }
+}
+
+/// The rank of `<main>` among article marks: a page-wide layout element more often than not.
+const MAIN_RANK: u8 = 1;
+
+/// A class that marks the article (`story-content`) on this many elements under as many
+/// parents is a template's, for teasers.
+const TEMPLATE_REPEATS: usize = 3;
+
+/// Every element of the page judged once (tag, attributes, class words), before the walks
+/// that ask about them again and again.
+struct Judged<'a> {
+    elements: IdMap<Judgement<'a>>,
+}
+
+impl<'a> Judged<'a> {
+    fn of(root: NodeR<'a>) -> Self {
+        let mut elements = IdMap::default();
+        // Parents of each class that names the article, to tell a template's repeated mark
+        // from the article's.
+        let mut marked: HashMap<&'a str, Vec<Option<NodeId>>> = HashMap::new();
+        for n in root.descendants() {
+            if let Node::Element(e) = n.value() {
+                let j = boilerplate::judge(e);
+                if j.content_named && !j.class.is_empty() {
+                    marked
+                        .entry(j.class)
+                        .or_default()
+                        .push(n.parent().map(|p| p.id()));
+                }
+                elements.insert(n.id(), j);
+            }
+        }
+        let templates: Vec<&str> = marked
+            .into_iter()
+            .filter_map(|(class, mut parents)| {
+                parents.sort();
+                parents.dedup();
+                (parents.len() >= TEMPLATE_REPEATS).then_some(class)
+            })
+            .collect();
+        if !templates.is_empty() {
+            for j in elements.values_mut() {
+                if j.content_named && templates.contains(&j.class) {
+                    j.unmark();
+                }
+            }
+        }
+        Judged { elements }
+    }
+
+    fn get(&self, n: NodeR<'_>) -> Option<&Judgement<'a>> {
+        self.elements.get(&n.id())
+    }
+
+    fn verdict(&self, n: NodeR<'_>) -> Verdict {
+        match n.value() {
+            Node::Element(_) => self.get(n).map_or(Verdict::Keep, |j| j.verdict),
+            Node::Comment(_) | Node::ProcessingInstruction(_) | Node::Doctype(_) => Verdict::Never,
+            _ => Verdict::Keep,
+        }
+    }
+
+    fn article_rank(&self, n: NodeR<'_>) -> Option<u8> {
+        self.get(n).and_then(|j| j.article_rank)
+    }
+
+    fn is_article(&self, n: NodeR<'_>) -> bool {
+        self.article_rank(n).is_some()
+    }
+
+    /// Inside an element marked as the article.
+    fn in_article(&self, n: NodeR<'_>) -> bool {
+        n.ancestors().any(|a| self.is_article(a))
+    }
+}
+
+/// A body shorter than this may be the wrong block of the page.
+const SHORT_BODY_CHARS: usize = 300;
+
+/// Measures the page without what `junk` names, chooses the container, writes its text.
+fn container_text(
+    body: NodeR<'_>,
+    junk: &dyn Fn(NodeR<'_>) -> bool,
+    judged: &Judged<'_>,
+) -> String {
+    let measured = measure(body, junk, judged);
+    let chosen = choose(&measured, body, judged);
     let mut out = String::new();
-    if let Some(lede) = lede_before(&measured, &chosen) {
-        write_text(lede, &measured, &junk, &mut out);
+    if let Some(lede) = lede_before(&measured, &chosen, judged) {
+        write_text(lede, &measured, junk, &mut out);
         out.push('\n');
     }
     for node in chosen {
-        write_text(node, &measured, &junk, &mut out);
+        write_text(node, &measured, junk, &mut out);
         out.push('\n');
     }
     out.push_str(DROPPED);
@@ -185,7 +278,11 @@ pub fn text(doc: &Html) -> String {
 /// (`<p class="intro">`, `class="article__deck"`, `itemprop="description"`), where the body's
 /// container does not reach. It counts when it stands before the body and shares one of the
 /// body's near ancestors (not the page itself).
-fn lede_before<'a>(m: &Measured<'a>, chosen: &[NodeR<'a>]) -> Option<NodeR<'a>> {
+fn lede_before<'a>(
+    m: &Measured<'a>,
+    chosen: &[NodeR<'a>],
+    judged: &Judged<'_>,
+) -> Option<NodeR<'a>> {
     let first = *chosen.first()?;
     let near: Vec<NodeId> = first
         .ancestors()
@@ -197,13 +294,10 @@ fn lede_before<'a>(m: &Measured<'a>, chosen: &[NodeR<'a>]) -> Option<NodeR<'a>> 
         .iter()
         .take_while(|n| n.id() != first.id())
         .find(|n| {
-            let Some(e) = n.value().as_element() else {
-                return false;
-            };
             let Some(s) = m.stats.get(&n.id()) else {
                 return false;
             };
-            boilerplate::is_lede(e)
+            judged.get(**n).is_some_and(|j| j.lede)
                 && (LEDE_MIN_CHARS..=LEDE_MAX_CHARS).contains(&s.chars)
                 && s.link_density() < 0.3
                 && n.ancestors().any(|a| near.contains(&a.id()))
@@ -261,14 +355,6 @@ fn body_element(doc: &Html) -> Option<NodeR<'_>> {
         .or(Some(root))
 }
 
-fn verdict(n: NodeR<'_>) -> Verdict {
-    match n.value() {
-        Node::Element(e) => boilerplate::judge(e),
-        Node::Comment(_) | Node::ProcessingInstruction(_) | Node::Doctype(_) => Verdict::Never,
-        _ => Verdict::Keep,
-    }
-}
-
 fn tag<'a>(n: NodeR<'a>) -> &'a str {
     n.value().as_element().map_or("", |e| e.name())
 }
@@ -303,7 +389,7 @@ fn walk<'a>(root: NodeR<'a>, skip: &dyn Fn(NodeR<'_>) -> bool, mut visit: impl F
 fn measure<'a>(
     root: NodeR<'a>,
     skip: &dyn Fn(NodeR<'_>) -> bool,
-    is_article: &dyn Fn(NodeR<'_>) -> bool,
+    judged: &Judged<'_>,
 ) -> Measured<'a> {
     let mut stats: IdMap<Stats> = IdMap::default();
     let mut order = Vec::new();
@@ -332,7 +418,7 @@ fn measure<'a>(
         if name == "a" {
             s.link_chars = s.chars;
         }
-        if is_article(*n) {
+        if judged.is_article(*n) {
             s.has_article = true;
         }
         if n.id() == root.id() {
@@ -414,10 +500,10 @@ fn text_chars(t: &str) -> u32 {
 }
 
 /// The container of the article and its siblings that belong to it, in document order.
-fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
+fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>, judged: &Judged<'_>) -> Vec<NodeR<'a>> {
     let final_score = |n: NodeR<'_>| {
         let s = m.stats.get(&n.id()).copied().unwrap_or_default();
-        s.score * (1.0 - s.link_density()) + name_weight(n)
+        s.score * (1.0 - s.link_density()) + name_weight(n, judged)
     };
     let best = m
         .order
@@ -472,7 +558,7 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
     // Markup that names the article's container outranks the scores, when it holds a fair
     // share of the prose: scores mislead on bodies with few commas or many small blocks, and
     // on pages whose comments or author boxes outweigh the article.
-    if let Some(marked) = marked_container(m, stats(top).prose) {
+    if let Some(marked) = marked_container(m, stats(top).prose, judged) {
         if marked.id() != top.id() {
             top = marked;
             top_score = top_score.max(final_score(marked));
@@ -494,15 +580,6 @@ fn choose<'a>(m: &Measured<'a>, body: NodeR<'a>) -> Vec<NodeR<'a>> {
         .collect()
 }
 
-/// Inside an element marked as the article (`<article>`, `itemprop="articleBody"`, …).
-fn in_article(n: NodeR<'_>) -> bool {
-    n.ancestors().any(|a| {
-        a.value()
-            .as_element()
-            .is_some_and(boilerplate::is_article_container)
-    })
-}
-
 /// Two elements of the same tag and class: sections of one body.
 fn same_kind(a: NodeR<'_>, b: NodeR<'_>) -> bool {
     match (a.value().as_element(), b.value().as_element()) {
@@ -515,22 +592,15 @@ fn same_kind(a: NodeR<'_>, b: NodeR<'_>) -> bool {
 /// (`itemprop="articleBody"` and `article-body` classes, then `<article>`, then `<main>`),
 /// and among equals the one with most prose; only if it holds at least half the prose of the
 /// scored container and is not mostly links.
-fn marked_container<'a>(m: &Measured<'a>, scored_prose: f32) -> Option<NodeR<'a>> {
-    let rank = |n: NodeR<'_>| -> Option<u8> {
-        let e = n.value().as_element()?;
-        if !boilerplate::is_article_container(e) {
-            return None;
-        }
-        Some(match e.name() {
-            "main" => 1,
-            "article" => 2,
-            _ => 3,
-        })
-    };
+fn marked_container<'a>(
+    m: &Measured<'a>,
+    scored_prose: f32,
+    judged: &Judged<'_>,
+) -> Option<NodeR<'a>> {
     m.order
         .iter()
         .filter_map(|&n| {
-            let r = rank(n)?;
+            let r = judged.article_rank(n)?;
             let s = m.stats.get(&n.id())?;
             (s.prose >= MARKED_MIN_SHARE * scored_prose
                 && s.prose > 0.0
@@ -550,14 +620,12 @@ fn marked_container<'a>(m: &Measured<'a>, scored_prose: f32) -> Option<NodeR<'a>
 }
 
 /// Class and id names that say "article" or "widget" weigh on the choice of container.
-fn name_weight(n: NodeR<'_>) -> f32 {
+fn name_weight(n: NodeR<'_>, judged: &Judged<'_>) -> f32 {
     let Some(e) = n.value().as_element() else {
         return 0.0;
     };
-    let names =
-        format!("{} {}", e.attr("class").unwrap_or(""), e.id().unwrap_or("")).to_ascii_lowercase();
     let mut w = 0.0;
-    if boilerplate::content_name(&names) || e.attr("itemprop") == Some("articleBody") {
+    if judged.get(n).is_some_and(|j| j.content_named) {
         w += 25.0;
     }
     match e.name() {
@@ -694,6 +762,47 @@ mod tests {
     /// A paragraph of prose with commas, numbered so each is distinct.
     fn prose(n: usize) -> String {
         format!("<p>Paragraph {n} of the story, with commas, clauses, and the length that real articles have in them.</p>")
+    }
+
+    #[test]
+    fn an_article_body_wearing_a_widget_class_beside_bigger_comments_is_read() {
+        let story: String = (1..=3).map(prose).collect();
+        let comments: String = (10..=30).map(prose).collect();
+        let html = format!(
+            "<html><body><article><h1>Title</h1><div class='entry share'>{story}</div></article>\
+             <section id='comments'>{comments}</section></body></html>"
+        );
+        let text = text(&Html::parse_document(&html));
+        assert!(
+            text.starts_with("Title\nParagraph 1 of the story"),
+            "{text}"
+        );
+        assert!(!text.contains("Paragraph 10"), "{text}");
+    }
+
+    #[test]
+    fn a_class_every_teaser_wears_does_not_outrank_the_article() {
+        let teaser = |n: usize| {
+            format!(
+                "<li><div class='story-content'><p>Teaser {n} says a little, with a comma, \
+                 and stops.</p></div></li>"
+            )
+        };
+        let teasers: String = (1..=6).map(teaser).collect();
+        let story: String = (1..=6)
+            .map(|n| format!("<div><div>{}</div></div>", prose(n)))
+            .collect();
+        let html = format!(
+            "<html><body><article class='story'><h1>Title</h1>{story}</article>\
+             <ul class='more'>{teasers}</ul></body></html>"
+        );
+        let text = text(&Html::parse_document(&html));
+        assert!(
+            text.starts_with("Title\nParagraph 1 of the story"),
+            "{text}"
+        );
+        assert!(text.contains("Paragraph 6 of the story"), "{text}");
+        assert!(!text.contains("Teaser"), "{text}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex::RegexSet;
 use scraper::node::Element;
 
 /// How sure the element is boilerplate.
@@ -78,23 +78,166 @@ const CHROME_ROLES: &[&str] = &[
     "toolbar",
 ];
 
-pub fn judge(el: &Element) -> Verdict {
+/// Everything the walks ask about one element, read from its tag and attributes in one look.
+#[derive(Debug, Clone, Copy)]
+pub struct Judgement<'a> {
+    pub verdict: Verdict,
+    /// How specifically the markup names this element as the article's container:
+    /// `<main>` 1, `<article>` 2, `itemprop="articleBody"` or a class such as `article-body` 3.
+    pub article_rank: Option<u8>,
+    /// Named as the article by class, id or `itemprop` (the rank-3 marks).
+    pub content_named: bool,
+    /// Marked as the standfirst (`class="intro"`, `itemprop="description"`).
+    pub lede: bool,
+    /// The `class` attribute as written: templates repeat it on every teaser.
+    pub class: &'a str,
+}
+
+impl Judgement<'_> {
+    /// The rank-3 mark was a template's: many elements of the page share the class
+    /// (`story-content` on every teaser, `postcontent` on every post of a forum thread), so
+    /// it names a kind of item, not the article. The name still weighs in the scores (a
+    /// thread's posts are its content) but no longer outranks them.
+    pub fn unmark(&mut self) {
+        self.article_rank = match self.article_rank {
+            Some(3) => None,
+            r => r,
+        };
+    }
+}
+
+/// The attributes judging reads, found in one pass over the element's attributes (looking
+/// each up by name would intern the name every time).
+#[derive(Default)]
+struct Attrs<'a> {
+    class: &'a str,
+    id: &'a str,
+    role: Option<&'a str>,
+    itemprop: Option<&'a str>,
+    style: Option<&'a str>,
+    hidden: bool,
+    aria_hidden: bool,
+}
+
+impl<'a> Attrs<'a> {
+    fn of(el: &'a Element) -> Self {
+        let mut a = Attrs::default();
+        for (name, value) in el.attrs() {
+            match name {
+                "class" => a.class = value,
+                "id" => a.id = value,
+                "role" => a.role = Some(value),
+                "itemprop" => a.itemprop = Some(value),
+                "style" => a.style = Some(value),
+                "hidden" => a.hidden = true,
+                "aria-hidden" => a.aria_hidden = value.trim() == "true",
+                _ => {}
+            }
+        }
+        a
+    }
+
+    /// `hidden`, `aria-hidden="true"`, or an inline style that hides the element.
+    fn hide(&self) -> bool {
+        self.hidden
+            || self.aria_hidden
+            || self.style.is_some_and(|s| {
+                let s: String = s
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                s.contains("display:none") || s.contains("visibility:hidden")
+            })
+    }
+
+    fn itemprop_is(&self, value: &str) -> bool {
+        self.itemprop.is_some_and(|p| p.eq_ignore_ascii_case(value))
+    }
+
+    /// Class names and id as one lower-case string of words, leaving out what names no kind
+    /// of block: `js-…` classes are hooks for scripts (`js-readmore`), and an id of many words
+    /// is a heading's slug ("sharing-with-a-single-developer").
+    fn names(&self) -> String {
+        let mut names = String::with_capacity(self.class.len() + self.id.len() + 1);
+        for c in self.class.split_whitespace() {
+            if !c.starts_with("js-") && !c.starts_with("js_") {
+                names.push_str(c);
+                names.push(' ');
+            }
+        }
+        if self.id.split(['-', '_']).count() < SLUG_MIN_WORDS {
+            names.push_str(self.id);
+        }
+        names.make_ascii_lowercase();
+        names
+    }
+}
+
+/// What the class and id words say, all patterns matched in one scan.
+#[derive(Default)]
+struct Named {
+    content: bool,
+    lede: bool,
+    discussion: bool,
+    widget: bool,
+}
+
+fn named(names: &str) -> Named {
+    static SET: OnceLock<RegexSet> = OnceLock::new();
+    let set = SET.get_or_init(|| {
+        RegexSet::new([CONTENT, LEDE, DISCUSSION, WIDGET_WORDS, WIDGET_PARTS])
+            .expect("static regex")
+    });
+    let hits = set.matches(names);
+    Named {
+        content: hits.matched(0),
+        lede: hits.matched(1),
+        discussion: hits.matched(2),
+        widget: hits.matched(3) || hits.matched(4),
+    }
+}
+
+pub fn judge(el: &Element) -> Judgement<'_> {
     let tag = el.name();
-    if NEVER_TAGS.contains(&tag) || hidden(el) {
+    let a = Attrs::of(el);
+    let names = if a.class.is_empty() && a.id.is_empty() {
+        Named::default()
+    } else {
+        named(&a.names())
+    };
+    let content_named = names.content || a.itemprop_is("articleBody");
+    let article_rank = match tag {
+        _ if content_named => Some(3),
+        "article" => Some(2),
+        "main" => Some(1),
+        _ => None,
+    };
+    let lede = names.lede || a.itemprop_is("description");
+    let verdict = verdict(tag, &a, &names, article_rank.is_some());
+    Judgement {
+        verdict,
+        article_rank,
+        content_named,
+        lede,
+        class: a.class,
+    }
+}
+
+fn verdict(tag: &str, a: &Attrs<'_>, names: &Named, article: bool) -> Verdict {
+    if NEVER_TAGS.contains(&tag) || a.hide() {
         return Verdict::Never;
     }
     if CHROME_TAGS.contains(&tag)
-        || el
-            .attr("role")
+        || a.role
             .is_some_and(|r| CHROME_ROLES.contains(&r.trim().to_ascii_lowercase().as_str()))
     {
         return Verdict::Chrome;
     }
-    let (class, id) = (el.attr("class").unwrap_or(""), el.id().unwrap_or(""));
-    if (class.is_empty() && id.is_empty()) || tag == "body" || tag == "html" {
+    if (a.class.is_empty() && a.id.is_empty()) || tag == "body" || tag == "html" {
         return Verdict::Keep;
     }
-    if class
+    if a.class
         .split_whitespace()
         .any(|c| HIDDEN_CLASSES.contains(&c))
     {
@@ -103,144 +246,37 @@ pub fn judge(el: &Element) -> Verdict {
     // The article's own container is never a widget, whatever its modifiers say
     // (`node--promoted`, `article--share`), nor is the summary the page marks as such
     // (`class="teaser-text" itemprop="description"`).
-    if is_article_container(el)
-        || el.attr("itemprop").is_some_and(|p| {
-            p.eq_ignore_ascii_case("description") || p.eq_ignore_ascii_case("abstract")
-        })
-    {
+    if article || a.itemprop_is("description") || a.itemprop_is("abstract") {
         return Verdict::Keep;
     }
-    // `js-…` classes are hooks for scripts (`js-readmore`, `js-slider-toggle`), not names for
-    // what the element is.
-    let classes: Vec<&str> = class
-        .split_whitespace()
-        .filter(|c| !c.starts_with("js-") && !c.starts_with("js_"))
-        .collect();
-    // An id of many words is a slug of a heading ("sharing-with-a-single-developer"), which
-    // says what a section is about, not what kind of block it is.
-    let id = if id.split(['-', '_']).count() >= SLUG_MIN_WORDS {
-        ""
-    } else {
-        id
-    };
-    let names = format!("{} {id}", classes.join(" ")).to_ascii_lowercase();
-    if content_name(&names) || lede_name(&names) {
+    if names.content || names.lede {
         Verdict::Keep
-    } else if discussion_name(&names) {
+    } else if names.discussion {
         Verdict::Discussion
-    } else if widget_name(&names) {
+    } else if names.widget {
         Verdict::Widget
     } else {
         Verdict::Keep
     }
 }
 
-/// The article's own container by its markup: `<article>`, `<main>`, `itemprop="articleBody"`
-/// or a class such as `article-body`.
-pub fn is_article_container(el: &Element) -> bool {
-    if matches!(el.name(), "article" | "main") {
-        return true;
-    }
-    if el.attrs().next().is_none() {
-        return false;
-    }
-    el.attr("itemprop")
-        .is_some_and(|p| p.eq_ignore_ascii_case("articleBody"))
-        || content_name(
-            &format!(
-                "{} {}",
-                el.attr("class").unwrap_or(""),
-                el.id().unwrap_or("")
-            )
-            .to_ascii_lowercase(),
-        )
-}
-
 /// A class or id that names the article's own container: it outranks a widget word beside it
 /// ("article-body no-share").
-pub fn content_name(names: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"article[-_]?(body|content|text)|articlebody|(entry|post|story|news|main|page)[-_]?(content|body|text)|body[-_]?(text|copy)|field-name-body|(?-u:\b)prose(?-u:\b)",
-        )
-        .expect("static regex")
-    })
-    .is_match(names)
-}
+const CONTENT: &str = r"article[-_]?(body|content|text)|articlebody|(entry|post|story|news|main|page)[-_]?(content|body|text)|body[-_]?(text|copy)|field-name-body|(?-u:\b)prose(?-u:\b)";
+
+/// The article's standfirst: `intro`, `lead`, `standfirst`, `article__deck`, `chapo`,
+/// `teaser-text`…
+const LEDE: &str = r"teaser-?text|article-?teaser|intro|standfirst|chapo|chapeau|(?-u:\b)lede|article-?_*deck|summary|perex|bajada|entradilla|sottotitolo|vorspann|anriss|strapline|(^|[\s_-])(lead|leadtext|lead-text|deck|dek|excerpt|abstract|subline|sub-?headline|subtitle|einleitung)($|[\s_-])";
+
+/// Readers' comments and galleries.
+const DISCUSSION: &str = r"comment([^a]|$)|kommentar|(^|[\s_-])(replies|reply|discussion|disqus|gallery|slideshow|carousel|legends|lightbox)($|[\s_-])";
 
 /// Class and id words of advertising, promotion, social and navigation widgets. Short words
-/// only as whole words (`ad-slot`, `share_bar`; not `header` or `shadow`), long distinctive
-/// ones anywhere (`sidebarRight`, `commentlist`).
-/// The article's standfirst by its markup: `itemprop="description"` or a class such as
-/// `intro`, `lead`, `standfirst`, `article__deck`, `chapo`, `teaser-text`.
-pub fn is_lede(el: &Element) -> bool {
-    el.attr("itemprop")
-        .is_some_and(|p| p.eq_ignore_ascii_case("description"))
-        || lede_name(
-            &format!(
-                "{} {}",
-                el.attr("class").unwrap_or(""),
-                el.id().unwrap_or("")
-            )
-            .to_ascii_lowercase(),
-        )
-}
+/// only as whole words (`ad-slot`, `share_bar`; not `header` or `shadow`)...
+const WIDGET_WORDS: &str = r"(^|[\s_-])(ad|ads|adv|advert|adslot|adunit|banner|promo|promos|promotion|related|share|sharing|social|tags|tag-list|popular|trending|most-read|mostread|byline|dateline|timestamp|caption|credits?|skip|print|rss|meta|toolbar|tools|utility|masthead|topbar|top-bar|author-bio|bio|pagination|pager|nav|menu|modal|popup|overlay|cookie|consent|gdpr|paywall|login|signin|sign-in|register|newsletter|subscribe|subscription|signup|donate|breadcrumbs?|sponsor|sponsored|outbrain|taboola|recirc|recirculation|more-stories|read-more|readmore|further-reading|see-also|sidebar|rail|right-rail|left-rail|comments?|disqus|reactions?|footer|foot)($|[\s_-])";
 
-fn lede_name(names: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"teaser-?text|article-?teaser|intro|standfirst|chapo|chapeau|(?-u:\b)lede|article-?_*deck|summary|perex|bajada|entradilla|sottotitolo|vorspann|anriss|strapline|(^|[\s_-])(lead|leadtext|lead-text|deck|dek|excerpt|abstract|subline|sub-?headline|subtitle|einleitung)($|[\s_-])",
-        )
-        .expect("static regex")
-    })
-    .is_match(names)
-}
-
-fn discussion_name(names: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"comment([^a]|$)|kommentar|(^|[\s_-])(replies|reply|discussion|disqus|gallery|slideshow|carousel|legends|lightbox)($|[\s_-])",
-        )
-        .expect("static regex")
-    })
-    .is_match(names)
-}
-
-fn widget_name(names: &str) -> bool {
-    static WORDS: OnceLock<Regex> = OnceLock::new();
-    static PARTS: OnceLock<Regex> = OnceLock::new();
-    let words = WORDS.get_or_init(|| {
-        Regex::new(
-            r"(^|[\s_-])(ad|ads|adv|advert|adslot|adunit|banner|promo|promos|promotion|related|share|sharing|social|tags|tag-list|popular|trending|most-read|mostread|byline|dateline|timestamp|caption|credits?|skip|print|rss|meta|toolbar|tools|utility|masthead|topbar|top-bar|author-bio|bio|pagination|pager|nav|menu|modal|popup|overlay|cookie|consent|gdpr|paywall|login|signin|sign-in|register|newsletter|subscribe|subscription|signup|donate|breadcrumbs?|sponsor|sponsored|outbrain|taboola|recirc|recirculation|more-stories|read-more|readmore|further-reading|see-also|sidebar|rail|right-rail|left-rail|comments?|disqus|reactions?|footer|foot)($|[\s_-])",
-        )
-        .expect("static regex")
-    });
-    let parts = PARTS.get_or_init(|| {
-        Regex::new(
-            r"comment([^a]|$)|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|popular|trending|mostread|most-read|banner|teaser|author|crumb|shariff|disclaimer|affiliate|metadata|slider|linkbox|nextstory|next-story|copyright|disclosure|licen[cs]e|rating|likes|appstore|image-?description|image-?source|photo-?credit",
-        )
-        .expect("static regex")
-    });
-    words.is_match(names) || parts.is_match(names)
-}
-
-/// `hidden`, `aria-hidden="true"`, or an inline style that hides the element.
-fn hidden(el: &Element) -> bool {
-    if el.attr("hidden").is_some() || el.attr("aria-hidden").is_some_and(|v| v.trim() == "true") {
-        return true;
-    }
-    el.attr("style").is_some_and(|s| {
-        let s: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        s.contains("display:none") || s.contains("visibility:hidden")
-    })
-}
+/// ...long distinctive ones anywhere (`sidebarRight`, `commentlist`).
+const WIDGET_PARTS: &str = r"comment([^a]|$)|sidebar|related|newsletter|breadcrumb|advertis|sponsor|social|sharing|share-|-share|subscribe|recommend|navigation|navbar|pagination|cookie|footer|disqus|outbrain|taboola|popular|trending|mostread|most-read|banner|teaser|author|crumb|shariff|disclaimer|affiliate|metadata|slider|linkbox|nextstory|next-story|copyright|disclosure|licen[cs]e|rating|likes|appstore|image-?description|image-?source|photo-?credit";
 
 #[cfg(test)]
 mod tests {
@@ -253,7 +289,7 @@ mod tests {
             .first_child()
             .and_then(scraper::ElementRef::wrap)
             .expect("an element");
-        judge(el.value())
+        judge(el.value()).verdict
     }
 
     #[test]
