@@ -88,9 +88,11 @@ struct Stats {
     has_block_child: bool,
     /// Paragraph score credited by the paragraphs below.
     score: f32,
-    /// Text written straight into this element or its inline children (links not counted).
-    inline_chars: u32,
-    inline_commas: u32,
+    /// Paragraph score of the text written straight into this element or its inline
+    /// children (links not counted), in runs split by its blocks and by `<br><br>`.
+    inline_score: f32,
+    /// How many such runs were long enough to count.
+    inline_runs: u32,
     /// True when the subtree holds an element marked as the article's container.
     has_article: bool,
     /// The undecayed score of every paragraph in the subtree: how much prose it holds.
@@ -130,6 +132,16 @@ pub fn text(doc: &Html) -> String {
                 || s.prose >= CONTAINER_SHARE * page_prose && s.prose > 0.0
         })
     };
+    // Where the page marks an article that holds prose, an `<aside>` or `<footer>` outside
+    // it is not the page's content, however much text it holds (a sidebar's long text
+    // widget). Class names are weaker evidence than tags and get no such rule.
+    let marked_prose = raw.order.iter().any(|n| {
+        judged.article_rank(*n).is_some_and(|r| r > MAIN_RANK)
+            && raw.stats.get(&n.id()).is_some_and(|s| s.prose > 0.0)
+    });
+    let chrome_holds_page = |n: NodeR<'_>| {
+        holds_page(n) && (!marked_prose || raw.stats.get(&n.id()).is_some_and(|s| s.has_article))
+    };
     // The same for the article: a widget-looking element that holds most of the prose of the
     // article it sits in (`<article>` > `class="entry share"`) is that article's body.
     let holds_article = |n: NodeR<'_>| {
@@ -142,7 +154,7 @@ pub fn text(doc: &Html) -> String {
         Verdict::Never => true,
         // An article's own header holds its standfirst; the page's header is chrome.
         Verdict::Chrome if tag(n) == "header" && judged.in_article(n) => false,
-        Verdict::Chrome => !holds_page(n),
+        Verdict::Chrome => !chrome_holds_page(n),
         Verdict::Widget => !holds_page(n) && !holds_article(n),
         Verdict::Discussion => {
             !(holds_page(n) && raw.stats.get(&n.id()).is_some_and(|s| s.has_article))
@@ -166,13 +178,38 @@ pub fn text(doc: &Html) -> String {
     // Class names misled: a body whose container wears a widget word (`entry share`,
     // `tip-print-step`) beside widgets that outweigh it leaves almost nothing. Then only
     // what is certain — hidden, chrome, discussion — is left out, and the longer reading wins.
-    let certain = |n: NodeR<'_>| judged.verdict(n) != Verdict::Widget && junk(n);
+    let certain = |n: NodeR<'_>| match judged.verdict(n) {
+        Verdict::Widget => false,
+        // A "gallery" or "comments" wrapper around the article's own marked container.
+        Verdict::Discussion => !raw.stats.get(&n.id()).is_some_and(|s| s.has_article),
+        _ => junk(n),
+    };
     let relaxed = container_text(body, &certain, &judged);
-    if relaxed.len() > text.len() {
-        relaxed
-    } else {
-        text
-    }
+    // Some templates ship the article as markup for scripts to insert (Blogger's
+    // `<script type="text/template">`, a `<noscript>` copy): that markup is the body.
+    let scripted = scripted_markup(body).unwrap_or_default();
+    [text, relaxed, scripted]
+        .into_iter()
+        .max_by_key(String::len)
+        .unwrap_or_default()
+}
+
+/// The longest stretch of article markup a page keeps as text for scripts: in a `<noscript>`
+/// or a `<script type="text/template">`, read as a fragment.
+fn scripted_markup(body: NodeR<'_>) -> Option<String> {
+    let markup = body
+        .descendants()
+        .filter(|n| {
+            n.value().as_element().is_some_and(|e| match e.name() {
+                "noscript" => true,
+                "script" => e.attr("type").is_some_and(|t| t.contains("template")),
+                _ => false,
+            })
+        })
+        .filter_map(|n| n.first_child()?.value().as_text().map(|t| &**t))
+        .filter(|t| t.contains("<p") || t.contains("<br"))
+        .max_by_key(|t| t.len())?;
+    Some(super::fragment_text(markup))
 }
 
 /// The rank of `<main>` among article marks: a page-wide layout element more often than not.
@@ -313,6 +350,15 @@ const DROPPED: &str = "\n\u{1}\n";
 /// punctuation right before a block that was left out, or at the end of the text.
 fn drop_orphan_labels(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
+    // A text of headings only (a page of captions, a list of sections) has nothing the
+    // headings could have introduced: they are the text.
+    if lines.iter().all(|l| *l == "\u{1}" || is_label_like(l)) {
+        return lines
+            .into_iter()
+            .filter(|l| *l != "\u{1}")
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         if *line == "\u{1}" {
@@ -328,14 +374,6 @@ fn drop_orphan_labels(text: &str) -> String {
     // "Schlagworte:" over a tag list): one more pass from the end.
     if kept.len() > 1 && kept.last().is_some_and(|l| is_label_like(l)) {
         kept.pop();
-    }
-    if kept.is_empty() {
-        // A page of one short line is that line, not a label.
-        return lines
-            .into_iter()
-            .filter(|l| *l != "\u{1}")
-            .collect::<Vec<_>>()
-            .join("\n");
     }
     kept.join("\n")
 }
@@ -393,10 +431,25 @@ fn measure<'a>(
 ) -> Measured<'a> {
     let mut stats: IdMap<Stats> = IdMap::default();
     let mut order = Vec::new();
+    // The run of inline text each block is writing: (chars, commas).
+    let mut runs: IdMap<(u32, u32)> = IdMap::default();
+    let end_run = |stats: &mut IdMap<Stats>, block: NodeId, run: Option<(u32, u32)>| {
+        if let Some((chars, commas)) = run.filter(|r| r.0 >= MIN_PARAGRAPH_CHARS) {
+            let s = stats.entry(block).or_default();
+            s.inline_score += paragraph_score(chars, commas);
+            s.inline_runs += 1;
+        }
+    };
     walk(root, skip, |n| match n.value() {
-        Node::Element(_) => {
+        Node::Element(e) => {
             stats.entry(n.id()).or_default();
             order.push(n);
+            let name = e.name();
+            if is_block(name) || (name == "br" && follows_br(n)) {
+                if let Some(b) = n.parent().and_then(|p| writing_block(p, root)) {
+                    end_run(&mut stats, b.id(), runs.remove(&b.id()));
+                }
+            }
         }
         Node::Text(t) => {
             if let Some(parent) = n.parent() {
@@ -404,12 +457,18 @@ fn measure<'a>(
                 let (chars, commas) = (text_chars(t), commas(t));
                 s.chars += chars;
                 s.commas += commas;
-                s.inline_chars += chars;
-                s.inline_commas += commas;
+                if let Some(b) = writing_block(parent, root) {
+                    let run = runs.entry(b.id()).or_default();
+                    run.0 += chars;
+                    run.1 += commas;
+                }
             }
         }
         _ => {}
     });
+    for (block, run) in std::mem::take(&mut runs) {
+        end_run(&mut stats, block, Some(run));
+    }
     // Children before parents: fold each element's totals into its parent, and credit its
     // paragraph score to its ancestors.
     for n in order.iter().rev() {
@@ -427,19 +486,25 @@ fn measure<'a>(
         // A paragraph credits its ancestors; so does text written straight into a container
         // beside its blocks (bodies built with `<br>` and no `<p>`), which credits the
         // container itself first.
-        let paragraph = if is_paragraph(name, &s) {
-            Some((s.chars, s.commas, s.link_density(), n.parent()))
-        } else if s.has_block_child {
-            Some((s.inline_chars, s.inline_commas, 0.0, Some(*n)))
+        // A `<div>` of several runs split by `<br><br>` is a container of paragraphs, as
+        // Readability reads it.
+        let runs_of_paragraphs = name != "p" && s.inline_runs >= 2;
+        let paragraph = if is_paragraph(name, &s) && !runs_of_paragraphs {
+            (s.chars >= MIN_PARAGRAPH_CHARS).then(|| {
+                let score = paragraph_score(s.chars, s.commas) * (1.0 - s.link_density());
+                (score, n.parent())
+            })
+        } else if s.inline_score > 0.0 {
+            Some((s.inline_score, Some(*n)))
         } else {
             None
         };
-        if let Some((chars, commas, link_density, first)) =
-            paragraph.filter(|p| p.0 >= MIN_PARAGRAPH_CHARS)
-        {
-            let score = (1 + commas) as f32 + (chars as f32 / 100.0).min(3.0);
-            let score = score * (1.0 - link_density);
+        if let Some((score, _)) = paragraph {
             s.prose += score;
+        }
+        // Stored before crediting: text written into the element credits the element itself.
+        stats.insert(n.id(), s);
+        if let Some((score, first)) = paragraph {
             let mut ancestor = first;
             let mut level = 1.0f32;
             while let Some(a) = ancestor.filter(|_| level <= 3.0) {
@@ -457,7 +522,7 @@ fn measure<'a>(
                 level += 1.0;
             }
         }
-        stats.insert(n.id(), s);
+        let s = stats.get(&n.id()).copied().unwrap_or_default();
         if let Some(parent) = n.parent() {
             let p = stats.entry(parent.id()).or_default();
             p.chars += s.chars;
@@ -466,13 +531,49 @@ fn measure<'a>(
             p.prose += s.prose;
             p.has_article |= s.has_article;
             p.has_block_child |= is_block(name);
-            if !is_block(name) {
-                p.inline_chars += s.chars - s.link_chars;
-                p.inline_commas += s.commas;
-            }
         }
     }
     Measured { stats, order }
+}
+
+/// Readability's paragraph score: one, plus one a comma, plus one a hundred characters
+/// up to three.
+fn paragraph_score(chars: u32, commas: u32) -> f32 {
+    (1 + commas) as f32 + (chars as f32 / 100.0).min(3.0)
+}
+
+/// How far up from a text node its block is looked for: inline markup nests a few levels;
+/// text deeper in inline elements than this (hostile pages) counts for no paragraph.
+const INLINE_LEVELS: usize = 16;
+
+/// The block a text node inside `parent` writes into, through inline elements; none for
+/// link text, which is no paragraph's prose.
+fn writing_block<'a>(parent: NodeR<'a>, root: NodeR<'a>) -> Option<NodeR<'a>> {
+    let mut at = parent;
+    for _ in 0..INLINE_LEVELS {
+        let name = tag(at);
+        if name == "a" {
+            return None;
+        }
+        if is_block(name) || at.id() == root.id() || !at.value().is_element() {
+            return Some(at);
+        }
+        at = at.parent()?;
+    }
+    None
+}
+
+/// A `<br>` right after another (white space between): the end of a paragraph.
+fn follows_br(n: NodeR<'_>) -> bool {
+    let mut prev = n.prev_sibling();
+    while let Some(p) = prev {
+        match p.value() {
+            Node::Text(t) if t.trim().is_empty() => prev = p.prev_sibling(),
+            Node::Element(e) => return e.name() == "br",
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn commas(t: &str) -> u32 {
@@ -659,9 +760,15 @@ fn write_text(
     junk: &dyn Fn(NodeR<'_>) -> bool,
     out: &mut String,
 ) {
+    // A container that is all links (a page whose text sits inside one `<a>`) has no prose
+    // to tell its link lists from.
+    let all_links = m
+        .stats
+        .get(&root.id())
+        .is_some_and(|s| s.link_density() > 0.9);
     let link_list = |n: NodeR<'_>| {
         let name = tag(n);
-        let Some(s) = m.stats.get(&n.id()) else {
+        let Some(s) = m.stats.get(&n.id()).filter(|_| !all_links) else {
             return false;
         };
         match name {
@@ -803,6 +910,41 @@ mod tests {
         );
         assert!(text.contains("Paragraph 6 of the story"), "{text}");
         assert!(!text.contains("Teaser"), "{text}");
+    }
+
+    #[test]
+    fn each_run_between_double_breaks_scores_as_a_paragraph_of_its_container() {
+        let run = "A run of the story written without paragraph markup as old sites do.<br><br>";
+        let html = format!(
+            "<html><body><div id='story'><div>Intro box</div>{}</div></body></html>",
+            run.repeat(5)
+        );
+        let doc = Html::parse_document(&html);
+        let body = body_element(&doc).expect("a body");
+        let judged = Judged::of(body);
+        let m = measure(body, &|_| false, &judged);
+        let story = body
+            .descendants()
+            .find(|n| n.value().as_element().and_then(|e| e.id()) == Some("story"))
+            .expect("the story div");
+        let s = m.stats[&story.id()];
+        assert_eq!(s.inline_runs, 5);
+        // Five paragraphs of one point and some length each, credited to the div itself.
+        assert!(s.score >= 5.0 * 1.6, "{s:?}");
+    }
+
+    #[test]
+    fn a_sidebar_with_more_text_than_the_article_is_left_out() {
+        let story: String = (1..=4).map(prose).collect();
+        let widget =
+            "Lines of a text widget, with commas, many of them, in a sidebar.<br><br>".repeat(20);
+        let html = format!(
+            "<html><body><article><h1>Title</h1>{story}</article>\
+             <aside class='widget'><div class='textwidget'>{widget}</div></aside></body></html>"
+        );
+        let text = text(&Html::parse_document(&html));
+        assert!(text.contains("Paragraph 4 of the story"), "{text}");
+        assert!(!text.contains("text widget"), "{text}");
     }
 
     #[test]
