@@ -2,9 +2,9 @@
 //! text in paragraphs.
 //!
 //! One html5ever parse serves everything: metadata (`meta`, `published`, `visible_date`) and
-//! the body (`body`, which skips what `boilerplate` names). Where that pass is unsure — a
-//! page that states no date, a body too short to trust — the `trafilatura` crate, a
-//! different algorithm, gives a second opinion at the price of a second parse, only then.
+//! the body (`body`, which skips what `boilerplate` names). Where the body is too short to
+//! trust, the `trafilatura` crate, a different algorithm, gives a second opinion at the
+//! price of a second parse, only then.
 //! Text is normalised here, once, so that a different amount of white
 //! space never counts as a new version.
 
@@ -129,12 +129,12 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
             title: meta::title(&doc),
             byline: meta::byline(&doc),
             published: published::stated(&doc, offset)
-                .or_else(|| visible_date::find(&doc, url, offset))
-                .or_else(|| published::dotted_in_article(&doc)),
+                .or_else(|| published::in_script_data(html, offset))
+                .or_else(|| visible_date::find(&doc, url, offset)),
             lang,
             text: body::text(&doc),
         };
-        if article.published.is_none() || article.text.len() < SHORT_BODY_CHARS {
+        if article.text.len() < SHORT_BODY_CHARS {
             second_opinion(html, url, &mut article);
         }
         article
@@ -147,27 +147,20 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
 /// different algorithm, gets a say.
 const SHORT_BODY_CHARS: usize = 300;
 
-/// The `trafilatura` crate's reading of the page, for what figwatch's own pass is unsure of:
-/// its date search over visible text and the URL when the page states no date, and its body
-/// when ours is short and the crate's is longer. It costs a second parse, so only then.
+/// The `trafilatura` crate's reading of the page, when figwatch's own body is short: its
+/// body wins when it is longer. It costs a second parse, so only then.
 fn second_opinion(html: &str, url: Option<&url::Url>, article: &mut Article) {
-    let mut options = trafilatura::Options::default().with_fallback(true);
+    let mut options = trafilatura::Options::default()
+        .with_fallback(true)
+        .with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
     if let Some(url) = url {
         options = options.with_url(url.clone());
     }
     let doc = trafilatura::dom::Document::parse(html);
-    if article.published.is_none() {
-        article.published = trafilatura::metadata::extract_metadata(&doc, &options)
-            .date
-            .map(|d| d.format("%Y-%m-%d").to_string());
-    }
-    if article.text.len() < SHORT_BODY_CHARS {
-        let options = options.with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
-        if let Ok(b) = trafilatura::extract_document(doc, &options) {
-            let text = fragment_text(&b.content_html);
-            if text.len() > article.text.len() {
-                article.text = text;
-            }
+    if let Ok(b) = trafilatura::extract_document(doc, &options) {
+        let text = fragment_text(&b.content_html);
+        if text.len() > article.text.len() {
+            article.text = text;
         }
     }
 }

@@ -71,18 +71,15 @@ pub fn local_offset(lang: Option<&str>) -> i32 {
     }
 }
 
-/// A dotted day-first date ("1.11.2023", "05. 03. 2021") in the article's own text: the form
-/// written across most of Europe, always day first, which date guessers read as month first.
-pub fn dotted_in_article(doc: &Html) -> Option<String> {
+/// A publication date in data a page's scripts carry (`"publishedDate":"2016-11-04T20:37Z"`,
+/// `"published_at"`, `"createdAt"`): single-page apps state it there and nowhere else.
+pub fn in_script_data(html: &str, offset: i32) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r"(?-u:\b)(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d{2})(?-u:\b)")
+        Regex::new(r#"(?i)"(?:date_?published|published_?(?:date|at|time|on)?|publish_?(?:date|time)|pub_?date|publication_?date|date_?created|created_?(?:at|date))\\?"\s*:\s*\\?"(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)"#)
             .expect("static regex")
     });
-    let article = doc.select(selector!("article")).next()?;
-    let text: String = article.text().collect();
-    let c = re.captures(&text)?;
-    day_at(&format!("{}-{:0>2}-{:0>2}", &c[3], &c[2], &c[1]), 0)
+    re.captures_iter(html).find_map(|c| day_at(&c[1], offset))
 }
 
 /// The first `<time datetime>` inside the `<article>`: on news pages, the dateline.
@@ -241,6 +238,18 @@ mod tests {
             Some("2022-11-06")
         );
         let dotted = Html::parse_document("<html><body><article><p>Boltigen, 1.11.2023 – Das Trinkwasser</p></article></body></html>");
-        assert_eq!(dotted_in_article(&dotted).as_deref(), Some("2023-11-01"));
+        assert_eq!(
+            super::super::visible_date::find(&dotted, None, 0).as_deref(),
+            Some("2023-11-01"),
+            "a dotted date is day first"
+        );
+    }
+
+    #[test]
+    fn reads_the_date_a_pages_script_data_carries() {
+        let html = "<script type=\"application/json\">{\"publishedDate\":\"2016-11-04T20:37:27Z\",\
+                    \"updatedDate\":\"2016-11-05\"}</script>";
+        assert_eq!(in_script_data(html, 0).as_deref(), Some("2016-11-04"));
+        assert_eq!(in_script_data("{\"updatedDate\":\"2016-11-05\"}", 0), None);
     }
 }

@@ -11,8 +11,9 @@ use scraper::Html;
 /// Text longer than this is prose, not a date line.
 const DATE_LINE_MAX_CHARS: usize = 120;
 
-/// The first date the page shows, as `YYYY-MM-DD`; `offset` as for
-/// [`super::published::stated`].
+/// The date the page shows, as `YYYY-MM-DD`, from the likeliest place first: the URL, a
+/// `<time>`, the date line by the headline, a labelled date, an element named for dates.
+/// `offset` as for [`super::published::stated`].
 pub fn find(doc: &Html, url: Option<&url::Url>, offset: i32) -> Option<String> {
     url.and_then(|u| in_url(u.path()))
         .or_else(|| {
@@ -22,25 +23,50 @@ pub fn find(doc: &Html, url: Option<&url::Url>, offset: i32) -> Option<String> {
                     .or_else(|| in_text(&t.text().collect::<String>()))
             })
         })
+        .or_else(|| near_headline(doc))
         .or_else(|| {
-            doc.select(selector!("[class], [id]")).find_map(|e| {
-                let v = e.value();
-                let names = format!("{} {}", v.attr("class").unwrap_or(""), v.id().unwrap_or(""))
-                    .to_ascii_lowercase();
-                if ![
-                    "date", "time", "publish", "posted", "meta", "byline", "dateline", "info",
-                ]
-                .iter()
-                .any(|w| names.contains(w))
-                {
-                    return None;
-                }
-                let text: String = e.text().collect();
-                (text.len() <= DATE_LINE_MAX_CHARS * 4)
-                    .then(|| in_text(&text))
-                    .flatten()
-            })
+            let text = visible_text(doc);
+            labelled(&text)
+                .or_else(|| named_elements(doc))
+                .or_else(|| first_date(&text))
         })
+}
+
+/// The first date in a short element whose class or id names a date ("date", "posted",
+/// "meta", "byline"…).
+fn named_elements(doc: &Html) -> Option<String> {
+    None.or_else(|| {
+        doc.select(selector!("[class], [id]")).find_map(|e| {
+            let v = e.value();
+            let names = format!("{} {}", v.attr("class").unwrap_or(""), v.id().unwrap_or(""))
+                .to_ascii_lowercase();
+            if ![
+                "date",
+                "time",
+                "publish",
+                "publica",
+                "posted",
+                "meta",
+                "byline",
+                "dateline",
+                "info",
+                "datum",
+                "fecha",
+                "submitted",
+                "uploaded",
+                "created",
+            ]
+            .iter()
+            .any(|w| names.contains(w))
+            {
+                return None;
+            }
+            let text: String = e.text().collect();
+            (text.len() <= DATE_LINE_MAX_CHARS * 4)
+                .then(|| in_text(&text))
+                .flatten()
+        })
+    })
 }
 
 /// A date in a URL path: `/2020/03/12/`, `/2020-03-12-`, `/20200312`.
@@ -54,13 +80,86 @@ pub fn in_url(path: &str) -> Option<String> {
     ymd(&c[1], &c[2], &c[3])
 }
 
+/// How much visible text after the headline's start is searched for the date line, and how
+/// much before it (a kicker or date printed above the headline).
+const AFTER_HEADLINE_CHARS: usize = 400;
+const BEFORE_HEADLINE_CHARS: usize = 160;
+
+/// Elements whose text no reader sees.
+fn unseen(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "noscript" | "template" | "title" | "head" | "option" | "select"
+    )
+}
+
+/// The date printed next to the headline: news and press pages put the date line right
+/// under the `<h1>` ("10.11.2021", "Hamburg, 2. November 2021", "Datum: 26. Januar 2022") or
+/// just above it. The first date in the visible text after the headline's start wins, else
+/// one just before it.
+pub fn near_headline(doc: &Html) -> Option<String> {
+    let mut before = String::new();
+    let mut after = String::new();
+    let mut headline = false;
+    for edge in doc.tree.root().traverse() {
+        let ego_tree::iter::Edge::Open(n) = edge else {
+            continue;
+        };
+        match n.value() {
+            scraper::Node::Element(e) if e.name() == "h1" => headline = true,
+            scraper::Node::Text(t) => {
+                let parent = n
+                    .parent()
+                    .and_then(|p| p.value().as_element().map(|e| e.name()));
+                if parent.is_some_and(unseen) || t.trim().is_empty() {
+                    continue;
+                }
+                if headline {
+                    after.push_str(t.trim());
+                    after.push(' ');
+                    if after.len() >= AFTER_HEADLINE_CHARS {
+                        break;
+                    }
+                } else {
+                    before.push_str(t.trim());
+                    before.push(' ');
+                    if before.len() > BEFORE_HEADLINE_CHARS * 4 {
+                        // Keep the tail only: what stands right above the headline.
+                        let cut = before.len() - BEFORE_HEADLINE_CHARS;
+                        let cut = (cut..before.len())
+                            .find(|i| before.is_char_boundary(*i))
+                            .unwrap_or(before.len());
+                        before.drain(..cut);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if !headline {
+        return None;
+    }
+    let tail_start = (before.len().saturating_sub(BEFORE_HEADLINE_CHARS)..before.len())
+        .find(|i| before.is_char_boundary(*i))
+        .unwrap_or(before.len());
+    first_date(&after).or_else(|| first_date(&before[tail_start..]))
+}
+
 /// The first date written in a short text, in any of the forms above.
 pub fn in_text(text: &str) -> Option<String> {
+    let text: String = text.chars().take(DATE_LINE_MAX_CHARS * 4).collect();
+    first_date(&text)
+}
+
+/// The earliest date in `text`, in any of the forms above.
+fn first_date(text: &str) -> Option<String> {
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     static ISO: OnceLock<Regex> = OnceLock::new();
     static DOTTED: OnceLock<Regex> = OnceLock::new();
     static DAY_MONTH: OnceLock<Regex> = OnceLock::new();
     static MONTH_DAY: OnceLock<Regex> = OnceLock::new();
-    let text: String = text.chars().take(DATE_LINE_MAX_CHARS * 4).collect();
     let iso = ISO.get_or_init(|| {
         Regex::new(r"(?-u:\b)((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?-u:\b)")
             .expect("static regex")
@@ -79,17 +178,20 @@ pub fn in_text(text: &str) -> Option<String> {
     });
     // The earliest match in the text wins, whichever form it has.
     let mut found: Vec<(usize, String)> = Vec::new();
-    if let Some(c) = iso.captures(&text) {
+    if let Some(c) = iso.captures(text) {
         if let Some(d) = ymd(&c[1], &c[2], &c[3]) {
             found.push((c.get(0).map_or(0, |m| m.start()), d));
         }
     }
-    if let Some(c) = dotted.captures(&text) {
+    if let Some(c) = dotted.captures(text) {
         if let Some(d) = ymd(&c[3], &c[2], &c[1]) {
             found.push((c.get(0).map_or(0, |m| m.start()), d));
         }
     }
-    for c in day_month.captures_iter(&text) {
+    if let Some((at, d)) = dotted_short_year(text) {
+        found.push((at, d));
+    }
+    for c in day_month.captures_iter(text) {
         if let Some(m) = month_number(&c[2]) {
             if let Some(d) = ymd(&c[3], &m.to_string(), &c[1]) {
                 found.push((c.get(0).map_or(0, |m| m.start()), d));
@@ -97,7 +199,7 @@ pub fn in_text(text: &str) -> Option<String> {
             }
         }
     }
-    for c in month_day.captures_iter(&text) {
+    for c in month_day.captures_iter(text) {
         if let Some(m) = month_number(&c[1]) {
             if let Some(d) = ymd(&c[3], &m.to_string(), &c[2]) {
                 found.push((c.get(0).map_or(0, |m| m.start()), d));
@@ -108,15 +210,106 @@ pub fn in_text(text: &str) -> Option<String> {
     found.into_iter().min_by_key(|(at, _)| *at).map(|(_, d)| d)
 }
 
+/// A day-first dotted date with a two-digit year ("31.10.23"), as German and Austrian sites
+/// print under headlines; not part of a longer dotted number (a version, an IP address).
+fn dotted_short_year(text: &str) -> Option<(usize, String)> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(?-u:\b)(\d{1,2})\.(\d{1,2})\.(\d{2})(?-u:\b)").expect("static regex")
+    });
+    re.captures_iter(text).find_map(|c| {
+        let m = c.get(0)?;
+        let rest = &text[m.end()..];
+        let before = &text[..m.start()];
+        if rest.starts_with(|c: char| c == '.' || c.is_ascii_digit())
+            && rest[1..].starts_with(|c: char| c.is_ascii_digit())
+            || before.ends_with('.')
+        {
+            return None;
+        }
+        let yy: i32 = c[3].parse().ok()?;
+        ymd(&(2000 + yy).to_string(), &c[2], &c[1]).map(|d| (m.start(), d))
+    })
+}
+
+/// A date after a label that says it is one ("Datum: 26. Januar 2022", "Erschienen am
+/// 01.11.2023", "Mise en ligne 23 mai 2019", "Pressemitteilung vom 20.01.2022") anywhere in
+/// the page's visible text: press releases and institutional pages print it in a fact box
+/// away from the headline.
+pub fn labelled(text: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(?i)(?-u:\b)(?:datum|date|fecha|data|stand|ver(?:ö|oe)ffentlicht|erschienen|erstellt|aktualisiert|publi(?:é|e|shed|cado|cato)|pubblicato|posted|mise en ligne|mitteilung vom|meldung vom|gespeichert von \S+ am)(?-u:\b)\s*(?:am|on|le|el|il)?\s*:?\s*")
+            .expect("static regex")
+    });
+    re.find_iter(text).find_map(|m| {
+        let end = (m.end() + LABELLED_DATE_MAX_CHARS).min(text.len());
+        let end = (end..text.len())
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(text.len());
+        let window = &text[m.end()..end];
+        // The date must start the text after the label, not stand somewhere further on.
+        let d = first_date(window)?;
+        window
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c.is_alphabetic())
+            .then_some(d)
+    })
+}
+
+/// The text a reader sees on the page, white space collapsed.
+fn visible_text(doc: &Html) -> String {
+    let Some(body) = doc
+        .tree
+        .root()
+        .descendants()
+        .find(|n| n.value().as_element().is_some_and(|e| e.name() == "body"))
+    else {
+        return String::new();
+    };
+    let mut text = String::new();
+    for n in body.descendants() {
+        if let scraper::Node::Text(t) = n.value() {
+            let parent = n
+                .parent()
+                .and_then(|p| p.value().as_element().map(|e| e.name()));
+            if !parent.is_some_and(unseen) {
+                for word in t.split_whitespace() {
+                    text.push_str(word);
+                    text.push(' ');
+                }
+            }
+        }
+    }
+    text
+}
+
+/// How far after its label a labelled date may end ("Montag, 24. Januar 2022, 14:00").
+const LABELLED_DATE_MAX_CHARS: usize = 36;
+
 /// Month names and abbreviations in English, German, French, Spanish, Italian, Portuguese,
 /// Dutch and Polish (genitive forms as dates use them).
 fn month_number(word: &str) -> Option<u32> {
     const NAMES: &[&[&str]] = &[
         &[
-            "january", "jan", "januar", "jänner", "janvier", "enero", "ene", "gennaio", "janeiro",
-            "januari", "stycznia",
+            "января",
+            "січня",
+            "january",
+            "jan",
+            "januar",
+            "jänner",
+            "janvier",
+            "enero",
+            "ene",
+            "gennaio",
+            "janeiro",
+            "januari",
+            "stycznia",
         ],
         &[
+            "февраля",
+            "лютого",
             "february",
             "feb",
             "februar",
@@ -131,22 +324,82 @@ fn month_number(word: &str) -> Option<u32> {
             "lutego",
         ],
         &[
-            "march", "mar", "märz", "maerz", "mars", "marzo", "março", "marco", "maart", "marca",
+            "марта",
+            "березня",
+            "march",
+            "mar",
+            "märz",
+            "maerz",
+            "mars",
+            "marzo",
+            "março",
+            "marco",
+            "maart",
+            "marca",
         ],
         &[
-            "april", "apr", "avril", "avr", "abril", "abr", "aprile", "kwietnia",
+            "апреля",
+            "квітня",
+            "april",
+            "apr",
+            "avril",
+            "avr",
+            "abril",
+            "abr",
+            "aprile",
+            "kwietnia",
         ],
-        &["may", "mai", "mayo", "maggio", "maio", "mei", "maja"],
         &[
-            "june", "jun", "juni", "juin", "junio", "giugno", "junho", "czerwca",
+            "мая",
+            "травня",
+            "may",
+            "mai",
+            "mayo",
+            "maggio",
+            "maio",
+            "mei",
+            "maja",
         ],
         &[
-            "july", "jul", "juli", "juillet", "juil", "julio", "luglio", "julho", "lipca",
+            "июня",
+            "червня",
+            "june",
+            "jun",
+            "juni",
+            "juin",
+            "junio",
+            "giugno",
+            "junho",
+            "czerwca",
         ],
         &[
-            "august", "aug", "août", "aout", "agosto", "ago", "augustus", "sierpnia",
+            "июля",
+            "липня",
+            "july",
+            "jul",
+            "juli",
+            "juillet",
+            "juil",
+            "julio",
+            "luglio",
+            "julho",
+            "lipca",
         ],
         &[
+            "августа",
+            "серпня",
+            "august",
+            "aug",
+            "août",
+            "aout",
+            "agosto",
+            "ago",
+            "augustus",
+            "sierpnia",
+        ],
+        &[
+            "сентября",
+            "вересня",
             "september",
             "sep",
             "sept",
@@ -160,6 +413,8 @@ fn month_number(word: &str) -> Option<u32> {
             "wrzesnia",
         ],
         &[
+            "октября",
+            "жовтня",
             "october",
             "oct",
             "oktober",
@@ -173,6 +428,8 @@ fn month_number(word: &str) -> Option<u32> {
             "pazdziernika",
         ],
         &[
+            "ноября",
+            "листопада",
             "november",
             "nov",
             "novembre",
@@ -181,6 +438,8 @@ fn month_number(word: &str) -> Option<u32> {
             "listopada",
         ],
         &[
+            "декабря",
+            "грудня",
             "december",
             "dec",
             "dezember",
@@ -233,5 +492,38 @@ mod tests {
             assert_eq!(in_text(text).as_deref(), Some(day), "{text}");
         }
         assert_eq!(in_text("In 2020 some 300 people came"), None);
+    }
+
+    #[test]
+    fn reads_the_date_line_by_the_headline() {
+        let doc = Html::parse_document(
+            "<html><body><div class='menu'>Events: 01.01.2030</div>\
+             <h1>Grenzkontrollen</h1><p><em>10.11.2021</em></p><p>Bis Ende Oktober 2021 …</p>\
+             </body></html>",
+        );
+        assert_eq!(near_headline(&doc).as_deref(), Some("2021-11-10"));
+        let doc = Html::parse_document(
+            "<html><body><p class='date'>15 августа 2016, 13:43</p><h1>Подольски</h1></body></html>",
+        );
+        assert_eq!(near_headline(&doc).as_deref(), Some("2016-08-15"));
+    }
+
+    #[test]
+    fn reads_labelled_dates_and_two_digit_years() {
+        assert_eq!(
+            labelled("Pressemitteilung Nr. 4 Datum: 26. Januar 2022 Ausgabe").as_deref(),
+            Some("2022-01-26")
+        );
+        assert_eq!(
+            labelled("Mise en ligne 23 mai 2019 Durée 12 min").as_deref(),
+            Some("2019-05-23")
+        );
+        assert_eq!(
+            labelled("Datum der Veranstaltung steht noch nicht fest"),
+            None
+        );
+        assert_eq!(in_text("Stand 31.10.23").as_deref(), Some("2023-10-31"));
+        assert_eq!(in_text("Version 1.10.23.4"), None);
+        assert_eq!(in_text("192.168.10.23"), None);
     }
 }
