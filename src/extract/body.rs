@@ -21,7 +21,7 @@ use std::hash::BuildHasherDefault;
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
-use super::boilerplate::{self, Judgement, Verdict};
+use super::boilerplate::{self, Judgement, NameMemo, Verdict};
 use super::is_block;
 
 type NodeR<'a> = NodeRef<'a, Node>;
@@ -231,9 +231,10 @@ impl<'a> Judged<'a> {
         // Parents of each class that names the article, to tell a template's repeated mark
         // from the article's.
         let mut marked: HashMap<&'a str, Vec<Option<NodeId>>> = HashMap::new();
+        let mut memo = NameMemo::default();
         for n in root.descendants() {
             if let Node::Element(e) = n.value() {
-                let j = boilerplate::judge(e);
+                let j = boilerplate::judge(e, &mut memo);
                 if j.content_named && !j.class.is_empty() {
                     marked
                         .entry(j.class)

@@ -155,27 +155,21 @@ impl<'a> Attrs<'a> {
         self.itemprop.is_some_and(|p| p.eq_ignore_ascii_case(value))
     }
 
-    /// Class names and id as one lower-case string of words, leaving out what names no kind
-    /// of block: `js-…` classes are hooks for scripts (`js-readmore`), and an id of many words
-    /// is a heading's slug ("sharing-with-a-single-developer").
-    fn names(&self) -> String {
-        let mut names = String::with_capacity(self.class.len() + self.id.len() + 1);
-        for c in self.class.split_whitespace() {
-            if !c.starts_with("js-") && !c.starts_with("js_") {
-                names.push_str(c);
-                names.push(' ');
-            }
-        }
-        if self.id.split(['-', '_']).count() < SLUG_MIN_WORDS {
-            names.push_str(self.id);
-        }
-        names.make_ascii_lowercase();
-        names
+    /// The class names and the id, leaving out what names no kind of block: `js-…` classes
+    /// are hooks for scripts (`js-readmore`), and an id of many words is a heading's slug
+    /// ("sharing-with-a-single-developer").
+    fn names(&self) -> impl Iterator<Item = &'a str> {
+        let id = (!self.id.is_empty() && self.id.split(['-', '_']).count() < SLUG_MIN_WORDS)
+            .then_some(self.id);
+        self.class
+            .split_whitespace()
+            .filter(|c| !c.starts_with("js-") && !c.starts_with("js_"))
+            .chain(id)
     }
 }
 
-/// What the class and id words say, all patterns matched in one scan.
-#[derive(Default)]
+/// What the class and id words say.
+#[derive(Debug, Default, Clone, Copy)]
 struct Named {
     content: bool,
     lede: bool,
@@ -183,13 +177,24 @@ struct Named {
     widget: bool,
 }
 
-fn named(names: &str) -> Named {
+impl std::ops::BitOrAssign for Named {
+    fn bitor_assign(&mut self, o: Self) {
+        self.content |= o.content;
+        self.lede |= o.lede;
+        self.discussion |= o.discussion;
+        self.widget |= o.widget;
+    }
+}
+
+/// What one class name or id says, all patterns matched in one scan. Every pattern reads
+/// within one name, so an element's verdict is the union of its names'.
+fn named(name: &str) -> Named {
     static SET: OnceLock<RegexSet> = OnceLock::new();
     let set = SET.get_or_init(|| {
         RegexSet::new([CONTENT, LEDE, DISCUSSION, WIDGET_WORDS, WIDGET_PARTS])
             .expect("static regex")
     });
-    let hits = set.matches(names);
+    let hits = set.matches(&name.to_ascii_lowercase());
     Named {
         content: hits.matched(0),
         lede: hits.matched(1),
@@ -198,14 +203,25 @@ fn named(names: &str) -> Named {
     }
 }
 
-pub fn judge(el: &Element) -> Judgement<'_> {
+/// What each class name and id of a page says, read once: pages repeat the same names on
+/// hundreds of elements.
+#[derive(Default)]
+pub struct NameMemo<'a>(std::collections::HashMap<&'a str, Named>);
+
+impl<'a> NameMemo<'a> {
+    fn named(&mut self, names: impl Iterator<Item = &'a str>) -> Named {
+        let mut all = Named::default();
+        for name in names {
+            all |= *self.0.entry(name).or_insert_with(|| named(name));
+        }
+        all
+    }
+}
+
+pub fn judge<'a>(el: &'a Element, memo: &mut NameMemo<'a>) -> Judgement<'a> {
     let tag = el.name();
     let a = Attrs::of(el);
-    let names = if a.class.is_empty() && a.id.is_empty() {
-        Named::default()
-    } else {
-        named(&a.names())
-    };
+    let names = memo.named(a.names());
     let content_named = names.content || a.itemprop_is("articleBody");
     let article_rank = match tag {
         _ if content_named => Some(3),
@@ -289,7 +305,7 @@ mod tests {
             .first_child()
             .and_then(scraper::ElementRef::wrap)
             .expect("an element");
-        judge(el.value()).verdict
+        judge(el.value(), &mut NameMemo::default()).verdict
     }
 
     #[test]
