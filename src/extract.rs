@@ -123,12 +123,13 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
     // them must cost one page, not the daemon.
     let article = catch_unwind(AssertUnwindSafe(|| {
         let doc = Html::parse_document(html);
-        let lang = meta::lang(&doc);
+        let head = meta::Head::of(&doc);
+        let lang = meta::lang(&head);
         let offset = published::local_offset(lang.as_deref());
         let mut article = Article {
-            title: meta::title(&doc),
-            byline: meta::byline(&doc),
-            published: published::stated(&doc, offset)
+            title: meta::title(&doc, &head),
+            byline: meta::byline(&doc, &head),
+            published: published::stated(&doc, &head, offset)
                 .or_else(|| published::in_script_data(html, offset))
                 .or_else(|| visible_date::find(&doc, url, offset)),
             lang,

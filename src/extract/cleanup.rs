@@ -21,10 +21,15 @@ const REPEAT_MIN_CHARS: usize = 40;
 /// body, and paragraphs that repeat an earlier one word for word.
 pub fn clean(text: &str, title: Option<&str>) -> String {
     let title = title.map(|t| t.trim().to_lowercase());
+    let is_title = |p: &str| {
+        title
+            .as_deref()
+            .is_some_and(|t| p.trim().chars().flat_map(char::to_lowercase).eq(t.chars()))
+    };
     let mut seen = std::collections::HashSet::new();
     text.lines()
         .filter(|p| !is_teaser(p) && !is_call_to_action(p) && !is_timestamp(p) && !is_label(p))
-        .filter(|p| title.as_deref() != Some(p.trim().to_lowercase().as_str()))
+        .filter(|p| !is_title(p))
         .filter(|p| p.len() < REPEAT_MIN_CHARS || seen.insert(*p))
         .collect::<Vec<_>>()
         .join("\n")
@@ -94,6 +99,10 @@ fn is_timestamp(p: &str) -> bool {
         "cest",
         "et",
     ];
+    // Most paragraphs are prose, far longer than any time stamp: no need to read their words.
+    if p.len() > TIMESTAMP_MAX_CHARS {
+        return false;
+    }
     let words: Vec<String> = p
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | '·' | '•' | '/' | '(' | ')'))
         .map(|w| {
@@ -120,6 +129,9 @@ fn is_timestamp(p: &str) -> bool {
                 || WEEKDAYS.contains(&w.as_str())
         })
 }
+
+/// No time stamp line is longer than this, in bytes.
+const TIMESTAMP_MAX_CHARS: usize = 160;
 
 /// "Read more: …", "See also: …", and their equivalents in the languages news is written in,
 /// followed by a separator.

@@ -1,22 +1,97 @@
 //! The article's metadata besides its date: title, byline and language, from what the page
 //! declares (Open Graph and other meta tags, JSON-LD, `<html lang>`) before what it shows.
 
-use scraper::{ElementRef, Html};
+use scraper::{Html, Node};
 
-use super::published::{find_key, json_ld_values};
+use super::published::find_key;
+
+/// What a page declares about itself — its meta tags, JSON-LD blocks and `<html lang>` —
+/// read in one walk over the document, for every question below to share.
+#[derive(Default)]
+pub struct Head<'a> {
+    /// (name, content): the name from `property`, `name`, `itemprop` or `http-equiv`.
+    metas: Vec<(&'a str, &'a str)>,
+    /// The JSON-LD blocks that parse (a broken one is skipped, not an error).
+    pub json_ld: Vec<serde_json::Value>,
+    lang: Option<&'a str>,
+}
+
+impl<'a> Head<'a> {
+    pub fn of(doc: &'a Html) -> Self {
+        let mut head = Head::default();
+        for n in doc.tree.root().descendants() {
+            let Node::Element(e) = n.value() else {
+                continue;
+            };
+            match e.name() {
+                "html" if head.lang.is_none() => head.lang = e.attr("lang"),
+                "meta" => {
+                    let (mut name, mut content) = (None, None);
+                    for (attr, value) in e.attrs() {
+                        match attr {
+                            "content" => content = Some(value),
+                            "property" => name = Some(value),
+                            "name" | "itemprop" | "http-equiv" => {
+                                name = name.or(Some(value));
+                            }
+                            _ => {}
+                        }
+                    }
+                    if let (Some(name), Some(content)) = (name, content) {
+                        head.metas.push((name.trim(), content));
+                    }
+                }
+                "script"
+                    if e.attr("type")
+                        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) =>
+                {
+                    let text: String = n
+                        .children()
+                        .filter_map(|c| c.value().as_text().map(|t| &**t))
+                        .collect();
+                    if let Ok(v) = serde_json::from_str(text.trim()) {
+                        head.json_ld.push(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        head
+    }
+
+    /// The content of the first meta tag named by the first key that has one.
+    pub fn meta(&self, keys: &[&str]) -> Option<String> {
+        keys.iter().find_map(|key| {
+            self.metas
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(key))
+                .and_then(|(_, content)| non_empty(content))
+        })
+    }
+
+    /// Every meta tag's content named by the first key that has one that `read` accepts.
+    pub fn meta_where<T>(&self, keys: &[&str], read: impl Fn(&str) -> Option<T>) -> Option<T> {
+        keys.iter().find_map(|key| {
+            self.metas
+                .iter()
+                .filter(|(name, _)| name.eq_ignore_ascii_case(key))
+                .find_map(|(_, content)| read(content))
+        })
+    }
+}
 
 /// The headline: Open Graph's title, else the page's `<h1>`, else `<title>`.
-pub fn title(doc: &Html) -> Option<String> {
-    meta_content(doc, &["og:title", "twitter:title", "title"])
+pub fn title(doc: &Html, head: &Head<'_>) -> Option<String> {
+    head.meta(&["og:title", "twitter:title", "title"])
         .or_else(|| first_text(doc, selector!("h1")))
         .or_else(|| first_text(doc, selector!("title")))
 }
 
 /// The author or authors as the page names them.
-pub fn byline(doc: &Html) -> Option<String> {
-    meta_content(doc, &["author", "article:author", "dc.creator", "byl", "parsely-author"])
+pub fn byline(doc: &Html, head: &Head<'_>) -> Option<String> {
+    head.meta(&["author", "article:author", "dc.creator", "byl", "parsely-author"])
         .filter(|a| !a.starts_with("http"))
-        .or_else(|| json_ld_author(doc))
+        .or_else(|| json_ld_author(head))
         .or_else(|| {
             first_text(
                 doc,
@@ -29,16 +104,10 @@ pub fn byline(doc: &Html) -> Option<String> {
 }
 
 /// The language: `<html lang>`, else `content-language` or Open Graph's locale.
-pub fn lang(doc: &Html) -> Option<String> {
-    doc.select(selector!("html[lang]"))
-        .next()
-        .and_then(|h| non_empty(h.attr("lang").unwrap_or("")))
-        .or_else(|| {
-            meta_content(
-                doc,
-                &["content-language", "og:locale", "language", "dc.language"],
-            )
-        })
+pub fn lang(head: &Head<'_>) -> Option<String> {
+    head.lang
+        .and_then(non_empty)
+        .or_else(|| head.meta(&["content-language", "og:locale", "language", "dc.language"]))
 }
 
 fn strip_by(a: &str) -> String {
@@ -51,8 +120,10 @@ fn strip_by(a: &str) -> String {
     a.trim().to_string()
 }
 
-fn json_ld_author(doc: &Html) -> Option<String> {
-    json_ld_values(doc).find_map(|value| non_empty(&find_author(&value, 0)?))
+fn json_ld_author(head: &Head<'_>) -> Option<String> {
+    head.json_ld
+        .iter()
+        .find_map(|value| non_empty(&find_author(value, 0)?))
 }
 
 /// `author` in JSON-LD is a string, a person `{"name": …}` or a list of them.
@@ -88,23 +159,6 @@ fn find_author(v: &serde_json::Value, depth: usize) -> Option<String> {
     }
 }
 
-fn meta_content(doc: &Html, keys: &[&str]) -> Option<String> {
-    let metas: Vec<ElementRef<'_>> = doc.select(selector!("meta[content]")).collect();
-    keys.iter().find_map(|key| {
-        metas.iter().find_map(|m| {
-            let name = ["property", "name", "itemprop", "http-equiv"]
-                .iter()
-                .find_map(|a| m.attr(a))
-                .unwrap_or_default();
-            if name.trim().eq_ignore_ascii_case(key) {
-                m.attr("content").and_then(non_empty)
-            } else {
-                None
-            }
-        })
-    })
-}
-
 fn first_text(doc: &Html, selector: &scraper::Selector) -> Option<String> {
     doc.select(selector).find_map(|e| {
         let text = e.text().collect::<Vec<_>>().join(" ");
@@ -129,14 +183,16 @@ mod tests {
             <script type="application/ld+json">{"@type":"NewsArticle","author":[{"@type":"Person","name":"Ana Ruiz"},{"name":"Li Wei"}]}</script>
             </head><body><h1>Story</h1></body></html>"#,
         );
-        assert_eq!(title(&doc).as_deref(), Some("The Story"));
-        assert_eq!(byline(&doc).as_deref(), Some("Ana Ruiz, Li Wei"));
-        assert_eq!(lang(&doc).as_deref(), Some("de"));
+        let head = Head::of(&doc);
+        assert_eq!(title(&doc, &head).as_deref(), Some("The Story"));
+        assert_eq!(byline(&doc, &head).as_deref(), Some("Ana Ruiz, Li Wei"));
+        assert_eq!(lang(&head).as_deref(), Some("de"));
         let plain = Html::parse_document(
             "<html><body><h1>Headline</h1><p class='byline'>By Sam Poe</p></body></html>",
         );
-        assert_eq!(title(&plain).as_deref(), Some("Headline"));
-        assert_eq!(byline(&plain).as_deref(), Some("Sam Poe"));
-        assert_eq!(lang(&plain), None);
+        let head = Head::of(&plain);
+        assert_eq!(title(&plain, &head).as_deref(), Some("Headline"));
+        assert_eq!(byline(&plain, &head).as_deref(), Some("Sam Poe"));
+        assert_eq!(lang(&head), None);
     }
 }

@@ -7,7 +7,9 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use scraper::{ElementRef, Html};
+use scraper::Html;
+
+use super::meta::Head;
 
 /// Meta tags that name the publication time, most specific first.
 const META_KEYS: &[&str] = &[
@@ -32,11 +34,15 @@ const META_KEYS: &[&str] = &[
 
 /// The publication day (`YYYY-MM-DD`) the page states, if it states one.
 /// `offset` is the publisher's UTC offset in hours, from [`local_offset`].
-pub fn stated(doc: &Html, offset: i32) -> Option<String> {
+pub fn stated(doc: &Html, head: &Head<'_>, offset: i32) -> Option<String> {
     // Publication meta tags before JSON-LD: where the two disagree, the tags are more often
     // right (JSON-LD graphs carry the dates of other entities too).
-    meta(doc, offset)
-        .or_else(|| json_ld(doc, offset))
+    head.meta_where(META_KEYS, |d| day_at(d, offset))
+        .or_else(|| {
+            head.json_ld.iter().find_map(|value| {
+                find_key(value, "datePublished", 0).and_then(|d| day_at(&d, offset))
+            })
+        })
         .or_else(|| time_element(doc, offset))
         .or_else(|| article_time(doc, offset))
 }
@@ -88,21 +94,6 @@ fn article_time(doc: &Html, offset: i32) -> Option<String> {
         .find_map(|t| t.attr("datetime").and_then(|d| day_at(d, offset)))
 }
 
-fn json_ld(doc: &Html, offset: i32) -> Option<String> {
-    json_ld_values(doc)
-        .find_map(|value| find_key(&value, "datePublished", 0).and_then(|d| day_at(&d, offset)))
-}
-
-/// The page's JSON-LD blocks that parse (a broken one is skipped, not an error).
-pub fn json_ld_values(doc: &Html) -> impl Iterator<Item = serde_json::Value> + '_ {
-    doc.select(selector!("script[type]"))
-        .filter(|s| {
-            s.attr("type")
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
-        })
-        .filter_map(|s| serde_json::from_str(s.text().collect::<String>().trim()).ok())
-}
-
 /// The first string under `key` anywhere in a JSON-LD value (graphs nest it).
 pub fn find_key(v: &serde_json::Value, key: &str, depth: usize) -> Option<String> {
     if depth > 8 {
@@ -116,23 +107,6 @@ pub fn find_key(v: &serde_json::Value, key: &str, depth: usize) -> Option<String
         serde_json::Value::Array(items) => items.iter().find_map(|x| find_key(x, key, depth + 1)),
         _ => None,
     }
-}
-
-fn meta(doc: &Html, offset: i32) -> Option<String> {
-    let metas: Vec<ElementRef<'_>> = doc.select(selector!("meta[content]")).collect();
-    META_KEYS.iter().find_map(|key| {
-        metas.iter().find_map(|m| {
-            let name = ["property", "name", "itemprop"]
-                .iter()
-                .find_map(|a| m.attr(a))
-                .unwrap_or_default();
-            if name.trim().eq_ignore_ascii_case(key) {
-                m.attr("content").and_then(|d| day_at(d, offset))
-            } else {
-                None
-            }
-        })
-    })
 }
 
 fn time_element(doc: &Html, offset: i32) -> Option<String> {
@@ -189,9 +163,11 @@ mod tests {
 
     fn date(html: &str) -> Option<String> {
         let doc = Html::parse_document(html);
+        let head = Head::of(&doc);
         stated(
             &doc,
-            local_offset(super::super::meta::lang(&doc).as_deref()),
+            &head,
+            local_offset(super::super::meta::lang(&head).as_deref()),
         )
     }
 
