@@ -138,15 +138,27 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         if article.text.len() < SHORT_BODY_CHARS {
             second_opinion(html, url, &mut article);
         }
+        // A page with (almost) no text of its own — a video, a gallery, a script-built app —
+        // is described by its description tag, which is what its readers see in a feed.
+        if article.text.len() < TINY_BODY_CHARS {
+            if let Some(d) = head.meta(&["og:description", "description", "twitter:description"]) {
+                if d.len() > article.text.len() {
+                    article.text = d;
+                }
+            }
+        }
         article
     }))
     .unwrap_or_default();
     finish(article)
 }
 
+/// A body shorter than this is no article: the page's description says more.
+const TINY_BODY_CHARS: usize = 100;
+
 /// A body shorter than this may be the wrong block of the page: the `trafilatura` crate, a
 /// different algorithm, gets a say.
-const SHORT_BODY_CHARS: usize = 300;
+const SHORT_BODY_CHARS: usize = 120;
 
 /// The `trafilatura` crate's reading of the page, when figwatch's own body is short: its
 /// body wins when it is longer. It costs a second parse, so only then.

@@ -52,6 +52,17 @@ fn short_pages_still_yield_their_text() {
 }
 
 #[test]
+fn a_page_without_text_is_read_from_its_description() {
+    let html = "<html><head><meta property=\"og:description\" content=\"New York is the \
+                epicentre of the pandemic in the US; sport has come to a standstill there.\">\
+                </head><body><div id=\"player\"><button>Play</button></div></body></html>";
+    assert_eq!(
+        extract_html(html, None).unwrap().text,
+        "New York is the epicentre of the pandemic in the US; sport has come to a standstill there."
+    );
+}
+
+#[test]
 fn decodes_declared_charsets() {
     let latin1 =
         b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>Kyiv caf\xe9</p></body></html>";
