@@ -24,6 +24,7 @@ mod boilerplate;
 mod cleanup;
 pub mod guard;
 mod meta;
+mod node_map;
 mod published;
 mod visible_date;
 

@@ -16,39 +16,17 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
 use super::boilerplate::{self, Judgement, NameMemo, Verdict};
 use super::is_block;
+use super::node_map::NodeMap;
 
 type NodeR<'a> = NodeRef<'a, Node>;
 
-/// Maps keyed by node: ids are small integers handed out in order, and hashing them with
-/// SipHash cost more than the lookups they serve.
-type IdMap<V> = HashMap<NodeId, V, BuildHasherDefault<IdHasher>>;
-
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        // Fibonacci hashing: spreads consecutive ids over the table's high and low bits.
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
+type IdMap<V> = NodeMap<V>;
 
 /// A widget-looking element (`class="related"`, `<aside>`) holding at least this share of the
 /// page's text is the article's container with an unlucky class, not a widget.
@@ -432,43 +410,43 @@ fn measure<'a>(
 ) -> Measured<'a> {
     let mut stats: IdMap<Stats> = IdMap::default();
     let mut order = Vec::new();
-    // The run of inline text each block is writing: (chars, commas).
-    let mut runs: IdMap<(u32, u32)> = IdMap::default();
-    let end_run = |stats: &mut IdMap<Stats>, block: NodeId, run: Option<(u32, u32)>| {
-        if let Some((chars, commas)) = run.filter(|r| r.0 >= MIN_PARAGRAPH_CHARS) {
-            let s = stats.entry(block).or_default();
+    // The run of inline text each block is writing: (block, chars, commas).
+    let mut runs: IdMap<(NodeId, u32, u32)> = IdMap::default();
+    let end_run = |stats: &mut IdMap<Stats>, run: Option<(NodeId, u32, u32)>| {
+        if let Some((block, chars, commas)) = run.filter(|r| r.1 >= MIN_PARAGRAPH_CHARS) {
+            let s = stats.or_default(block);
             s.inline_score += paragraph_score(chars, commas);
             s.inline_runs += 1;
         }
     };
     walk(root, skip, |n| match n.value() {
         Node::Element(e) => {
-            stats.entry(n.id()).or_default();
+            stats.or_default(n.id());
             order.push(n);
             let name = e.name();
             if is_block(name) || (name == "br" && follows_br(n)) {
                 if let Some(b) = n.parent().and_then(|p| writing_block(p, root)) {
-                    end_run(&mut stats, b.id(), runs.remove(&b.id()));
+                    end_run(&mut stats, runs.remove(&b.id()));
                 }
             }
         }
         Node::Text(t) => {
             if let Some(parent) = n.parent() {
-                let s = stats.entry(parent.id()).or_default();
+                let s = stats.or_default(parent.id());
                 let (chars, commas) = (text_chars(t), commas(t));
                 s.chars += chars;
                 s.commas += commas;
                 if let Some(b) = writing_block(parent, root) {
-                    let run = runs.entry(b.id()).or_default();
-                    run.0 += chars;
-                    run.1 += commas;
+                    let run = runs.place(b.id()).get_or_insert((b.id(), 0, 0));
+                    run.1 += chars;
+                    run.2 += commas;
                 }
             }
         }
         _ => {}
     });
-    for (block, run) in std::mem::take(&mut runs) {
-        end_run(&mut stats, block, Some(run));
+    for run in runs.drain() {
+        end_run(&mut stats, Some(run));
     }
     // Children before parents: fold each element's totals into its parent, and credit its
     // paragraph score to its ancestors.
@@ -525,7 +503,7 @@ fn measure<'a>(
         }
         let s = stats.get(&n.id()).copied().unwrap_or_default();
         if let Some(parent) = n.parent() {
-            let p = stats.entry(parent.id()).or_default();
+            let p = stats.or_default(parent.id());
             p.chars += s.chars;
             p.link_chars += s.link_chars;
             p.commas += s.commas;
