@@ -280,18 +280,32 @@ fn drop_headline(article: &mut Article) {
 }
 
 /// Collapses white space inside each paragraph and drops empty ones.
+///
+/// Invisible characters are dropped too: soft hyphens a hyphenation plugin scatters through
+/// words ("Mit\u{ad}tel\u{ad}al\u{ad}ter") and zero-width spaces would otherwise make the same
+/// words differ.
 pub fn normalise(text: &str) -> String {
+    let invisible = |c: char| matches!(c, '\u{ad}' | '\u{200b}' | '\u{2060}' | '\u{feff}');
     let mut out = String::with_capacity(text.len());
+    let push = |out: &mut String, word: &str| {
+        if word.contains(invisible) {
+            out.extend(word.chars().filter(|c| !invisible(*c)));
+        } else {
+            out.push_str(word);
+        }
+    };
     for line in text.lines() {
-        let mut words = line.split_whitespace();
+        let mut words = line
+            .split_whitespace()
+            .filter(|w| !w.chars().all(invisible));
         let Some(first) = words.next() else { continue };
         if !out.is_empty() {
             out.push('\n');
         }
-        out.push_str(first);
+        push(&mut out, first);
         for word in words {
             out.push(' ');
-            out.push_str(word);
+            push(&mut out, word);
         }
     }
     out

@@ -105,6 +105,10 @@ fn whitespace_differences_do_not_change_the_hash() {
         content_hash(&normalise("a  b\n\n c")),
         content_hash(&normalise("a b\nc "))
     );
+    assert_eq!(
+        normalise("Mit\u{ad}tel\u{ad}al\u{ad}ter \u{200b}\nok\u{feff}"),
+        "Mittelalter\nok"
+    );
 }
 
 /// A news page with the boilerplate real sites change between fetches.
