@@ -453,7 +453,7 @@ fn measure<'a>(
     for n in order.iter().rev() {
         let name = tag(*n);
         let mut s = stats.get(&n.id()).copied().unwrap_or_default();
-        if name == "a" {
+        if is_link(*n) {
             s.link_chars = s.chars;
         }
         if judged.is_article(*n) {
@@ -525,15 +525,26 @@ fn paragraph_score(chars: u32, commas: u32) -> f32 {
 /// text deeper in inline elements than this (hostile pages) counts for no paragraph.
 const INLINE_LEVELS: usize = 16;
 
+/// An `<a>` that links: not a named anchor (`<a name="section">`) or a bare stray `<a/>`
+/// that the parser leaves open over the rest of the page, whose text is prose. Script links
+/// without `href` (`<a onclick>`, `<a class="btn">`) are links.
+fn is_link(n: NodeR<'_>) -> bool {
+    n.value().as_element().is_some_and(|e| {
+        e.name() == "a"
+            && (e.attrs().any(|(name, _)| name == "href")
+                || e.attrs().any(|(name, _)| name != "name" && name != "id"))
+    })
+}
+
 /// The block a text node inside `parent` writes into, through inline elements; none for
 /// link text, which is no paragraph's prose.
 fn writing_block<'a>(parent: NodeR<'a>, root: NodeR<'a>) -> Option<NodeR<'a>> {
     let mut at = parent;
     for _ in 0..INLINE_LEVELS {
-        let name = tag(at);
-        if name == "a" {
+        if is_link(at) {
             return None;
         }
+        let name = tag(at);
         if is_block(name) || at.id() == root.id() || !at.value().is_element() {
             return Some(at);
         }
@@ -910,6 +921,19 @@ mod tests {
         assert_eq!(s.inline_runs, 5);
         // Five paragraphs of one point and some length each, credited to the div itself.
         assert!(s.score >= 5.0 * 1.6, "{s:?}");
+    }
+
+    #[test]
+    fn text_inside_an_unclosed_named_anchor_is_prose_not_links() {
+        let story: String = (1..=4).map(prose).collect();
+        let html = format!(
+            "<html><body><div>{}<h2><a name='intro'>Intro</h2><blockquote>{story}</blockquote></div>\
+             <ul><li><a href='/a'>Another page of the site</a></li></ul></body></html>",
+            prose(0)
+        );
+        let text = text(&Html::parse_document(&html));
+        assert!(text.contains("Paragraph 4 of the story"), "{text}");
+        assert!(!text.contains("Another page"), "{text}");
     }
 
     #[test]
