@@ -30,11 +30,12 @@ pub enum Verdict {
     Discussion,
 }
 
-/// Elements whose content is never read as text.
+/// Elements whose content is never read as text. `<rt>` and `<rp>` are ruby annotations:
+/// the reading of the characters they stand over (Japanese furigana), not words of the text.
 const NEVER_TAGS: &[&str] = &[
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
     "video", "audio", "select", "textarea", "input", "button", "option", "head", "title", "meta",
-    "link", "dialog", "menu",
+    "link", "dialog", "menu", "rt", "rp",
 ];
 
 /// Elements that hold chrome on most pages but wrap the whole page on some (ASP.NET pages put

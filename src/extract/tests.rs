@@ -52,6 +52,17 @@ fn short_pages_still_yield_their_text() {
 }
 
 #[test]
+fn ruby_annotations_are_not_text() {
+    let sentence = "<ruby>子<rp>(</rp><rt>こ</rt><rp>)</rp></ruby>どもへの\
+                    <ruby>虐待<rt>ぎゃくたい</rt></ruby>をなくすための法律ができました。";
+    let html = format!("<html><body><p>{}</p></body></html>", sentence.repeat(4));
+    assert_eq!(
+        extract_html(&html, None).unwrap().text,
+        "子どもへの虐待をなくすための法律ができました。".repeat(4)
+    );
+}
+
+#[test]
 fn a_page_without_text_is_read_from_its_description() {
     let html = "<html><head><meta property=\"og:description\" content=\"New York is the \
                 epicentre of the pandemic in the US; sport has come to a standstill there.\">\
