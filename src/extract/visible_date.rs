@@ -1,7 +1,9 @@
 //! Dates a page shows rather than declares: in its URL (`/2020/03/12/`), in a `<time>`
-//! element, and in the short text of elements named for dates ("date", "published", "meta",
-//! "byline"), written the ways news sites write them in the languages figwatch reads:
-//! `2020-03-12`, `12.03.2020` (day first), `12 March 2020`, `March 12, 2020`, `12. März 2020`.
+//! element, on the date line by the headline, after a label ("Datum:"), in the short text of
+//! elements named for dates ("date", "published", "meta", "byline"), else anywhere in the
+//! visible text — written the ways news sites write them in the languages figwatch reads:
+//! `2020-03-12`, `12.03.2020` and `12.03.20` (day first), `12 March 2020`, `March 12, 2020`,
+//! `12. März 2020`, `15 августа 2016`.
 
 use std::sync::OnceLock;
 
