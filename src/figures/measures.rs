@@ -56,10 +56,18 @@ const BUILT_IN: &[(&str, &[&str])] = &[
         &[
             "deployed",
             "sent",
+            "send",
+            "sends",
             "stationed",
             "dispatched",
             "sending",
             "deploying",
+            "arrived",
+            "moved into",
+            "moved to",
+            "thrown into",
+            "remained on the front",
+            "fighting",
         ],
     ),
     (
@@ -137,6 +145,64 @@ const BUILT_IN: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Nouns for a fighting force: a number of them with no other measure in its clause is the
+/// size of a deployment ("Ukraine puts them at 12,000 servicemen").
+const FORCE_NOUNS: &[&str] = &[
+    "troops",
+    "soldiers",
+    "servicemen",
+    "fighters",
+    "personnel",
+    "deminers",
+    "workers",
+];
+
+/// True when the words between two numbers join the second to the first as a list of the
+/// same count: "and", "or", "of them in the Eaton Fire and", "drones and".
+pub fn joined(between: &str) -> bool {
+    let words: Vec<String> = words(&between.to_lowercase()).map(str::to_string).collect();
+    words.len() <= JOINED_MAX_WORDS
+        && words
+            .last()
+            .is_some_and(|w| matches!(w.as_str(), "and" | "or" | "plus"))
+}
+
+/// True when the text after a number makes it a part of the count before: "17 of them",
+/// "40 of whom".
+pub fn part_of(after: &str) -> bool {
+    let mut w = words(after).map(str::to_lowercase);
+    w.next().as_deref() == Some("of")
+        && matches!(
+            w.next().as_deref(),
+            Some("them" | "whom" | "those" | "which")
+        )
+}
+
+/// The most words between two numbers of one list.
+const JOINED_MAX_WORDS: usize = 8;
+
+/// Words a qualifier puts between a verb and its number ("killed at least 31").
+const IMMEDIATE_HEDGES: &[&str] = &[
+    "at",
+    "least",
+    "more",
+    "than",
+    "about",
+    "some",
+    "nearly",
+    "almost",
+    "roughly",
+    "around",
+    "over",
+    "up",
+    "to",
+    "an",
+    "estimated",
+    "as",
+    "many",
+    "much",
+];
+
 /// How far from the number a trigger may stand, in words.
 const AFTER_WORDS: usize = 10;
 const BEFORE_WORDS: usize = 4;
@@ -189,11 +255,30 @@ fn level_verb_before(before: &[String]) -> bool {
         "fewer",
         "less",
     ];
-    before
+    /// Verbs of change: "rose by 36" counts what rose.
+    const CHANGE: &[&str] = &[
+        "rose",
+        "risen",
+        "rising",
+        "increased",
+        "grew",
+        "jumped",
+        "climbed",
+        "fell",
+        "dropped",
+        "declined",
+        "up",
+        "down",
+    ];
+    let mut words = before
         .iter()
         .rev()
-        .find(|w| !HEDGES.contains(&w.as_str()))
-        .is_some_and(|w| LEVEL.contains(&w.as_str()))
+        .filter(|w| !HEDGES.contains(&w.as_str()));
+    match words.next().map(String::as_str) {
+        Some("by") => words.next().is_some_and(|w| CHANGE.contains(&w.as_str())),
+        Some(w) => LEVEL.contains(&w),
+        None => false,
+    }
 }
 
 struct Trigger {
@@ -284,6 +369,21 @@ impl MeasureFinder {
         let usable = |t: &&Trigger| {
             t.topic.as_deref().is_none_or(|id| id == topic) && (!measured || t.topic.is_some())
         };
+        // A verb right before the number takes it as its object: "killed 35 people and
+        // wounded 117", "launched 728 drones".
+        let hedged = before
+            .iter()
+            .rev()
+            .take_while(|w| IMMEDIATE_HEDGES.contains(&w.as_str()))
+            .count();
+        let verb_end = before.len() - hedged;
+        for len in (1..=verb_end.min(3)).rev() {
+            if let Some(t) = self.best_at(&before[..verb_end], verb_end - len, &usable) {
+                if t.words.len() == len {
+                    return Some(t.measure.clone());
+                }
+            }
+        }
         // After the number: the earliest trigger; at the same place the longest, topic first.
         for start in 0..after.len().min(AFTER_WORDS) {
             if let Some(t) = self.best_at(&after, start, &usable) {
@@ -310,6 +410,21 @@ impl MeasureFinder {
                     return Some(t.measure.clone());
                 }
             }
+        }
+        // A force's size: "12,000 troops", "servicemen, whom Ukraine puts at 12,000".
+        let force = |w: &String| FORCE_NOUNS.contains(&w.as_str());
+        let deployed = self
+            .triggers
+            .iter()
+            .any(|t| t.measure == "deployed" && usable(&t));
+        if deployed
+            && !measured
+            && (after.iter().take(4).any(force)
+                || level_verb_before(&before)
+                    && words(&sentence[..number.start].to_lowercase())
+                        .any(|w| FORCE_NOUNS.contains(&w)))
+        {
+            return Some("deployed".to_string());
         }
         None
     }

@@ -231,3 +231,43 @@ fn a_percentage_is_not_a_change_of_a_count() {
     assert_eq!(changes[0].old, None, "40% is new, not 309 → 40");
     assert_eq!(changes[0].figure.unit.as_deref(), Some("percent"));
 }
+
+#[test]
+fn a_verb_right_before_a_number_names_what_it_counts() {
+    assert_eq!(
+        figures("A strike on a Palisades Fire shelter killed 35 people and wounded 117, officials said."),
+        vec![
+            fig("la-wildfires", "killed", 35.0, Qualifier::Exact),
+            fig("la-wildfires", "wounded", 117.0, Qualifier::Exact),
+        ]
+    );
+}
+
+#[test]
+fn numbers_joined_in_a_list_share_the_count() {
+    assert_eq!(
+        figures("At least 29 people died in the Palisades Fire and nearby fires, 17 of them in Altadena and 12 in Pacific Palisades."),
+        vec![
+            fig("la-wildfires", "killed", 29.0, Qualifier::AtLeast),
+            fig("la-wildfires", "killed", 17.0, Qualifier::Exact),
+            fig("la-wildfires", "killed", 12.0, Qualifier::Exact),
+        ]
+    );
+}
+
+#[test]
+fn a_force_of_troops_is_a_deployment() {
+    assert_eq!(
+        figures("More than 10,000 North Korean troops have moved into Kursk, the Pentagon said."),
+        vec![fig("nk-troops", "deployed", 10000.0, Qualifier::MoreThan)]
+    );
+    assert_eq!(
+        figures("Moscow never confirmed the North Korean troops, whom Ukraine puts at 12,000."),
+        vec![fig("nk-troops", "deployed", 12000.0, Qualifier::Exact)]
+    );
+    // Killed troops are not a deployment.
+    assert_eq!(
+        figures("About 1,000 North Korean troops were killed in Kursk."),
+        vec![fig("nk-troops", "killed", 1000.0, Qualifier::Approx)]
+    );
+}
