@@ -181,10 +181,8 @@ pub fn part_of(after: &str) -> bool {
 /// The most words between two numbers of one list.
 const JOINED_MAX_WORDS: usize = 8;
 
-/// Words a qualifier puts between a verb and its number ("killed at least 31").
-const IMMEDIATE_HEDGES: &[&str] = &[
-    "at",
-    "least",
+/// Qualifier words that may stand between a verb and its number ("reached about 300").
+const HEDGES: &[&str] = &[
     "more",
     "than",
     "about",
@@ -194,14 +192,22 @@ const IMMEDIATE_HEDGES: &[&str] = &[
     "roughly",
     "around",
     "over",
+    "least",
     "up",
-    "to",
     "an",
     "estimated",
-    "as",
-    "many",
-    "much",
+    "approximately",
+    "just",
+    "under",
+    "fewer",
+    "less",
 ];
+
+/// Also between a verb and its object number: "killed at least 31", "sent as many as 3,000",
+/// "sent up to 2,000".
+fn immediate_hedge(w: &str) -> bool {
+    HEDGES.contains(&w) || matches!(w, "at" | "to" | "as" | "many" | "much")
+}
 
 /// How far from the number a trigger may stand, in words.
 const AFTER_WORDS: usize = 10;
@@ -234,26 +240,6 @@ fn level_verb_before(before: &[String]) -> bool {
         "numbered",
         "stood",
         "stands",
-    ];
-    const HEDGES: &[&str] = &[
-        "more",
-        "than",
-        "about",
-        "some",
-        "nearly",
-        "almost",
-        "roughly",
-        "around",
-        "over",
-        "least",
-        "up",
-        "an",
-        "estimated",
-        "approximately",
-        "just",
-        "under",
-        "fewer",
-        "less",
     ];
     /// Verbs of change: "rose by 36" counts what rose.
     const CHANGE: &[&str] = &[
@@ -374,7 +360,7 @@ impl MeasureFinder {
         let hedged = before
             .iter()
             .rev()
-            .take_while(|w| IMMEDIATE_HEDGES.contains(&w.as_str()))
+            .take_while(|w| immediate_hedge(w))
             .count();
         let verb_end = before.len() - hedged;
         for len in (1..=verb_end.min(3)).rev() {
