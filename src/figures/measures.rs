@@ -158,13 +158,14 @@ const FORCE_NOUNS: &[&str] = &[
 ];
 
 /// True when the words between two numbers join the second to the first as a list of the
-/// same count: "and", "or", "of them in the Eaton Fire and", "drones and".
+/// same count: "and", "or", "of them in the Eaton Fire and", "drones and", or as the level a
+/// change led to ("rose by 36 to 259").
 pub fn joined(between: &str) -> bool {
     let words: Vec<String> = words(&between.to_lowercase()).map(str::to_string).collect();
     words.len() <= JOINED_MAX_WORDS
         && words
             .last()
-            .is_some_and(|w| matches!(w.as_str(), "and" | "or" | "plus"))
+            .is_some_and(|w| matches!(w.as_str(), "and" | "or" | "plus" | "to"))
 }
 
 /// True when the text after a number makes it a part of the count before: "17 of them",

@@ -539,7 +539,8 @@ fn join_ranges(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
         let before = a.first.checked_sub(1).map(|j| toks[j].lower.as_ref());
         let joined = match between.as_slice() {
             ["-"] | ["–"] | ["—"] => true,
-            ["to"] => true,
+            // "rose by 36 to 259" is a change and the level it led to, not a range.
+            ["to"] => before != Some("by"),
             ["and"] => before == Some("between"),
             _ => false,
         };

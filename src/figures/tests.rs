@@ -271,3 +271,14 @@ fn a_force_of_troops_is_a_deployment() {
         vec![fig("nk-troops", "killed", 1000.0, Qualifier::Approx)]
     );
 }
+
+#[test]
+fn a_change_and_the_level_it_led_to_are_two_figures() {
+    assert_eq!(
+        figures("Measles cases in Texas rose by 36 to 259 over the past week."),
+        vec![
+            fig("measles-texas", "infected", 36.0, Qualifier::Exact),
+            fig("measles-texas", "infected", 259.0, Qualifier::Exact),
+        ]
+    );
+}
