@@ -26,8 +26,6 @@ use super::node_map::NodeMap;
 
 type NodeR<'a> = NodeRef<'a, Node>;
 
-type IdMap<V> = NodeMap<V>;
-
 /// A widget-looking element (`class="related"`, `<aside>`) holding at least this share of the
 /// page's text is the article's container with an unlucky class, not a widget.
 const CONTAINER_SHARE: f32 = 0.5;
@@ -88,7 +86,7 @@ impl Stats {
 }
 
 struct Measured<'a> {
-    stats: IdMap<Stats>,
+    stats: NodeMap<Stats>,
     /// Elements in document order (pre-order), boilerplate subtrees left out.
     order: Vec<NodeR<'a>>,
 }
@@ -140,7 +138,7 @@ pub fn text(doc: &Html) -> String {
         Verdict::Keep => false,
     };
     // Each element is decided once; the walks below ask again and again.
-    let decided: RefCell<IdMap<bool>> = RefCell::default();
+    let decided: RefCell<NodeMap<bool>> = RefCell::default();
     let junk = |n: NodeR<'_>| {
         if let Some(j) = decided.borrow().get(&n.id()) {
             return *j;
@@ -150,7 +148,7 @@ pub fn text(doc: &Html) -> String {
         j
     };
     let text = container_text(body, &junk, &judged);
-    if text.len() >= SHORT_BODY_CHARS {
+    if text.len() >= DOUBTFUL_BODY_CHARS {
         return text;
     }
     // Class names misled: a body whose container wears a widget word (`entry share`,
@@ -200,12 +198,12 @@ const TEMPLATE_REPEATS: usize = 3;
 /// Every element of the page judged once (tag, attributes, class words), before the walks
 /// that ask about them again and again.
 struct Judged<'a> {
-    elements: IdMap<Judgement<'a>>,
+    elements: NodeMap<Judgement<'a>>,
 }
 
 impl<'a> Judged<'a> {
     fn of(root: NodeR<'a>) -> Self {
-        let mut elements = IdMap::default();
+        let mut elements = NodeMap::default();
         // Parents of each class that names the article, to tell a template's repeated mark
         // from the article's.
         let mut marked: HashMap<&'a str, Vec<Option<NodeId>>> = HashMap::new();
@@ -266,8 +264,9 @@ impl<'a> Judged<'a> {
     }
 }
 
-/// A body shorter than this may be the wrong block of the page.
-const SHORT_BODY_CHARS: usize = 300;
+/// A body shorter than this may be the wrong block of the page: it is read again, trusting
+/// less of what class names say.
+const DOUBTFUL_BODY_CHARS: usize = 300;
 
 /// Measures the page without what `junk` names, chooses the container, writes its text.
 fn container_text(
@@ -365,7 +364,7 @@ fn is_label_like(line: &str) -> bool {
             .ends_with(['.', '!', '?', '。', '"', '”', '»', ')'])
 }
 
-fn body_element(doc: &Html) -> Option<NodeR<'_>> {
+pub(super) fn body_element(doc: &Html) -> Option<NodeR<'_>> {
     let root = doc.tree.root();
     root.descendants()
         .find(|n| n.value().as_element().is_some_and(|e| e.name() == "body"))
@@ -408,11 +407,11 @@ fn measure<'a>(
     skip: &dyn Fn(NodeR<'_>) -> bool,
     judged: &Judged<'_>,
 ) -> Measured<'a> {
-    let mut stats: IdMap<Stats> = IdMap::default();
+    let mut stats: NodeMap<Stats> = NodeMap::default();
     let mut order = Vec::new();
     // The run of inline text each block is writing: (block, chars, commas).
-    let mut runs: IdMap<(NodeId, u32, u32)> = IdMap::default();
-    let end_run = |stats: &mut IdMap<Stats>, run: Option<(NodeId, u32, u32)>| {
+    let mut runs: NodeMap<(NodeId, u32, u32)> = NodeMap::default();
+    let end_run = |stats: &mut NodeMap<Stats>, run: Option<(NodeId, u32, u32)>| {
         if let Some((block, chars, commas)) = run.filter(|r| r.1 >= MIN_PARAGRAPH_CHARS) {
             let s = stats.or_default(block);
             s.inline_score += paragraph_score(chars, commas);
@@ -530,9 +529,7 @@ const INLINE_LEVELS: usize = 16;
 /// without `href` (`<a onclick>`, `<a class="btn">`) are links.
 fn is_link(n: NodeR<'_>) -> bool {
     n.value().as_element().is_some_and(|e| {
-        e.name() == "a"
-            && (e.attrs().any(|(name, _)| name == "href")
-                || e.attrs().any(|(name, _)| name != "name" && name != "id"))
+        e.name() == "a" && e.attrs().any(|(name, _)| name != "name" && name != "id")
     })
 }
 
@@ -734,7 +731,7 @@ fn name_weight(n: NodeR<'_>, judged: &Judged<'_>) -> f32 {
 /// out: for fragments that are all content (a feed entry's HTML, the crate's extracted body).
 pub(super) fn block_text(root: NodeR<'_>) -> String {
     let nothing = Measured {
-        stats: IdMap::default(),
+        stats: NodeMap::default(),
         order: Vec::new(),
     };
     let mut out = String::new();

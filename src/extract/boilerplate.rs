@@ -92,6 +92,8 @@ pub struct Judgement<'a> {
     pub lede: bool,
     /// The `class` attribute as written: templates repeat it on every teaser.
     pub class: &'a str,
+    /// The rank the tag alone gives (`<article>` 2, `<main>` 1).
+    tag_rank: Option<u8>,
 }
 
 impl Judgement<'_> {
@@ -100,10 +102,7 @@ impl Judgement<'_> {
     /// it names a kind of item, not the article. The name still weighs in the scores (a
     /// thread's posts are its content) but no longer outranks them.
     pub fn unmark(&mut self) {
-        self.article_rank = match self.article_rank {
-            Some(3) => None,
-            r => r,
-        };
+        self.article_rank = self.tag_rank;
     }
 }
 
@@ -224,12 +223,12 @@ pub fn judge<'a>(el: &'a Element, memo: &mut NameMemo<'a>) -> Judgement<'a> {
     let a = Attrs::of(el);
     let names = memo.named(a.names());
     let content_named = names.content || a.itemprop_is("articleBody");
-    let article_rank = match tag {
-        _ if content_named => Some(3),
+    let tag_rank = match tag {
         "article" => Some(2),
         "main" => Some(1),
         _ => None,
     };
+    let article_rank = if content_named { Some(3) } else { tag_rank };
     let lede = names.lede || a.itemprop_is("description");
     let verdict = verdict(tag, &a, &names, article_rank.is_some());
     Judgement {
@@ -238,6 +237,7 @@ pub fn judge<'a>(el: &'a Element, memo: &mut NameMemo<'a>) -> Judgement<'a> {
         content_named,
         lede,
         class: a.class,
+        tag_rank,
     }
 }
 
@@ -348,5 +348,25 @@ mod tests {
             verdict("<article class='node node--promoted'>x</article>"),
             Verdict::Keep
         );
+    }
+
+    #[test]
+    fn a_template_mark_falls_back_to_what_the_tag_says() {
+        let doc = scraper::Html::parse_fragment(
+            "<article class='story-content'>x</article><div class='story-content'>y</div>",
+        );
+        let mut ranks: Vec<Option<u8>> = doc
+            .root_element()
+            .children()
+            .filter_map(scraper::ElementRef::wrap)
+            .map(|e| {
+                let mut j = judge(e.value(), &mut NameMemo::default());
+                assert_eq!(j.article_rank, Some(3));
+                j.unmark();
+                j.article_rank
+            })
+            .collect();
+        ranks.dedup();
+        assert_eq!(ranks, vec![Some(2), None]);
     }
 }

@@ -59,17 +59,12 @@ impl<'a> Head<'a> {
         head
     }
 
-    /// The content of the first meta tag named by the first key that has one.
+    /// The first non-empty content of a meta tag named by the first key that has one.
     pub fn meta(&self, keys: &[&str]) -> Option<String> {
-        keys.iter().find_map(|key| {
-            self.metas
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(key))
-                .and_then(|(_, content)| non_empty(content))
-        })
+        self.meta_where(keys, non_empty)
     }
 
-    /// Every meta tag's content named by the first key that has one that `read` accepts.
+    /// The first content that `read` accepts among the meta tags named by each key in turn.
     pub fn meta_where<T>(&self, keys: &[&str], read: impl Fn(&str) -> Option<T>) -> Option<T> {
         keys.iter().find_map(|key| {
             self.metas

@@ -1,6 +1,6 @@
-//! The published date: from what the page states most explicitly, in order — JSON-LD
-//! `datePublished`, publication meta tags, a `<time>` marked as the publication time — then
-//! the extractor's own guess (which reads visible text and the URL). A date is taken as
+//! The published date the page states, most explicitly first: publication meta tags, JSON-LD
+//! `datePublished`, a `<time>` marked as the publication time, then dates in the page's script
+//! data (`visible_date` reads what the page only shows). A date is taken as
 //! written (its local day), not converted to UTC: "2019-12-10T00:30+01:00" was published on
 //! the 10th where it was published.
 

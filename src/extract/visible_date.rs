@@ -37,37 +37,35 @@ pub fn find(doc: &Html, url: Option<&url::Url>, offset: i32) -> Option<String> {
 /// The first date in a short element whose class or id names a date ("date", "posted",
 /// "meta", "byline"…).
 fn named_elements(doc: &Html) -> Option<String> {
-    None.or_else(|| {
-        doc.select(selector!("[class], [id]")).find_map(|e| {
-            let v = e.value();
-            let names = format!("{} {}", v.attr("class").unwrap_or(""), v.id().unwrap_or(""))
-                .to_ascii_lowercase();
-            if ![
-                "date",
-                "time",
-                "publish",
-                "publica",
-                "posted",
-                "meta",
-                "byline",
-                "dateline",
-                "info",
-                "datum",
-                "fecha",
-                "submitted",
-                "uploaded",
-                "created",
-            ]
-            .iter()
-            .any(|w| names.contains(w))
-            {
-                return None;
-            }
-            let text: String = e.text().collect();
-            (text.len() <= DATE_LINE_MAX_CHARS * 4)
-                .then(|| in_text(&text))
-                .flatten()
-        })
+    doc.select(selector!("[class], [id]")).find_map(|e| {
+        let v = e.value();
+        let names = format!("{} {}", v.attr("class").unwrap_or(""), v.id().unwrap_or(""))
+            .to_ascii_lowercase();
+        if ![
+            "date",
+            "time",
+            "publish",
+            "publica",
+            "posted",
+            "meta",
+            "byline",
+            "dateline",
+            "info",
+            "datum",
+            "fecha",
+            "submitted",
+            "uploaded",
+            "created",
+        ]
+        .iter()
+        .any(|w| names.contains(w))
+        {
+            return None;
+        }
+        let text: String = e.text().collect();
+        (text.len() <= DATE_LINE_MAX_CHARS * 4)
+            .then(|| in_text(&text))
+            .flatten()
     })
 }
 
@@ -262,12 +260,7 @@ pub fn labelled(text: &str) -> Option<String> {
 
 /// The text a reader sees on the page, white space collapsed.
 fn visible_text(doc: &Html) -> String {
-    let Some(body) = doc
-        .tree
-        .root()
-        .descendants()
-        .find(|n| n.value().as_element().is_some_and(|e| e.name() == "body"))
-    else {
+    let Some(body) = super::body::body_element(doc) else {
         return String::new();
     };
     let mut text = String::new();

@@ -160,7 +160,7 @@ const FORCE_NOUNS: &[&str] = &[
 /// True when the words between two numbers join the second to the first as a list of the
 /// same count: "and", "or", "of them in the Eaton Fire and", "drones and", or as the level a
 /// change led to ("rose by 36 to 259").
-pub fn joined(between: &str) -> bool {
+fn joined(between: &str) -> bool {
     let words: Vec<String> = words(&between.to_lowercase()).map(str::to_string).collect();
     words.len() <= JOINED_MAX_WORDS
         && words
@@ -170,7 +170,7 @@ pub fn joined(between: &str) -> bool {
 
 /// True when the text after a number makes it a part of the count before: "17 of them",
 /// "40 of whom".
-pub fn part_of(after: &str) -> bool {
+fn part_of(after: &str) -> bool {
     let mut w = words(after).map(str::to_lowercase);
     w.next().as_deref() == Some("of")
         && matches!(
@@ -309,8 +309,35 @@ impl MeasureFinder {
         MeasureFinder { triggers }
     }
 
+    /// The measure of each of a sentence's `numbers` for `topic`, `None` where the clause
+    /// names nothing it counts. A number with no measure of its own takes the one of the number
+    /// before when the two are joined ("728 drones and 13 missiles", "29 died, 17 of them in
+    /// Eaton and 12 in the Palisades").
+    pub fn measures_of(
+        &self,
+        sentence: &str,
+        topic: &str,
+        numbers: &[NumberMention],
+    ) -> Vec<Option<String>> {
+        let mut previous: Option<(usize, String)> = None;
+        numbers
+            .iter()
+            .map(|number| {
+                let found = self
+                    .measure_for(sentence, number, topic, numbers)
+                    .or_else(|| {
+                        let (end, measure) = previous.as_ref()?;
+                        (joined(&sentence[*end..number.start]) || part_of(&sentence[number.end..]))
+                            .then(|| measure.clone())
+                    });
+                previous = found.as_ref().map(|m| (number.end, m.clone()));
+                found
+            })
+            .collect()
+    }
+
     /// The measure of `number` for `topic`, or `None` when the clause names nothing it counts.
-    pub fn measure_for(
+    fn measure_for(
         &self,
         sentence: &str,
         number: &NumberMention,
@@ -399,17 +426,12 @@ impl MeasureFinder {
             }
         }
         // A force's size: "12,000 troops", "servicemen, whom Ukraine puts at 12,000".
-        let force = |w: &String| FORCE_NOUNS.contains(&w.as_str());
-        let deployed = self
-            .triggers
-            .iter()
-            .any(|t| t.measure == "deployed" && usable(&t));
-        if deployed
-            && !measured
-            && (after.iter().take(4).any(force)
+        // (Built-in measures, this one among them, never count a unit of measurement.)
+        let force = |w: &str| FORCE_NOUNS.contains(&w);
+        if !measured
+            && (after.iter().take(4).any(|w| force(w))
                 || level_verb_before(&before)
-                    && words(&sentence[..number.start].to_lowercase())
-                        .any(|w| FORCE_NOUNS.contains(&w)))
+                    && words(&sentence[..number.start].to_lowercase()).any(force))
         {
             return Some("deployed".to_string());
         }

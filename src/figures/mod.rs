@@ -175,25 +175,11 @@ impl FigureExtractor {
             }
             let numbers = find_numbers(sentence);
             for topic in topics {
-                // The measure of the number before, for one joined to it ("728 drones and 13
-                // missiles", "29 died, 17 of them in Eaton and 12 in the Palisades").
-                let mut previous: Option<(usize, String)> = None;
-                for number in &numbers {
-                    let found = self
-                        .measures
-                        .measure_for(sentence, number, topic, &numbers)
-                        .or_else(|| {
-                            previous.as_ref().and_then(|(end, m)| {
-                                (measures::joined(&sentence[*end..number.start])
-                                    || measures::part_of(&sentence[number.end..]))
-                                .then(|| m.clone())
-                            })
-                        });
-                    let Some(measure) = found else {
-                        previous = None;
+                let measures = self.measures.measures_of(sentence, topic, &numbers);
+                for (number, measure) in numbers.iter().zip(measures) {
+                    let Some(measure) = measure else {
                         continue;
                     };
-                    previous = Some((number.end, measure.clone()));
                     let figure = Figure {
                         topic: topic.to_string(),
                         measure,
