@@ -39,16 +39,26 @@ pub struct Alert {
     pub topic: String,
     pub measure: String,
     /// The new value when it is one number; null for ranges and vague quantities (see `new`).
-    #[serde(serialize_with = "optional_whole_as_integer")]
+    #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
     pub value: Option<f64>,
     pub qualifier: Qualifier,
     /// `percent` for percentages, a unit such as `acres` for measured figures; absent for counts.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub unit: Option<String>,
     pub old: Option<FigureValue>,
+    /// Where `old` was reported when it came from another outlet (the ledger), not from an
+    /// earlier version of this article.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub old_site: Option<String>,
     pub new: FigureValue,
     /// The sentence the new figure stands in.
     pub quote: String,
+    /// Who the sentence says reports the figure ("Zelensky", "KCNA").
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub claimant: Option<String>,
+    /// Said as a possibility ("may send up to 3,000").
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub speculative: bool,
     pub url: String,
     pub title: Option<String>,
     /// The host the article came from, for a glance at who reports what.
@@ -97,16 +107,6 @@ impl Alert {
             self.site,
             self.version
         )
-    }
-}
-
-fn optional_whole_as_integer<S: serde::Serializer>(
-    n: &Option<f64>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match n {
-        Some(n) => crate::figures::whole_as_integer(n, s),
-        None => s.serialize_none(),
     }
 }
 

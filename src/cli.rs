@@ -14,6 +14,8 @@ use crate::diff;
 use crate::pipeline::{canonical_url, Pipeline};
 use crate::store::{AlertFilter, Store};
 
+mod figures;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "figwatch",
@@ -86,6 +88,9 @@ pub enum Command {
     },
     /// See figwatch work in seconds, without network: a local story revised twice
     Demo,
+    /// The figures reported per topic and measure, as a timeline with their sources; or, with
+    /// --text/--file/--jsonl/--revisions, what would be extracted from a text
+    Figures(figures::FiguresArgs),
     /// Extract the article from files (gzip too) or URLs and print it
     Extract {
         /// Files or http(s) URLs
@@ -158,6 +163,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return extract_command(cli.config.as_deref(), inputs, *json);
     }
     let path = config::locate(cli.config.as_deref());
+    let figures_args = match &command {
+        Command::Figures(args) => Some(args.clone()),
+        _ => None,
+    };
+    if let Some(args) = figures_args.as_ref().filter(|a| a.reads_input()) {
+        return figures::run_on_input(args, &path);
+    }
     let config = Config::load(&path)?;
     match command {
         Command::CheckConfig => check_config(&config),
@@ -193,6 +205,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     json,
                 } => show_diff(&store, &url, from, to, full, json),
                 Command::Status { json } => status(&store, &config, json),
+                Command::Figures(_) => {
+                    figures::ledger(&store, &config, figures_args.as_ref().expect("set above"))
+                }
                 _ => unreachable!("handled above"),
             }
         }
@@ -210,6 +225,7 @@ fn name_of(c: &Command) -> &'static str {
         Command::Status { .. } => "status",
         Command::Demo => "demo",
         Command::Extract { .. } => "extract",
+        Command::Figures(_) => "figures",
     }
 }
 

@@ -52,6 +52,9 @@ pub struct Config {
     pub path: PathBuf,
     pub database: PathBuf,
     pub alert_log: Option<PathBuf>,
+    /// How long the figure ledger remembers a reported value: the same value from another
+    /// outlet within this time adds a source instead of alerting again.
+    pub figure_memory: Duration,
     pub interval: Duration,
     pub user_agent: String,
     pub fetch: FetchSettings,
@@ -242,6 +245,7 @@ fn parse_byte_size(text: &str) -> Result<u64, String> {
 struct RawConfig {
     database: Option<String>,
     alert_log: Option<String>,
+    figure_memory: Option<Spanned<Dur>>,
     interval: Option<Spanned<Dur>>,
     user_agent: Option<String>,
     #[serde(default)]
@@ -327,6 +331,11 @@ impl Config {
             Some(d) => check_interval(d, "interval", &at)?,
             None => Duration::from_secs(15 * 60),
         };
+        // Zero is allowed: it turns the ledger's memory off, so every outlet alerts on its own.
+        let figure_memory = raw
+            .figure_memory
+            .as_ref()
+            .map_or(Duration::from_secs(30 * 24 * 3600), |d| d.get_ref().0);
 
         let mut sources = Vec::new();
         let mut seen_urls = HashSet::new();
@@ -409,6 +418,7 @@ impl Config {
             path: path.to_path_buf(),
             database: PathBuf::from(raw.database.unwrap_or_else(|| "figwatch.db".into())),
             alert_log: raw.alert_log.filter(|s| !s.is_empty()).map(PathBuf::from),
+            figure_memory,
             interval,
             user_agent: raw
                 .user_agent

@@ -330,6 +330,9 @@ impl Pipeline {
             flag: flag.as_deref(),
             figures: &figures,
             alerts,
+            url: url.as_str(),
+            site: &site_of(url),
+            figure_memory: self.config.figure_memory,
         })?;
         let Some((number, alerts)) = stored else {
             // Another source linking the same article stored it a moment ago.
@@ -374,11 +377,7 @@ impl Pipeline {
         let old_figures = baseline
             .map(|p| self.figures.extract(&p.article.text))
             .unwrap_or_default();
-        let site = url
-            .host_str()
-            .unwrap_or_default()
-            .trim_start_matches("www.")
-            .to_string();
+        let site = site_of(url);
         let alerts = compare(&old_figures, &figures)
             .into_iter()
             .map(|c| Alert {
@@ -395,8 +394,11 @@ impl Pipeline {
                 qualifier: c.figure.qualifier,
                 unit: c.figure.unit.clone(),
                 old: c.old,
+                old_site: None,
                 new: c.figure.value.clone(),
                 quote: c.figure.quote.clone(),
+                claimant: c.figure.claimant.clone(),
+                speculative: c.figure.speculative,
                 url: url.to_string(),
                 title: article.title.clone(),
                 site: site.clone(),
@@ -405,6 +407,14 @@ impl Pipeline {
             .collect();
         Ok((figures, alerts))
     }
+}
+
+/// The host an article came from, as alerts and the ledger name it: `washingtonpost.com`.
+fn site_of(url: &Url) -> String {
+    url.host_str()
+        .unwrap_or_default()
+        .trim_start_matches("www.")
+        .to_string()
 }
 
 /// What storing one fetched article did.

@@ -18,6 +18,7 @@ use crate::figures::Figure;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_version_flags.sql"),
+    include_str!("../migrations/0003_ledger.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -91,8 +92,14 @@ pub struct NewVersion<'a> {
     /// Why the version is not trusted; such a version carries no figures or alerts.
     pub flag: Option<&'a str>,
     pub figures: &'a [Figure],
-    /// Alerts with `version` still unset; it is filled in with the number given here.
+    /// Alerts with `version` still unset; it is filled in with the number given here. The
+    /// ledger may drop some (a value another outlet reported first) or give others an old value.
     pub alerts: Vec<Alert>,
+    /// The article's URL and host, as the ledger names its sources.
+    pub url: &'a str,
+    pub site: &'a str,
+    /// How long the ledger remembers a value (`figure_memory`).
+    pub figure_memory: std::time::Duration,
 }
 
 /// Which alerts to read.
@@ -398,16 +405,33 @@ impl Store {
             }
         }
         let mut alerts = new.alerts;
+        for alert in &mut alerts {
+            alert.version = number;
+            alert.id = Alert::make_id(&alert.url, number, &alert.topic, &alert.measure, &alert.new);
+        }
+        let remember_since = DateTime::parse_from_rfc3339(new.fetched_at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| Utc::now())
+            .checked_sub_signed(
+                chrono::Duration::from_std(new.figure_memory).unwrap_or(chrono::Duration::MAX),
+            )
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let report = ledger::Report {
+            article_id: new.article_id,
+            version_id,
+            url: new.url,
+            site: new.site,
+            at: new.fetched_at,
+            remember_since: &timestamp(remember_since),
+        };
+        let alerts = ledger::record(&tx, &report, new.figures, alerts)?;
         {
             let mut insert = tx.prepare(
                 "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, topic, measure, article_id,
                                                version_id, payload)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for alert in &mut alerts {
-                alert.version = number;
-                alert.id =
-                    Alert::make_id(&alert.url, number, &alert.topic, &alert.measure, &alert.new);
+            for alert in &alerts {
                 insert.execute(params![
                     alert.id,
                     alert.ts,
@@ -502,6 +526,9 @@ pub struct StoreCounts {
     pub versions: i64,
     pub alerts: i64,
 }
+
+mod ledger;
+pub use ledger::{LedgerEntry, LedgerSource};
 
 #[cfg(test)]
 mod tests;

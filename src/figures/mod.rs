@@ -7,6 +7,7 @@
 //! from the words of its clause. A number whose measure cannot be named is not reported: an
 //! alert about "10,000 residents" would teach the user to ignore alerts.
 
+mod claims;
 mod compare;
 mod measures;
 mod numbers;
@@ -146,8 +147,77 @@ pub struct Figure {
     pub unit: Option<String>,
     /// The sentence it stands in.
     pub quote: String,
+    /// Who the sentence says reports it ("Zelensky", "according to KCNA" → "KCNA").
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub claimant: Option<String>,
+    /// Said as a possibility ("may send up to 3,000"), not as a report.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub speculative: bool,
     /// The sentence's position in the text, for aligning versions.
     pub sentence: usize,
+}
+
+impl Figure {
+    /// The figure in the schema of the labelled data (FORMAT.md): `value` for one number, `lo`
+    /// and `hi` for a range, `vague` for a vague quantity, plus the quote and claimant.
+    pub fn record(&self) -> FigureRecord<'_> {
+        let (value, lo, hi, vague) = match &self.value {
+            FigureValue::Number(n) => (Some(*n), None, None, None),
+            FigureValue::Range { lo, hi } => (None, Some(*lo), Some(*hi), None),
+            FigureValue::Vague { vague } => (None, None, None, Some(vague.as_str())),
+        };
+        FigureRecord {
+            topic: &self.topic,
+            value,
+            lo,
+            hi,
+            vague,
+            qualifier: self.qualifier.as_str(),
+            measure: &self.measure,
+            unit: self.unit.as_deref(),
+            quote: &self.quote,
+            claimant: self.claimant.as_deref(),
+            speculative: self.speculative,
+        }
+    }
+}
+
+/// A figure as `figwatch figures --jsonl` writes it.
+#[derive(Debug, Serialize)]
+pub struct FigureRecord<'a> {
+    pub topic: &'a str,
+    #[serde(serialize_with = "optional_whole_as_integer")]
+    pub value: Option<f64>,
+    #[serde(
+        serialize_with = "optional_whole_as_integer",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lo: Option<f64>,
+    #[serde(
+        serialize_with = "optional_whole_as_integer",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hi: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vague: Option<&'a str>,
+    pub qualifier: &'static str,
+    pub measure: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<&'a str>,
+    pub quote: &'a str,
+    pub claimant: Option<&'a str>,
+    pub speculative: bool,
+}
+
+/// `Some(4000.0)` as `4000`, `None` as null.
+pub fn optional_whole_as_integer<S: serde::Serializer>(
+    n: &Option<f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => whole_as_integer(n, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// Finds the figures of every configured topic in a text. Built once per configuration; the
@@ -168,6 +238,46 @@ impl FigureExtractor {
     /// All figures in a text, in reading order, each (topic, measure, value) once per sentence.
     pub fn extract(&self, text: &str) -> Vec<Figure> {
         let mut figures: Vec<Figure> = Vec::new();
+        for r in self.readings(text) {
+            let Some(measure) = r.measure else {
+                continue;
+            };
+            let figure = Figure {
+                topic: r.topic.to_string(),
+                measure,
+                value: r.number.value,
+                qualifier: r.number.qualifier,
+                unit: r.number.unit,
+                quote: r.sentence.to_string(),
+                claimant: claims::claimant(r.sentence),
+                speculative: claims::speculative(r.sentence, r.number.start, r.number.end),
+                sentence: r.index,
+            };
+            let repeated = figures.iter().any(|f| {
+                f.sentence == r.index
+                    && f.topic == figure.topic
+                    && f.measure == figure.measure
+                    && f.value.same_as(&figure.value)
+            });
+            if !repeated {
+                figures.push(figure);
+            }
+        }
+        figures
+    }
+
+    /// The numbers in a text's topic sentences that are not reported as figures, because
+    /// their clause names nothing they count: what a person tuning a topic wants to see.
+    pub fn unreported<'t>(&'t self, text: &'t str) -> Vec<Reading<'t>> {
+        self.readings(text)
+            .into_iter()
+            .filter(|r| r.measure.is_none())
+            .collect()
+    }
+
+    /// Every number of every sentence that is about a topic, with its measure for that topic.
+    fn readings<'t>(&'t self, text: &'t str) -> Vec<Reading<'t>> {
+        let mut out = Vec::new();
         for (index, sentence) in split_sentences(text).into_iter().enumerate() {
             let topics = self.topics.topics_in(sentence);
             if topics.is_empty() {
@@ -177,32 +287,30 @@ impl FigureExtractor {
             for topic in topics {
                 let measures = self.measures.measures_of(sentence, topic, &numbers);
                 for (number, measure) in numbers.iter().zip(measures) {
-                    let Some(measure) = measure else {
-                        continue;
-                    };
-                    let figure = Figure {
-                        topic: topic.to_string(),
+                    out.push(Reading {
+                        index,
+                        sentence,
+                        topic,
+                        number: number.clone(),
                         measure,
-                        value: number.value.clone(),
-                        qualifier: number.qualifier,
-                        unit: number.unit.clone(),
-                        quote: sentence.to_string(),
-                        sentence: index,
-                    };
-                    let repeated = figures.iter().any(|f| {
-                        f.sentence == index
-                            && f.topic == figure.topic
-                            && f.measure == figure.measure
-                            && f.value.same_as(&figure.value)
                     });
-                    if !repeated {
-                        figures.push(figure);
-                    }
                 }
             }
         }
-        figures
+        out
     }
+}
+
+/// One number of a sentence about a topic, as the extractor read it.
+#[derive(Debug, Clone)]
+pub struct Reading<'t> {
+    /// The sentence's position in the text.
+    pub index: usize,
+    pub sentence: &'t str,
+    pub topic: &'t str,
+    pub number: NumberMention,
+    /// What it counts; `None` when its clause does not say.
+    pub measure: Option<String>,
 }
 
 #[cfg(test)]

@@ -36,8 +36,11 @@ fn alert(topic: &str, ts: &str, new: f64) -> Alert {
         qualifier: Qualifier::Exact,
         unit: None,
         old: None,
+        old_site: None,
         new: FigureValue::Number(new),
         quote: "q".into(),
+        claimant: None,
+        speculative: false,
         url: "https://n.example/a".into(),
         title: None,
         site: "n.example".into(),
@@ -114,6 +117,9 @@ fn versions_are_numbered_per_article_with_their_alerts() {
             flag: None,
             figures: &[],
             alerts,
+            url: "https://n.example/a",
+            site: "n.example",
+            figure_memory: std::time::Duration::from_secs(30 * 86400),
         })
         .unwrap()
         .expect("no other writer")
@@ -159,6 +165,9 @@ fn versions_are_numbered_per_article_with_their_alerts() {
             flag: None,
             figures: &[],
             alerts: vec![],
+            url: "https://n.example/a",
+            site: "n.example",
+            figure_memory: std::time::Duration::from_secs(30 * 86400),
         })
         .unwrap();
     assert!(raced.is_none());
@@ -184,6 +193,9 @@ fn alerts_filter_by_topic_time_and_limit() {
         flag: None,
         figures: &[],
         alerts,
+        url: "https://n.example/a",
+        site: "n.example",
+        figure_memory: std::time::Duration::from_secs(30 * 86400),
     })
     .unwrap();
     let values = |f: AlertFilter| -> Vec<f64> {

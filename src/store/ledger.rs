@@ -1,0 +1,243 @@
+//! The figure ledger: every value a (topic, measure) was reported at, with the outlets that
+//! reported it. It is what turns per-article alerts into per-story alerts: the first report of
+//! a value alerts; the same value from a second outlet within `figure_memory` adds a source
+//! instead; a different value alerts with the value before it for comparison, even when the
+//! article that reports it is new.
+
+use rusqlite::{params, Transaction};
+use serde::Serialize;
+
+use super::{Result, Store};
+use crate::alerts::{Alert, AlertKind};
+use crate::figures::{Figure, FigureValue};
+
+/// One value of one (topic, measure), as `figwatch figures` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerEntry {
+    pub topic: String,
+    pub measure: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    pub value: FigureValue,
+    pub qualifier: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimant: Option<String>,
+    pub quote: String,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    /// The alert its first report raised; `None` when it was recorded without one (a value an
+    /// article already stated before the ledger knew it).
+    pub alert_id: Option<String>,
+    /// Who reported it, first report first.
+    pub sources: Vec<LedgerSource>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerSource {
+    pub site: String,
+    pub url: String,
+    pub seen_at: String,
+}
+
+/// Where a version's figures come from, for the ledger's sources.
+pub(super) struct Report<'a> {
+    pub article_id: i64,
+    pub version_id: i64,
+    pub url: &'a str,
+    pub site: &'a str,
+    pub at: &'a str,
+    /// Values last seen before this are forgotten.
+    pub remember_since: &'a str,
+}
+
+/// Records a new version's figures in the ledger and decides which of its alerts stand: an
+/// alert for a value that another article already reported is dropped (its article becomes a
+/// source of that value); an alert for a (topic, measure) new to this article but known to the
+/// ledger becomes a `figure_changed` against the ledger's latest value.
+pub(super) fn record(
+    tx: &Transaction<'_>,
+    report: &Report<'_>,
+    figures: &[Figure],
+    mut alerts: Vec<Alert>,
+) -> Result<Vec<Alert>> {
+    let mut kept = Vec::new();
+    let mut seen: Vec<&Figure> = Vec::new();
+    for f in figures {
+        if seen
+            .iter()
+            .any(|s| same_key(s, f) && s.value.same_as(&f.value))
+        {
+            continue;
+        }
+        seen.push(f);
+        let alert = alerts
+            .iter()
+            .position(|a| {
+                a.topic == f.topic
+                    && a.measure == f.measure
+                    && a.unit == f.unit
+                    && a.new.same_as(&f.value)
+            })
+            .map(|i| alerts.remove(i));
+        let known = remembered(tx, f, report.remember_since)?;
+        if let Some((id, _, _)) = known.iter().find(|(_, v, _)| v.same_as(&f.value)) {
+            let elsewhere: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM ledger_sources WHERE ledger_id = ?1 AND article_id != ?2)",
+                params![id, report.article_id],
+                |r| r.get(0),
+            )?;
+            add_source(tx, *id, report)?;
+            match alert {
+                Some(a) if elsewhere => {
+                    tracing::info!(topic = %a.topic, measure = %a.measure, value = %a.new, url = report.url,
+                        "already reported by another outlet; recorded as one more source, no alert");
+                }
+                Some(a) => kept.push(a),
+                None => {}
+            }
+            continue;
+        }
+        let alert = alert.map(|mut a| {
+            if a.old.is_none() {
+                if let Some((_, latest, site)) = known.first() {
+                    a.old = Some(latest.clone());
+                    a.old_site = Some(site.clone());
+                    a.kind = AlertKind::FigureChanged;
+                }
+            }
+            a
+        });
+        let id: i64 = tx.query_row(
+            "INSERT INTO ledger (topic, measure, unit, value, qualifier, claimant, quote,
+                                 first_seen_at, last_seen_at, alert_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) RETURNING id",
+            params![
+                f.topic,
+                f.measure,
+                f.unit.as_deref().unwrap_or(""),
+                serde_json::to_string(&f.value)?,
+                f.qualifier.as_str(),
+                f.claimant,
+                f.quote,
+                report.at,
+                alert.as_ref().map(|a| a.id.as_str()),
+            ],
+            |r| r.get(0),
+        )?;
+        add_source(tx, id, report)?;
+        kept.extend(alert);
+    }
+    // An alert always comes from one of the version's figures; keep any that did not, rather
+    // than lose it.
+    kept.extend(alerts);
+    Ok(kept)
+}
+
+fn same_key(a: &Figure, b: &Figure) -> bool {
+    a.topic == b.topic && a.measure == b.measure && a.unit == b.unit
+}
+
+/// The values of `f`'s (topic, measure, unit) still remembered, newest report first, each with
+/// its id and the site of its first report.
+fn remembered(
+    tx: &Transaction<'_>,
+    f: &Figure,
+    since: &str,
+) -> Result<Vec<(i64, FigureValue, String)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT l.id, l.value,
+                (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1)
+         FROM ledger l
+         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
+         ORDER BY first_seen_at DESC, id DESC",
+    )?;
+    let rows = stmt.query_map(
+        params![f.topic, f.measure, f.unit.as_deref().unwrap_or(""), since],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, value, site) = row?;
+        out.push((id, serde_json::from_str(&value)?, site.unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+fn add_source(tx: &Transaction<'_>, ledger_id: i64, report: &Report<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO ledger_sources (ledger_id, article_id, version_id, url, site, seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            ledger_id,
+            report.article_id,
+            report.version_id,
+            report.url,
+            report.site,
+            report.at
+        ],
+    )?;
+    tx.execute(
+        "UPDATE ledger SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
+        params![ledger_id, report.at],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// The ledger as a timeline: per topic and measure, values in the order they were first
+    /// reported.
+    pub fn ledger(&self, topic: Option<&str>) -> Result<Vec<LedgerEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, topic, measure, unit, value, qualifier, claimant, quote, first_seen_at,
+                    last_seen_at, alert_id
+             FROM ledger WHERE ?1 IS NULL OR topic = ?1
+             ORDER BY topic, measure, unit, first_seen_at, id",
+        )?;
+        let mut sources = conn.prepare(
+            "SELECT site, url, seen_at FROM ledger_sources WHERE ledger_id = ?1
+             ORDER BY seen_at, article_id",
+        )?;
+        let rows = stmt.query_map([topic], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(4)?,
+                LedgerEntry {
+                    topic: r.get(1)?,
+                    measure: r.get(2)?,
+                    unit: Some(r.get::<_, String>(3)?).filter(|u| !u.is_empty()),
+                    value: FigureValue::Number(0.0),
+                    qualifier: r.get(5)?,
+                    claimant: r.get(6)?,
+                    quote: r.get(7)?,
+                    first_seen_at: r.get(8)?,
+                    last_seen_at: r.get(9)?,
+                    alert_id: r.get(10)?,
+                    sources: Vec::new(),
+                },
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, value, mut entry) = row?;
+            entry.value = serde_json::from_str(&value)?;
+            entry.sources = sources
+                .query_map([id], |r| {
+                    Ok(LedgerSource {
+                        site: r.get(0)?,
+                        url: r.get(1)?,
+                        seen_at: r.get(2)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+}

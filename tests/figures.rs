@@ -1,0 +1,162 @@
+//! `figwatch figures`: the batch interfaces scripts use, and the ledger that makes the same
+//! figure from a second outlet a source rather than a second alert.
+
+mod common;
+
+use common::*;
+
+fn lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect()
+}
+
+#[test]
+fn batch_figures_and_revisions_in_the_labelled_schema() {
+    let home = Home::new("");
+    let input = home.path("in.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"id": "a", "text": "As many as 4,000 North Korean troops had been killed or wounded, with only two captured alive, Zelensky said."}"#,
+            "\n",
+            r#"{"id": "broken", "txt": "no text field"}"#,
+            "\n",
+            r#"{"id": 7, "text": "North Korean troops arrived in Kursk in October 2024, when Kim Jong Un turned 40."}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = home.figwatch(&["figures", "--jsonl", input.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The bad line is named by file and line, the others are all answered, and the exit
+    // status says something was skipped.
+    assert!(!out.status.success());
+    assert!(stderr.contains("in.jsonl:2: skipped"), "{stderr}");
+    let answers = lines(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[0]["id"], "a");
+    let figures = answers[0]["figures"].as_array().unwrap();
+    assert_eq!(figures.len(), 2, "{figures:?}");
+    assert_eq!(figures[0]["topic"], "nk-troops");
+    assert_eq!(figures[0]["value"], 4000);
+    assert_eq!(figures[0]["qualifier"], "at_most");
+    assert_eq!(figures[0]["measure"], "casualties");
+    assert_eq!(figures[0]["claimant"], "Zelensky");
+    assert!(figures[0]["quote"]
+        .as_str()
+        .unwrap()
+        .starts_with("As many as 4,000"));
+    assert_eq!(figures[1]["value"], 2);
+    assert_eq!(figures[1]["measure"], "captured");
+    // Dates, years and ages are not figures.
+    assert_eq!(answers[1]["id"], 7);
+    assert_eq!(answers[1]["figures"], serde_json::json!([]));
+
+    let revisions = home.path("rev.jsonl");
+    std::fs::write(
+        &revisions,
+        concat!(
+            r#"{"id": "r1", "before": "Officials said 3,000 North Korean troops had been killed or wounded.", "after": "Officials said 4,000 North Korean troops had been killed or wounded."}"#,
+            "\n",
+            r#"{"id": "r2", "before": "Two North Korean soldiers were captured.", "after": "Ukraine said 2 North Korean soldiers had been captured."}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let answers = lines(&home.ok(&["figures", "--revisions", revisions.to_str().unwrap()]));
+    assert_eq!(
+        answers[0],
+        serde_json::json!({"id": "r1", "alerts": [
+            {"topic": "nk-troops", "measure": "casualties", "old": 3000, "new": 4000}]})
+    );
+    assert_eq!(answers[1], serde_json::json!({"id": "r2", "alerts": []}));
+}
+
+#[test]
+fn text_shows_figures_and_the_numbers_passed_over() {
+    let home = Home::new("");
+    let shown = home.ok(&[
+        "figures",
+        "--text",
+        "Pyongyang may send up to 3,000 more North Korean troops. North Korean troops guard 12 bridges.",
+    ]);
+    assert!(
+        shown.contains("nk-troops · deployed · 3,000 (at_most; speculative)"),
+        "{shown}"
+    );
+    assert!(shown.contains("nk-troops · 12 in"), "{shown}");
+}
+
+#[test]
+fn the_same_figure_from_a_second_outlet_is_a_source_not_an_alert() {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    let page = |figure: &str| {
+        article_page(
+            "North Korean troops",
+            &[&format!(
+                "Officials said {figure} North Korean troops had been killed or wounded in Kursk."
+            )],
+        )
+    };
+    server.set(
+        "/a.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[("A", "/a.html")])),
+    );
+    // The second outlet has nothing on the story yet.
+    server.set(
+        "/b.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[])),
+    );
+    server.set("/a.html", Response::html(page("3,000")));
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n[[feeds]]\nurl = \"{}\"\n",
+        server.url("/a.xml"),
+        server.url("/b.xml")
+    ));
+
+    home.ok(&["--poll"]);
+    assert_eq!(home.alert_log().len(), 1);
+
+    // The second outlet reports the same 3,000: no alert, one more source.
+    server.set(
+        "/b.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[("B", "/b.html")])),
+    );
+    server.set("/b.html", Response::html(page("3,000")));
+    home.ok(&["--poll"]);
+    assert_eq!(home.alert_log().len(), 1, "{:?}", home.alert_log());
+    let ledger = lines(&home.ok(&["figures", "--json"]));
+    assert_eq!(ledger.len(), 1, "{ledger:?}");
+    assert_eq!(ledger[0]["value"], 3000);
+    let sources: Vec<&str> = ledger[0]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, [server.url("/a.html"), server.url("/b.html")]);
+
+    // The second outlet moves to 4,000: one alert, against the 3,000 both reported.
+    server.set("/b.html", Response::html(page("4,000")));
+    home.ok(&["--poll"]);
+    let log = home.alert_log();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1]["kind"], "figure_changed");
+    assert_eq!(log[1]["old"], 3000);
+    assert_eq!(log[1]["new"], 4000);
+
+    // The first outlet catches up: the 4,000 is known, so only a source is added.
+    server.set("/a.html", Response::html(page("4,000")));
+    home.ok(&["--poll"]);
+    assert_eq!(home.alert_log().len(), 2, "{:?}", home.alert_log());
+
+    let timeline = home.ok(&["figures", "--topic", "nk-troops"]);
+    assert!(timeline.contains("nk-troops · casualties"), "{timeline}");
+    let three = timeline.find("3,000 (exact").expect("3,000 listed");
+    let four = timeline.find("4,000 (exact").expect("4,000 listed");
+    assert!(three < four, "oldest first: {timeline}");
+    let unknown = home.figwatch(&["figures", "--topic", "nope"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("configured topics: nk-troops"));
+}
