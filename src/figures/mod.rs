@@ -11,6 +11,7 @@ mod claims;
 mod compare;
 mod measures;
 mod numbers;
+mod rivals;
 mod sentences;
 mod topics;
 
@@ -225,6 +226,7 @@ pub fn optional_whole_as_integer<S: serde::Serializer>(
 pub struct FigureExtractor {
     topics: TopicMatcher,
     measures: measures::MeasureFinder,
+    rivals: rivals::Rivals,
 }
 
 impl FigureExtractor {
@@ -232,6 +234,7 @@ impl FigureExtractor {
         FigureExtractor {
             topics: TopicMatcher::new(topics),
             measures: measures::MeasureFinder::new(topics),
+            rivals: rivals::Rivals::new(topics),
         }
     }
 
@@ -271,7 +274,7 @@ impl FigureExtractor {
     pub fn unreported<'t>(&'t self, text: &'t str) -> Vec<Reading<'t>> {
         self.readings(text)
             .into_iter()
-            .filter(|r| r.measure.is_none())
+            .filter(|r| r.measure.is_none() && !r.about_another)
             .collect()
     }
 
@@ -287,12 +290,16 @@ impl FigureExtractor {
             for topic in topics {
                 let measures = self.measures.measures_of(sentence, topic, &numbers);
                 for (number, measure) in numbers.iter().zip(measures) {
+                    let about_another =
+                        self.rivals
+                            .about_another(sentence, topic, number.start, number.end);
                     out.push(Reading {
                         index,
                         sentence,
                         topic,
                         number: number.clone(),
-                        measure,
+                        measure: measure.filter(|_| !about_another),
+                        about_another,
                     });
                 }
             }
@@ -309,8 +316,10 @@ pub struct Reading<'t> {
     pub sentence: &'t str,
     pub topic: &'t str,
     pub number: NumberMention,
-    /// What it counts; `None` when its clause does not say.
+    /// What it counts; `None` when its clause does not say or it counts another party.
     pub measure: Option<String>,
+    /// It counts another party than the topic ("50,000 Russian soldiers").
+    pub about_another: bool,
 }
 
 #[cfg(test)]

@@ -77,6 +77,18 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     for line in &dev {
         let found = extractor.extract(&line.text);
+        if verbose {
+            // Numbers passed over for want of a measure, and whether the labels count them.
+            for r in extractor.unreported(&line.text) {
+                let labelled = line.figures.iter().any(|g| {
+                    g.topic == r.topic && g.value().is_some_and(|v| v.same_as(&r.number.value))
+                });
+                println!(
+                    "  UN {} {} {} labelled={labelled}",
+                    line.id, r.topic, r.number.value
+                );
+            }
+        }
         for (level, score) in levels.iter_mut().enumerate() {
             let matches = |f: &figwatch::figures::Figure, g: &Gold| {
                 g.topic == f.topic

@@ -1,0 +1,503 @@
+//! Figures about something else in a sentence that is about the topic. A story names its
+//! neighbours: "11,000 North Korean troops were fighting alongside about 50,000 Russian
+//! soldiers"; "the Lilac Fire… 85 acres, even as the Palisades Fire kept spreading"; "Iran
+//! fired about 180 ballistic missiles" in a sentence a topic about Russian missiles matches by
+//! "ballistic missiles". Reporting the neighbour's number as the topic's is the worst kind of
+//! false alert, so a number is dropped when its own words point at another named party:
+//!
+//! 1. its noun phrase carries a proper name the topic does not use ("50,000 *Russian*
+//!    soldiers", "105 *Ukrainian* drones", "two *Patriot* systems");
+//! 2. its clause names another member of a named kind the topic tracks ("the *Lilac Fire*"
+//!    when the topic tracks the Palisades and Eaton fires);
+//! 3. the party nearest before it in its clause is another country: the subject ("*Iran*
+//!    fired about 180") or a possessor ("*Russia's* losses… at 1,380 soldiers").
+//!
+//! A number whose noun phrase carries one of the topic's own proper names ("4,000 *North
+//! Korean* troops") is always the topic's.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::config::Topic;
+
+/// What one topic calls its own parties.
+struct TopicWords {
+    /// Lower-case words of the terms and near groups, hyphenated parts included.
+    words: HashSet<String>,
+    /// Countries the topic's terms, near groups and name mention (lower case, as in
+    /// `COUNTRIES`); the topic is about a party among countries when this is not empty.
+    countries: HashSet<&'static str>,
+    /// Countries the terms and near groups mention: what the counted things themselves are.
+    own_countries: HashSet<&'static str>,
+    /// Named kinds: the head word of multi-word proper terms ("fire" for "Palisades Fire")
+    /// with the lower-case terms that carry it.
+    kinds: Vec<(String, Vec<String>)>,
+}
+
+pub struct Rivals {
+    topics: HashMap<String, TopicWords>,
+}
+
+impl Rivals {
+    pub fn new(topics: &[Topic]) -> Rivals {
+        let topics = topics
+            .iter()
+            .map(|t| {
+                let phrases: Vec<&str> = t
+                    .terms
+                    .iter()
+                    .chain(t.near.iter().flatten())
+                    .map(String::as_str)
+                    .collect();
+                let mut words = HashSet::new();
+                for p in &phrases {
+                    for w in p.split(|c: char| !(c.is_alphanumeric() || c == '\'')) {
+                        if !w.is_empty() {
+                            words.insert(w.to_lowercase());
+                        }
+                    }
+                }
+                let own_countries: HashSet<&'static str> =
+                    phrases.iter().flat_map(|p| countries_in(p)).collect();
+                let mut countries = own_countries.clone();
+                countries.extend(countries_in(&t.name));
+                let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
+                for term in &t.terms {
+                    let parts: Vec<&str> = term.split_whitespace().collect();
+                    let proper = parts.len() >= 2
+                        && parts
+                            .iter()
+                            .all(|p| p.chars().next().is_some_and(char::is_uppercase));
+                    if !proper {
+                        continue;
+                    }
+                    let head = parts[parts.len() - 1].to_lowercase();
+                    let term = term.to_lowercase();
+                    match kinds.iter_mut().find(|(h, _)| *h == head) {
+                        Some((_, names)) => names.push(term),
+                        None => kinds.push((head, vec![term])),
+                    }
+                }
+                (
+                    t.id.clone(),
+                    TopicWords {
+                        words,
+                        countries,
+                        own_countries,
+                        kinds,
+                    },
+                )
+            })
+            .collect();
+        Rivals { topics }
+    }
+
+    /// True when the number at `start..end` of `sentence` counts another party than `topic`.
+    pub fn about_another(&self, sentence: &str, topic: &str, start: usize, end: usize) -> bool {
+        let Some(t) = self.topics.get(topic) else {
+            return false;
+        };
+        let words = tokens(sentence);
+        let first_after = words.iter().position(|w| w.start >= end);
+        let last_before = words.iter().rposition(|w| w.end <= start);
+
+        // 1. The noun phrase after the number.
+        let mut anchored = false;
+        let mut foreign = false;
+        if let Some(i) = first_after {
+            let phrase_end = words[i..]
+                .iter()
+                .take(5)
+                .position(|w| {
+                    w.after_punct || STOP.contains(&w.lower.as_str()) || w.lower.ends_with("ed")
+                })
+                .map_or((i + 5).min(words.len()), |p| i + p);
+            let phrase = &words[i..phrase_end];
+            for (k, w) in phrase.iter().enumerate() {
+                if !w.capital {
+                    continue;
+                }
+                match country_at(phrase, k) {
+                    Some((country, _)) => {
+                        let own = t.own_countries.contains(country);
+                        anchored |= own;
+                        foreign |= !own;
+                    }
+                    None => anchored |= w.lower.split('-').any(|p| t.words.contains(p)),
+                }
+            }
+        }
+        if anchored {
+            return false;
+        }
+        if foreign {
+            return true;
+        }
+
+        // The clause: back to the last clause punctuation, and one segment further when this
+        // one is a relative clause ("the Camp Fire, which killed 85").
+        let clause_start = {
+            let back_to_punct = |mut from: usize| {
+                while from > 0 && !words[from].after_punct {
+                    from -= 1;
+                }
+                from
+            };
+            let from = back_to_punct(
+                last_before
+                    .map_or(0, |i| i + 1)
+                    .min(words.len().saturating_sub(1)),
+            );
+            let relative = matches!(
+                words.get(from).map(|w| w.lower.as_str()),
+                Some("which" | "who" | "that" | "where")
+            );
+            if from > 0 && relative {
+                back_to_punct(from - 1)
+            } else {
+                from
+            }
+        };
+        let clause_end = first_after.map_or(words.len(), |i| {
+            words[i..]
+                .iter()
+                .position(|w| w.after_punct)
+                .map_or(words.len(), |p| i + p)
+        });
+
+        // 2. Another member of a named kind ("the Lilac Fire"): the member nearest the number
+        // in its clause, looking back first, decides.
+        let number_at = last_before
+            .map_or(0, |i| i + 1)
+            .clamp(clause_start, clause_end);
+        let member_ending_at = |k: usize| -> Option<bool> {
+            let (a, b) = (&words[k - 1], &words[k]);
+            let named = a.capital && b.capital;
+            let kind = t.kinds.iter().find(|(head, _)| b.lower == *head)?;
+            let name = format!("{} {}", a.lower, b.lower);
+            named.then(|| !kind.1.iter().any(|term| term.ends_with(&name)))
+        };
+        let nearest = (clause_start + 1..number_at)
+            .rev()
+            .chain(number_at.max(clause_start + 1)..clause_end)
+            .find_map(member_ending_at);
+        if nearest == Some(true) {
+            return true;
+        }
+
+        // 3. The nearest country before the number in its clause.
+        if t.countries.is_empty() {
+            return false;
+        }
+        let before = &words[clause_start..last_before.map_or(clause_start, |i| i + 1)];
+        let mut i = before.len();
+        while i > 0 {
+            i -= 1;
+            if let Some((country, _)) = country_at(before, i) {
+                // "whom Ukraine puts at 12,000": a country that estimates is a claimant, not
+                // the party counted.
+                if before
+                    .get(i + 1)
+                    .is_some_and(|w| CLAIMING.contains(&w.lower.as_str()))
+                {
+                    continue;
+                }
+                let possessive = before[i].possessive;
+                let known = if possessive {
+                    t.own_countries.contains(country)
+                } else {
+                    t.countries.contains(country)
+                };
+                return !known;
+            }
+            if before[i].capital && t.words.contains(&before[i].lower) {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+/// Verbs whose subject is a claimant: "Ukraine puts them at", "Kyiv says".
+const CLAIMING: &[&str] = &[
+    "said",
+    "says",
+    "say",
+    "puts",
+    "put",
+    "estimated",
+    "estimates",
+    "estimate",
+    "claimed",
+    "claims",
+    "reported",
+    "reports",
+    "believes",
+    "believe",
+    "told",
+    "thinks",
+    "counted",
+];
+
+/// Words that end a noun phrase.
+const STOP: &[&str] = &[
+    "of", "in", "at", "on", "to", "from", "by", "for", "with", "into", "over", "and", "or", "but",
+    "were", "was", "are", "is", "have", "has", "had", "be", "been", "who", "which", "that", "will",
+    "would", "could", "may", "might", "a", "an", "the", "since", "after", "before", "during",
+    "near", "as", "than",
+];
+
+struct Word {
+    start: usize,
+    end: usize,
+    lower: String,
+    capital: bool,
+    /// Clause punctuation stands between this word and the one before.
+    after_punct: bool,
+    /// Written with 's or ’s.
+    possessive: bool,
+}
+
+fn tokens(sentence: &str) -> Vec<Word> {
+    let mut out: Vec<Word> = Vec::new();
+    let mut punct = false;
+    let mut start: Option<usize> = None;
+    let is_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '\'' | '’' | '.');
+    let ends = sentence
+        .char_indices()
+        .chain(std::iter::once((sentence.len(), ' ')));
+    for (i, c) in ends {
+        if i < sentence.len() && is_word(c) {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            let raw = &sentence[s..i];
+            let trimmed = raw.trim_end_matches('.');
+            // "U.S." keeps its stops; a sentence's final stop does not belong to the word.
+            let text = if trimmed.contains('.') { raw } else { trimmed };
+            let (text, possessive) =
+                match text.strip_suffix("'s").or_else(|| text.strip_suffix("’s")) {
+                    Some(stem) => (stem, true),
+                    None => (text, false),
+                };
+            if !text.is_empty() {
+                out.push(Word {
+                    start: s,
+                    end: i,
+                    lower: text.to_lowercase(),
+                    capital: text.chars().next().is_some_and(char::is_uppercase),
+                    after_punct: punct,
+                    possessive,
+                });
+            }
+            punct = false;
+        }
+        if matches!(c, ',' | ';' | ':' | '(' | ')' | '—' | '–' | '"' | '“' | '”') {
+            punct = true;
+        }
+    }
+    out
+}
+
+/// The country (its first name in `COUNTRIES`) whose name ends at word `i`, and the name's
+/// length in words.
+fn country_at(words: &[Word], i: usize) -> Option<(&'static str, usize)> {
+    for len in (1..=3).rev() {
+        if i + 1 < len {
+            continue;
+        }
+        let from = i + 1 - len;
+        if !words[from].capital {
+            continue;
+        }
+        let phrase = words[from..=i]
+            .iter()
+            .map(|w| w.lower.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let country = COUNTRIES
+            .iter()
+            .find(|names| names.split('|').any(|n| n == phrase))
+            .and_then(|names| names.split('|').next());
+        if let Some(c) = country {
+            return Some((c, len));
+        }
+    }
+    None
+}
+
+/// Countries named in a phrase.
+fn countries_in(phrase: &str) -> Vec<&'static str> {
+    let words = tokens(phrase);
+    let mut out = Vec::new();
+    for i in 0..words.len() {
+        if let Some((c, _)) = country_at(&words, i) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Countries, each with its adjectives and other names, lower case, the country first: a
+/// topic that names "Ukraine" owns "Ukrainian" too.
+const COUNTRIES: &[&str] = &[
+    "afghanistan|afghan",
+    "albania|albanian",
+    "algeria|algerian",
+    "argentina|argentine|argentinian",
+    "armenia|armenian",
+    "australia|australian",
+    "austria|austrian",
+    "azerbaijan|azerbaijani",
+    "bangladesh|bangladeshi",
+    "belarus|belarusian",
+    "belgium|belgian",
+    "bolivia|bolivian",
+    "bosnia|bosnian",
+    "brazil|brazilian",
+    "britain|british|uk|u.k.|united kingdom",
+    "bulgaria|bulgarian",
+    "cambodia|cambodian",
+    "canada|canadian",
+    "chad|chadian",
+    "chile|chilean",
+    "china|chinese",
+    "colombia|colombian",
+    "congo|congolese",
+    "croatia|croatian",
+    "cuba|cuban",
+    "cyprus|cypriot",
+    "czechia|czech|czech republic",
+    "denmark|danish",
+    "egypt|egyptian",
+    "eritrea|eritrean",
+    "estonia|estonian",
+    "ethiopia|ethiopian",
+    "finland|finnish",
+    "france|french",
+    "georgia|georgian",
+    "germany|german",
+    "greece|greek",
+    "haiti|haitian",
+    "hungary|hungarian",
+    "iceland|icelandic",
+    "india|indian",
+    "indonesia|indonesian",
+    "iran|iranian",
+    "iraq|iraqi",
+    "ireland|irish",
+    "israel|israeli",
+    "italy|italian",
+    "japan|japanese",
+    "jordan|jordanian",
+    "kazakhstan|kazakh",
+    "kenya|kenyan",
+    "north korea|north korean|dprk",
+    "south korea|south korean",
+    "kosovo|kosovar",
+    "kuwait|kuwaiti",
+    "latvia|latvian",
+    "lebanon|lebanese",
+    "libya|libyan",
+    "lithuania|lithuanian",
+    "mali|malian",
+    "mexico|mexican",
+    "moldova|moldovan",
+    "mongolia|mongolian",
+    "morocco|moroccan",
+    "myanmar|burmese",
+    "nepal|nepali",
+    "netherlands|dutch",
+    "new zealand",
+    "niger|nigerien",
+    "nigeria|nigerian",
+    "norway|norwegian",
+    "pakistan|pakistani",
+    "palestine|palestinian",
+    "peru|peruvian",
+    "philippines|filipino",
+    "poland|polish",
+    "portugal|portuguese",
+    "qatar|qatari",
+    "romania|romanian",
+    "russia|russian",
+    "rwanda|rwandan",
+    "saudi arabia|saudi",
+    "serbia|serbian",
+    "slovakia|slovak",
+    "slovenia|slovenian",
+    "somalia|somali",
+    "south africa|south african",
+    "spain|spanish",
+    "sri lanka|sri lankan",
+    "sudan|sudanese",
+    "sweden|swedish",
+    "switzerland|swiss",
+    "syria|syrian",
+    "taiwan|taiwanese",
+    "thailand|thai",
+    "tunisia|tunisian",
+    "turkey|turkish",
+    "uganda|ugandan",
+    "ukraine|ukrainian",
+    "united states|u.s.|american|america|usa",
+    "venezuela|venezuelan",
+    "vietnam|vietnamese",
+    "yemen|yemeni",
+    "zimbabwe|zimbabwean",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic(toml: &str) -> Vec<Topic> {
+        #[derive(serde::Deserialize)]
+        struct File {
+            topics: Vec<Topic>,
+        }
+        toml::from_str::<File>(toml).unwrap().topics
+    }
+
+    fn rival(r: &Rivals, topic: &str, sentence: &str, number: &str) -> bool {
+        let start = sentence.find(number).unwrap();
+        r.about_another(sentence, topic, start, start + number.len())
+    }
+
+    #[test]
+    fn another_party_in_the_noun_phrase_or_before_the_number() {
+        let r = Rivals::new(&topic(
+            r#"[[topics]]
+id = "nk"
+name = "North Korean troops in Russia's war"
+terms = ["North Korean troops"]
+near = [["North Korea", "Pyongyang"], ["troops", "soldiers"]]"#,
+        ));
+        let s = "In December, some 11,000 North Korean troops were fighting alongside about 50,000 Russian soldiers, officials said.";
+        assert!(!rival(&r, "nk", s, "11,000"));
+        assert!(rival(&r, "nk", s, "50,000"));
+        let s = "South Korea's military, which has about 500,000 troops, raised its alert after North Korean troops crossed.";
+        assert!(rival(&r, "nk", s, "500,000"));
+        let s = "Ukraine put Russia's losses at 1,380 soldiers and gave no figure for North Korean troops.";
+        assert!(rival(&r, "nk", s, "1,380"));
+        // Russia is in the topic's name: Russia deploying troops is the story.
+        let s = "Russia has deployed about 11,000 troops from North Korea.";
+        assert!(!rival(&r, "nk", s, "11,000"));
+    }
+
+    #[test]
+    fn another_member_of_a_named_kind() {
+        let r = Rivals::new(&topic(
+            r#"[[topics]]
+id = "la"
+name = "Los Angeles wildfires"
+terms = ["Palisades Fire", "Eaton Fire"]"#,
+        ));
+        let s = "Firefighters held the Lilac Fire to 85 acres, even as the Palisades Fire kept spreading.";
+        assert!(rival(&r, "la", s, "85"));
+        let s = "The Eaton Fire, which destroyed 9,400 structures, is contained.";
+        assert!(!rival(&r, "la", s, "9,400"));
+        let s = "The Eaton Fire is the deadliest since the 2018 Camp Fire, which killed 85 people.";
+        assert!(rival(&r, "la", s, "85"));
+    }
+}
