@@ -36,6 +36,7 @@ const BUILT_IN: &[(&str, &[&str])] = &[
             "fatalities",
             "perished",
             "bodies",
+            "drowned",
         ],
     ),
     ("wounded", &["wounded", "injured", "injuries", "hurt"]),
@@ -89,6 +90,9 @@ const BUILT_IN: &[(&str, &[&str])] = &[
             "evacuation order",
             "evacuations",
             "ordered to leave",
+            "ordered to evacuate",
+            "evacuate",
+            "evacuees",
         ],
     ),
     (
@@ -96,6 +100,25 @@ const BUILT_IN: &[(&str, &[&str])] = &[
         &["arrested", "detained", "arrests", "detentions"],
     ),
     ("released", &["released", "freed"]),
+    // Counts worth tracking that no built-in measure names: damage, rescues, returns,
+    // exposure, containment, production.
+    (
+        "other",
+        &[
+            "damaged",
+            "rescued",
+            "returned",
+            "deported",
+            "exposed",
+            "contained",
+            "stranded",
+            "trapped",
+            "quarantined",
+            "producing",
+            "produced",
+            "produces",
+        ],
+    ),
     (
         "infected",
         &[
@@ -105,6 +128,7 @@ const BUILT_IN: &[(&str, &[&str])] = &[
             "infections",
             "tested positive",
             "confirmed cases",
+            "sickened",
         ],
     ),
     (
@@ -118,13 +142,14 @@ const BUILT_IN: &[(&str, &[&str])] = &[
         ],
     ),
     ("vaccinated", &["vaccinated", "vaccinations", "doses"]),
-    ("launched", &["launched", "fired"]),
+    ("launched", &["launched", "launch", "launches", "fired"]),
     (
         "intercepted",
         &[
             "intercepted",
             "shot down",
             "downed",
+            "stopped",
             "neutralised",
             "neutralized",
         ],
@@ -161,11 +186,42 @@ const FORCE_NOUNS: &[&str] = &[
 /// same count: "and", "or", "of them in the Eaton Fire and", "drones and", or as the level a
 /// change led to ("rose by 36 to 259").
 fn joined(between: &str) -> bool {
-    let words: Vec<String> = words(&between.to_lowercase()).map(str::to_string).collect();
-    words.len() <= JOINED_MAX_WORDS
-        && words
-            .last()
-            .is_some_and(|w| matches!(w.as_str(), "and" | "or" | "plus" | "to"))
+    let lower = between.to_lowercase();
+    let all: Vec<&str> = words(&lower).collect();
+    let changed = || {
+        all.iter().any(|w| {
+            matches!(
+                *w,
+                "up" | "down"
+                    | "rose"
+                    | "risen"
+                    | "fell"
+                    | "increased"
+                    | "decreased"
+                    | "climbed"
+                    | "jumped"
+                    | "dropped"
+                    | "declined"
+                    | "higher"
+                    | "lower"
+            )
+        })
+    };
+    // The same count at another time, after a comma however long the clause before it:
+    // "2,000 soldiers have died in the war, up from 600 in April", "31,003, compared with
+    // 28,000"; or its change: "36,800 crossed, up 25%".
+    let tail: Vec<&str> = words(lower.rsplit(',').next().unwrap_or_default()).collect();
+    let compared = match tail.as_slice() {
+        [.., "compared", "with" | "to"] | ["up" | "down"] => true,
+        [.., "from"] => changed(),
+        _ => false,
+    };
+    compared
+        || all.len() <= JOINED_MAX_WORDS
+            && matches!(
+                all.last(),
+                Some(&("and" | "or" | "plus" | "to" | "versus" | "vs"))
+            )
 }
 
 /// True when the text after a number makes it a part of the count before: "17 of them",
@@ -177,6 +233,43 @@ fn part_of(after: &str) -> bool {
             w.next().as_deref(),
             Some("them" | "whom" | "those" | "which")
         )
+}
+
+/// Auxiliary verbs: a trigger right after one is the clause's predicate.
+const AUXILIARIES: &[&str] = &[
+    "were", "was", "are", "is", "been", "be", "have", "has", "had", "being", "get", "got",
+];
+
+/// The first words of the predicate that follows a subject's apposition: after ", both
+/// unvaccinated, have died" → "have died"; after ", including five children, were killed" →
+/// "were killed". Empty when the text after the comma does not read as a predicate.
+fn predicate_after_apposition(rest: &str) -> Vec<String> {
+    let starts_predicate = |w: &[String]| {
+        w.first().is_some_and(|f| {
+            AUXILIARIES.contains(&f.as_str())
+                || f.ends_with("ed")
+                || matches!(f.as_str(), "died" | "drowned" | "remain" | "remained")
+        })
+    };
+    let mut segments = rest.split([',', ';', '(', ')', '—']).map(|seg| {
+        words(&seg.to_lowercase())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    });
+    let Some(first) = segments.next() else {
+        return Vec::new();
+    };
+    let predicate = if starts_predicate(&first) {
+        first
+    } else if first.len() <= JOINED_MAX_WORDS {
+        match segments.next() {
+            Some(second) if starts_predicate(&second) => second,
+            _ => return Vec::new(),
+        }
+    } else {
+        return Vec::new();
+    };
+    predicate.into_iter().take(5).collect()
 }
 
 /// The most words between two numbers of one list.
@@ -207,11 +300,11 @@ const HEDGES: &[&str] = &[
 /// Also between a verb and its object number: "killed at least 31", "sent as many as 3,000",
 /// "sent up to 2,000".
 fn immediate_hedge(w: &str) -> bool {
-    HEDGES.contains(&w) || matches!(w, "at" | "to" | "as" | "many" | "much")
+    HEDGES.contains(&w) || matches!(w, "at" | "to" | "as" | "many" | "much" | "a")
 }
 
 /// How far from the number a trigger may stand, in words.
-const AFTER_WORDS: usize = 10;
+const AFTER_WORDS: usize = 12;
 const BEFORE_WORDS: usize = 4;
 
 /// How far back a level verb lets us look for the subject, in words.
@@ -219,7 +312,9 @@ const SUBJECT_WORDS: usize = 20;
 
 /// Verbs and prepositions that put a number as the level something reached ("rose to",
 /// "reached", "stands at"), with the hedges that may stand between them and the number.
-fn level_verb_before(before: &[String]) -> bool {
+/// A percentage after "is" is a property ("97% effective"), not a level, so copulas count only
+/// for plain numbers.
+fn level_verb_before(before: &[String], percent: bool) -> bool {
     const LEVEL: &[&str] = &[
         "to",
         "reached",
@@ -242,6 +337,18 @@ fn level_verb_before(before: &[String]) -> bool {
         "stood",
         "stands",
     ];
+    const COPULAS: &[&str] = &["is", "was", "are", "were"];
+    /// Adverbs that may stand between a level verb and its number: "is probably between".
+    const ADVERBS: &[&str] = &[
+        "probably",
+        "now",
+        "likely",
+        "already",
+        "still",
+        "currently",
+        "between",
+        "from",
+    ];
     /// Verbs of change: "rose by 36" counts what rose.
     const CHANGE: &[&str] = &[
         "rose",
@@ -260,10 +367,10 @@ fn level_verb_before(before: &[String]) -> bool {
     let mut words = before
         .iter()
         .rev()
-        .filter(|w| !HEDGES.contains(&w.as_str()));
+        .filter(|w| !HEDGES.contains(&w.as_str()) && !ADVERBS.contains(&w.as_str()));
     match words.next().map(String::as_str) {
         Some("by") => words.next().is_some_and(|w| CHANGE.contains(&w.as_str())),
-        Some(w) => LEVEL.contains(&w),
+        Some(w) => LEVEL.contains(&w) || !percent && COPULAS.contains(&w),
         None => false,
     }
 }
@@ -378,6 +485,7 @@ impl MeasureFinder {
             all[all.len().saturating_sub(BEFORE_WORDS + 3)..].to_vec()
         };
 
+        let percent = number.unit.as_deref() == Some("percent");
         // A unit of measurement counts only through a topic's own measure ("acres").
         let measured = number.unit.as_deref().is_some_and(|u| u != "percent");
         let usable = |t: &&Trigger| {
@@ -398,10 +506,27 @@ impl MeasureFinder {
                 }
             }
         }
-        // After the number: the earliest trigger; at the same place the longest, topic first.
+        // After the number: the predicate's trigger ("40% of the troops deployed to Kursk have
+        // been killed or wounded"), else the earliest; at one place the longest, topic first.
+        let mut earliest = None;
         for start in 0..after.len().min(AFTER_WORDS) {
             if let Some(t) = self.best_at(&after, start, &usable) {
-                return Some(t.measure.clone());
+                if start > 0 && AUXILIARIES.contains(&after[start - 1].as_str()) {
+                    return Some(t.measure.clone());
+                }
+                earliest.get_or_insert(t);
+            }
+        }
+        if let Some(t) = earliest {
+            return Some(t.measure.clone());
+        }
+        // "Two children, both unvaccinated, have died": the predicate after an apposition.
+        if sentence[after_end..].starts_with(',') && next_number.is_none_or(|n| n > after_end) {
+            let predicate = predicate_after_apposition(&sentence[after_end + 1..]);
+            for start in 0..predicate.len() {
+                if let Some(t) = self.best_at(&predicate, start, &usable) {
+                    return Some(t.measure.clone());
+                }
             }
         }
         // Before it: the nearest trigger.
@@ -413,7 +538,7 @@ impl MeasureFinder {
         }
         // "Measles cases in the outbreak have climbed to 159": the number is the level the
         // subject reached, so what it counts is named in the subject, across commas.
-        if level_verb_before(&before) {
+        if level_verb_before(&before, percent) {
             let from = prev_number.unwrap_or(0);
             let subject: Vec<String> = words(&sentence[from..number.start].to_lowercase())
                 .map(str::to_string)
@@ -430,7 +555,7 @@ impl MeasureFinder {
         let force = |w: &str| FORCE_NOUNS.contains(&w);
         if !measured
             && (after.iter().take(4).any(|w| force(w))
-                || level_verb_before(&before)
+                || level_verb_before(&before, percent)
                     && words(&sentence[..number.start].to_lowercase()).any(force))
         {
             return Some("deployed".to_string());

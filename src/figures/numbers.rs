@@ -274,6 +274,11 @@ const QUALIFIERS: &[(&[&str], Qualifier)] = &[
     (&["upwards", "of"], Qualifier::MoreThan),
     (&["in", "excess", "of"], Qualifier::MoreThan),
     (&["exceeding"], Qualifier::MoreThan),
+    // A threshold crossed: "has passed 20,000", "topped 1,000".
+    (&["passed"], Qualifier::MoreThan),
+    (&["surpassed"], Qualifier::MoreThan),
+    (&["exceeded"], Qualifier::MoreThan),
+    (&["topped"], Qualifier::MoreThan),
     (&["fewer", "than"], Qualifier::LessThan),
     (&["less", "than"], Qualifier::LessThan),
     (&["under"], Qualifier::LessThan),

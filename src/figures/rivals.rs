@@ -103,7 +103,17 @@ impl Rivals {
         // 1. The noun phrase after the number.
         let mut anchored = false;
         let mut foreign = false;
-        if let Some(i) = first_after {
+        if let Some(mut i) = first_after {
+            // "718 of the Russian drones": the phrase is the whole the number is part of;
+            // "460 of them" is a part of a count already made.
+            if words[i].lower == "of" && !words[i].after_punct {
+                match words.get(i + 1).map(|w| w.lower.as_str()) {
+                    Some("them" | "whom" | "those" | "which") => return false,
+                    Some("the" | "its" | "their") => i += 2,
+                    _ => i += 1,
+                }
+                i = i.min(words.len());
+            }
             let phrase_end = words[i..]
                 .iter()
                 .take(5)
@@ -111,6 +121,17 @@ impl Rivals {
                     w.after_punct || STOP.contains(&w.lower.as_str()) || w.lower.ends_with("ed")
                 })
                 .map_or((i + 5).min(words.len()), |p| i + p);
+            // "11,000 troops from North Korea": the origin belongs to the phrase.
+            let phrase_end = match words.get(phrase_end) {
+                Some(w) if w.lower == "from" && !w.after_punct => {
+                    let clause_end = words[phrase_end + 1..]
+                        .iter()
+                        .position(|w| w.after_punct)
+                        .map_or(words.len(), |p| phrase_end + 1 + p);
+                    (phrase_end + 4).min(clause_end)
+                }
+                _ => phrase_end,
+            };
             let phrase = &words[i..phrase_end];
             for (k, w) in phrase.iter().enumerate() {
                 if !w.capital {
@@ -201,13 +222,7 @@ impl Rivals {
                 {
                     continue;
                 }
-                let possessive = before[i].possessive;
-                let known = if possessive {
-                    t.own_countries.contains(country)
-                } else {
-                    t.countries.contains(country)
-                };
-                return !known;
+                return !t.own_countries.contains(country);
             }
             if before[i].capital && t.words.contains(&before[i].lower) {
                 return false;
@@ -253,8 +268,6 @@ struct Word {
     capital: bool,
     /// Clause punctuation stands between this word and the one before.
     after_punct: bool,
-    /// Written with 's or ’s.
-    possessive: bool,
 }
 
 fn tokens(sentence: &str) -> Vec<Word> {
@@ -275,11 +288,11 @@ fn tokens(sentence: &str) -> Vec<Word> {
             let trimmed = raw.trim_end_matches('.');
             // "U.S." keeps its stops; a sentence's final stop does not belong to the word.
             let text = if trimmed.contains('.') { raw } else { trimmed };
-            let (text, possessive) =
-                match text.strip_suffix("'s").or_else(|| text.strip_suffix("’s")) {
-                    Some(stem) => (stem, true),
-                    None => (text, false),
-                };
+            // "Russia's losses": the possessor is the country.
+            let text = text
+                .strip_suffix("'s")
+                .or_else(|| text.strip_suffix("’s"))
+                .unwrap_or(text);
             if !text.is_empty() {
                 out.push(Word {
                     start: s,
@@ -287,7 +300,6 @@ fn tokens(sentence: &str) -> Vec<Word> {
                     lower: text.to_lowercase(),
                     capital: text.chars().next().is_some_and(char::is_uppercase),
                     after_punct: punct,
-                    possessive,
                 });
             }
             punct = false;

@@ -212,9 +212,14 @@ fn a_level_the_subject_reached_takes_the_subject_measure() {
         ),
         vec![fig("measles-texas", "infected", 600.0, Qualifier::MoreThan)]
     );
+    // "Is" states a level too; "probably" does not hide it.
+    assert_eq!(
+        figures("The true number of measles infections in Texas is probably 2,000."),
+        vec![fig("measles-texas", "infected", 2000.0, Qualifier::Exact)]
+    );
     // Without a level verb the subject is not borrowed.
     assert!(
-        figures("Measles cases tied to the outbreak, officials said, were 40 in one county.")
+        figures("Measles cases tied to the outbreak, officials said, closed 40 schools.")
             .is_empty()
     );
 }
@@ -280,5 +285,80 @@ fn a_change_and_the_level_it_led_to_are_two_figures() {
             fig("measles-texas", "infected", 36.0, Qualifier::Exact),
             fig("measles-texas", "infected", 259.0, Qualifier::Exact),
         ]
+    );
+}
+
+#[test]
+fn the_predicate_after_an_apposition_names_the_count() {
+    assert_eq!(
+        figures("At least 31 North Korean soldiers, including five officers, were killed."),
+        vec![
+            fig("nk-troops", "killed", 31.0, Qualifier::AtLeast),
+            fig("nk-troops", "killed", 5.0, Qualifier::Exact),
+        ]
+    );
+    assert_eq!(
+        figures("Two children in Texas, both unvaccinated, have died of measles."),
+        vec![fig("measles-texas", "killed", 2.0, Qualifier::Exact)]
+    );
+    // A long clause after the comma is not an apposition.
+    assert!(figures(
+        "Lubbock, a city of about 260,000 residents near the centre of the Texas measles outbreak, opened clinics."
+    )
+    .is_empty());
+}
+
+#[test]
+fn the_predicate_beats_a_participle_that_describes_the_count() {
+    assert_eq!(
+        figures(
+            "About 40% of the North Korean troops deployed to Kursk have been killed or wounded."
+        ),
+        vec![(
+            "nk-troops".to_string(),
+            "casualties".to_string(),
+            FigureValue::Number(40.0),
+            Qualifier::Approx
+        )]
+    );
+}
+
+#[test]
+fn an_earlier_value_of_the_same_count_shares_its_measure() {
+    assert_eq!(
+        figures(
+            "About 2,000 North Korean soldiers have died in the war so far, up from 600 in April."
+        ),
+        vec![
+            fig("nk-troops", "killed", 2000.0, Qualifier::Approx),
+            fig("nk-troops", "killed", 600.0, Qualifier::Exact),
+        ]
+    );
+    // Without a word of comparison, a number after a comma is on its own.
+    assert_eq!(
+        figures("About 2,000 North Korean soldiers have died in the war so far, in 600 villages."),
+        vec![fig("nk-troops", "killed", 2000.0, Qualifier::Approx)]
+    );
+}
+
+#[test]
+fn counts_outside_the_built_in_measures_are_other() {
+    assert_eq!(
+        figures("The Palisades Fire damaged a dozen other buildings and was 45% contained."),
+        vec![
+            fig("la-wildfires", "other", 12.0, Qualifier::Exact),
+            (
+                "la-wildfires".to_string(),
+                "other".to_string(),
+                FigureValue::Number(45.0),
+                Qualifier::Exact
+            ),
+        ]
+    );
+    // "Is" before a percentage is a property, not a level of the subject's count.
+    assert!(
+        figures("Two doses of the measles vaccine in Texas are 97% effective.")
+            .iter()
+            .all(|f| f.2 != FigureValue::Number(97.0))
     );
 }
