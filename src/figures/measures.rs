@@ -385,6 +385,9 @@ struct Trigger {
 
 pub struct MeasureFinder {
     triggers: Vec<Trigger>,
+    /// Each topic's terms as lower-case words: a level whose subject is the topic itself
+    /// ("the measles outbreak has spread to 10 counties") is a figure of it.
+    terms: Vec<(String, Vec<Vec<String>>)>,
 }
 
 impl MeasureFinder {
@@ -413,7 +416,11 @@ impl MeasureFinder {
             }
         }
         triggers.retain(|t| !t.words.is_empty());
-        MeasureFinder { triggers }
+        let terms = topics
+            .iter()
+            .map(|t| (t.id.clone(), t.terms.iter().map(|p| split(p)).collect()))
+            .collect();
+        MeasureFinder { triggers, terms }
     }
 
     /// The measure of each of a sentence's `numbers` for `topic`, `None` where the clause
@@ -432,6 +439,7 @@ impl MeasureFinder {
             .map(|number| {
                 let found = self
                     .measure_for(sentence, number, topic, numbers)
+                    .or_else(|| self.part_of_a_count(sentence, number, topic, numbers))
                     .or_else(|| {
                         let (end, measure) = previous.as_ref()?;
                         (joined(&sentence[*end..number.start]) || part_of(&sentence[number.end..]))
@@ -441,6 +449,24 @@ impl MeasureFinder {
                 found
             })
             .collect()
+    }
+
+    /// "Fewer than 10 of the 40 cruise missiles fired reached their targets": a part of a
+    /// counted group, with no measure of its own, is a figure of the same topic.
+    fn part_of_a_count(
+        &self,
+        sentence: &str,
+        number: &NumberMention,
+        topic: &str,
+        all: &[NumberMention],
+    ) -> Option<String> {
+        let whole = all.iter().find(|n| n.start >= number.end)?;
+        let between = sentence[number.end..whole.start].trim().to_lowercase();
+        if !matches!(between.as_str(), "of" | "of the" | "out of") {
+            return None;
+        }
+        self.measure_for(sentence, whole, topic, all)
+            .map(|_| "other".to_string())
     }
 
     /// The measure of `number` for `topic`, or `None` when the clause names nothing it counts.
@@ -538,6 +564,7 @@ impl MeasureFinder {
         }
         // "Measles cases in the outbreak have climbed to 159": the number is the level the
         // subject reached, so what it counts is named in the subject, across commas.
+        let mut subject_is_topic = false;
         if level_verb_before(&before, percent) {
             let from = prev_number.unwrap_or(0);
             let subject: Vec<String> = words(&sentence[from..number.start].to_lowercase())
@@ -549,6 +576,31 @@ impl MeasureFinder {
                     return Some(t.measure.clone());
                 }
             }
+            // The topic must head the subject ("the measles outbreak has spread to"), not
+            // modify another head ("the measles clinic's budget has grown to").
+            let near: Vec<&String> = subject
+                .iter()
+                .filter(|w| !HEDGES.contains(&w.as_str()))
+                .collect();
+            let near = &near[near.len().saturating_sub(6)..];
+            let names_topic = self
+                .terms
+                .iter()
+                .filter(|(id, _)| id == topic)
+                .flat_map(|(_, terms)| terms)
+                .any(|term| {
+                    (0..near.len().saturating_sub(term.len() - 1)).any(|i| {
+                        !term.is_empty()
+                            && near[i..i + term.len()]
+                                .iter()
+                                .zip(term)
+                                .all(|(a, b)| *a == b)
+                            && !near[i + term.len()..]
+                                .iter()
+                                .any(|w| w.ends_with("'s") || w.ends_with("’s"))
+                    })
+                });
+            subject_is_topic = names_topic && !measured;
         }
         // A force's size: "12,000 troops", "servicemen, whom Ukraine puts at 12,000".
         // (Built-in measures, this one among them, never count a unit of measurement.)
@@ -560,7 +612,8 @@ impl MeasureFinder {
         {
             return Some("deployed".to_string());
         }
-        None
+        // The level of the topic itself, with nothing named that it counts.
+        subject_is_topic.then(|| "other".to_string())
     }
 
     fn best_at(

@@ -362,3 +362,20 @@ fn counts_outside_the_built_in_measures_are_other() {
             .all(|f| f.2 != FigureValue::Number(97.0))
     );
 }
+
+#[test]
+fn a_part_of_a_counted_group_and_a_level_of_the_topic_are_figures() {
+    assert_eq!(
+        figures("Fewer than 10 of the 40 North Korean troops sent to the front returned home."),
+        vec![
+            fig("nk-troops", "other", 10.0, Qualifier::LessThan),
+            fig("nk-troops", "deployed", 40.0, Qualifier::Exact),
+        ]
+    );
+    assert_eq!(
+        figures("The measles outbreak has spread to at least 10 counties."),
+        vec![fig("measles-texas", "other", 10.0, Qualifier::AtLeast)]
+    );
+    // A level of something else in the sentence is not the topic's.
+    assert!(figures("The measles clinic's budget has grown to 10 nurses.").is_empty());
+}

@@ -58,7 +58,13 @@ struct GoldAlert {
     new: FigureValue,
 }
 
-pub fn run(dir: &Path) -> anyhow::Result<()> {
+/// The targets: F1 at the three levels, precision at `value`, and alert precision and
+/// recall on revisions.
+const TARGET_F1: [f64; 3] = [0.95, 0.92, 0.85];
+const TARGET_VALUE_PRECISION: f64 = 0.95;
+const TARGET_ALERTS: f64 = 0.95;
+
+pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
     if !dir.join("dev.jsonl").exists() {
         println!(
             "{}: no labelled figure data here; nothing to evaluate",
@@ -143,8 +149,19 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         dir.join("dev.jsonl").display(),
         lines as f64 / elapsed.as_secs_f64().max(1e-9)
     );
-    for (score, name) in levels.iter().zip(["value", "qualified", "full"]) {
-        println!("  {}", score.line(name));
+    let mut below = Vec::new();
+    for ((score, name), target) in levels
+        .iter()
+        .zip(["value", "qualified", "full"])
+        .zip(TARGET_F1)
+    {
+        println!("  {}   [F1 >= {target}]", score.line(name));
+        if score.f1() < target {
+            below.push(format!("{name} F1"));
+        }
+    }
+    if levels[0].precision() < TARGET_VALUE_PRECISION {
+        below.push("value precision".into());
     }
 
     // Alerts across versions.
@@ -200,7 +217,13 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         }
     }
     println!("alerts on {}:", dir.join("revisions.jsonl").display());
-    println!("  {}", alerts.line("alerts"));
+    println!("  {}   [P, R >= {TARGET_ALERTS}]", alerts.line("alerts"));
     println!("  silent where no alert is due: {silent_ok} of {silent}");
+    if alerts.precision() < TARGET_ALERTS || alerts.recall() < TARGET_ALERTS {
+        below.push("alert precision or recall".into());
+    }
+    if check && !below.is_empty() {
+        anyhow::bail!("figures below target: {}", below.join(", "));
+    }
     Ok(())
 }

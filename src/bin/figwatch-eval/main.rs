@@ -2,12 +2,17 @@
 //!
 //! - `figwatch-eval figures [DIR]`: figure extraction and alerts (DIR: `../shared/figures`).
 //! - `figwatch-eval extraction [DIR]`: article extraction (DIR: `../shared/extraction`).
+//! - `figwatch-eval speed [SHARED]`: figure extraction speed in MB/s (SHARED: `../shared`).
+//! - `figwatch-eval numbers [DIR]`: number recognition on the Recognizers-Text specs (DIR:
+//!   `../shared/numbers/recognizers`).
 //!
 //! Each says so and exits 0 when its folder is absent. `--check` makes a run fail (exit 1)
 //! when a result is below the project's targets, for CI.
 
 mod extraction;
 mod figures;
+mod numbers;
+mod speed;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -23,15 +28,30 @@ fn main() -> ExitCode {
         .filter(|a| *a != "--check")
         .collect();
     let result = match rest.as_slice() {
-        ["figures", dir @ ..] if dir.len() <= 1 => figures::run(Path::new(
-            dir.first().copied().unwrap_or("../shared/figures"),
-        )),
+        ["figures", dir @ ..] if dir.len() <= 1 => figures::run(
+            Path::new(dir.first().copied().unwrap_or("../shared/figures")),
+            check,
+        ),
         ["extraction", dir @ ..] if dir.len() <= 1 => extraction::run(
             Path::new(dir.first().copied().unwrap_or("../shared/extraction")),
             check,
         ),
+        ["numbers", dir @ ..] if dir.len() <= 1 => numbers::run(
+            Path::new(
+                dir.first()
+                    .copied()
+                    .unwrap_or("../shared/numbers/recognizers"),
+            ),
+            check,
+        ),
+        ["speed", dir @ ..] if dir.len() <= 1 => speed::run(
+            Path::new(dir.first().copied().unwrap_or("../shared")),
+            check,
+        ),
         _ => {
-            eprintln!("usage: figwatch-eval figures [DIR] | extraction [DIR] [--check]");
+            eprintln!(
+                "usage: figwatch-eval figures [DIR] | extraction [DIR] | numbers [DIR] | speed [SHARED] [--check]"
+            );
             return ExitCode::from(2);
         }
     };
