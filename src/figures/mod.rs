@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Topic;
 
 pub use compare::{compare, FigureChange};
-pub use numbers::{find_numbers, NumberMention};
+pub use numbers::{find_numbers, recognize_numbers, NumberMention};
 pub use sentences::split_sentences;
 pub use topics::TopicMatcher;
 

@@ -87,8 +87,13 @@ fn scale(word: &str, adjacent: bool) -> Option<f64> {
         "thousand" => Some(1e3),
         "million" | "mn" => Some(1e6),
         "billion" | "bn" => Some(1e9),
-        "trillion" => Some(1e12),
-        "k" if adjacent => Some(1e3),
+        "trillion" | "tln" => Some(1e12),
+        "lakh" | "lakhs" => Some(1e5),
+        "crore" | "crores" => Some(1e7),
+        "bln" => Some(1e9),
+        "mil" | "mln" => Some(1e6),
+        "k" => Some(1e3),
+        "dozen" | "dozens" | "dz" | "dzs" | "doz" | "dozs" => Some(12.0),
         "m" if adjacent => Some(1e6),
         "b" if adjacent => Some(1e9),
         _ => None,
@@ -304,35 +309,97 @@ struct Raw {
     last: usize,
     value: FigureValue,
     scale: f64,
+    /// Written with a minus sign ("-9.5").
+    negative: bool,
 }
 
 /// Finds the count-like numbers of a sentence, in order.
 pub fn find_numbers(sentence: &str) -> Vec<NumberMention> {
+    recognize(sentence, true)
+}
+
+/// Every number of a text, counts or not (years, phone numbers and prices too): number
+/// recognition alone, as the Recognizers-Text specs test it.
+pub fn recognize_numbers(text: &str) -> Vec<NumberMention> {
+    recognize(text, false)
+}
+
+fn recognize(sentence: &str, counts_only: bool) -> Vec<NumberMention> {
     let toks = tokenize(sentence);
-    let masked = phone_numbers(sentence);
+    let masked = if counts_only {
+        phone_numbers(sentence)
+    } else {
+        Vec::new()
+    };
     let mut used = vec![false; toks.len()];
     let mut raws: Vec<Raw> = Vec::new();
 
+    // Numbers inside a URL ("…%2D9114…") are parts of an address.
+    for url in urls(sentence) {
+        for (t, u) in toks.iter().zip(used.iter_mut()) {
+            *u |= url.contains(&t.start);
+        }
+    }
     digit_numbers(sentence, &toks, &mut used, &mut raws);
     vague_quantities(&toks, &mut used, &mut raws);
     spelled_numbers(&toks, &mut used, &mut raws);
     raws.sort_by_key(|r| r.first);
+    let raws = join_compounds(&toks, raws);
     let raws = join_ranges(&toks, raws);
 
     raws.into_iter()
         .filter(|r| !masked.iter().any(|m| m.contains(&toks[r.first].start)))
-        .filter(|r| !is_excluded(&toks, r))
+        .filter(|r| !counts_only || !is_excluded(&toks, r))
         .map(|r| {
             let (qualifier, unit) = describe(&toks, &r);
+            let negative = r.first > 0
+                && matches!(toks[r.first - 1].lower.as_ref(), "minus" | "negative")
+                || r.negative;
+            let value = match r.value {
+                FigureValue::Number(v) if negative => FigureValue::Number(-v),
+                v => v,
+            };
             NumberMention {
                 start: toks[r.first].start,
                 end: toks[r.last].end,
-                value: r.value,
+                value,
                 qualifier,
                 unit,
             }
         })
         .collect()
+}
+
+/// Byte ranges of the URLs in a text.
+fn urls(s: &str) -> Vec<std::ops::Range<usize>> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"(?i)\b(?:https?://|www\.)\S+").expect("static regex"));
+    re.find_iter(s).map(|m| m.range()).collect()
+}
+
+/// "3 hundred and 21", "4 thousand 3 hundred": a number written with a scale followed by a
+/// smaller one is one number.
+fn join_compounds(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
+    let mut out: Vec<Raw> = Vec::new();
+    for r in raws {
+        if let Some(a) = out.last_mut() {
+            let between: Vec<&str> = toks[a.last + 1..r.first]
+                .iter()
+                .map(|t| t.lower.as_ref())
+                .collect();
+            if let (FigureValue::Number(x), FigureValue::Number(y)) = (&a.value, &r.value) {
+                let joins = matches!(between.as_slice(), [] | ["and"]);
+                if joins && a.scale >= 100.0 && *y > 0.0 && *y < a.scale && !r.negative {
+                    a.value = FigureValue::Number(x + y);
+                    a.last = r.last;
+                    a.scale = r.scale;
+                    continue;
+                }
+            }
+        }
+        out.push(r);
+    }
+    out
 }
 
 fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
@@ -359,15 +426,16 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
         while let (Some(v), Some(next)) = (value, toks.get(last + 1)) {
             let gap = &s[toks[last].end..next.start];
             let is_group = next.kind == Kind::Num
-                && next.lower.len() == 3
-                && next.lower.bytes().all(|b| b.is_ascii_digit());
+                && next.lower.split('.').next().is_some_and(|g| {
+                    g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit())
+                })
+                && next.lower.matches('.').count() <= 1
+                && !next.lower.contains(',');
             let thin_space = matches!(gap, " " | "\u{a0}" | "\u{2009}" | "\u{202f}");
-            if is_group
-                && thin_space
-                && v < 1000.0
-                && toks[last].lower.len() <= 3
-                && v.fract() == 0.0
-            {
+            // The first group has one to three digits; each later one exactly three, the
+            // last perhaps with decimals ("1 234 567.89").
+            let first_ok = last > i || toks[i].lower.len() <= 3;
+            if is_group && thin_space && first_ok && v.fract() == 0.0 {
                 value = Some(v * 1000.0 + next.lower.parse::<f64>().unwrap_or(0.0));
                 last += 1;
             } else {
@@ -399,11 +467,27 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
         for u in used.iter_mut().take(last + 1).skip(i) {
             *u = true;
         }
+        // "-9.5", "- 10 k": a minus sign that starts the number, not a hyphen between words
+        // or numbers ("3-4", "COVID-19").
+        let negative = i > 0
+            && matches!(toks[i - 1].lower.as_ref(), "-" | "−")
+            && (i < 2 || toks[i - 2].end < toks[i - 1].start || toks[i - 2].kind == Kind::Sym)
+            && !(i >= 2 && toks[i - 2].kind == Kind::Num);
+        // ".08": a decimal written without its leading zero.
+        if i > 0
+            && toks[i - 1].lower == "."
+            && toks[i - 1].end == t.start
+            && (i < 2 || toks[i - 2].end < toks[i - 1].start)
+            && !text.contains(['.', ','])
+        {
+            v /= 10f64.powi(text.len() as i32);
+        }
         raws.push(Raw {
             first: i,
             last,
             value: FigureValue::Number(v),
             scale: scale_used,
+            negative,
         });
         i = last + 1;
     }
@@ -437,6 +521,7 @@ fn vague_quantities(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
                         vague: phrase.join(" "),
                     },
                     scale: 1.0,
+                    negative: false,
                 });
                 i = last + 1;
                 continue 'outer;
@@ -493,8 +578,15 @@ fn spelled_numbers(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
         {
             continue;
         }
-        if toks.get(last + 1).is_some_and(|t| t.lower == "dozen") {
-            value *= 12.0;
+        // "three dozens", "twenty-one trillion": a scale text2num leaves to us.
+        let mut scale_used = 1.0;
+        if let Some(m) = toks
+            .get(last + 1)
+            .filter(|_| !used.get(last + 1).copied().unwrap_or(true))
+            .and_then(|t| scale(&t.lower, false))
+        {
+            value *= m;
+            scale_used = m;
             last += 1;
         }
         for u in used.iter_mut().take(last + 1).skip(first) {
@@ -504,7 +596,8 @@ fn spelled_numbers(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
             first,
             last,
             value: FigureValue::Number(value),
-            scale: 1.0,
+            scale: scale_used,
+            negative: false,
         });
     }
     for i in 0..toks.len() {
@@ -514,11 +607,14 @@ fn spelled_numbers(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
             && matches!(toks[i - 1].lower.as_ref(), "a" | "one")
         {
             used[i] = true;
+            // "half a dozen"
+            let half = i >= 2 && toks[i - 2].lower == "half";
             raws.push(Raw {
-                first: i,
+                first: if half { i - 2 } else { i },
                 last: i,
-                value: FigureValue::Number(12.0),
+                value: FigureValue::Number(if half { 6.0 } else { 12.0 }),
                 scale: 1.0,
+                negative: false,
             });
         }
     }
@@ -562,6 +658,7 @@ fn join_ranges(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
                 last: b.last,
                 value: FigureValue::Range { lo, hi },
                 scale: 1.0,
+                negative: false,
             });
         } else {
             out.push(a);
@@ -675,7 +772,11 @@ fn describe(toks: &[Tok<'_>], r: &Raw) -> (Qualifier, Option<String>) {
 
 fn unit_after(toks: &[Tok<'_>], at: usize) -> Option<String> {
     let t = toks.get(at)?;
-    if t.lower == "%" || t.lower == "percent" || words_at(toks, at, &["per", "cent"]) {
+    if matches!(
+        t.lower.as_ref(),
+        "%" | "percent" | "percents" | "percentage" | "pct"
+    ) || words_at(toks, at, &["per", "cent"])
+    {
         return Some("percent".into());
     }
     let at = if t.lower == "-" { at + 1 } else { at };

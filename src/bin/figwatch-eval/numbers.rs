@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use figwatch::figures::{find_numbers, FigureValue, NumberMention, Qualifier};
+use figwatch::figures::{recognize_numbers, FigureValue, NumberMention, Qualifier};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -88,7 +88,7 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
                 .filter_map(|r| r.resolution.as_ref()?.value.clone())
                 .map(|v| normalise(&v))
                 .collect();
-            let found: Vec<String> = find_numbers(&case.input)
+            let found: Vec<String> = recognize_numbers(&case.input)
                 .iter()
                 .filter(|n| (name == "percent") == (n.unit.as_deref() == Some("percent")))
                 .map(|n| resolution(n, name))
