@@ -263,6 +263,44 @@ const UNITS: &[&[&str]] = &[
 ];
 
 const QUALIFIERS: &[(&[&str], Qualifier)] = &[
+    // Comparisons with "or equal", longest first, before the words inside them.
+    (
+        &["greater", "than", "or", "equal", "to"],
+        Qualifier::AtLeast,
+    ),
+    (&["more", "than", "or", "equal", "to"], Qualifier::AtLeast),
+    (&["equal", "to", "or", "more", "than"], Qualifier::AtLeast),
+    (
+        &["equal", "to", "or", "greater", "than"],
+        Qualifier::AtLeast,
+    ),
+    (&["at", "least", "or", "equal", "to"], Qualifier::AtLeast),
+    (&["higher", "or", "equal", "than"], Qualifier::AtLeast),
+    (&["bigger", "or", "equal", "than"], Qualifier::AtLeast),
+    (&["larger", "or", "equal", "than"], Qualifier::AtLeast),
+    (&["greater", "or", "equal", "than"], Qualifier::AtLeast),
+    (&["less", "than", "or", "equal", "to"], Qualifier::AtMost),
+    (&["equal", "to", "or", "less", "than"], Qualifier::AtMost),
+    (&["equal", "to", "or", "fewer", "than"], Qualifier::AtMost),
+    (&["smaller", "or", "equal", "than"], Qualifier::AtMost),
+    (&["less", "or", "equal", "than"], Qualifier::AtMost),
+    (&["lower", "or", "equal", "than"], Qualifier::AtMost),
+    (&[">", "="], Qualifier::AtLeast),
+    (&["<", "="], Qualifier::AtMost),
+    (&["≥"], Qualifier::AtLeast),
+    (&["≤"], Qualifier::AtMost),
+    (&["greater", "than"], Qualifier::MoreThan),
+    (&["larger", "than"], Qualifier::MoreThan),
+    (&["bigger", "than"], Qualifier::MoreThan),
+    (&["higher", "than"], Qualifier::MoreThan),
+    (&["smaller", "than"], Qualifier::LessThan),
+    (&["lower", "than"], Qualifier::LessThan),
+    (&["exceed"], Qualifier::MoreThan),
+    (&["exceeds"], Qualifier::MoreThan),
+    (&["surpass"], Qualifier::MoreThan),
+    (&["surpasses"], Qualifier::MoreThan),
+    (&[">"], Qualifier::MoreThan),
+    (&["<"], Qualifier::LessThan),
     (&["as", "many", "as"], Qualifier::AtMost),
     (&["as", "much", "as"], Qualifier::AtMost),
     (&["up", "to"], Qualifier::AtMost),
@@ -367,7 +405,35 @@ fn recognize(sentence: &str, counts_only: bool) -> Vec<NumberMention> {
                 unit,
             }
         })
-        .collect()
+        .fold(Vec::new(), |mut out: Vec<NumberMention>, m| {
+            join_bounds(sentence, &mut out, m);
+            out
+        })
+}
+
+/// "More than 100 and fewer than 300": a lower and an upper bound joined are one range.
+fn join_bounds(sentence: &str, out: &mut Vec<NumberMention>, m: NumberMention) {
+    use Qualifier::*;
+    if let Some(a) = out.last_mut() {
+        let lower = matches!(a.qualifier, MoreThan | AtLeast);
+        let upper = matches!(m.qualifier, LessThan | AtMost);
+        let link = sentence[a.end..m.start].to_lowercase();
+        let linked = link
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| matches!(w, "and" | "but"))
+            || link.contains(',');
+        if let (FigureValue::Number(lo), FigureValue::Number(hi), true, true, true) =
+            (&a.value, &m.value, lower, upper, linked)
+        {
+            if lo < hi && link.len() < 40 && a.unit == m.unit {
+                a.value = FigureValue::Range { lo: *lo, hi: *hi };
+                a.qualifier = Range;
+                a.end = m.end;
+                return;
+            }
+        }
+    }
+    out.push(m);
 }
 
 /// Byte ranges of the URLs in a text.
@@ -426,9 +492,11 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
         while let (Some(v), Some(next)) = (value, toks.get(last + 1)) {
             let gap = &s[toks[last].end..next.start];
             let is_group = next.kind == Kind::Num
-                && next.lower.split('.').next().is_some_and(|g| {
-                    g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit())
-                })
+                && next
+                    .lower
+                    .split('.')
+                    .next()
+                    .is_some_and(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
                 && next.lower.matches('.').count() <= 1
                 && !next.lower.contains(',');
             let thin_space = matches!(gap, " " | "\u{a0}" | "\u{2009}" | "\u{202f}");
@@ -469,10 +537,12 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
         }
         // "-9.5", "- 10 k": a minus sign that starts the number, not a hyphen between words
         // or numbers ("3-4", "COVID-19").
-        let negative = i > 0
-            && matches!(toks[i - 1].lower.as_ref(), "-" | "−")
-            && (i < 2 || toks[i - 2].end < toks[i - 1].start || toks[i - 2].kind == Kind::Sym)
-            && !(i >= 2 && toks[i - 2].kind == Kind::Num);
+        let sign = i.checked_sub(1).map(|j| &toks[j]);
+        let before_sign = i.checked_sub(2).map(|j| &toks[j]);
+        let negative = sign.is_some_and(|m| matches!(m.lower.as_ref(), "-" | "−"))
+            && before_sign.is_none_or(|b| {
+                b.kind == Kind::Sym || b.kind == Kind::Word && b.end < toks[i - 1].start
+            });
         // ".08": a decimal written without its leading zero.
         if i > 0
             && toks[i - 1].lower == "."
@@ -643,6 +713,7 @@ fn join_ranges(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
             // "rose by 36 to 259" is a change and the level it led to, not a range.
             ["to"] => before != Some("by"),
             ["and"] => before == Some("between"),
+            ["through" | "thru" | "~"] => true,
             _ => false,
         };
         // "3-4 million": the scale written once applies to both ends.
@@ -749,22 +820,32 @@ fn describe(toks: &[Tok<'_>], r: &Raw) -> (Qualifier, Option<String>) {
         FigureValue::Range { .. } => Qualifier::Range,
         FigureValue::Vague { .. } => Qualifier::Vague,
         FigureValue::Number(_) => {
-            // "30 or more", "30 people or more".
-            let before_or_more = (1..=2).any(|k| {
-                words_at(toks, r.last + k, &["or", "more"])
-                    || words_at(toks, r.last + k, &["or", "over"])
-            });
-            QUALIFIERS
+            // "30 or more", "30 people or more", "500 or less", "more than 5000 or equal".
+            let after = |words: &[&[&str]]| {
+                (1..=2).any(|k| words.iter().any(|w| words_at(toks, r.last + k, w)))
+            };
+            let or_more = after(&[
+                &["or", "more"],
+                &["or", "over"],
+                &["and", "more"],
+                &["or", "greater"],
+            ]);
+            let or_less = after(&[&["or", "less"], &["or", "fewer"], &["or", "below"]]);
+            let or_equal = after(&[&["or", "equal"]]);
+            let before = QUALIFIERS
                 .iter()
                 .find(|(phrase, _)| {
                     r.first >= phrase.len() && words_at(toks, r.first - phrase.len(), phrase)
                 })
-                .map(|(_, q)| *q)
-                .unwrap_or(if before_or_more {
-                    Qualifier::AtLeast
-                } else {
-                    Qualifier::Exact
-                })
+                .map(|(_, q)| *q);
+            match before {
+                Some(Qualifier::MoreThan) if or_equal => Qualifier::AtLeast,
+                Some(Qualifier::LessThan) if or_equal => Qualifier::AtMost,
+                Some(q) => q,
+                None if or_more => Qualifier::AtLeast,
+                None if or_less => Qualifier::AtMost,
+                None => Qualifier::Exact,
+            }
         }
     };
     (qualifier, unit)

@@ -146,14 +146,26 @@ fn resolution(n: &NumberMention, model: &str) -> String {
             _ => plain(*v),
         },
         (FigureValue::Number(v), _) => plain(*v),
-        (FigureValue::Range { lo, hi }, _) => format!("[{},{})", plain(*lo), plain(*hi)),
+        (FigureValue::Range { lo, hi }, _) => format!("{},{}", plain(*lo), plain(*hi)),
         (FigureValue::Vague { vague }, _) => vague.clone(),
     }
 }
 
 /// "4000.0" → "4000", "1E-05" stays; trims trailing zeros of decimals so that spellings agree.
+/// A two-sided range keeps only its ends ("(20,35]" → "20,35"): figwatch keeps a range's ends,
+/// not whether each is open or closed.
 fn normalise(v: &str) -> String {
     let v = v.trim();
+    if let Some(inner) = v
+        .strip_prefix(['(', '['])
+        .and_then(|x| x.strip_suffix([')', ']']))
+    {
+        if let Some((lo, hi)) = inner.split_once(',') {
+            if !lo.is_empty() && !hi.is_empty() && lo != hi {
+                return format!("{},{}", normalise(lo), normalise(hi));
+            }
+        }
+    }
     match v.parse::<f64>() {
         Ok(x) if !v.contains(['E', 'e']) => {
             let s = format!("{x}");
