@@ -415,17 +415,20 @@ fn recognize(sentence: &str, counts_only: bool) -> Vec<NumberMention> {
 fn join_bounds(sentence: &str, out: &mut Vec<NumberMention>, m: NumberMention) {
     use Qualifier::*;
     if let Some(a) = out.last_mut() {
-        let lower = matches!(a.qualifier, MoreThan | AtLeast);
-        let upper = matches!(m.qualifier, LessThan | AtMost);
+        // Either order: "more than 10 and less than 20", "at most 100 and at least 20".
+        let lower =
+            matches!(a.qualifier, MoreThan | AtLeast) && matches!(m.qualifier, LessThan | AtMost);
+        let upper =
+            matches!(a.qualifier, LessThan | AtMost) && matches!(m.qualifier, MoreThan | AtLeast);
         let link = sentence[a.end..m.start].to_lowercase();
         let linked = link
             .split(|c: char| !c.is_alphanumeric())
             .any(|w| matches!(w, "and" | "but"))
             || link.contains(',');
-        if let (FigureValue::Number(lo), FigureValue::Number(hi), true, true, true) =
-            (&a.value, &m.value, lower, upper, linked)
+        if let (FigureValue::Number(x), FigureValue::Number(y), true) = (&a.value, &m.value, linked)
         {
-            if lo < hi && link.len() < 40 && a.unit == m.unit {
+            let (lo, hi) = if upper { (y, x) } else { (x, y) };
+            if (lower || upper) && lo < hi && link.len() < 40 && a.unit == m.unit {
                 a.value = FigureValue::Range { lo: *lo, hi: *hi };
                 a.qualifier = Range;
                 a.end = m.end;
@@ -563,6 +566,11 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
     }
 }
 
+/// Number words that may multiply "dozens".
+const SMALL_NUMBERS: &[&str] = &[
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+];
+
 fn vague_quantities(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
     let mut i = 0;
     'outer: while i < toks.len() {
@@ -573,6 +581,11 @@ fn vague_quantities(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
         for phrase in VAGUE {
             if words_at(toks, i, phrase) && !(i..i + phrase.len()).any(|j| used[j]) {
                 let last = i + phrase.len() - 1;
+                // "three dozens" is 36, not a vague quantity: left to the spelled numbers.
+                let counted = i > 0 && SMALL_NUMBERS.contains(&toks[i - 1].lower.as_ref());
+                if phrase == &["dozens"] && counted {
+                    break;
+                }
                 // "several" alone counts only when a noun follows, not "several of them".
                 if phrase == &["several"]
                     && toks
@@ -852,6 +865,14 @@ fn describe(toks: &[Tok<'_>], r: &Raw) -> (Qualifier, Option<String>) {
 }
 
 fn unit_after(toks: &[Tok<'_>], at: usize) -> Option<String> {
+    // "percent of 10", "per cent of twenty-two": the unit written before the number.
+    let before = |k: usize| at.checked_sub(k).map(|j| toks[j].lower.as_ref());
+    if before(2) == Some("of")
+        && (matches!(before(3), Some("percent" | "percents"))
+            || before(3) == Some("cent") && before(4) == Some("per"))
+    {
+        return Some("percent".into());
+    }
     let t = toks.get(at)?;
     if matches!(
         t.lower.as_ref(),

@@ -198,3 +198,52 @@ fn nothing_panics_on_odd_text() {
         let _ = find_numbers(s);
     }
 }
+
+#[test]
+fn compounds_groups_signs_and_comparisons() {
+    use FigureValue::{Number, Range};
+    let values = |s: &str| -> Vec<FigureValue> {
+        recognize_numbers(s).into_iter().map(|n| n.value).collect()
+    };
+    assert_eq!(
+        values("China's population is 1 414 021 100."),
+        [Number(1_414_021_100.0)]
+    );
+    assert_eq!(
+        values("4 thousand 3 hundred and 21 boxes"),
+        [Number(4321.0)]
+    );
+    assert_eq!(
+        values("three dozens and half a dozen"),
+        [Number(36.0), Number(6.0)]
+    );
+    assert_eq!(
+        values("it fell to -9.5 and .08"),
+        [Number(-9.5), Number(0.08)]
+    );
+    assert_eq!(values("The answer is minus five"), [Number(-5.0)]);
+    // A hyphen between numbers is a range, not a sign.
+    assert_eq!(
+        found("3-4 boats"),
+        [(Range { lo: 3.0, hi: 4.0 }, Qualifier::Range)]
+    );
+    assert_eq!(
+        found("more than 100 and fewer than 300 boats"),
+        [(
+            Range {
+                lo: 100.0,
+                hi: 300.0
+            },
+            Qualifier::Range
+        )]
+    );
+    assert_eq!(
+        found("greater than or equal to 30 boats"),
+        [num(30.0, Qualifier::AtLeast)]
+    );
+    assert_eq!(found("500 boats or less"), [num(500.0, Qualifier::AtMost)]);
+    let pct = find_numbers("per cent of 210");
+    assert_eq!(pct[0].unit.as_deref(), Some("percent"));
+    // Numbers inside an address are not numbers of the text.
+    assert!(recognize_numbers("see https://x.example/a?q=30%25%2020").is_empty());
+}
