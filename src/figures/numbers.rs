@@ -390,17 +390,10 @@ fn recognize(sentence: &str, counts_only: bool) -> Vec<NumberMention> {
         .filter(|r| !counts_only || !is_excluded(&toks, r))
         .map(|r| {
             let (qualifier, unit) = describe(&toks, &r);
-            let negative = r.first > 0
-                && matches!(toks[r.first - 1].lower.as_ref(), "minus" | "negative")
-                || r.negative;
-            let value = match r.value {
-                FigureValue::Number(v) if negative => FigureValue::Number(-v),
-                v => v,
-            };
             NumberMention {
                 start: toks[r.first].start,
                 end: toks[r.last].end,
-                value,
+                value: r.value,
                 qualifier,
                 unit,
             }
@@ -420,11 +413,18 @@ fn join_bounds(sentence: &str, out: &mut Vec<NumberMention>, m: NumberMention) {
             matches!(a.qualifier, MoreThan | AtLeast) && matches!(m.qualifier, LessThan | AtMost);
         let upper =
             matches!(a.qualifier, LessThan | AtMost) && matches!(m.qualifier, MoreThan | AtLeast);
+        // Only "and", "but", a comma and the second bound's own words may stand between:
+        // "x>10 and y<20" are two bounds of two things.
         let link = sentence[a.end..m.start].to_lowercase();
-        let linked = link
+        let link_words: Vec<&str> = link
             .split(|c: char| !c.is_alphanumeric())
-            .any(|w| matches!(w, "and" | "but"))
-            || link.contains(',');
+            .filter(|w| !w.is_empty())
+            .collect();
+        let linked = (link_words.iter().any(|w| matches!(*w, "and" | "but")) || link.contains(','))
+            && link_words.iter().all(|w| {
+                matches!(*w, "and" | "but" | "or" | "a")
+                    || QUALIFIERS.iter().any(|(phrase, _)| phrase.contains(w))
+            });
         if let (FigureValue::Number(x), FigureValue::Number(y), true) = (&a.value, &m.value, linked)
         {
             let (lo, hi) = if upper { (y, x) } else { (x, y) };
@@ -545,7 +545,8 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
         let negative = sign.is_some_and(|m| matches!(m.lower.as_ref(), "-" | "−"))
             && before_sign.is_none_or(|b| {
                 b.kind == Kind::Sym || b.kind == Kind::Word && b.end < toks[i - 1].start
-            });
+            })
+            || sign.is_some_and(|m| matches!(m.lower.as_ref(), "minus" | "negative"));
         // ".08": a decimal written without its leading zero.
         if i > 0
             && toks[i - 1].lower == "."
@@ -556,9 +557,9 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
             v /= 10f64.powi(text.len() as i32);
         }
         raws.push(Raw {
-            first: i,
+            first: if negative { i - 1 } else { i },
             last,
-            value: FigureValue::Number(v),
+            value: FigureValue::Number(if negative { -v } else { v }),
             scale: scale_used,
             negative,
         });
@@ -584,6 +585,10 @@ fn vague_quantities(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
                 // "three dozens" is 36, not a vague quantity: left to the spelled numbers.
                 let counted = i > 0 && SMALL_NUMBERS.contains(&toks[i - 1].lower.as_ref());
                 if phrase == &["dozens"] && counted {
+                    break;
+                }
+                // "scores of people", not "he scores".
+                if phrase == &["scores"] && toks.get(last + 1).is_none_or(|t| t.lower != "of") {
                     break;
                 }
                 // "several" alone counts only when a noun follows, not "several of them".
@@ -675,12 +680,14 @@ fn spelled_numbers(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
         for u in used.iter_mut().take(last + 1).skip(first) {
             *u = true;
         }
+        // "minus five", "negative ten".
+        let negative = first > 0 && matches!(toks[first - 1].lower.as_ref(), "minus" | "negative");
         raws.push(Raw {
-            first,
+            first: if negative { first - 1 } else { first },
             last,
-            value: FigureValue::Number(value),
+            value: FigureValue::Number(if negative { -value } else { value }),
             scale: scale_used,
-            negative: false,
+            negative,
         });
     }
     for i in 0..toks.len() {
@@ -834,8 +841,16 @@ fn describe(toks: &[Tok<'_>], r: &Raw) -> (Qualifier, Option<String>) {
         FigureValue::Vague { .. } => Qualifier::Vague,
         FigureValue::Number(_) => {
             // "30 or more", "30 people or more", "500 or less", "more than 5000 or equal".
+            // "or less than 6000" and "or equal to 6000" belong to the next number.
             let after = |words: &[&[&str]]| {
-                (1..=2).any(|k| words.iter().any(|w| words_at(toks, r.last + k, w)))
+                (1..=2).any(|k| {
+                    words.iter().any(|w| {
+                        let next = (r.last + k + w.len()).min(toks.len());
+                        words_at(toks, r.last + k, w)
+                            && toks.get(next).is_none_or(|t| t.lower != "than")
+                            && !toks[next..].iter().take(2).any(|t| t.kind == Kind::Num)
+                    })
+                })
             };
             let or_more = after(&[
                 &["or", "more"],
@@ -845,18 +860,25 @@ fn describe(toks: &[Tok<'_>], r: &Raw) -> (Qualifier, Option<String>) {
             ]);
             let or_less = after(&[&["or", "less"], &["or", "fewer"], &["or", "below"]]);
             let or_equal = after(&[&["or", "equal"]]);
+            // "fewer than a thousand", "nearly a million": the article is no barrier.
+            let start = if r.first > 0 && toks[r.first - 1].lower == "a" {
+                r.first - 1
+            } else {
+                r.first
+            };
             let before = QUALIFIERS
                 .iter()
                 .find(|(phrase, _)| {
-                    r.first >= phrase.len() && words_at(toks, r.first - phrase.len(), phrase)
+                    start >= phrase.len() && words_at(toks, start - phrase.len(), phrase)
                 })
                 .map(|(_, q)| *q);
             match before {
                 Some(Qualifier::MoreThan) if or_equal => Qualifier::AtLeast,
                 Some(Qualifier::LessThan) if or_equal => Qualifier::AtMost,
+                // "about 500 or more": the bound says more than the hedge.
+                None | Some(Qualifier::Approx) if or_more => Qualifier::AtLeast,
+                None | Some(Qualifier::Approx) if or_less => Qualifier::AtMost,
                 Some(q) => q,
-                None if or_more => Qualifier::AtLeast,
-                None if or_less => Qualifier::AtMost,
                 None => Qualifier::Exact,
             }
         }

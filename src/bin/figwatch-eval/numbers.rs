@@ -102,8 +102,20 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
             } else {
                 find_numbers(&case.input)
             };
+            // The range model reports bounds, ranges and stated equalities ("equals 20"), not
+            // every plain number of the sentence.
+            let stated = |n: &&NumberMention| {
+                let before = case.input[..n.start].to_lowercase();
+                let before = before.trim_end();
+                name != "ranges"
+                    || !matches!(n.qualifier, Qualifier::Exact | Qualifier::Approx)
+                    || ["equal to", "equals to", "equals", "equaling to", "equal"]
+                        .iter()
+                        .any(|e| before.ends_with(e))
+            };
             let found: Vec<String> = mentions
                 .iter()
+                .filter(stated)
                 .filter(|n| (name == "percent") == (n.unit.as_deref() == Some("percent")))
                 .map(|n| resolution(n, name))
                 .collect();
@@ -177,6 +189,10 @@ fn normalise(v: &str) -> String {
         if let Some((lo, hi)) = inner.split_once(',') {
             if !lo.is_empty() && !hi.is_empty() && lo != hi {
                 return format!("{},{}", normalise(lo), normalise(hi));
+            }
+            // "[20,20]": exactly 20.
+            if lo == hi && v.starts_with('[') && v.ends_with(']') {
+                return normalise(lo);
             }
         }
     }
