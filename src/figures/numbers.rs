@@ -45,7 +45,8 @@ fn tokenize(s: &str) -> Vec<Tok<'_>> {
     let re = RE.get_or_init(|| {
         Regex::new(r"(\d+(?:[.,]\d+)*)|(\p{L}+(?:[-'’.]\p{L}+)*\.?)|(\S)").expect("static regex")
     });
-    re.captures_iter(s)
+    let toks: Vec<Tok<'_>> = re
+        .captures_iter(s)
         .map(|c| {
             let (kind, m) = match (c.get(1), c.get(2)) {
                 (Some(m), _) => (Kind::Num, m),
@@ -71,7 +72,62 @@ fn tokenize(s: &str) -> Vec<Tok<'_>> {
                 lower,
             }
         })
-        .collect()
+        .collect();
+    // "22,24,26,31" and "192.168.1.2" are lists of numbers, not one number: split what no
+    // number format reads.
+    let mut out = Vec::with_capacity(toks.len());
+    for t in toks {
+        if t.kind != Kind::Num || digit_value(&t.lower).is_some() {
+            out.push(t);
+            continue;
+        }
+        let mut at = t.start;
+        for piece in s[t.start..t.end].split_inclusive(['.', ',']) {
+            let digits = piece.trim_end_matches(['.', ',']);
+            out.push(Tok {
+                kind: Kind::Num,
+                start: at,
+                end: at + digits.len(),
+                lower: Cow::Owned(digits.to_string()),
+            });
+            if digits.len() < piece.len() {
+                out.push(Tok {
+                    kind: Kind::Sym,
+                    start: at + digits.len(),
+                    end: at + piece.len(),
+                    lower: Cow::Owned(piece[digits.len()..].to_string()),
+                });
+            }
+            at += piece.len();
+        }
+    }
+    out
+}
+
+/// The value of a number written in digits, in the formats news text uses: "4,000",
+/// "1,234.5", "12,34,567.89" (Indian grouping), "1.111,11" (continental grouping with a
+/// decimal comma), "5,00" and "1,3" (a decimal comma). `None` for anything else ("22,24,26").
+fn digit_value(text: &str) -> Option<f64> {
+    static FORMATS: OnceLock<[Regex; 4]> = OnceLock::new();
+    let [english, indian, continental, decimal_comma] = FORMATS.get_or_init(|| {
+        [
+            Regex::new(r"^\d{1,3}(,\d{3})+(\.\d+)?$").expect("static regex"),
+            Regex::new(r"^\d{1,2}(,\d{2})+,\d{3}(\.\d+)?$").expect("static regex"),
+            Regex::new(r"^\d{1,3}(\.\d{3})+,\d+$").expect("static regex"),
+            Regex::new(r"^\d+,(\d{1,2}|\d{4,})$").expect("static regex"),
+        ]
+    });
+    if english.is_match(text) || indian.is_match(text) {
+        text.replace(',', "").parse().ok()
+    } else if continental.is_match(text) {
+        text.replace('.', "").replace(',', ".").parse().ok()
+    } else if decimal_comma.is_match(text) {
+        text.replace(',', ".").parse().ok()
+    } else if text.contains(',') || text.matches('.').count() > 1 {
+        None
+    } else {
+        text.parse().ok()
+    }
 }
 
 fn is_dotted_word(w: &str) -> bool {
@@ -472,9 +528,6 @@ fn join_compounds(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
 }
 
 fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
-    static GROUPED: OnceLock<Regex> = OnceLock::new();
-    let grouped =
-        GROUPED.get_or_init(|| Regex::new(r"^\d{1,3}(,\d{3})+(\.\d+)?$").expect("static regex"));
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
@@ -483,13 +536,7 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
             continue;
         }
         let text = &t.lower;
-        let mut value = if grouped.is_match(text) {
-            text.replace(',', "").parse::<f64>().ok()
-        } else if text.contains(',') {
-            None // "1,5" or "12,34": not an English number; leave it alone
-        } else {
-            text.parse::<f64>().ok()
-        };
+        let mut value = digit_value(text);
         let mut last = i;
         // "4 000": a space as the thousands separator.
         while let (Some(v), Some(next)) = (value, toks.get(last + 1)) {
