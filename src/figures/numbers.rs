@@ -420,11 +420,7 @@ pub fn recognize_numbers(text: &str) -> Vec<NumberMention> {
 
 fn recognize(sentence: &str, counts_only: bool) -> Vec<NumberMention> {
     let toks = tokenize(sentence);
-    let masked = if counts_only {
-        phone_numbers(sentence)
-    } else {
-        Vec::new()
-    };
+    let masked = phone_numbers(sentence);
     let mut used = vec![false; toks.len()];
     let mut raws: Vec<Raw> = Vec::new();
 
@@ -433,6 +429,10 @@ fn recognize(sentence: &str, counts_only: bool) -> Vec<NumberMention> {
         for (t, u) in toks.iter().zip(used.iter_mut()) {
             *u |= url.contains(&t.start);
         }
+    }
+    if !counts_only {
+        // A fraction is a number but never a count of people or things.
+        fractions(&toks, &mut used, &mut raws);
     }
     digit_numbers(sentence, &toks, &mut used, &mut raws);
     vague_quantities(&toks, &mut used, &mut raws);
@@ -471,7 +471,10 @@ fn join_bounds(sentence: &str, out: &mut Vec<NumberMention>, m: NumberMention) {
             matches!(a.qualifier, LessThan | AtMost) && matches!(m.qualifier, MoreThan | AtLeast);
         // Only "and", "but", a comma and the second bound's own words may stand between:
         // "x>10 and y<20" are two bounds of two things.
-        let link = sentence[a.end..m.start].to_lowercase();
+        let Some(link) = sentence.get(a.end..m.start).map(str::to_lowercase) else {
+            out.push(m);
+            return;
+        };
         let link_words: Vec<&str> = link
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
@@ -495,6 +498,49 @@ fn join_bounds(sentence: &str, out: &mut Vec<NumberMention>, m: NumberMention) {
     out.push(m);
 }
 
+/// "a half", "one quarter", "1/2".
+fn fractions(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
+    for i in 0..toks.len() {
+        let article = i > 0 && matches!(toks[i - 1].lower.as_ref(), "a" | "one");
+        let (first, last, value) = match toks[i].lower.as_ref() {
+            // Not "half a dozen" (six, read with the dozen) or "half an hour".
+            "half"
+                if !toks
+                    .get(i + 1)
+                    .is_some_and(|t| matches!(t.lower.as_ref(), "a" | "an")) =>
+            {
+                (if article { i - 1 } else { i }, i, 0.5)
+            }
+            "quarter" if article => (i - 1, i, 0.25),
+            "/" if i > 0 && i + 1 < toks.len() => {
+                let (a, b) = (&toks[i - 1], &toks[i + 1]);
+                let fused = a.end == toks[i].start && toks[i].end == b.start;
+                let date_like = toks.get(i + 2).is_some_and(|t| t.lower == "/")
+                    || i >= 2 && toks[i - 2].lower == "/";
+                let (Ok(x), Ok(y)) = (a.lower.parse::<f64>(), b.lower.parse::<f64>()) else {
+                    continue;
+                };
+                if a.kind != Kind::Num || b.kind != Kind::Num || !fused || date_like || y == 0.0 {
+                    continue;
+                }
+                (i - 1, i + 1, x / y)
+            }
+            _ => continue,
+        };
+        if (first..=last).any(|j| used[j]) {
+            continue;
+        }
+        used[first..=last].iter_mut().for_each(|u| *u = true);
+        raws.push(Raw {
+            first,
+            last,
+            value: FigureValue::Number(value),
+            scale: 1.0,
+            negative: false,
+        });
+    }
+}
+
 /// Byte ranges of the URLs in a text.
 fn urls(s: &str) -> Vec<std::ops::Range<usize>> {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -508,6 +554,11 @@ fn join_compounds(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
     let mut out: Vec<Raw> = Vec::new();
     for r in raws {
         if let Some(a) = out.last_mut() {
+            // Overlapping spans (a sign word claimed twice) never join.
+            if r.first <= a.last {
+                out.push(r);
+                continue;
+            }
             let between: Vec<&str> = toks[a.last + 1..r.first]
                 .iter()
                 .map(|t| t.lower.as_ref())
@@ -568,12 +619,21 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
         if let Some(next) = toks.get(last + 1) {
             let adjacent = next.start == toks[last].end;
             if next.kind == Kind::Word {
-                if let Some(m) = scale(&next.lower, adjacent) {
+                // "1,674.5 G", "10G": an upper-case G or M is a scale; a lower-case m or g
+                // fused to the number is a measurement ("180ml", "29km").
+                let written = &s[next.start..next.end];
+                let upper_scale = match written {
+                    "G" => Some(1e9),
+                    "M" => Some(1e6),
+                    "K" => Some(1e3),
+                    _ => None,
+                };
+                if let Some(m) = upper_scale.or_else(|| scale(&next.lower, adjacent)) {
                     v *= m;
                     scale_used = m;
                     last += 1;
-                } else if adjacent && matches!(next.lower.as_ref(), "st" | "nd" | "rd" | "th") {
-                    // "3rd": an ordinal, never a count.
+                } else if adjacent {
+                    // "3rd" is an ordinal; "180ml", "29km", "3D" are not counts either.
                     for u in used.iter_mut().take(last + 2).skip(i) {
                         *u = true;
                     }
@@ -675,10 +735,14 @@ fn spelled_numbers(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
     }
     impl text2num::Token for &Word<'_> {
         fn text(&self) -> Cow<'_, str> {
-            Cow::Borrowed(self.text)
+            self.text_lowercase()
         }
         fn text_lowercase(&self) -> Cow<'_, str> {
-            Cow::Borrowed(self.text)
+            // British spellings of zero that text2num does not know.
+            match self.text {
+                "naught" | "nought" => Cow::Borrowed("zero"),
+                t => Cow::Borrowed(t),
+            }
         }
         fn not_a_number_part(&self) -> bool {
             self.blocked
@@ -770,6 +834,10 @@ fn join_ranges(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
             out.push(a);
             continue;
         };
+        if b.first <= a.last {
+            out.push(a);
+            continue;
+        }
         let between: Vec<&str> = toks[a.last + 1..b.first]
             .iter()
             .map(|t| t.lower.as_ref())
@@ -894,8 +962,7 @@ fn describe(toks: &[Tok<'_>], r: &Raw) -> (Qualifier, Option<String>) {
                     words.iter().any(|w| {
                         let next = (r.last + k + w.len()).min(toks.len());
                         words_at(toks, r.last + k, w)
-                            && toks.get(next).is_none_or(|t| t.lower != "than")
-                            && !toks[next..].iter().take(2).any(|t| t.kind == Kind::Num)
+                            && !toks[next..].iter().take(3).any(|t| t.kind == Kind::Num)
                     })
                 })
             };
@@ -970,7 +1037,7 @@ fn phone_numbers(s: &str) -> Vec<std::ops::Range<usize>> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         Regex::new(
-            r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{3})[ .-]\d{3}[ .-]\d{4}\b|\b\d{3}-\d{4}\b",
+            r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{3})[ .-]\d{3}[ .-]\d{4}\b|\b\d{3}-\d{4}\b|\+\d{1,3}(?:[ ./-]\d{2,5}){2,}",
         )
         .expect("static regex")
     });

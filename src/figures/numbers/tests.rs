@@ -247,3 +247,93 @@ fn compounds_groups_signs_and_comparisons() {
     // Numbers inside an address are not numbers of the text.
     assert!(recognize_numbers("see https://x.example/a?q=30%25%2020").is_empty());
 }
+
+/// Random sentences from the words number recognition reacts to, joined with and without
+/// spaces: no combination may panic (spans that overlap, slices across characters).
+#[test]
+fn no_combination_of_number_words_panics() {
+    const WORDS: &[&str] = &[
+        "1",
+        "22",
+        "1,234",
+        "5,00",
+        "1.111,11",
+        "12,34,567.89",
+        "192.168.1.2",
+        ".08",
+        "-",
+        "−",
+        "/",
+        "half",
+        "a",
+        "an",
+        "dozen",
+        "dozens",
+        "minus",
+        "negative",
+        "more",
+        "than",
+        "or",
+        "less",
+        "equal",
+        "to",
+        "and",
+        "between",
+        "%",
+        "percent",
+        "per",
+        "cent",
+        "of",
+        ",",
+        ".",
+        "—",
+        "k",
+        "G",
+        "M",
+        "bn",
+        "three",
+        "hundred",
+        "thousand",
+        "scores",
+        "+1",
+        "2024",
+        ">",
+        "<",
+        "=",
+        "about",
+        "up",
+        "from",
+        "quarter",
+        "naught",
+        "ml",
+        "km",
+        "3rd",
+        "é",
+        "“",
+        "troops",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for _ in 0..20_000 {
+        let mut s = String::new();
+        for _ in 0..1 + next(12) {
+            s.push_str(WORDS[next(WORDS.len())]);
+            if next(3) > 0 {
+                s.push(' ');
+            }
+        }
+        let found = recognize_numbers(&s);
+        for n in found.iter().chain(find_numbers(&s).iter()) {
+            assert!(n.start <= n.end && n.end <= s.len(), "{s:?}: {n:?}");
+            assert!(
+                s.is_char_boundary(n.start) && s.is_char_boundary(n.end),
+                "{s:?}"
+            );
+        }
+    }
+}
