@@ -370,12 +370,17 @@ impl Pipeline {
         article: &Article,
         now: &str,
     ) -> store::Result<(Vec<Figure>, Vec<Alert>)> {
-        let figures = self.figures.extract(&article.text);
+        let figures = self
+            .figures
+            .extract_lang(&article.text, article.lang.as_deref());
         // The baseline is read again with today's extractor, so an improved extractor never
         // shows up as a change in the news.
         let baseline = self.store.latest_good_version(article_id)?;
         let old_figures = baseline
-            .map(|p| self.figures.extract(&p.article.text))
+            .map(|p| {
+                self.figures
+                    .extract_lang(&p.article.text, p.article.lang.as_deref())
+            })
             .unwrap_or_default();
         let site = site_of(url);
         let alerts = compare(&old_figures, &figures)

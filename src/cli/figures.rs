@@ -30,7 +30,7 @@ pub struct FiguresArgs {
     /// Read [[topics]] from this TOML file instead of the configuration
     #[arg(long, value_name = "FILE")]
     pub topics: Option<PathBuf>,
-    /// Batch: JSON Lines {"id","text"} in ("-": standard input), {"id","figures":[…]} out
+    /// Batch: JSON Lines {"id","text"[,"lang"]} in ("-": standard input), {"id","figures":[…]} out
     #[arg(long, value_name = "INPUT", conflicts_with = "revisions")]
     pub jsonl: Option<PathBuf>,
     /// Batch: JSON Lines {"id","before","after"} in, {"id","alerts":[…]} out
@@ -55,7 +55,7 @@ pub fn run_on_input(args: &FiguresArgs, config_path: &Path) -> anyhow::Result<()
     let mut out = std::io::stdout().lock();
     if let Some(input) = &args.jsonl {
         return batch(input, &mut out, |line: TextLine| {
-            let figures = extractor.extract(&line.text);
+            let figures = extractor.extract_lang(&line.text, line.lang.as_deref());
             let records: Vec<_> = figures.iter().map(|f| f.record()).collect();
             let line = FiguresOut {
                 id: line.id,
@@ -250,6 +250,9 @@ fn load_topics(path: &Path) -> anyhow::Result<Vec<Topic>> {
 struct TextLine {
     id: serde_json::Value,
     text: String,
+    /// Optional language code: "4.000" is four thousand in a `de` text.
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 #[derive(Deserialize)]

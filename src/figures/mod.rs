@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Topic;
 
 pub use compare::{compare, FigureChange};
-pub use numbers::{find_numbers, recognize_numbers, NumberMention};
+pub use numbers::{find_numbers, find_numbers_in, recognize_numbers, Notation, NumberMention};
 pub use sentences::split_sentences;
 pub use topics::TopicMatcher;
 
@@ -240,8 +240,17 @@ impl FigureExtractor {
 
     /// All figures in a text, in reading order, each (topic, measure, value) once per sentence.
     pub fn extract(&self, text: &str) -> Vec<Figure> {
+        self.extract_in(text, Notation::DecimalPoint)
+    }
+
+    /// `extract` for a text in a language (`de`, `en-GB`…): "4.000" is 4,000 in German.
+    pub fn extract_lang(&self, text: &str, lang: Option<&str>) -> Vec<Figure> {
+        self.extract_in(text, Notation::of_language(lang))
+    }
+
+    fn extract_in(&self, text: &str, notation: Notation) -> Vec<Figure> {
         let mut figures: Vec<Figure> = Vec::new();
-        for r in self.readings(text) {
+        for r in self.readings(text, notation) {
             let Some(measure) = r.measure else {
                 continue;
             };
@@ -272,21 +281,21 @@ impl FigureExtractor {
     /// The numbers in a text's topic sentences that are not reported as figures, because
     /// their clause names nothing they count: what a person tuning a topic wants to see.
     pub fn unreported<'t>(&'t self, text: &'t str) -> Vec<Reading<'t>> {
-        self.readings(text)
+        self.readings(text, Notation::DecimalPoint)
             .into_iter()
             .filter(|r| r.measure.is_none() && !r.about_another)
             .collect()
     }
 
     /// Every number of every sentence that is about a topic, with its measure for that topic.
-    fn readings<'t>(&'t self, text: &'t str) -> Vec<Reading<'t>> {
+    fn readings<'t>(&'t self, text: &'t str, notation: Notation) -> Vec<Reading<'t>> {
         let mut out = Vec::new();
         for (index, sentence) in split_sentences(text).into_iter().enumerate() {
             let topics = self.topics.topics_in(sentence);
             if topics.is_empty() {
                 continue;
             }
-            let numbers = find_numbers(sentence);
+            let numbers = find_numbers_in(sentence, notation);
             for topic in topics {
                 let measures = self.measures.measures_of(sentence, topic, &numbers);
                 for (number, measure) in numbers.iter().zip(measures) {

@@ -1,4 +1,5 @@
-//! Numbers in a sentence: digits ("4,000", "4 000", "1.5 million", "12k"), spelled numbers
+//! Numbers in a sentence: digits ("4,000", "4 000", "1.5 million", "12k"; "4.000" in a language
+//! that writes a decimal comma), spelled numbers
 //! ("two", "four thousand", "a dozen", via `text2num`), ranges ("3,000-4,000", "between 10,000
 //! and 12,000"), vague quantities ("hundreds", "tens of thousands") and the qualifier in front
 //! of them ("as many as", "at least", "about"). Numbers that are not counts — years, dates,
@@ -40,7 +41,35 @@ struct Tok<'a> {
     lower: Cow<'a, str>,
 }
 
-fn tokenize(s: &str) -> Vec<Tok<'_>> {
+/// Which mark a text writes decimals with: "1.5" and "4,000" in English, "1,5" and "4.000"
+/// in German, French, Spanish, Russian and most other European languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Notation {
+    #[default]
+    DecimalPoint,
+    DecimalComma,
+}
+
+impl Notation {
+    /// The notation of a language (an ISO 639-1 code such as `de` or `en-GB`); English and
+    /// unknown languages write a decimal point.
+    pub fn of_language(lang: Option<&str>) -> Notation {
+        const COMMA: &[&str] = &[
+            "de", "fr", "es", "it", "pt", "nl", "ru", "uk", "pl", "cs", "sk", "tr", "id", "da",
+            "sv", "nb", "nn", "no", "fi", "ro", "hu", "el", "bg", "hr", "sr", "sl", "lt", "lv",
+            "et", "ca", "gl", "eu", "be", "kk", "az", "vi",
+        ];
+        let primary = lang
+            .and_then(|l| l.split(['-', '_']).next())
+            .map(str::to_ascii_lowercase);
+        match primary {
+            Some(p) if COMMA.contains(&p.as_str()) => Notation::DecimalComma,
+            _ => Notation::DecimalPoint,
+        }
+    }
+}
+
+fn tokenize(s: &str, notation: Notation) -> Vec<Tok<'_>> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         Regex::new(r"(\d+(?:[.,]\d+)*)|(\p{L}+(?:[-'’.]\p{L}+)*\.?)|(\S)").expect("static regex")
@@ -77,7 +106,7 @@ fn tokenize(s: &str) -> Vec<Tok<'_>> {
     // number format reads.
     let mut out = Vec::with_capacity(toks.len());
     for t in toks {
-        if t.kind != Kind::Num || digit_value(&t.lower).is_some() {
+        if t.kind != Kind::Num || digit_value(&t.lower, notation).is_some() {
             out.push(t);
             continue;
         }
@@ -107,16 +136,29 @@ fn tokenize(s: &str) -> Vec<Tok<'_>> {
 /// The value of a number written in digits, in the formats news text uses: "4,000",
 /// "1,234.5", "12,34,567.89" (Indian grouping), "1.111,11" (continental grouping with a
 /// decimal comma), "5,00" and "1,3" (a decimal comma). `None` for anything else ("22,24,26").
-fn digit_value(text: &str) -> Option<f64> {
-    static FORMATS: OnceLock<[Regex; 4]> = OnceLock::new();
-    let [english, indian, continental, decimal_comma] = FORMATS.get_or_init(|| {
+fn digit_value(text: &str, notation: Notation) -> Option<f64> {
+    static FORMATS: OnceLock<[Regex; 5]> = OnceLock::new();
+    let [english, indian, continental, decimal_comma, dotted] = FORMATS.get_or_init(|| {
         [
             Regex::new(r"^\d{1,3}(,\d{3})+(\.\d+)?$").expect("static regex"),
             Regex::new(r"^\d{1,2}(,\d{2})+,\d{3}(\.\d+)?$").expect("static regex"),
             Regex::new(r"^\d{1,3}(\.\d{3})+,\d+$").expect("static regex"),
             Regex::new(r"^\d+,(\d{1,2}|\d{4,})$").expect("static regex"),
+            Regex::new(r"^\d{1,3}(\.\d{3})+(,\d+)?$").expect("static regex"),
         ]
     });
+    if notation == Notation::DecimalComma {
+        // "4.000" is four thousand, "1,5" one and a half, "1.234.567,89" what it looks like.
+        return if dotted.is_match(text) {
+            text.replace('.', "").replace(',', ".").parse().ok()
+        } else if text.matches(',').count() == 1 && !text.contains('.') {
+            text.replace(',', ".").parse().ok()
+        } else if text.contains([',', '.']) {
+            None
+        } else {
+            text.parse().ok()
+        };
+    }
     if english.is_match(text) || indian.is_match(text) {
         text.replace(',', "").parse().ok()
     } else if continental.is_match(text) {
@@ -409,17 +451,22 @@ struct Raw {
 
 /// Finds the count-like numbers of a sentence, in order.
 pub fn find_numbers(sentence: &str) -> Vec<NumberMention> {
-    recognize(sentence, true)
+    recognize(sentence, true, Notation::DecimalPoint)
+}
+
+/// `find_numbers` for a text whose language writes decimals with a comma ("4.000 Soldaten").
+pub fn find_numbers_in(sentence: &str, notation: Notation) -> Vec<NumberMention> {
+    recognize(sentence, true, notation)
 }
 
 /// Every number of a text, counts or not (years, phone numbers and prices too): number
 /// recognition alone, as the Recognizers-Text specs test it.
 pub fn recognize_numbers(text: &str) -> Vec<NumberMention> {
-    recognize(text, false)
+    recognize(text, false, Notation::DecimalPoint)
 }
 
-fn recognize(sentence: &str, counts_only: bool) -> Vec<NumberMention> {
-    let toks = tokenize(sentence);
+fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<NumberMention> {
+    let toks = tokenize(sentence, notation);
     let masked = phone_numbers(sentence);
     let mut used = vec![false; toks.len()];
     let mut raws: Vec<Raw> = Vec::new();
@@ -434,7 +481,7 @@ fn recognize(sentence: &str, counts_only: bool) -> Vec<NumberMention> {
         // A fraction is a number but never a count of people or things.
         fractions(&toks, &mut used, &mut raws);
     }
-    digit_numbers(sentence, &toks, &mut used, &mut raws);
+    digit_numbers(sentence, &toks, notation, &mut used, &mut raws);
     vague_quantities(&toks, &mut used, &mut raws);
     spelled_numbers(&toks, &mut used, &mut raws);
     raws.sort_by_key(|r| r.first);
@@ -578,7 +625,13 @@ fn join_compounds(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
     out
 }
 
-fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
+fn digit_numbers(
+    s: &str,
+    toks: &[Tok<'_>],
+    notation: Notation,
+    used: &mut [bool],
+    raws: &mut Vec<Raw>,
+) {
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
@@ -587,7 +640,7 @@ fn digit_numbers(s: &str, toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Ra
             continue;
         }
         let text = &t.lower;
-        let mut value = digit_value(text);
+        let mut value = digit_value(text, notation);
         let mut last = i;
         // "4 000": a space as the thousands separator.
         while let (Some(v), Some(next)) = (value, toks.get(last + 1)) {

@@ -379,3 +379,12 @@ fn a_part_of_a_counted_group_and_a_level_of_the_topic_are_figures() {
     // A level of something else in the sentence is not the topic's.
     assert!(figures("The measles clinic's budget has grown to 10 nurses.").is_empty());
 }
+
+#[test]
+fn the_article_language_reads_its_numbers() {
+    let x = FigureExtractor::new(&topics());
+    let text = "Bis zu 4.000 North Korean troops were killed.";
+    let value = |lang| x.extract_lang(text, lang)[0].value.clone();
+    assert_eq!(value(Some("de")), FigureValue::Number(4000.0));
+    assert_eq!(value(Some("en")), FigureValue::Number(4.0));
+}

@@ -337,3 +337,24 @@ fn no_combination_of_number_words_panics() {
         }
     }
 }
+
+#[test]
+fn the_language_decides_what_a_dot_and_a_comma_mean() {
+    let de = Notation::of_language(Some("de-DE"));
+    assert_eq!(de, Notation::DecimalComma);
+    assert_eq!(Notation::of_language(Some("en")), Notation::DecimalPoint);
+    assert_eq!(Notation::of_language(None), Notation::DecimalPoint);
+    let values = |s: &str, n: Notation| -> Vec<FigureValue> {
+        find_numbers_in(s, n).into_iter().map(|m| m.value).collect()
+    };
+    assert_eq!(values("4.000 Soldaten", de), [FigureValue::Number(4000.0)]);
+    assert_eq!(
+        values("1.234.567,89 Euro-Cent", de),
+        [FigureValue::Number(1_234_567.89)]
+    );
+    assert_eq!(values("1,5 Prozent", de), [FigureValue::Number(1.5)]);
+    assert_eq!(
+        values("4.000 troops", Notation::DecimalPoint),
+        [FigureValue::Number(4.0)]
+    );
+}
