@@ -291,6 +291,12 @@ impl FigureExtractor {
     fn readings<'t>(&'t self, text: &'t str, notation: Notation) -> Vec<Reading<'t>> {
         let mut out = Vec::new();
         for (index, sentence) in split_sentences(text).into_iter().enumerate() {
+            // A "sentence" longer than any prose sentence is a table, a list or markup run
+            // together; reading it word by word around each of its numbers would cost time
+            // quadratic in its length for no figure a reader would stand behind.
+            if sentence.len() > MAX_SENTENCE_BYTES {
+                continue;
+            }
             let topics = self.topics.topics_in(sentence);
             if topics.is_empty() {
                 continue;
@@ -316,6 +322,10 @@ impl FigureExtractor {
         out
     }
 }
+
+/// The longest sentence read for figures. News sentences run to 300–600 bytes; 2,000 leaves
+/// room for long ones in scripts with multi-byte letters.
+const MAX_SENTENCE_BYTES: usize = 2_000;
 
 /// One number of a sentence about a topic, as the extractor read it.
 #[derive(Debug, Clone)]

@@ -388,3 +388,17 @@ fn the_article_language_reads_its_numbers() {
     assert_eq!(value(Some("de")), FigureValue::Number(4000.0));
     assert_eq!(value(Some("en")), FigureValue::Number(4.0));
 }
+
+#[test]
+fn a_table_run_together_into_one_sentence_is_not_read() {
+    // 20,000 numbers with no sentence break: markup or a table, not prose.
+    let table: String = (0..20_000)
+        .map(|i| format!("{i} North Korean troops killed "))
+        .collect();
+    assert!(FigureExtractor::new(&topics()).extract(&table).is_empty());
+    // The same words as a sentence are read.
+    assert_eq!(
+        figures("12 North Korean troops killed."),
+        vec![fig("nk-troops", "killed", 12.0, Qualifier::Exact)]
+    );
+}
