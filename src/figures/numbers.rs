@@ -484,6 +484,9 @@ fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<Numbe
     digit_numbers(sentence, &toks, notation, &mut used, &mut raws);
     vague_quantities(&toks, &mut used, &mut raws);
     spelled_numbers(&toks, &mut used, &mut raws);
+    if !counts_only {
+        valueless_percentages(&toks, &used, &mut raws);
+    }
     raws.sort_by_key(|r| r.first);
     let raws = join_compounds(&toks, raws);
     let raws = join_ranges(&toks, raws);
@@ -493,6 +496,10 @@ fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<Numbe
         .filter(|r| !counts_only || !is_excluded(&toks, r))
         .map(|r| {
             let (qualifier, unit) = describe(&toks, &r);
+            let unit = match &r.value {
+                FigureValue::Vague { vague } if vague == "percent" => Some("percent".into()),
+                _ => unit,
+            };
             NumberMention {
                 start: toks[r.first].start,
                 end: toks[r.last].end,
@@ -543,6 +550,33 @@ fn join_bounds(sentence: &str, out: &mut Vec<NumberMention>, m: NumberMention) {
         }
     }
     out.push(m);
+}
+
+/// "a small percent", "the % of increase": a percentage named without its number, which
+/// recognition reports as a vague "percent".
+fn valueless_percentages(toks: &[Tok<'_>], used: &[bool], raws: &mut Vec<Raw>) {
+    for (i, t) in toks.iter().enumerate() {
+        if !matches!(t.lower.as_ref(), "percent" | "percentage" | "%") || used[i] {
+            continue;
+        }
+        let after_number = i > 0 && (toks[i - 1].kind == Kind::Num || used[i - 1]);
+        let of_number = toks.get(i + 1).is_some_and(|t| t.lower == "of")
+            && toks
+                .get(i + 2)
+                .is_some_and(|t| t.kind == Kind::Num || used[i + 2]);
+        if after_number || of_number {
+            continue;
+        }
+        raws.push(Raw {
+            first: i,
+            last: i,
+            value: FigureValue::Vague {
+                vague: "percent".into(),
+            },
+            scale: 1.0,
+            negative: false,
+        });
+    }
 }
 
 /// "a half", "one quarter", "1/2".
