@@ -424,49 +424,40 @@ impl MeasureFinder {
     }
 
     /// The measure of each of a sentence's `numbers` for `topic`, `None` where the clause
-    /// names nothing it counts. A number with no measure of its own takes the one of the number
-    /// before when the two are joined ("728 drones and 13 missiles", "29 died, 17 of them in
-    /// Eaton and 12 in the Palisades").
+    /// names nothing it counts. A number with no measure of its own is `other` when it is a
+    /// part of the counted group after it ("fewer than 10 of the 40 missiles fired"), and takes
+    /// the measure of the number before when the two are joined ("728 drones and 13
+    /// missiles", "29 died, 17 of them in Eaton and 12 in the Palisades").
     pub fn measures_of(
         &self,
         sentence: &str,
         topic: &str,
         numbers: &[NumberMention],
     ) -> Vec<Option<String>> {
-        let mut previous: Option<(usize, String)> = None;
-        numbers
+        let own: Vec<Option<String>> = numbers
             .iter()
-            .map(|number| {
-                let found = self
-                    .measure_for(sentence, number, topic, numbers)
-                    .or_else(|| self.part_of_a_count(sentence, number, topic, numbers))
-                    .or_else(|| {
-                        let (end, measure) = previous.as_ref()?;
-                        (joined(&sentence[*end..number.start]) || part_of(&sentence[number.end..]))
-                            .then(|| measure.clone())
-                    });
-                previous = found.as_ref().map(|m| (number.end, m.clone()));
-                found
-            })
-            .collect()
-    }
-
-    /// "Fewer than 10 of the 40 cruise missiles fired reached their targets": a part of a
-    /// counted group, with no measure of its own, is a figure of the same topic.
-    fn part_of_a_count(
-        &self,
-        sentence: &str,
-        number: &NumberMention,
-        topic: &str,
-        all: &[NumberMention],
-    ) -> Option<String> {
-        let whole = all.iter().find(|n| n.start >= number.end)?;
-        let between = sentence[number.end..whole.start].trim().to_lowercase();
-        if !matches!(between.as_str(), "of" | "of the" | "out of") {
-            return None;
+            .map(|n| self.measure_for(sentence, n, topic, numbers))
+            .collect();
+        let mut out: Vec<Option<String>> = Vec::with_capacity(numbers.len());
+        for (i, number) in numbers.iter().enumerate() {
+            let part_of_next = || {
+                let whole = numbers.get(i + 1)?;
+                let between = sentence[number.end..whole.start].trim().to_lowercase();
+                let part = matches!(between.as_str(), "of" | "of the" | "out of");
+                (part && own[i + 1].is_some()).then(|| "other".to_string())
+            };
+            let joined_to_previous = || {
+                let previous = out.last()?.as_ref()?;
+                let gap = &sentence[numbers[i - 1].end..number.start];
+                (joined(gap) || part_of(&sentence[number.end..])).then(|| previous.clone())
+            };
+            let found = own[i]
+                .clone()
+                .or_else(part_of_next)
+                .or_else(joined_to_previous);
+            out.push(found);
         }
-        self.measure_for(sentence, whole, topic, all)
-            .map(|_| "other".to_string())
+        out
     }
 
     /// The measure of `number` for `topic`, or `None` when the clause names nothing it counts.
