@@ -2,8 +2,8 @@
 //! figure extraction, in MB per second on one core. The text is the Readability test set's
 //! expected articles (real news and blog prose, most of it about no tracked topic, as a feed's
 //! articles are) plus the labelled figure sentences (all of them about a topic), with the
-//! topics of `SHARED/figures/topics.toml`. Repeated until two seconds have passed, so the
-//! number is stable; printed against the target, never asserted in a test.
+//! topics of `SHARED/figures/topics.toml`. Repeated until two seconds have passed; the fastest
+//! pass is compared with the target. Printed, never asserted in a test.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -40,23 +40,31 @@ pub fn run(shared: &Path, check: bool) -> anyhow::Result<()> {
         }
     }
     let bytes_per_pass: usize = texts.iter().map(String::len).sum();
+    // Passes until two seconds have gone; the fastest pass is the code's speed, the mean also
+    // carries whatever else the machine was doing (a shared CI runner), so both are printed
+    // and the fastest is compared with the target.
     let started = Instant::now();
     let (mut passes, mut figures) = (0usize, 0usize);
+    let mut fastest = Duration::MAX;
     while started.elapsed() < Duration::from_secs(2) || passes == 0 {
+        let pass = Instant::now();
         for t in &texts {
             figures += extractor.extract(t).len();
         }
+        fastest = fastest.min(pass.elapsed());
         passes += 1;
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let mb_s = (bytes_per_pass * passes) as f64 / 1e6 / seconds;
+    let mean_mb_s = (bytes_per_pass * passes) as f64 / 1e6 / started.elapsed().as_secs_f64();
+    let mb_s = bytes_per_pass as f64 / 1e6 / fastest.as_secs_f64().max(1e-9);
     println!(
         "figure extraction speed: {} texts, {:.1} MB a pass, {passes} passes, {} figures a pass",
         texts.len(),
         bytes_per_pass as f64 / 1e6,
         figures / passes
     );
-    println!("  {mb_s:.1} MB/s on one core   [>= {TARGET_MB_S}]");
+    println!(
+        "  {mb_s:.1} MB/s on one core (fastest pass; mean {mean_mb_s:.1})   [>= {TARGET_MB_S}]"
+    );
     if check && mb_s < TARGET_MB_S {
         anyhow::bail!("figure extraction is slower than its target");
     }
