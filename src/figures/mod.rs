@@ -250,10 +250,15 @@ impl FigureExtractor {
 
     fn extract_in(&self, text: &str, notation: Notation) -> Vec<Figure> {
         let mut figures: Vec<Figure> = Vec::new();
+        // The claimant is the sentence's, read once for all of its figures.
+        let mut claimant: Option<(usize, Option<String>)> = None;
         for r in self.readings(text, notation) {
             let Some(measure) = r.measure else {
                 continue;
             };
+            if claimant.as_ref().is_none_or(|(i, _)| *i != r.index) {
+                claimant = Some((r.index, claims::claimant(r.sentence)));
+            }
             let figure = Figure {
                 topic: r.topic.to_string(),
                 measure,
@@ -261,7 +266,7 @@ impl FigureExtractor {
                 qualifier: r.number.qualifier,
                 unit: r.number.unit,
                 quote: r.sentence.to_string(),
-                claimant: claims::claimant(r.sentence),
+                claimant: claimant.as_ref().and_then(|(_, c)| c.clone()),
                 speculative: claims::speculative(r.sentence, r.number.start, r.number.end),
                 sentence: r.index,
             };

@@ -23,9 +23,9 @@ use crate::config::Topic;
 struct TopicWords {
     /// Lower-case words of the terms and near groups, hyphenated parts included.
     words: HashSet<String>,
-    /// Countries the topic's terms, near groups and name mention (lower case, as in
-    /// `COUNTRIES`); the topic is about a party among countries when this is not empty.
-    countries: HashSet<&'static str>,
+    /// The topic's terms, near groups or name mention a country: it is about a party among
+    /// countries, so another country before a number points away from it.
+    among_countries: bool,
     /// Countries the terms and near groups mention: what the counted things themselves are.
     own_countries: HashSet<&'static str>,
     /// Named kinds: the head word of multi-word proper terms ("fire" for "Palisades Fire")
@@ -58,8 +58,8 @@ impl Rivals {
                 }
                 let own_countries: HashSet<&'static str> =
                     phrases.iter().flat_map(|p| countries_in(p)).collect();
-                let mut countries = own_countries.clone();
-                countries.extend(countries_in(&t.name));
+                let among_countries =
+                    !own_countries.is_empty() || !countries_in(&t.name).is_empty();
                 let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
                 for term in &t.terms {
                     let parts: Vec<&str> = term.split_whitespace().collect();
@@ -81,7 +81,7 @@ impl Rivals {
                     t.id.clone(),
                     TopicWords {
                         words,
-                        countries,
+                        among_countries,
                         own_countries,
                         kinds,
                     },
@@ -206,7 +206,7 @@ impl Rivals {
         }
 
         // 3. The nearest country before the number in its clause.
-        if t.countries.is_empty() {
+        if !t.among_countries {
             return false;
         }
         let before = &words[clause_start..last_before.map_or(clause_start, |i| i + 1)];
