@@ -110,6 +110,123 @@ impl Alert {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceAlertKind {
+    /// `fail_after` polls in a row have failed; raised once, not on every failure.
+    SourceFailing,
+    /// The first successful poll after `source_failing`.
+    SourceRecovered,
+}
+
+impl SourceAlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceAlertKind::SourceFailing => "source_failing",
+            SourceAlertKind::SourceRecovered => "source_recovered",
+        }
+    }
+}
+
+/// An alert about a source rather than a figure: it stopped working, or works again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceAlert {
+    pub id: String,
+    pub ts: String,
+    pub kind: SourceAlertKind,
+    /// The source's configured URL.
+    pub source: String,
+    pub site: String,
+    /// Failed polls in a row (when failing), or how many failed before it recovered.
+    pub failures: i64,
+    /// When the source started failing (the `source_failing` alert's time, for a recovery).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub since: Option<String>,
+    /// The last error, for a failing source.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}
+
+impl SourceAlert {
+    pub fn new(kind: SourceAlertKind, source: &str, ts: &str) -> SourceAlert {
+        let mut h = Sha256::new();
+        for part in [kind.as_str(), source, ts] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        let site = url::Url::parse(source)
+            .ok()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h.trim_start_matches("www.").to_string())
+            })
+            .unwrap_or_default();
+        SourceAlert {
+            id: crate::feed::hex(&h.finalize()[..12]),
+            ts: ts.to_string(),
+            kind,
+            source: source.to_string(),
+            site,
+            failures: 0,
+            since: None,
+            error: None,
+        }
+    }
+
+    /// One line for people.
+    pub fn summary(&self) -> String {
+        match self.kind {
+            SourceAlertKind::SourceFailing => format!(
+                "{}: {} polls in a row have failed; last error: {}",
+                self.source,
+                self.failures,
+                self.error.as_deref().unwrap_or("-")
+            ),
+            SourceAlertKind::SourceRecovered => format!(
+                "{}: works again after {} failed polls{}",
+                self.source,
+                self.failures,
+                self.since
+                    .as_deref()
+                    .map(|s| format!(" (failing since {s})"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Any stored alert: about a figure, or about a source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AnyAlert {
+    Figure(Alert),
+    Source(SourceAlert),
+}
+
+impl AnyAlert {
+    pub fn id(&self) -> &str {
+        match self {
+            AnyAlert::Figure(a) => &a.id,
+            AnyAlert::Source(a) => &a.id,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AnyAlert::Figure(a) => a.kind.as_str(),
+            AnyAlert::Source(a) => a.kind.as_str(),
+        }
+    }
+
+    /// The figure alert, if this is one.
+    pub fn figure(&self) -> Option<&Alert> {
+        match self {
+            AnyAlert::Figure(a) => Some(a),
+            AnyAlert::Source(_) => None,
+        }
+    }
+}
+
 /// The append-only JSON Lines alert log.
 pub struct AlertLog {
     path: PathBuf,
@@ -124,7 +241,7 @@ impl AlertLog {
 
     /// Appends alerts, one whole line each, in a single write so that a reader never sees half
     /// a line from us.
-    pub fn append(&self, alerts: &[Alert]) -> anyhow::Result<()> {
+    pub fn append<T: Serialize>(&self, alerts: &[T]) -> anyhow::Result<()> {
         if alerts.is_empty() {
             return Ok(());
         }

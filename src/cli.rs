@@ -8,13 +8,14 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use url::Url;
 
-use crate::alerts::Alert;
+use crate::alerts::AnyAlert;
 use crate::config::{self, Config, SourceKind};
 use crate::diff;
 use crate::pipeline::{canonical_url, Pipeline};
 use crate::store::{AlertFilter, Store};
 
 mod figures;
+mod progress;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -27,9 +28,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// One pass over every configured source, then exit (same as `figwatch poll`)
+    /// One pass over the sources that are due, then exit (same as `figwatch poll`)
     #[arg(long)]
     pub poll: bool,
+
+    /// With --poll: every source, due or not
+    #[arg(long, requires = "poll")]
+    pub all: bool,
 
     /// Log more (-v: debug, -vv: trace); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -41,8 +46,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// One pass over every configured source, then exit
-    Poll,
+    /// One pass over the sources that are due, then exit
+    Poll {
+        /// Every source, due or not
+        #[arg(long)]
+        all: bool,
+    },
     /// Run as a daemon: poll each source on its interval until SIGTERM/SIGINT
     Run,
     /// Show alerts, newest last
@@ -146,7 +155,10 @@ fn init_logging(verbose: u8, quiet: bool) {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match (cli.poll, cli.command) {
-        (true, None) | (true, Some(Command::Poll)) => Command::Poll,
+        (true, None) => Command::Poll { all: cli.all },
+        (true, Some(Command::Poll { all })) => Command::Poll {
+            all: all || cli.all,
+        },
         (true, Some(other)) => bail!("--poll cannot be combined with `{}`", name_of(&other)),
         (false, Some(c)) => c,
         (false, None) => {
@@ -173,7 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     match command {
         Command::CheckConfig => check_config(&config),
-        Command::Poll => runtime()?.block_on(poll(config)),
+        Command::Poll { all } => runtime()?.block_on(poll(config, all)),
         Command::Run => runtime()?.block_on(daemon(config)),
         other => {
             let store = open_store(&config)?;
@@ -216,7 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn name_of(c: &Command) -> &'static str {
     match c {
-        Command::Poll => "poll",
+        Command::Poll { .. } => "poll",
         Command::Run => "run",
         Command::Alerts { .. } => "alerts",
         Command::History { .. } => "history",
@@ -316,8 +328,9 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::open(&config.database)?)
 }
 
-/// `figwatch --poll`: one pass, a one-line summary on stdout.
-pub async fn poll(config: Config) -> anyhow::Result<()> {
+/// `figwatch --poll`: one pass over what is due (everything with `all`), a progress bar on a
+/// terminal or progress lines in a log, and a one-line summary on stdout.
+pub async fn poll(config: Config, all: bool) -> anyhow::Result<()> {
     if config.sources.is_empty() {
         bail!(
             "{}: no [[feeds]] or [[pages]] configured; nothing to poll",
@@ -326,15 +339,35 @@ pub async fn poll(config: Config) -> anyhow::Result<()> {
     }
     let store = open_store(&config)?;
     let pipeline = Arc::new(Pipeline::new(config, store)?);
-    let summary = pipeline.poll_all().await;
+    let sources = if all {
+        crate::schedule::interleave_hosts(&pipeline, (0..pipeline.config.sources.len()).collect())
+    } else {
+        crate::schedule::due_sources(&pipeline)?
+    };
+    let total = pipeline.config.sources.len();
+    if sources.is_empty() {
+        let next = pipeline
+            .store
+            .source_states()?
+            .values()
+            .filter_map(|s| s.next_check_at)
+            .min();
+        println!(
+            "no source is due (of {total}); the next is due at {}; `figwatch --poll --all` polls every source now",
+            next.map_or("-".into(), crate::store::timestamp)
+        );
+        return Ok(());
+    }
+    let mut progress = progress::Progress::new(sources.len(), total);
+    let summary = pipeline.poll_sources(sources, |s| progress.update(s)).await;
+    progress.finish();
     println!("{summary}");
     Ok(())
 }
 
 async fn daemon(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
-    let pipeline = Arc::new(Pipeline::new(config, store)?);
-    crate::schedule::run(pipeline).await
+    crate::schedule::run(Pipeline::new(config, store)?).await
 }
 
 fn check_config(c: &Config) -> anyhow::Result<()> {
@@ -405,7 +438,7 @@ fn json_lines<T: serde::Serialize>(out: &mut impl Write, items: &[T]) -> anyhow:
 }
 
 /// Prints alerts as a readable list, or as JSON Lines.
-pub fn print_alerts(alerts: &[Alert], json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+pub fn print_alerts(alerts: &[AnyAlert], json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     if json {
         return json_lines(out, alerts);
     }
@@ -414,6 +447,14 @@ pub fn print_alerts(alerts: &[Alert], json: bool, out: &mut impl Write) -> anyho
         return Ok(());
     }
     for a in alerts {
+        let a = match a {
+            AnyAlert::Figure(a) => a,
+            AnyAlert::Source(s) => {
+                let when = s.ts.get(..16).unwrap_or(&s.ts).replace('T', " ");
+                writeln!(out, "{when}Z  {:<14}  {}", s.kind.as_str(), s.summary())?;
+                continue;
+            }
+        };
         let when = a.ts.get(..16).unwrap_or(&a.ts).replace('T', " ");
         writeln!(
             out,

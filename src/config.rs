@@ -56,6 +56,7 @@ pub struct Config {
     /// outlet within this time adds a source instead of alerting again.
     pub figure_memory: Duration,
     pub interval: Duration,
+    pub schedule: ScheduleSettings,
     pub user_agent: String,
     pub fetch: FetchSettings,
     pub sources: Vec<SourceConfig>,
@@ -70,6 +71,36 @@ pub struct FetchSettings {
     pub max_redirects: usize,
     /// How many sources are polled at the same time.
     pub concurrency: usize,
+    /// Requests in flight to one host at most, across all sources of that host.
+    pub per_host_concurrency: usize,
+    /// The least time between the starts of two requests to one host.
+    pub per_host_delay: Duration,
+}
+
+/// How polls are spaced out in time, beyond each source's own interval.
+#[derive(Debug, Clone)]
+pub struct ScheduleSettings {
+    /// Lengthen (or, down to `min_interval`, shorten) a source's interval by how often it
+    /// really changes.
+    pub adaptive: bool,
+    /// Each next check moves by up to this fraction of the interval, either way, so that
+    /// sources configured alike do not all fall due at the same moment.
+    pub jitter: f64,
+    /// The longest wait after repeated failures (the backoff doubles up to this).
+    pub max_backoff: Duration,
+    /// After this many failed polls in a row, one `source_failing` alert.
+    pub fail_after: u32,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        ScheduleSettings {
+            adaptive: true,
+            jitter: 0.1,
+            max_backoff: Duration::from_secs(6 * 3600),
+            fail_after: 10,
+        }
+    }
 }
 
 impl Default for FetchSettings {
@@ -79,6 +110,8 @@ impl Default for FetchSettings {
             max_body: 10 * 1024 * 1024,
             max_redirects: 10,
             concurrency: 4,
+            per_host_concurrency: 1,
+            per_host_delay: Duration::from_secs(1),
         }
     }
 }
@@ -104,7 +137,11 @@ impl SourceKind {
 pub struct SourceConfig {
     pub kind: SourceKind,
     pub url: Url,
+    /// Where the schedule starts, and what it uses when `adaptive` is off.
     pub interval: Duration,
+    /// The bounds of the adaptive interval; `min_interval <= interval <= max_interval`.
+    pub min_interval: Duration,
+    pub max_interval: Duration,
 }
 
 /// A tracked topic, in the `[[topics]]` schema of the labelled figure data.
@@ -247,6 +284,12 @@ struct RawConfig {
     alert_log: Option<String>,
     figure_memory: Option<Spanned<Dur>>,
     interval: Option<Spanned<Dur>>,
+    min_interval: Option<Spanned<Dur>>,
+    max_interval: Option<Spanned<Dur>>,
+    adaptive: Option<bool>,
+    jitter: Option<Spanned<f64>>,
+    max_backoff: Option<Spanned<Dur>>,
+    fail_after: Option<Spanned<u32>>,
     user_agent: Option<String>,
     #[serde(default)]
     fetch: RawFetch,
@@ -265,6 +308,8 @@ struct RawFetch {
     max_body: Option<ByteSize>,
     max_redirects: Option<usize>,
     concurrency: Option<usize>,
+    per_host_concurrency: Option<usize>,
+    per_host_delay: Option<Dur>,
 }
 
 #[derive(Deserialize)]
@@ -272,6 +317,8 @@ struct RawFetch {
 struct RawSource {
     url: Spanned<HttpUrl>,
     interval: Option<Spanned<Dur>>,
+    min_interval: Option<Spanned<Dur>>,
+    max_interval: Option<Spanned<Dur>>,
 }
 
 /// The intervals below this are refused: a news site polled every few milliseconds would
@@ -331,6 +378,12 @@ impl Config {
             Some(d) => check_interval(d, "interval", &at)?,
             None => Duration::from_secs(15 * 60),
         };
+        let default_bounds = Bounds {
+            min: opt_interval(&raw.min_interval, "min_interval", &at)?,
+            max: opt_interval(&raw.max_interval, "max_interval", &at)?,
+        };
+        default_bounds.check(interval, "", &at)?;
+        let schedule = schedule_settings(&raw, &at)?;
         // Zero is allowed: it turns the ledger's memory off, so every outlet alerts on its own.
         let figure_memory = raw
             .figure_memory
@@ -353,14 +406,34 @@ impl Config {
                         format!("the source {url} is configured twice; remove one"),
                     ));
                 }
+                let prefix = format!("{table}[{i}].");
                 let interval = match &src.interval {
-                    Some(d) => check_interval(d, &format!("{table}[{i}].interval"), &at)?,
+                    Some(d) => check_interval(d, &format!("{prefix}interval"), &at)?,
                     None => interval,
                 };
+                let own = Bounds {
+                    min: opt_interval(&src.min_interval, &format!("{prefix}min_interval"), &at)?,
+                    max: opt_interval(&src.max_interval, &format!("{prefix}max_interval"), &at)?,
+                };
+                own.check(interval, &prefix, &at)?;
+                // Bounds set on the source must hold; bounds inherited from the top level give
+                // way to the source's own interval.
+                let min_interval = own
+                    .min
+                    .map(|d| d.0)
+                    .or(default_bounds.min.as_ref().map(|d| d.0.min(interval)))
+                    .unwrap_or(interval);
+                let max_interval = own
+                    .max
+                    .map(|d| d.0)
+                    .or(default_bounds.max.as_ref().map(|d| d.0.max(interval)))
+                    .unwrap_or(interval * 4);
                 sources.push(SourceConfig {
                     kind,
                     url,
                     interval,
+                    min_interval,
+                    max_interval,
                 });
             }
         }
@@ -412,6 +485,14 @@ impl Config {
                 .concurrency
                 .unwrap_or(FetchSettings::default().concurrency)
                 .max(1),
+            per_host_concurrency: f
+                .per_host_concurrency
+                .unwrap_or(FetchSettings::default().per_host_concurrency)
+                .max(1),
+            per_host_delay: f
+                .per_host_delay
+                .map(|d| d.0)
+                .unwrap_or(FetchSettings::default().per_host_delay),
         };
 
         Ok(Config {
@@ -420,6 +501,7 @@ impl Config {
             alert_log: raw.alert_log.filter(|s| !s.is_empty()).map(PathBuf::from),
             figure_memory,
             interval,
+            schedule,
             user_agent: raw
                 .user_agent
                 .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
@@ -444,6 +526,101 @@ fn check_interval(
         ));
     }
     Ok(value)
+}
+
+fn opt_interval(
+    d: &Option<Spanned<Dur>>,
+    key: &str,
+    at: &impl Fn(Option<std::ops::Range<usize>>, Option<String>, String) -> ConfigError,
+) -> Result<Option<(Duration, std::ops::Range<usize>)>, ConfigError> {
+    d.as_ref()
+        .map(|d| check_interval(d, key, at).map(|v| (v, d.span())))
+        .transpose()
+}
+
+/// `min_interval` and `max_interval` as written at one level (top or source), with where.
+struct Bounds {
+    min: Option<(Duration, std::ops::Range<usize>)>,
+    max: Option<(Duration, std::ops::Range<usize>)>,
+}
+
+impl Bounds {
+    /// The bounds written at one level must hold with the interval of that level.
+    fn check(
+        &self,
+        interval: Duration,
+        prefix: &str,
+        at: &impl Fn(Option<std::ops::Range<usize>>, Option<String>, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let show = |d: Duration| humantime::format_duration(d).to_string();
+        if let Some((min, span)) = &self.min {
+            if *min > interval {
+                return Err(at(
+                    Some(span.clone()),
+                    Some(format!("{prefix}min_interval")),
+                    format!(
+                        "min_interval {} is longer than the interval {}; it must be at most the interval",
+                        show(*min),
+                        show(interval)
+                    ),
+                ));
+            }
+        }
+        if let Some((max, span)) = &self.max {
+            if *max < interval {
+                return Err(at(
+                    Some(span.clone()),
+                    Some(format!("{prefix}max_interval")),
+                    format!(
+                        "max_interval {} is shorter than the interval {}; it must be at least the interval",
+                        show(*max),
+                        show(interval)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn schedule_settings(
+    raw: &RawConfig,
+    at: &impl Fn(Option<std::ops::Range<usize>>, Option<String>, String) -> ConfigError,
+) -> Result<ScheduleSettings, ConfigError> {
+    let d = ScheduleSettings::default();
+    let jitter = match &raw.jitter {
+        Some(j) if !(0.0..=0.5).contains(j.get_ref()) => {
+            return Err(at(
+                Some(j.span()),
+                Some("jitter".into()),
+                format!(
+                    "jitter {} is out of range; write a fraction of the interval from 0 to 0.5 (0.1 moves each check by up to a tenth)",
+                    j.get_ref()
+                ),
+            ))
+        }
+        Some(j) => *j.get_ref(),
+        None => d.jitter,
+    };
+    let fail_after = match &raw.fail_after {
+        Some(n) if *n.get_ref() == 0 => return Err(at(
+            Some(n.span()),
+            Some("fail_after".into()),
+            "fail_after must be at least 1 (failed polls in a row before a source_failing alert)"
+                .into(),
+        )),
+        Some(n) => *n.get_ref(),
+        None => d.fail_after,
+    };
+    Ok(ScheduleSettings {
+        adaptive: raw.adaptive.unwrap_or(d.adaptive),
+        jitter,
+        max_backoff: match &raw.max_backoff {
+            Some(b) => check_interval(b, "max_backoff", at)?,
+            None => d.max_backoff,
+        },
+        fail_after,
+    })
 }
 
 /// Checks what serde cannot: a topic must be able to match something.

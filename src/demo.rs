@@ -101,7 +101,11 @@ pub fn run() -> anyhow::Result<()> {
         format!(
             r#"database = "{db}"
 alert_log = "{log}"
-interval = "15m"
+# The demo polls three times in a few seconds, as if its interval had passed each time.
+interval = "2s"
+
+[fetch]
+per_host_delay = "0s"
 
 [[feeds]]
 url = "{base}/feed.xml"

@@ -41,6 +41,9 @@ pub struct Article {
     pub lang: Option<String>,
     /// Paragraphs separated by one newline, white space inside each collapsed.
     pub text: String,
+    /// The address the page names as its own (`<link rel="canonical">`), absolute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canonical: Option<String>,
 }
 
 impl Article {
@@ -135,6 +138,13 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
                 .or_else(|| visible_date::find(&doc, url, offset)),
             lang,
             text: body::text(&doc),
+            canonical: head
+                .canonical
+                .and_then(|href| match url {
+                    Some(base) => base.join(href.trim()).ok(),
+                    None => url::Url::parse(href.trim()).ok(),
+                })
+                .map(String::from),
         };
         if article.text.len() < SHORT_BODY_CHARS {
             second_opinion(html, url, &mut article);

@@ -26,10 +26,23 @@ pub enum FeedError {
     ParserPanicked { url: String },
 }
 
+/// A parsed feed: its entries, and how long it says it stays fresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFeed {
+    pub entries: Vec<FeedEntry>,
+    /// RSS `<ttl>`: minutes the feed may be cached, a floor on how often to poll it.
+    pub ttl: Option<std::time::Duration>,
+}
+
+/// Parses a feed document into its entries (see [`parse_feed`]).
+pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<FeedEntry>, FeedError> {
+    parse_feed(body, feed_url).map(|f| f.entries)
+}
+
 /// Parses a feed document. A new parser is built for every document: feed-rs parsers can panic
 /// when reused after a failed parse, and a panic inside the parser is caught and reported as a
 /// malformed feed rather than taking the daemon down.
-pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<FeedEntry>, FeedError> {
+pub fn parse_feed(body: &[u8], feed_url: &Url) -> Result<ParsedFeed, FeedError> {
     let url = feed_url.to_string();
     let parsed = catch_unwind(AssertUnwindSafe(|| {
         feed_rs::parser::Builder::new()
@@ -45,6 +58,10 @@ pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<FeedEntry>, FeedError> {
         reason: e.to_string(),
     })?;
 
+    let ttl = parsed
+        .ttl
+        .filter(|&m| m > 0)
+        .map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
     let entries = parsed
         .entries
         .into_iter()
@@ -73,7 +90,7 @@ pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<FeedEntry>, FeedError> {
             }
         })
         .collect();
-    Ok(entries)
+    Ok(ParsedFeed { entries, ttl })
 }
 
 fn resolve(base: &Url, href: &str) -> Option<Url> {

@@ -1,12 +1,57 @@
 //! HTTP fetching: one client for the whole process, and every failure turned into one named
 //! error that says which URL failed and how.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, CONTENT_TYPE, ETAG, LAST_MODIFIED};
+use reqwest::StatusCode;
 use url::Url;
 
 use crate::config::FetchSettings;
+
+pub mod hints;
+pub mod host;
+
+pub use host::HostLimiter;
+
+/// What identifies the version of a response we hold, for a conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    fn from_headers(headers: &HeaderMap) -> Validators {
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Validators {
+            etag: text(ETAG),
+            last_modified: text(LAST_MODIFIED),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// The answer to a conditional GET. (Boxing the body would buy nothing: one answer at a time
+/// exists per request.)
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Conditional {
+    /// A body: new, or the server does not do conditional requests.
+    Changed(Fetched),
+    /// 304: what we hold is current. Carries the server's freshness hint.
+    NotModified { fresh_for: Option<Duration> },
+}
 
 /// A successful response, its body read in full (within `max_body`).
 #[derive(Debug, Clone)]
@@ -19,6 +64,10 @@ pub struct Fetched {
     /// The `charset` parameter of `Content-Type`, if any.
     pub charset: Option<String>,
     pub body: Vec<u8>,
+    /// `ETag` and `Last-Modified`, to send back next time.
+    pub validators: Validators,
+    /// How long the server says the response stays fresh (`max-age`, `Expires`).
+    pub fresh_for: Option<Duration>,
 }
 
 /// Why a fetch failed. Every variant names the URL, so a line in the log is enough to act on.
@@ -30,6 +79,19 @@ pub enum FetchError {
     Connect { url: String, reason: String },
     #[error("{url}: too many redirects (more than {limit}; raise [fetch] max_redirects if they are legitimate)")]
     Redirects { url: String, limit: usize },
+    #[error("{url}: the server answered HTTP {status} and asked us to wait; no request to {host} before {until}")]
+    RateLimited {
+        url: String,
+        status: u16,
+        host: String,
+        until: DateTime<Utc>,
+    },
+    #[error("{url}: not requested: {host} asked us to wait until {until} (Retry-After)")]
+    HostPaused {
+        url: String,
+        host: String,
+        until: DateTime<Utc>,
+    },
     #[error("{url}: the server answered HTTP {status}{}", reason_suffix(.reason))]
     Status {
         url: String,
@@ -51,15 +113,32 @@ fn reason_suffix(reason: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// How long a host is left alone after a 429 that does not say (no `Retry-After`).
+const DEFAULT_429_PAUSE: Duration = Duration::from_secs(60);
+/// The longest `Retry-After` honoured: a server asking for a week is asked again after a day.
+const MAX_PAUSE: Duration = Duration::from_secs(24 * 3600);
+
 /// The process-wide HTTP client with figwatch's limits.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
+    hosts: Arc<HostLimiter>,
 }
 
 impl Fetcher {
     pub fn new(user_agent: &str, settings: &FetchSettings) -> anyhow::Result<Fetcher> {
+        let hosts = HostLimiter::new(settings.per_host_concurrency, settings.per_host_delay);
+        Fetcher::with_hosts(user_agent, settings, Arc::new(hosts))
+    }
+
+    /// A fetcher that shares its politeness state with others (a configuration reloaded by
+    /// the daemon keeps the pauses and delays of the one it replaces).
+    pub fn with_hosts(
+        user_agent: &str,
+        settings: &FetchSettings,
+        hosts: Arc<HostLimiter>,
+    ) -> anyhow::Result<Fetcher> {
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(settings.timeout)
@@ -69,21 +148,87 @@ impl Fetcher {
         Ok(Fetcher {
             client,
             settings: settings.clone(),
+            hosts,
         })
     }
 
-    /// Fetches a URL and reads its body, refusing bodies over `max_body` while they stream in
-    /// (a lying `Content-Length` or none at all cannot make us buffer more).
+    pub fn hosts(&self) -> &Arc<HostLimiter> {
+        &self.hosts
+    }
+
+    /// Fetches a URL and reads its body (see [`Fetcher::get_if_changed`]).
     pub async fn get(&self, url: &Url) -> Result<Fetched, FetchError> {
+        match self.get_if_changed(url, &Validators::default()).await? {
+            Conditional::Changed(f) => Ok(f),
+            // Only a conditional request can be answered 304; treat a stray one as an error.
+            Conditional::NotModified { .. } => Err(FetchError::Status {
+                url: url.to_string(),
+                status: 304,
+                reason: Some("Not Modified, to a request that was not conditional".into()),
+            }),
+        }
+    }
+
+    /// Fetches a URL unless it is unchanged since `validators` were given, waiting for the
+    /// host's turn first. Bodies over `max_body` are refused while they stream in (a lying
+    /// `Content-Length` or none at all cannot make us buffer more). A 429 or 503 pauses the
+    /// whole host for its `Retry-After`.
+    pub async fn get_if_changed(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<Conditional, FetchError> {
         let name = url.to_string();
-        let mut response = self
+        let host = url.host_str().unwrap_or_default().to_string();
+        let _permit = self
+            .hosts
+            .acquire(&host)
+            .await
+            .map_err(|until| FetchError::HostPaused {
+                url: name.clone(),
+                host: host.clone(),
+                until,
+            })?;
+        let mut request = self
             .client
             .get(url.clone())
-            .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/json;q=0.9,application/xml;q=0.9,*/*;q=0.8")
-            .send()
-            .await
-            .map_err(|e| self.classify(&name, e))?;
+            .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/json;q=0.9,application/xml;q=0.9,*/*;q=0.8");
+        if let Some(etag) = &validators.etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+        }
+        let mut response = request.send().await.map_err(|e| self.classify(&name, e))?;
         let status = response.status();
+        if status == StatusCode::NOT_MODIFIED && !validators.is_empty() {
+            return Ok(Conditional::NotModified {
+                fresh_for: hints::fresh_for(response.headers()),
+            });
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+            let now = Utc::now();
+            let asked = hints::retry_after(response.headers(), now);
+            let pause = match asked {
+                Some(at) => {
+                    Some(at.min(now + chrono::Duration::from_std(MAX_PAUSE).expect("small")))
+                }
+                None if status == StatusCode::TOO_MANY_REQUESTS => {
+                    Some(now + chrono::Duration::from_std(DEFAULT_429_PAUSE).expect("small"))
+                }
+                // A 503 that names no time is an ordinary failure, backed off per source.
+                None => None,
+            };
+            if let Some(until) = pause.filter(|u| *u > now) {
+                self.hosts.pause(&host, until);
+                return Err(FetchError::RateLimited {
+                    url: name,
+                    status: status.as_u16(),
+                    host,
+                    until,
+                });
+            }
+        }
         if !status.is_success() {
             return Err(FetchError::Status {
                 url: name,
@@ -97,6 +242,8 @@ impl Fetcher {
         }
         let final_url = response.url().clone();
         let (media_type, charset) = content_type(response.headers());
+        let validators = Validators::from_headers(response.headers());
+        let fresh_for = hints::fresh_for(response.headers());
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
@@ -121,13 +268,15 @@ impl Fetcher {
                 }
             }
         }
-        Ok(Fetched {
+        Ok(Conditional::Changed(Fetched {
             url: final_url,
             status: status.as_u16(),
             media_type,
             charset,
             body,
-        })
+            validators,
+            fresh_for,
+        }))
     }
 
     fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {

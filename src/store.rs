@@ -9,7 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
-use crate::alerts::Alert;
+use crate::alerts::{Alert, AnyAlert};
 use crate::config::SourceConfig;
 use crate::extract::Article;
 use crate::figures::Figure;
@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_version_flags.sql"),
     include_str!("../migrations/0003_ledger.sql"),
+    include_str!("../migrations/0004_schedule.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,12 @@ pub struct SourceStatus {
     pub last_error: Option<String>,
     pub consecutive_failures: i64,
     pub next_check_at: Option<String>,
+    /// The interval the source was last scheduled with, in seconds (adaptive).
+    pub interval_secs: Option<f64>,
+    /// What the last poll got: 200, 304, 429…
+    pub last_http_status: Option<i64>,
+    /// When the standing `source_failing` alert was raised.
+    pub failing_since: Option<String>,
     pub articles: i64,
     pub versions: i64,
 }
@@ -229,7 +236,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT s.id, s.url, s.kind, s.last_polled_at, s.last_ok_at, s.last_error,
-                    s.consecutive_failures, s.next_check_at,
+                    s.consecutive_failures, s.next_check_at, s.interval_secs,
+                    s.last_http_status, s.failing_since,
                     (SELECT count(*) FROM articles a WHERE a.source_id = s.id),
                     (SELECT count(*) FROM versions v JOIN articles a ON a.id = v.article_id
                       WHERE a.source_id = s.id)
@@ -245,8 +253,11 @@ impl Store {
                 last_error: r.get(5)?,
                 consecutive_failures: r.get(6)?,
                 next_check_at: r.get(7)?,
-                articles: r.get(8)?,
-                versions: r.get(9)?,
+                interval_secs: r.get(8)?,
+                last_http_status: r.get(9)?,
+                failing_since: r.get(10)?,
+                articles: r.get(11)?,
+                versions: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -344,6 +355,7 @@ impl Store {
                     published: r.get(6)?,
                     lang: r.get(7)?,
                     text: r.get(8)?,
+                    canonical: None,
                 },
                 flag: r.get(9)?,
             })
@@ -453,7 +465,7 @@ impl Store {
     }
 
     /// Alerts, oldest first; with a limit, the newest `limit` of them.
-    pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
+    pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AnyAlert>> {
         let conn = self.conn();
         let limit = filter.limit.map_or(-1, |l| l as i64);
         let mut stmt = conn.prepare(
@@ -528,7 +540,9 @@ pub struct StoreCounts {
 }
 
 mod ledger;
+mod schedule;
 pub use ledger::{LedgerEntry, LedgerSource};
+pub use schedule::{ArticleState, PollRecord, PollResult, SourceState};
 
 #[cfg(test)]
 mod tests;

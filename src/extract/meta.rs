@@ -14,6 +14,8 @@ pub struct Head<'a> {
     /// The JSON-LD blocks that parse (a broken one is skipped, not an error).
     pub json_ld: Vec<serde_json::Value>,
     lang: Option<&'a str>,
+    /// `<link rel="canonical" href>`, as written.
+    pub canonical: Option<&'a str>,
 }
 
 impl<'a> Head<'a> {
@@ -25,6 +27,15 @@ impl<'a> Head<'a> {
             };
             match e.name() {
                 "html" if head.lang.is_none() => head.lang = e.attr("lang"),
+                "link"
+                    if head.canonical.is_none()
+                        && e.attr("rel").is_some_and(|r| {
+                            r.split_whitespace()
+                                .any(|r| r.eq_ignore_ascii_case("canonical"))
+                        }) =>
+                {
+                    head.canonical = e.attr("href").filter(|h| !h.trim().is_empty());
+                }
                 "meta" => {
                     let (mut name, mut content) = (None, None);
                     for (attr, value) in e.attrs() {

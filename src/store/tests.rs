@@ -14,6 +14,8 @@ fn source(url: &str) -> SourceConfig {
         kind: SourceKind::Feed,
         url: url::Url::parse(url).unwrap(),
         interval: std::time::Duration::from_secs(60),
+        min_interval: std::time::Duration::from_secs(60),
+        max_interval: std::time::Duration::from_secs(240),
     }
 }
 
@@ -202,7 +204,7 @@ fn alerts_filter_by_topic_time_and_limit() {
         s.alerts(&f)
             .unwrap()
             .iter()
-            .map(|a| a.value.unwrap())
+            .map(|a| a.figure().unwrap().value.unwrap())
             .collect()
     };
     assert_eq!(values(AlertFilter::default()), vec![1.0, 2.0, 3.0]);

@@ -24,6 +24,9 @@ interval = "1s"
 
 [fetch]
 timeout = "2s"
+# Every test server is on 127.0.0.1: one host. The politeness tests set their own limits.
+per_host_delay = "0s"
+per_host_concurrency = 8
 
 {sources}
 

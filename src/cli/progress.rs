@@ -1,0 +1,65 @@
+//! Progress of a `--poll` pass: a bar on a terminal, a log line every ten seconds otherwise
+//! (cron mail and journals get a few lines, not one per source).
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::pipeline::PassSummary;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    due: usize,
+    last_line: Instant,
+}
+
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+impl Progress {
+    pub fn new(due: usize, total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(due as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sources  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        if bar.is_none() {
+            tracing::info!("polling {due} of {total} sources (the others are not due yet)");
+        }
+        Progress {
+            bar,
+            due,
+            last_line: Instant::now(),
+        }
+    }
+
+    pub fn update(&mut self, s: &PassSummary) {
+        let msg = format!(
+            "{} failed, {} not modified, {} new versions, {} alerts",
+            s.failed, s.not_modified, s.new_versions, s.alerts
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(s.sources as u64);
+                bar.set_message(msg);
+            }
+            None if self.last_line.elapsed() >= LOG_EVERY => {
+                self.last_line = Instant::now();
+                tracing::info!("polled {} of {} sources: {msg}", s.sources, self.due);
+            }
+            None => {}
+        }
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

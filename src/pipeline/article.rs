@@ -1,0 +1,572 @@
+//! One article: found by its canonical URL, fetched only when due and changed (a conditional
+//! GET, then a hash of the raw body before any extraction), extracted, and stored as a new
+//! version with its figures and alerts when its text changed.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::{Failure, Pipeline};
+use crate::alerts::{Alert, AlertKind};
+use crate::config::SourceConfig;
+use crate::extract::{self, Article};
+use crate::feed::FeedEntry;
+use crate::fetch::{Conditional, Fetched};
+use crate::figures::{compare, Figure};
+use crate::schedule::cadence;
+use crate::store::{self, ArticleState, NewVersion};
+
+/// What happened to one article.
+#[derive(Debug, Default)]
+pub(super) struct ArticleOutcome {
+    /// The article's id; `None` when it was skipped before it had one.
+    pub article_id: Option<i64>,
+    pub created: bool,
+    pub new_version: bool,
+    pub alerts: usize,
+    pub flag: Option<String>,
+    /// The server answered 304.
+    pub not_modified: bool,
+    pub fresh_for: Option<Duration>,
+}
+
+/// Removes a URL from the in-flight set when its check ends, however it ends.
+struct InFlight<'a> {
+    pipeline: &'a Pipeline,
+    key: String,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut set = self
+            .pipeline
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.key);
+    }
+}
+
+impl Pipeline {
+    /// Checks one article: a known article that is not due is left alone unless `force`
+    /// (a page source, whose schedule is its own); an article another poll is checking at this
+    /// moment is left to it. Errors are recorded on the article and returned.
+    pub(super) async fn check_article(
+        &self,
+        source_id: i64,
+        source: &SourceConfig,
+        link: &Url,
+        entry_id: Option<&str>,
+        inline: Option<(&str, &FeedEntry)>,
+        force: bool,
+    ) -> Result<ArticleOutcome, Failure> {
+        let key = canonical_url(link);
+        let db = |e: store::StoreError| Failure::new(format!("{link}: {e}"));
+        let known = match self.store.find_article(key.as_str()).map_err(db)? {
+            Some(k) => Some(k),
+            None if key != *link => self.store.find_article(link.as_str()).map_err(db)?,
+            None => None,
+        };
+        let due_by = article_due_by(source);
+        if let Some(k) = &known {
+            let due = k
+                .next_check_at
+                .as_deref()
+                .is_none_or(|t| t <= due_by.as_str());
+            if !due && !force && inline.is_none() {
+                return Ok(ArticleOutcome {
+                    article_id: Some(k.id),
+                    ..Default::default()
+                });
+            }
+        }
+        let _guard = {
+            let mut set = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            if !set.insert(key.to_string()) {
+                return Ok(ArticleOutcome {
+                    article_id: known.map(|k| k.id),
+                    ..Default::default()
+                });
+            }
+            InFlight {
+                pipeline: self,
+                key: key.to_string(),
+            }
+        };
+        let next_check = store::timestamp(
+            chrono::Utc::now()
+                + chrono::Duration::from_std(cadence::jitter(
+                    source.interval,
+                    self.config.schedule.jitter,
+                ))
+                .unwrap_or(chrono::Duration::MAX),
+        );
+        match inline {
+            Some((content, entry)) => self.inline_entry(
+                source_id,
+                &key,
+                known,
+                entry_id,
+                content,
+                entry,
+                &next_check,
+            ),
+            None => {
+                self.fetched_article(source_id, link, &key, known, entry_id, &next_check)
+                    .await
+            }
+        }
+    }
+
+    /// An entry without a link: its own content is the article. Unchanged content (by the
+    /// hash of what the feed sent) is not read again.
+    #[allow(clippy::too_many_arguments)]
+    fn inline_entry(
+        &self,
+        source_id: i64,
+        key: &Url,
+        known: Option<ArticleState>,
+        entry_id: Option<&str>,
+        content: &str,
+        entry: &FeedEntry,
+        next_check: &str,
+    ) -> Result<ArticleOutcome, Failure> {
+        let hash = body_hash(content.as_bytes());
+        let db = |e: store::StoreError| Failure::new(format!("{key}: {e}"));
+        let (id, created) = match &known {
+            Some(k) => (k.id, false),
+            None => self
+                .store
+                .article_for(key.as_str(), source_id, entry_id)
+                .map_err(db)?,
+        };
+        let mut outcome = ArticleOutcome {
+            article_id: Some(id),
+            created,
+            ..Default::default()
+        };
+        if known.as_ref().and_then(|k| k.body_hash.as_deref()) == Some(hash.as_str()) {
+            return Ok(outcome);
+        }
+        let article = Article {
+            title: entry.title.clone(),
+            text: extract::fragment_text(content),
+            ..Default::default()
+        };
+        if article.text.is_empty() {
+            let e = format!("{key}: the entry has no text");
+            self.record_article_error(id, key, &e, next_check);
+            return Err(Failure::new(e));
+        }
+        self.store_article(id, key, article, &mut outcome)?;
+        self.store
+            .article_fetched(id, &store::now(), None, Some(&hash), next_check)
+            .map_err(db)?;
+        Ok(outcome)
+    }
+
+    /// An article behind a link: fetched conditionally, extracted only when its bytes changed,
+    /// and stored under the canonical URL the page names (on the same site) when it is new.
+    async fn fetched_article(
+        &self,
+        source_id: i64,
+        link: &Url,
+        key: &Url,
+        known: Option<ArticleState>,
+        entry_id: Option<&str>,
+        next_check: &str,
+    ) -> Result<ArticleOutcome, Failure> {
+        let db = |e: store::StoreError| Failure::new(format!("{link}: {e}"));
+        let validators = known
+            .as_ref()
+            .map(|k| k.validators.clone())
+            .unwrap_or_default();
+        let fetched = match self.fetcher.get_if_changed(link, &validators).await {
+            Ok(Conditional::Changed(f)) => f,
+            Ok(Conditional::NotModified { fresh_for }) => {
+                let id = known
+                    .as_ref()
+                    .map(|k| k.id)
+                    .expect("validators come from a known article");
+                self.store
+                    .article_fetched(id, &store::now(), None, None, next_check)
+                    .map_err(db)?;
+                return Ok(ArticleOutcome {
+                    article_id: Some(id),
+                    not_modified: true,
+                    fresh_for,
+                    ..Default::default()
+                });
+            }
+            Err(e) => {
+                let f = self.fetch_failed(e);
+                if f.deferred_until.is_none() {
+                    let id = self
+                        .known_or_new(&known, key, source_id, entry_id)
+                        .map_err(db)?
+                        .0;
+                    self.record_article_error(id, link, &f.message, next_check);
+                }
+                return Err(f);
+            }
+        };
+        let hash = body_hash(&fetched.body);
+        let fresh_for = fetched.fresh_for;
+        let validators = fetched.validators.clone();
+        if let Some(k) = known
+            .as_ref()
+            .filter(|k| k.body_hash.as_deref() == Some(hash.as_str()))
+        {
+            self.store
+                .article_fetched(
+                    k.id,
+                    &store::now(),
+                    Some(&validators),
+                    Some(&hash),
+                    next_check,
+                )
+                .map_err(db)?;
+            return Ok(ArticleOutcome {
+                article_id: Some(k.id),
+                fresh_for,
+                ..Default::default()
+            });
+        }
+        let article = match self.extract_article(link, fetched).await {
+            Ok(a) => a,
+            Err(e) => {
+                let id = self
+                    .known_or_new(&known, key, source_id, entry_id)
+                    .map_err(db)?
+                    .0;
+                self.record_article_error(id, link, &e, next_check);
+                return Err(Failure::new(e));
+            }
+        };
+        let (id, created, stored_as) = match &known {
+            Some(k) => (k.id, false, key.clone()),
+            None => self
+                .place_new_article(source_id, link, key, entry_id, &article)
+                .map_err(db)?,
+        };
+        let mut outcome = ArticleOutcome {
+            article_id: Some(id),
+            created,
+            fresh_for,
+            ..Default::default()
+        };
+        self.store_article(id, &stored_as, article, &mut outcome)?;
+        self.store
+            .article_fetched(
+                id,
+                &store::now(),
+                Some(&validators),
+                Some(&hash),
+                next_check,
+            )
+            .map_err(db)?;
+        Ok(outcome)
+    }
+
+    fn known_or_new(
+        &self,
+        known: &Option<ArticleState>,
+        key: &Url,
+        source_id: i64,
+        entry_id: Option<&str>,
+    ) -> store::Result<(i64, bool)> {
+        match known {
+            Some(k) => Ok((k.id, false)),
+            None => self.store.article_for(key.as_str(), source_id, entry_id),
+        }
+    }
+
+    /// Where a newly seen article is stored: under the canonical URL its page names when that
+    /// is on the same site (so a feed's tracking link and the clean address are one article),
+    /// with the link's own address kept as an alias.
+    fn place_new_article(
+        &self,
+        source_id: i64,
+        link: &Url,
+        key: &Url,
+        entry_id: Option<&str>,
+        article: &Article,
+    ) -> store::Result<(i64, bool, Url)> {
+        let canonical = article
+            .canonical
+            .as_deref()
+            .and_then(|c| Url::parse(c).ok())
+            .filter(|c| matches!(c.scheme(), "http" | "https") && same_site(c, link))
+            .map(|c| canonical_url(&c))
+            .filter(|c| c != key);
+        let Some(canonical) = canonical else {
+            let (id, created) = self.store.article_for(key.as_str(), source_id, entry_id)?;
+            return Ok((id, created, key.clone()));
+        };
+        let (id, created) = match self.store.find_article(canonical.as_str())? {
+            Some(existing) => (existing.id, false),
+            None => self
+                .store
+                .article_for(canonical.as_str(), source_id, entry_id)?,
+        };
+        self.store.add_alias(key.as_str(), id)?;
+        Ok((id, created, canonical))
+    }
+
+    fn record_article_error(&self, id: i64, url: &Url, error: &str, next_check: &str) {
+        let recorded = self
+            .store
+            .article_checked(id, &store::now(), Some(error))
+            .and_then(|()| self.store.article_retry_at(id, next_check));
+        if let Err(db) = recorded {
+            tracing::error!(article = %url, "cannot record the error: {db}");
+        }
+    }
+
+    async fn extract_article(&self, url: &Url, fetched: Fetched) -> Result<Article, String> {
+        if !fetched.is_html() {
+            return Err(format!(
+                "{url}: not an HTML page (Content-Type {}); only web pages are followed",
+                fetched.media_type.as_deref().unwrap_or("missing")
+            ));
+        }
+        let final_url = fetched.url.clone();
+        tokio::task::spawn_blocking(move || {
+            extract::extract_bytes(&fetched.body, fetched.charset.as_deref(), Some(&final_url))
+        })
+        .await
+        .map_err(|e| format!("{url}: extraction failed: {e}"))?
+        .map_err(|e| format!("{url}: {e}"))
+    }
+
+    fn store_article(
+        &self,
+        id: i64,
+        url: &Url,
+        article: Article,
+        outcome: &mut ArticleOutcome,
+    ) -> Result<(), Failure> {
+        let saved = self
+            .save(id, url, article)
+            .map_err(|e| Failure::new(format!("{url}: {e}")))?;
+        outcome.new_version = saved.stored;
+        outcome.alerts = saved.alerts;
+        outcome.flag = saved.flag;
+        Ok(())
+    }
+
+    /// Stores the article if its text changed, with the figures it reports and the alerts they
+    /// raise, then appends the alerts to the log. A version that looks like a wall or lost
+    /// more than half its text is stored with a flag and raises nothing.
+    fn save(&self, article_id: i64, url: &Url, article: Article) -> store::Result<Saved> {
+        let now = store::now();
+        let previous = self.store.latest_version(article_id)?;
+        if previous
+            .as_ref()
+            .is_some_and(|p| p.content_hash == article.content_hash())
+        {
+            self.store.article_checked(article_id, &now, None)?;
+            return Ok(Saved::default());
+        }
+        let flag = suspicion(&article, previous.as_ref().map(|p| &p.article));
+        let (figures, alerts) = match flag {
+            Some(_) => (Vec::new(), Vec::new()),
+            None => self.figures_and_alerts(article_id, url, &article, &now)?,
+        };
+        let stored = self.store.insert_version(NewVersion {
+            article_id,
+            previous: previous.as_ref().map(|p| p.number),
+            fetched_at: &now,
+            article: &article,
+            flag: flag.as_deref(),
+            figures: &figures,
+            alerts,
+            url: url.as_str(),
+            site: &site_of(url),
+            figure_memory: self.config.figure_memory,
+        })?;
+        let Some((number, alerts)) = stored else {
+            // Another source linking the same article stored it a moment ago.
+            tracing::debug!(article = %url, "already stored by a concurrent poll");
+            return Ok(Saved::default());
+        };
+        if let Some(why) = &flag {
+            tracing::warn!(article = %url, version = number, "stored but flagged, no alerts: {why}");
+        } else {
+            tracing::info!(article = %url, version = number, figures = figures.len(), "stored a new version");
+        }
+        for a in &alerts {
+            tracing::info!(alert = a.kind.as_str(), id = %a.id, url = %a.url, "{}", a.summary());
+        }
+        if let Some(log) = &self.alert_log {
+            // The alerts are safe in the database already; a full disk or a bad path must not
+            // lose them, only delay the log.
+            if let Err(e) = log.append(&alerts) {
+                tracing::error!("{e}");
+            }
+        }
+        let flag = flag.map(|why| format!("{url}: version {number} flagged: {why}"));
+        Ok(Saved {
+            stored: true,
+            alerts: alerts.len(),
+            flag,
+        })
+    }
+
+    /// The figures of a new version and the alerts they raise against the last trusted one.
+    fn figures_and_alerts(
+        &self,
+        article_id: i64,
+        url: &Url,
+        article: &Article,
+        now: &str,
+    ) -> store::Result<(Vec<Figure>, Vec<Alert>)> {
+        let figures = self
+            .figures
+            .extract_lang(&article.text, article.lang.as_deref());
+        // The baseline is read again with today's extractor, so an improved extractor never
+        // shows up as a change in the news.
+        let baseline = self.store.latest_good_version(article_id)?;
+        let old_figures = baseline
+            .map(|p| {
+                self.figures
+                    .extract_lang(&p.article.text, p.article.lang.as_deref())
+            })
+            .unwrap_or_default();
+        let site = site_of(url);
+        let alerts = compare(&old_figures, &figures)
+            .into_iter()
+            .map(|c| Alert {
+                id: String::new(),
+                ts: now.to_string(),
+                kind: if c.old.is_some() {
+                    AlertKind::FigureChanged
+                } else {
+                    AlertKind::NewFigure
+                },
+                topic: c.figure.topic.clone(),
+                measure: c.figure.measure.clone(),
+                value: c.figure.value.number(),
+                qualifier: c.figure.qualifier,
+                unit: c.figure.unit.clone(),
+                old: c.old,
+                old_site: None,
+                new: c.figure.value.clone(),
+                quote: c.figure.quote.clone(),
+                claimant: c.figure.claimant.clone(),
+                speculative: c.figure.speculative,
+                url: url.to_string(),
+                title: article.title.clone(),
+                site: site.clone(),
+                version: 0,
+            })
+            .collect();
+        Ok((figures, alerts))
+    }
+}
+
+/// An article is checked when its next check falls before this: within half an interval, so
+/// that a feed polled a little early by jitter does not skip its articles for a whole round.
+pub(super) fn article_due_by(source: &SourceConfig) -> String {
+    let slack = (source.interval / 2).max(Duration::from_secs(5));
+    store::timestamp(chrono::Utc::now() + chrono::Duration::from_std(slack).unwrap_or_default())
+}
+
+/// The hash of a response body as it came, before decoding or extraction.
+fn body_hash(body: &[u8]) -> String {
+    crate::feed::hex(&Sha256::digest(body)[..16])
+}
+
+/// The host an article came from, as alerts and the ledger name it: `washingtonpost.com`.
+fn site_of(url: &Url) -> String {
+    url.host_str()
+        .unwrap_or_default()
+        .trim_start_matches("www.")
+        .to_string()
+}
+
+/// Two URLs on one site, `www.` aside.
+fn same_site(a: &Url, b: &Url) -> bool {
+    let host = |u: &Url| {
+        u.host_str()
+            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+    };
+    host(a).is_some() && host(a) == host(b)
+}
+
+/// What storing one fetched article did.
+#[derive(Debug, Default)]
+struct Saved {
+    stored: bool,
+    alerts: usize,
+    /// Why the stored version was flagged, for the source's status.
+    flag: Option<String>,
+}
+
+/// Why a new version should not be trusted: it looks like a wall rather than the article, or
+/// it lost more than half of the previous version's text (a broken page, a truncated
+/// response, a template change that cut the body).
+fn suspicion(article: &Article, previous: Option<&Article>) -> Option<String> {
+    if let Some(kind) = extract::guard::wall_kind(&article.text) {
+        return Some(format!("looks like a {kind} page, not the article"));
+    }
+    let (now, before) = (article.text.chars().count(), previous?.text.chars().count());
+    (now * 2 < before)
+        .then(|| format!("the text shrank by more than half ({before} → {now} characters)"))
+}
+
+/// Where an entry's article comes from: its link, or (no link) its own content under a
+/// stable address inside the feed.
+pub(super) fn entry_target<'e>(feed_url: &Url, entry: &'e FeedEntry) -> (Url, Option<&'e str>) {
+    match &entry.link {
+        Some(link) => (link.clone(), None),
+        None => {
+            let mut url = feed_url.clone();
+            url.set_fragment(Some(&format!(
+                "entry-{}",
+                extract::content_hash(&entry.id)[..16].to_owned()
+            )));
+            (url, Some(entry.content.as_deref().unwrap_or_default()))
+        }
+    }
+}
+
+/// The address an article is stored under: tracking parameters (`utm_*`) and the fragment
+/// removed, so the same story linked from several feeds is one article.
+pub fn canonical_url(url: &Url) -> Url {
+    let mut out = url.clone();
+    if url.fragment().is_some_and(|f| !f.starts_with("entry-")) {
+        out.set_fragment(None);
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("utm_"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        out.set_query(None);
+    } else if kept.len() != url.query_pairs().count() {
+        out.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_url_drops_tracking_and_fragments() {
+        let u =
+            Url::parse("https://n.example/a?id=3&utm_source=rss&utm_medium=x#comments").unwrap();
+        assert_eq!(canonical_url(&u).as_str(), "https://n.example/a?id=3");
+        let u = Url::parse("https://n.example/a?utm_source=rss").unwrap();
+        assert_eq!(canonical_url(&u).as_str(), "https://n.example/a");
+        let u = Url::parse("https://n.example/feed.xml#entry-abc").unwrap();
+        assert_eq!(
+            canonical_url(&u).as_str(),
+            "https://n.example/feed.xml#entry-abc"
+        );
+    }
+}

@@ -1,0 +1,525 @@
+//! One poll of one source, end to end: fetch → feed or page → extract → store → figures →
+//! alerts, and the next check. Each source's failure is recorded on it and never stops the
+//! others.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::alerts::{AlertLog, SourceAlert, SourceAlertKind};
+use crate::config::{Config, SourceConfig, SourceKind};
+use crate::feed;
+use crate::fetch::{Conditional, FetchError, Fetcher, HostLimiter, Validators};
+use crate::figures::FigureExtractor;
+use crate::schedule::cadence::{self, ChangeHistory};
+use crate::store::{self, PollRecord, PollResult, SourceState, Store};
+
+mod article;
+
+pub use article::canonical_url;
+use article::ArticleOutcome;
+
+/// What a pass (or one source's poll) did, for the one-line summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PassSummary {
+    pub sources: usize,
+    pub failed: usize,
+    /// Answered 304: unchanged since the last poll, nothing parsed.
+    pub not_modified: usize,
+    /// Not requested because the host asked us to wait (Retry-After).
+    pub deferred: usize,
+    pub new_articles: usize,
+    pub new_versions: usize,
+    pub alerts: usize,
+    /// Articles of healthy feeds that could not be fetched or extracted.
+    pub article_errors: usize,
+}
+
+impl PassSummary {
+    fn count(&mut self, o: &ArticleOutcome) {
+        self.new_articles += o.created as usize;
+        self.new_versions += o.new_version as usize;
+        self.alerts += o.alerts;
+    }
+
+    pub fn add(&mut self, o: &PassSummary) {
+        self.sources += o.sources;
+        self.failed += o.failed;
+        self.not_modified += o.not_modified;
+        self.deferred += o.deferred;
+        self.new_articles += o.new_articles;
+        self.new_versions += o.new_versions;
+        self.alerts += o.alerts;
+        self.article_errors += o.article_errors;
+    }
+}
+
+impl fmt::Display for PassSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "polled {}, {} failed",
+            count(self.sources, "source"),
+            self.failed
+        )?;
+        if self.not_modified > 0 {
+            write!(f, ", {} not modified", self.not_modified)?;
+        }
+        if self.deferred > 0 {
+            write!(f, ", {} deferred (host asked to wait)", self.deferred)?;
+        }
+        write!(
+            f,
+            "; {}, {}, {}",
+            count(self.new_articles, "new article"),
+            count(self.new_versions, "new version"),
+            count(self.alerts, "alert"),
+        )?;
+        if self.article_errors > 0 {
+            let n = count(self.article_errors, "article");
+            write!(f, "; {n} could not be read (see `figwatch status`)")?;
+        }
+        Ok(())
+    }
+}
+
+/// "1 alert", "2 alerts".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Why a poll (or one article) did not succeed.
+#[derive(Debug)]
+struct Failure {
+    message: String,
+    http_status: Option<u16>,
+    /// The host asked us to wait: nothing was requested, and this is no failure of the source.
+    deferred_until: Option<DateTime<Utc>>,
+    /// The source must not be polled before this (a 429's Retry-After).
+    not_before: Option<DateTime<Utc>>,
+}
+
+impl Failure {
+    fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            http_status: None,
+            deferred_until: None,
+            not_before: None,
+        }
+    }
+}
+
+/// How a source's poll went, when it did not fail.
+enum Polled {
+    NotModified {
+        fresh_for: Option<Duration>,
+    },
+    Fetched {
+        note: Option<String>,
+        validators: Validators,
+        fresh_for: Option<Duration>,
+        status: u16,
+    },
+}
+
+pub struct Pipeline {
+    pub config: Config,
+    pub store: Store,
+    fetcher: Fetcher,
+    figures: FigureExtractor,
+    alert_log: Option<AlertLog>,
+    /// Database ids of `config.sources`, same order.
+    source_ids: Vec<i64>,
+    /// At most `[fetch] concurrency` sources are polled at once, by a pass or by the daemon.
+    limit: Arc<Semaphore>,
+    /// Canonical URLs of the articles being checked right now: two feeds linking one article
+    /// at the same moment fetch it once.
+    in_flight: Mutex<HashSet<String>>,
+}
+
+impl Pipeline {
+    pub fn new(config: Config, store: Store) -> anyhow::Result<Pipeline> {
+        Pipeline::with_hosts(config, store, None)
+    }
+
+    /// A pipeline that keeps the politeness state of `hosts` (the daemon's configuration
+    /// reload). Host pauses stored by earlier runs are honoured.
+    pub fn with_hosts(
+        config: Config,
+        store: Store,
+        hosts: Option<Arc<HostLimiter>>,
+    ) -> anyhow::Result<Pipeline> {
+        let hosts = hosts.unwrap_or_else(|| {
+            Arc::new(HostLimiter::new(
+                config.fetch.per_host_concurrency,
+                config.fetch.per_host_delay,
+            ))
+        });
+        for (host, until) in store.host_pauses(&store::now())? {
+            hosts.pause(&host, until);
+        }
+        let fetcher = Fetcher::with_hosts(&config.user_agent, &config.fetch, hosts)?;
+        let figures = FigureExtractor::new(&config.topics);
+        let alert_log = config.alert_log.as_deref().map(AlertLog::new);
+        let source_ids = store.sync_sources(&config.sources)?;
+        let limit = Arc::new(Semaphore::new(config.fetch.concurrency));
+        Ok(Pipeline {
+            config,
+            store,
+            fetcher,
+            figures,
+            alert_log,
+            source_ids,
+            limit,
+            in_flight: Mutex::new(HashSet::new()),
+        })
+    }
+
+    pub fn source_id(&self, index: usize) -> i64 {
+        self.source_ids[index]
+    }
+
+    pub fn hosts(&self) -> &Arc<HostLimiter> {
+        self.fetcher.hosts()
+    }
+
+    /// Polls the given sources, at most `[fetch] concurrency` at a time; `progress` hears of
+    /// each source as it finishes.
+    pub async fn poll_sources(
+        self: &Arc<Self>,
+        indices: Vec<usize>,
+        mut progress: impl FnMut(&PassSummary),
+    ) -> PassSummary {
+        let mut tasks = JoinSet::new();
+        for i in indices {
+            let me = Arc::clone(self);
+            tasks.spawn(async move { me.poll_source(i).await });
+        }
+        let mut total = PassSummary::default();
+        while let Some(result) = tasks.join_next().await {
+            match result {
+                Ok(s) => total.add(&s),
+                Err(e) => {
+                    // A bug, not bad input: count it as a failed source and keep going.
+                    tracing::error!("a poll task failed: {e}");
+                    total.sources += 1;
+                    total.failed += 1;
+                }
+            }
+            progress(&total);
+        }
+        total
+    }
+
+    /// Polls every configured source once.
+    pub async fn poll_all(self: &Arc<Self>) -> PassSummary {
+        self.poll_sources((0..self.config.sources.len()).collect(), |_| {})
+            .await
+    }
+
+    /// Polls one source, records the outcome on it and schedules its next check.
+    pub async fn poll_source(&self, index: usize) -> PassSummary {
+        let _permit = self.limit.acquire().await;
+        let source = &self.config.sources[index];
+        let id = self.source_ids[index];
+        let mut summary = PassSummary {
+            sources: 1,
+            ..Default::default()
+        };
+        let state = match self.store.source_state(id) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(source = %source.url, "cannot read its schedule: {e}");
+                SourceState::default()
+            }
+        };
+        let result = match source.kind {
+            SourceKind::Feed => self.poll_feed(id, source, &state, &mut summary).await,
+            SourceKind::Page => self.poll_page(id, source, &mut summary).await,
+        };
+        self.finish_poll(id, source, &state, result, &mut summary);
+        summary
+    }
+
+    /// Records a poll and when the source is due next.
+    fn finish_poll(
+        &self,
+        id: i64,
+        source: &SourceConfig,
+        state: &SourceState,
+        result: Result<Polled, Failure>,
+        summary: &mut PassSummary,
+    ) {
+        let now = Utc::now();
+        let at = store::timestamp(now);
+        let settings = &self.config.schedule;
+        let history = ChangeHistory {
+            last_change_at: state.last_change_at,
+            change_gap: state.change_gap,
+        };
+        let changed = summary.new_articles + summary.new_versions > 0;
+        let mut alert = None;
+        let (interval, not_before, status) = match &result {
+            Ok(Polled::NotModified { fresh_for }) => {
+                summary.not_modified += 1;
+                let i = cadence::next_interval(source, settings, history, 0, *fresh_for, now);
+                (i, None, Some(304))
+            }
+            Ok(Polled::Fetched {
+                fresh_for, status, ..
+            }) => {
+                let h = if changed {
+                    history.changed_at(now)
+                } else {
+                    history
+                };
+                let i = cadence::next_interval(source, settings, h, 0, *fresh_for, now);
+                (i, None, Some(*status))
+            }
+            Err(f) if f.deferred_until.is_some() => {
+                summary.deferred += 1;
+                tracing::info!(source = %source.url, "{}", f.message);
+                (source.interval, f.deferred_until, None)
+            }
+            Err(f) => {
+                summary.failed += 1;
+                let failures = state.consecutive_failures.saturating_add(1);
+                tracing::warn!(source = %source.url, failures, "poll failed: {}", f.message);
+                if failures >= settings.fail_after && state.failing_since.is_none() {
+                    let mut a =
+                        SourceAlert::new(SourceAlertKind::SourceFailing, source.url.as_str(), &at);
+                    a.failures = i64::from(failures);
+                    a.error = Some(f.message.clone());
+                    alert = Some(a);
+                }
+                let i = cadence::next_interval(source, settings, history, failures, None, now);
+                (i, f.not_before, f.http_status)
+            }
+        };
+        if result.is_ok() && state.failing_since.is_some() {
+            let mut a =
+                SourceAlert::new(SourceAlertKind::SourceRecovered, source.url.as_str(), &at);
+            a.failures = i64::from(state.consecutive_failures);
+            a.since = state.failing_since.clone();
+            alert = Some(a);
+        }
+        let mut next = now
+            + chrono::Duration::from_std(cadence::jitter(interval, settings.jitter))
+                .unwrap_or(chrono::Duration::MAX);
+        if let Some(t) = not_before {
+            next = next.max(t);
+        }
+        let deferred = matches!(&result, Err(f) if f.deferred_until.is_some());
+        let record_result = match &result {
+            Ok(Polled::NotModified { .. }) => PollResult::NotModified,
+            Ok(Polled::Fetched {
+                note, validators, ..
+            }) => PollResult::Fetched {
+                note: note.as_deref(),
+                validators,
+                changed: changed.then(|| history.changed_at(now).change_gap.unwrap_or_default()),
+            },
+            Err(_) if deferred => PollResult::Deferred,
+            Err(f) => PollResult::Failed { error: &f.message },
+        };
+        let record = PollRecord {
+            source_id: id,
+            at: &at,
+            result: record_result,
+            next_check_at: &store::timestamp(next),
+            interval,
+            http_status: status,
+            alert: alert.as_ref(),
+        };
+        if let Err(e) = self.store.record_poll(&record) {
+            tracing::error!(source = %source.url, "cannot record the poll: {e}");
+            return;
+        }
+        if let Some(a) = alert {
+            summary.alerts += 1;
+            tracing::warn!(alert = a.kind.as_str(), id = %a.id, "{}", a.summary());
+            if let Some(log) = &self.alert_log {
+                if let Err(e) = log.append(&[a]) {
+                    tracing::error!("{e}");
+                }
+            }
+        }
+    }
+
+    /// Turns a fetch error into a failure, remembering a host's request to wait.
+    fn fetch_failed(&self, e: FetchError) -> Failure {
+        let mut f = Failure::new(e.to_string());
+        match &e {
+            FetchError::HostPaused { until, .. } => f.deferred_until = Some(*until),
+            FetchError::RateLimited {
+                host,
+                until,
+                status,
+                ..
+            } => {
+                f.http_status = Some(*status);
+                f.not_before = Some(*until);
+                let reason = format!("HTTP {status} with Retry-After");
+                if let Err(db) = self
+                    .store
+                    .pause_host(host, &store::timestamp(*until), &reason)
+                {
+                    tracing::error!(host, "cannot record the pause: {db}");
+                }
+            }
+            FetchError::Status { status, .. } => f.http_status = Some(*status),
+            _ => {}
+        }
+        f
+    }
+
+    /// A page source is one article, checked on the source's schedule.
+    async fn poll_page(
+        &self,
+        source_id: i64,
+        source: &SourceConfig,
+        summary: &mut PassSummary,
+    ) -> Result<Polled, Failure> {
+        let o = self
+            .check_article(source_id, source, &source.url, None, None, true)
+            .await?;
+        summary.count(&o);
+        Ok(match o.not_modified {
+            true => Polled::NotModified {
+                fresh_for: o.fresh_for,
+            },
+            false => Polled::Fetched {
+                note: o.flag,
+                validators: Validators::default(),
+                fresh_for: o.fresh_for,
+                status: 200,
+            },
+        })
+    }
+
+    /// Fetches a feed unless it is unchanged, then follows each entry that is new or due.
+    /// A 304 costs no parsing; the articles the feed listed last are still checked when due.
+    async fn poll_feed(
+        &self,
+        source_id: i64,
+        source: &SourceConfig,
+        state: &SourceState,
+        summary: &mut PassSummary,
+    ) -> Result<Polled, Failure> {
+        let url = &source.url;
+        let fetched = match self
+            .fetcher
+            .get_if_changed(url, &state.validators)
+            .await
+            .map_err(|e| self.fetch_failed(e))?
+        {
+            Conditional::NotModified { fresh_for } => {
+                self.recheck_listed(source_id, source, summary).await;
+                return Ok(Polled::NotModified { fresh_for });
+            }
+            Conditional::Changed(f) => f,
+        };
+        let body = fetched.body;
+        let base = fetched.url.clone();
+        let parsed = tokio::task::spawn_blocking(move || feed::parse_feed(&body, &base))
+            .await
+            .map_err(|e| Failure::new(format!("{url}: feed parsing failed: {e}")))?
+            .map_err(|e| Failure::new(e.to_string()))?;
+        let mut failures: Vec<String> = Vec::new();
+        let mut flagged: Vec<String> = Vec::new();
+        let mut listed: Vec<(i64, String)> = Vec::new();
+        for entry in &parsed.entries {
+            let (link, inline) = article::entry_target(url, entry);
+            let checked = self
+                .check_article(
+                    source_id,
+                    source,
+                    &link,
+                    Some(&entry.id),
+                    inline.map(|c| (c, entry)),
+                    false,
+                )
+                .await;
+            match checked {
+                Ok(o) => {
+                    summary.count(&o);
+                    flagged.extend(o.flag);
+                    listed.extend(o.article_id.map(|id| (id, link.to_string())));
+                }
+                Err(f) if f.deferred_until.is_some() => {}
+                Err(f) => {
+                    tracing::warn!(source = %url, article = %link, "article skipped: {}", f.message);
+                    failures.push(f.message);
+                }
+            }
+        }
+        if let Err(e) = self.store.set_listings(source_id, &listed) {
+            tracing::error!(source = %url, "cannot record the feed's entries: {e}");
+        }
+        summary.article_errors += failures.len();
+        let n = parsed.entries.len();
+        let notes: Vec<String> = [
+            (&failures, "could not be read"),
+            (&flagged, "stored but flagged"),
+        ]
+        .into_iter()
+        .filter_map(|(list, what)| {
+            let last = list.last()?;
+            Some(format!(
+                "{} of {n} articles {what}; last: {last}",
+                list.len()
+            ))
+        })
+        .collect();
+        let fresh_for = fetched.fresh_for.max(parsed.ttl);
+        Ok(Polled::Fetched {
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+            validators: fetched.validators,
+            fresh_for,
+            status: fetched.status,
+        })
+    }
+
+    /// After a 304 from a feed: its listed articles that are due are checked again.
+    async fn recheck_listed(
+        &self,
+        source_id: i64,
+        source: &SourceConfig,
+        summary: &mut PassSummary,
+    ) {
+        let due = match self
+            .store
+            .due_listings(source_id, &article::article_due_by(source))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(source = %source.url, "cannot read the feed's entries: {e}");
+                return;
+            }
+        };
+        for (_, link) in due {
+            let Ok(link) = Url::parse(&link) else {
+                continue;
+            };
+            match self
+                .check_article(source_id, source, &link, None, None, false)
+                .await
+            {
+                Ok(o) => summary.count(&o),
+                Err(f) if f.deferred_until.is_some() => {}
+                Err(f) => {
+                    tracing::warn!(source = %source.url, article = %link, "article skipped: {}", f.message);
+                    summary.article_errors += 1;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The daemon's loop, and which sources a one-shot pass takes. Each source's next check is
+//! kept in the database, so `figwatch run`, a restart and `figwatch --poll` from cron share
+//! one schedule. The daemon tells systemd when it is ready, pings its watchdog, reloads the
+//! configuration on SIGHUP, and on SIGTERM finishes the polls in progress.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::config::Config;
+use crate::pipeline::Pipeline;
+use crate::store::Store;
+
+pub mod cadence;
+mod systemd;
+
+/// The sources a one-shot pass polls: those due now, or within the jitter of their interval
+/// (a cron line every 15 minutes must not miss a source whose jittered check fell a few
+/// seconds after the run). Ordered so that consecutive sources are on different hosts.
+pub fn due_sources(pipeline: &Pipeline) -> anyhow::Result<Vec<usize>> {
+    let states = pipeline.store.source_states()?;
+    let now = Utc::now();
+    let slack = |i: usize| {
+        let s = &pipeline.config.sources[i];
+        let interval = states
+            .get(&pipeline.source_id(i))
+            .and_then(|st| st.interval)
+            .unwrap_or(s.interval);
+        interval.mul_f64(pipeline.config.schedule.jitter) + Duration::from_secs(5)
+    };
+    let due: Vec<usize> = (0..pipeline.config.sources.len())
+        .filter(|&i| {
+            let next = states
+                .get(&pipeline.source_id(i))
+                .and_then(|s| s.next_check_at);
+            next.is_none_or(|t| t <= now + chrono::Duration::from_std(slack(i)).unwrap_or_default())
+        })
+        .collect();
+    Ok(interleave_hosts(pipeline, due))
+}
+
+/// Reorders sources round-robin over their hosts, so that a pass does not spend all its
+/// concurrency waiting on one host's politeness delay while others sit idle.
+pub fn interleave_hosts(pipeline: &Pipeline, sources: Vec<usize>) -> Vec<usize> {
+    let mut by_host: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for i in sources {
+        let host = pipeline.config.sources[i]
+            .url
+            .host_str()
+            .unwrap_or_default()
+            .to_string();
+        let slot = *index.entry(host.clone()).or_insert_with(|| {
+            by_host.push((host, Vec::new()));
+            by_host.len() - 1
+        });
+        by_host[slot].1.push(i);
+    }
+    let longest = by_host.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    (0..longest)
+        .flat_map(|round| {
+            by_host
+                .iter()
+                .filter_map(move |(_, v)| v.get(round).copied())
+        })
+        .collect()
+}
+
+/// When source `i` is due, as an instant of this process: from the stored next check.
+fn due_at(pipeline: &Pipeline, next: Option<DateTime<Utc>>, i: usize) -> Instant {
+    let Some(at) = next else {
+        return Instant::now();
+    };
+    let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    // A stored time further away than the longest interval configured now (the configuration
+    // was changed, or the clock jumped) is not waited for.
+    let s = &pipeline.config.sources[i];
+    let longest = s.max_interval.max(pipeline.config.schedule.max_backoff);
+    Instant::now() + wait.min(longest)
+}
+
+/// The queue of sources by due time.
+struct Queue {
+    heap: BinaryHeap<Reverse<(Instant, usize)>>,
+}
+
+impl Queue {
+    fn load(pipeline: &Pipeline) -> anyhow::Result<Queue> {
+        let states = pipeline.store.source_states()?;
+        let order = interleave_hosts(pipeline, (0..pipeline.config.sources.len()).collect());
+        let mut heap = BinaryHeap::new();
+        // Sources due at once keep the interleaved order: each is a nanosecond behind the last.
+        let base = Instant::now();
+        for (rank, i) in order.into_iter().enumerate() {
+            let next = states
+                .get(&pipeline.source_id(i))
+                .and_then(|s| s.next_check_at);
+            let at = due_at(pipeline, next, i).max(base + Duration::from_nanos(rank as u64));
+            heap.push(Reverse((at, i)));
+        }
+        Ok(Queue { heap })
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        self.heap.peek().map(|Reverse((at, _))| *at)
+    }
+}
+
+/// Runs until a shutdown signal. Polls that are running when it comes are finished; a second
+/// signal stops at once. SIGHUP reloads the configuration (a bad one is refused and the
+/// running one kept).
+pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
+    let mut pipeline = Arc::new(pipeline);
+    if pipeline.config.sources.is_empty() {
+        anyhow::bail!(
+            "{}: no [[feeds]] or [[pages]] configured; nothing to watch",
+            pipeline.config.path.display()
+        );
+    }
+    let mut queue = Queue::load(&pipeline)?;
+    let mut running: HashSet<usize> = HashSet::new();
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    // Which source (and of which configuration) each task polls, so that a task that
+    // panicked still frees its source.
+    let mut task_source: HashMap<tokio::task::Id, (usize, u64)> = HashMap::new();
+    let mut generation = 0u64;
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut hangup = hangup_signal()?;
+    let mut watchdog = systemd::Watchdog::new();
+    systemd::ready(&status_line(&pipeline));
+    tracing::info!(
+        sources = pipeline.config.sources.len(),
+        "figwatch is running; stop with SIGTERM or Ctrl-C, reload the configuration with SIGHUP"
+    );
+
+    loop {
+        let now = Instant::now();
+        let slots = pipeline.config.fetch.concurrency;
+        while running.len() < slots && queue.next_due().is_some_and(|at| at <= now) {
+            let Reverse((_, i)) = queue.heap.pop().expect("peeked");
+            if running.contains(&i) {
+                continue;
+            }
+            let host = pipeline.config.sources[i]
+                .url
+                .host_str()
+                .unwrap_or_default();
+            if let Some(until) = pipeline.hosts().paused_until(host) {
+                // Not started at all: its host asked us to wait.
+                let at = due_at(&pipeline, Some(until), i);
+                queue.heap.push(Reverse((at, i)));
+                continue;
+            }
+            running.insert(i);
+            let p = Arc::clone(&pipeline);
+            let handle = tasks.spawn(async move {
+                let summary = p.poll_source(i).await;
+                tracing::debug!(source = %p.config.sources[i].url, "{summary}");
+            });
+            task_source.insert(handle.id(), (i, generation));
+        }
+        let wake = if running.len() < slots {
+            queue.next_due()
+        } else {
+            None
+        };
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = hangup.recv() => {
+                if let Some(new) = reload(&pipeline) {
+                    pipeline = Arc::new(new);
+                    generation += 1;
+                    queue = Queue::load(&pipeline)?;
+                    running.clear();
+                    systemd::ready(&status_line(&pipeline));
+                }
+            }
+            Some(done) = tasks.join_next_with_id() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => {
+                        tracing::error!("a poll task failed: {e}");
+                        e.id()
+                    }
+                };
+                if let Some((i, g)) = task_source.remove(&id) {
+                    if g == generation {
+                        running.remove(&i);
+                        let next = pipeline
+                            .store
+                            .source_state(pipeline.source_id(i))
+                            .ok()
+                            .and_then(|s| s.next_check_at)
+                            .or_else(|| Some(Utc::now() + chrono::Duration::from_std(pipeline.config.sources[i].interval).unwrap_or_default()));
+                        queue.heap.push(Reverse((due_at(&pipeline, next, i), i)));
+                    }
+                }
+            }
+            _ = sleep_until(wake) => {}
+            _ = watchdog.tick() => {}
+        }
+    }
+
+    systemd::stopping();
+    if !tasks.is_empty() {
+        tracing::info!(
+            in_flight = tasks.len(),
+            "stopping: finishing the polls in progress (signal again to stop now)"
+        );
+        let mut again = std::pin::pin!(shutdown_signal());
+        loop {
+            tokio::select! {
+                next = tasks.join_next() => if next.is_none() { break },
+                _ = &mut again => {
+                    tracing::warn!("stopping now; unfinished polls are retried next time");
+                    tasks.abort_all();
+                    break;
+                }
+                _ = watchdog.tick() => {}
+            }
+        }
+    }
+    tracing::info!("figwatch stopped");
+    Ok(())
+}
+
+/// Reads the configuration again; `None` (and the reason logged) when it cannot be used.
+fn reload(current: &Arc<Pipeline>) -> Option<Pipeline> {
+    let path = &current.config.path;
+    systemd::reloading();
+    let loaded = Config::load(path)
+        .map_err(anyhow::Error::from)
+        .and_then(|config| {
+            let store = Store::open(&config.database)?;
+            Pipeline::with_hosts(config, store, Some(Arc::clone(current.hosts())))
+        });
+    let reloaded = match loaded {
+        Ok(p) if p.config.sources.is_empty() => {
+            tracing::error!(
+                "SIGHUP: {} has no sources; keeping the running configuration",
+                path.display()
+            );
+            None
+        }
+        Ok(p) => {
+            tracing::info!(
+                sources = p.config.sources.len(),
+                topics = p.config.topics.len(),
+                "SIGHUP: configuration reloaded from {}",
+                path.display()
+            );
+            Some(p)
+        }
+        Err(e) => {
+            tracing::error!(
+                "SIGHUP: the configuration was not reloaded, the running one is kept: {e:#}"
+            );
+            None
+        }
+    };
+    if reloaded.is_none() {
+        // systemd was told we are reloading; the old configuration is ready again.
+        systemd::ready(&status_line(current));
+    }
+    reloaded
+}
+
+fn status_line(p: &Pipeline) -> String {
+    format!(
+        "watching {} sources for {} topics",
+        p.config.sources.len(),
+        p.config.topics.len()
+    )
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// SIGHUP, as a stream; on systems without it, never.
+struct Hangup {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Hangup {
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            if self.signal.recv().await.is_none() {
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}
+
+fn hangup_signal() -> anyhow::Result<Hangup> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Hangup {
+            signal: signal(SignalKind::hangup())?,
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(Hangup {})
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,359 @@
+//! The scheduling state of sources and articles, the feeds' listings, and host pauses: what
+//! lets `figwatch run` and a later `figwatch --poll` (or a restart) carry on where the other
+//! stopped.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+
+use super::{Result, Store};
+use crate::alerts::SourceAlert;
+use crate::fetch::Validators;
+
+/// What the scheduler knows about a source between polls.
+#[derive(Debug, Clone, Default)]
+pub struct SourceState {
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// The interval it was last scheduled with (adaptive, so not always the configured one).
+    pub interval: Option<Duration>,
+    pub last_change_at: Option<DateTime<Utc>>,
+    /// The average time between the changes seen so far.
+    pub change_gap: Option<Duration>,
+    pub consecutive_failures: u32,
+    /// Set while a `source_failing` alert stands.
+    pub failing_since: Option<String>,
+    pub validators: Validators,
+}
+
+/// How a poll of a source ended, as recorded.
+#[derive(Debug)]
+pub enum PollResult<'a> {
+    /// 304: nothing but the schedule is written.
+    NotModified,
+    /// A body was read and processed (`note`: articles that failed or were flagged).
+    Fetched {
+        note: Option<&'a str>,
+        validators: &'a Validators,
+        /// Something new was found: `last_change_at` and `change_gap` move.
+        changed: Option<Duration>,
+    },
+    Failed {
+        error: &'a str,
+    },
+    /// Not requested: the host asked us to wait. Only the next check moves.
+    Deferred,
+}
+
+/// One poll's record: its result, the next check, and the alert it raised, if any. Written
+/// in one transaction.
+#[derive(Debug)]
+pub struct PollRecord<'a> {
+    pub source_id: i64,
+    pub at: &'a str,
+    pub result: PollResult<'a>,
+    pub next_check_at: &'a str,
+    pub interval: Duration,
+    pub http_status: Option<u16>,
+    pub alert: Option<&'a SourceAlert>,
+}
+
+/// What is known about an article before it is fetched again.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleState {
+    pub id: i64,
+    pub validators: Validators,
+    /// The hash of the raw body last fetched: a byte-identical page is not extracted again.
+    pub body_hash: Option<String>,
+    pub next_check_at: Option<String>,
+}
+
+fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(&text?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn secs(v: Option<f64>) -> Option<Duration> {
+    v.filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+impl Store {
+    /// Every source's scheduling state, by id.
+    pub fn source_states(&self) -> Result<HashMap<i64, SourceState>> {
+        self.states_where("", None)
+    }
+
+    pub fn source_state(&self, source_id: i64) -> Result<SourceState> {
+        Ok(self
+            .states_where("WHERE id = ?1", Some(source_id))?
+            .remove(&source_id)
+            .unwrap_or_default())
+    }
+
+    fn states_where(&self, clause: &str, id: Option<i64>) -> Result<HashMap<i64, SourceState>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, next_check_at, interval_secs, last_change_at, change_gap_secs,
+                    consecutive_failures, failing_since, etag, last_modified
+             FROM sources {clause}"
+        ))?;
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                SourceState {
+                    next_check_at: parse_time(r.get(1)?),
+                    interval: secs(r.get(2)?),
+                    last_change_at: parse_time(r.get(3)?),
+                    change_gap: secs(r.get(4)?),
+                    consecutive_failures: r.get::<_, i64>(5)?.clamp(0, u32::MAX as i64) as u32,
+                    failing_since: r.get(6)?,
+                    validators: Validators {
+                        etag: r.get(7)?,
+                        last_modified: r.get(8)?,
+                    },
+                },
+            ))
+        };
+        let rows = match id {
+            Some(id) => stmt.query_map([id], map)?.collect::<rusqlite::Result<_>>(),
+            None => stmt.query_map([], map)?.collect::<rusqlite::Result<_>>(),
+        };
+        Ok(rows?)
+    }
+
+    /// Records a poll. A 304 or a deferred poll writes the source's schedule and nothing else.
+    pub fn record_poll(&self, p: &PollRecord<'_>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let interval = p.interval.as_secs_f64();
+        let id = p.source_id;
+        match &p.result {
+            PollResult::NotModified => tx.execute(
+                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
+                        interval_secs = ?4, last_http_status = 304,
+                        last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
+                        consecutive_failures = 0, failing_since = NULL
+                 WHERE id = ?1",
+                params![id, p.at, p.next_check_at, interval],
+            )?,
+            PollResult::Fetched {
+                note,
+                validators,
+                changed,
+            } => tx.execute(
+                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
+                        interval_secs = ?4, last_http_status = ?5, last_error = ?6,
+                        consecutive_failures = 0, failing_since = NULL, etag = ?7,
+                        last_modified = ?8,
+                        last_change_at = CASE WHEN ?9 THEN ?2 ELSE last_change_at END,
+                        change_gap_secs = coalesce(?10, change_gap_secs)
+                 WHERE id = ?1",
+                params![
+                    id,
+                    p.at,
+                    p.next_check_at,
+                    interval,
+                    p.http_status,
+                    note,
+                    validators.etag,
+                    validators.last_modified,
+                    changed.is_some(),
+                    changed.filter(|d| !d.is_zero()).map(|d| d.as_secs_f64()),
+                ],
+            )?,
+            PollResult::Failed { error } => tx.execute(
+                "UPDATE sources SET last_polled_at = ?2, last_error = ?3, next_check_at = ?4,
+                        interval_secs = ?5, last_http_status = ?6,
+                        consecutive_failures = consecutive_failures + 1,
+                        failing_since = CASE WHEN ?7 THEN ?2 ELSE failing_since END
+                 WHERE id = ?1",
+                params![
+                    id,
+                    p.at,
+                    error,
+                    p.next_check_at,
+                    interval,
+                    p.http_status,
+                    p.alert.is_some()
+                ],
+            )?,
+            PollResult::Deferred => tx.execute(
+                "UPDATE sources SET next_check_at = ?2 WHERE id = ?1",
+                params![id, p.next_check_at],
+            )?,
+        };
+        if let Some(alert) = p.alert {
+            tx.execute(
+                "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, source_id, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    alert.id,
+                    alert.ts,
+                    alert.kind.as_str(),
+                    id,
+                    serde_json::to_string(alert)?
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The article stored under `url` or under an alias of it.
+    pub fn find_article(&self, url: &str) -> Result<Option<ArticleState>> {
+        let conn = self.conn();
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok(ArticleState {
+                id: r.get(0)?,
+                validators: Validators {
+                    etag: r.get(1)?,
+                    last_modified: r.get(2)?,
+                },
+                body_hash: r.get(3)?,
+                next_check_at: r.get(4)?,
+            })
+        };
+        let cols = "a.id, a.etag, a.last_modified, a.body_hash, a.next_check_at";
+        if let Some(a) = conn
+            .query_row(
+                &format!("SELECT {cols} FROM articles a WHERE a.url = ?1"),
+                [url],
+                map,
+            )
+            .optional()?
+        {
+            return Ok(Some(a));
+        }
+        Ok(conn
+            .query_row(
+                &format!(
+                    "SELECT {cols} FROM article_aliases x JOIN articles a ON a.id = x.article_id
+                     WHERE x.url = ?1"
+                ),
+                [url],
+                map,
+            )
+            .optional()?)
+    }
+
+    /// Another address of an article (a feed's link to a page that names another canonical URL).
+    pub fn add_alias(&self, url: &str, article_id: i64) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO article_aliases (url, article_id) VALUES (?1, ?2)",
+            params![url, article_id],
+        )?;
+        Ok(())
+    }
+
+    /// Records a successful check of an article: its validators, the raw body's hash, and
+    /// when to check it again. `body_hash` `None` keeps the stored one (a 304).
+    pub fn article_fetched(
+        &self,
+        article_id: i64,
+        at: &str,
+        validators: Option<&Validators>,
+        body_hash: Option<&str>,
+        next_check_at: &str,
+    ) -> Result<()> {
+        let (etag, lm) = validators.map_or((None, None), |v| {
+            (v.etag.as_deref(), v.last_modified.as_deref())
+        });
+        self.conn().execute(
+            "UPDATE articles SET last_checked_at = ?2, last_error = NULL, next_check_at = ?3,
+                    etag = CASE WHEN ?6 THEN ?4 ELSE etag END,
+                    last_modified = CASE WHEN ?6 THEN ?5 ELSE last_modified END,
+                    body_hash = coalesce(?7, body_hash)
+             WHERE id = ?1",
+            params![
+                article_id,
+                at,
+                next_check_at,
+                etag,
+                lm,
+                validators.is_some(),
+                body_hash
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// When a failed article is tried again.
+    pub fn article_retry_at(&self, article_id: i64, next_check_at: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE articles SET next_check_at = ?2 WHERE id = ?1",
+            params![article_id, next_check_at],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces what a feed lists, when it differs from what is stored (a re-served feed with
+    /// the same entries writes nothing).
+    pub fn set_listings(&self, source_id: i64, listed: &[(i64, String)]) -> Result<()> {
+        let mut conn = self.conn();
+        let stored: HashMap<i64, String> = {
+            let mut stmt =
+                conn.prepare_cached("SELECT article_id, link FROM listings WHERE source_id = ?1")?;
+            let rows = stmt.query_map([source_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let wanted: HashMap<i64, String> = listed.iter().cloned().collect();
+        if stored == wanted {
+            return Ok(());
+        }
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM listings WHERE source_id = ?1", [source_id])?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO listings (source_id, article_id, link) VALUES (?1, ?2, ?3)",
+            )?;
+            for (article_id, link) in &wanted {
+                insert.execute(params![source_id, article_id, link])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The articles a feed listed last that are due to be checked again: what a 304 from the
+    /// feed still leads to.
+    pub fn due_listings(&self, source_id: i64, now: &str) -> Result<Vec<(i64, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT l.article_id, l.link FROM listings l JOIN articles a ON a.id = l.article_id
+             WHERE l.source_id = ?1 AND (a.next_check_at IS NULL OR a.next_check_at <= ?2)
+             ORDER BY l.article_id",
+        )?;
+        let rows = stmt.query_map(params![source_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Remembers that a host asked us to wait, for the next run too.
+    pub fn pause_host(&self, host: &str, until: &str, reason: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO hosts (host, paused_until, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (host) DO UPDATE SET paused_until = max(paused_until, excluded.paused_until),
+                                              reason = excluded.reason",
+            params![host, until, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Hosts whose pause has not ended at `now`.
+    pub fn host_pauses(&self, now: &str) -> Result<Vec<(String, DateTime<Utc>)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT host, paused_until FROM hosts WHERE paused_until > ?1")?;
+        let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (host, until) = row?;
+            if let Some(t) = parse_time(Some(until)) {
+                out.push((host, t));
+            }
+        }
+        Ok(out)
+    }
+}
