@@ -475,12 +475,14 @@ pub fn print_alerts(alerts: &[AnyAlert], json: bool, out: &mut impl Write) -> an
 
 /// Finds an article by the URL a user typed, trying its canonical form too.
 fn find_article(store: &Store, url: &str) -> anyhow::Result<i64> {
-    if let Some(id) = store.article_id(url)? {
-        return Ok(id);
+    // By its own address, an alias (a link whose page named another canonical URL), or the
+    // canonical form of what was typed.
+    if let Some(a) = store.find_article(url)? {
+        return Ok(a.id);
     }
     if let Ok(parsed) = Url::parse(url) {
-        if let Some(id) = store.article_id(canonical_url(&parsed).as_str())? {
-            return Ok(id);
+        if let Some(a) = store.find_article(canonical_url(&parsed).as_str())? {
+            return Ok(a.id);
         }
     }
     let hint = url.trim_end_matches('/').rsplit('/').next().unwrap_or(url);
@@ -624,15 +626,28 @@ fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
             (n, _) => format!("FAILING ({n} in a row)"),
         };
         writeln!(out, "{} {}  — {}", r.kind, r.url, health)?;
+        let every = r
+            .interval_secs
+            .map(|s| {
+                let d = std::time::Duration::from_secs(s.round() as u64);
+                humantime::format_duration(d).to_string()
+            })
+            .unwrap_or_else(|| "-".into());
         writeln!(
             out,
-            "    last poll {}, last success {}, next check {}; {} articles, {} versions",
+            "    last poll {}{}, last success {}; next check {} (every {every}); {} articles, {} versions",
             r.last_polled_at.as_deref().unwrap_or("-"),
+            r.last_http_status
+                .map(|s| format!(" (HTTP {s})"))
+                .unwrap_or_default(),
             r.last_ok_at.as_deref().unwrap_or("-"),
-            r.next_check_at.as_deref().unwrap_or("when due"),
+            r.next_check_at.as_deref().unwrap_or("now"),
             r.articles,
             r.versions
         )?;
+        if let Some(since) = &r.failing_since {
+            writeln!(out, "    source_failing alert raised at {since}")?;
+        }
         if let Some(e) = &r.last_error {
             writeln!(
                 out,

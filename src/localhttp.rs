@@ -19,6 +19,8 @@ pub struct Response {
     pub delay: Duration,
     /// Extra headers, such as `Content-Encoding`.
     pub headers: Vec<(String, String)>,
+    /// Sent as `ETag`; a request whose `If-None-Match` matches it gets a 304.
+    pub etag: Option<String>,
 }
 
 impl Response {
@@ -29,7 +31,14 @@ impl Response {
             body: body.into(),
             delay: Duration::ZERO,
             headers: Vec::new(),
+            etag: None,
         }
+    }
+
+    /// Answers conditional requests for this body: `ETag` on a 200, 304 when it matches.
+    pub fn with_etag(mut self, etag: &str) -> Response {
+        self.etag = Some(format!("\"{etag}\""));
+        self
     }
 
     pub fn html(body: impl Into<Vec<u8>>) -> Response {
@@ -54,10 +63,21 @@ impl Response {
     }
 }
 
+/// One request the server received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub path: String,
+    pub at: std::time::Instant,
+    pub if_none_match: Option<String>,
+    /// The status it was answered with.
+    pub status: u16,
+}
+
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Response>,
     hits: HashMap<String, usize>,
+    log: Vec<Request>,
 }
 
 /// The running server; it stops when dropped.
@@ -70,7 +90,13 @@ pub struct LocalServer {
 impl LocalServer {
     /// Starts on a free port of 127.0.0.1.
     pub fn start() -> std::io::Result<LocalServer> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        LocalServer::start_on("127.0.0.1")
+    }
+
+    /// Starts on a free port of a loopback address (127.0.0.2 is another host than 127.0.0.1
+    /// for figwatch's politeness, and Linux routes all of 127.0.0.0/8 to the loopback).
+    pub fn start_on(ip: &str) -> std::io::Result<LocalServer> {
+        let listener = TcpListener::bind((ip, 0))?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -98,6 +124,11 @@ impl LocalServer {
     /// Sets (or replaces) what a path answers.
     pub fn set(&self, path: &str, response: Response) {
         self.lock().routes.insert(path.to_string(), response);
+    }
+
+    /// Every request so far, in order of arrival.
+    pub fn requests(&self) -> Vec<Request> {
+        self.lock().log.clone()
     }
 
     /// How many requests a path has had.
@@ -129,16 +160,42 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+    let at = std::time::Instant::now();
     let head = String::from_utf8_lossy(&buf);
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let response = {
+    let if_none_match = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("if-none-match")
+            .then(|| v.trim().to_string())
+    });
+    let mut response = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
         *s.hits.entry(path.clone()).or_default() += 1;
+        // Like most sites, the query (`?utm_source=…`) does not change what is served.
+        let route = path.split('?').next().unwrap_or_default();
         s.routes
-            .get(&path)
+            .get(route)
             .cloned()
             .unwrap_or_else(|| Response::status(404))
     };
+    if let Some(etag) = &response.etag {
+        if if_none_match.as_deref() == Some(etag.as_str()) {
+            response.status = 304;
+            response.body.clear();
+        }
+        response.headers.push(("ETag".into(), etag.clone()));
+    }
+    state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .log
+        .push(Request {
+            path: path.clone(),
+            at,
+            if_none_match,
+            status: response.status,
+        });
     if !response.delay.is_zero() {
         std::thread::sleep(response.delay);
     }

@@ -75,3 +75,66 @@ fn runs_on_its_interval_and_stops_on_sigterm() {
     let rows = home.ok(&["status", "--json"]);
     assert!(rows.contains("\"next_check_at\":\"20"), "{rows}");
 }
+
+fn read_stderr_to_end(child: &mut std::process::Child) -> String {
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    log
+}
+
+#[test]
+fn sighup_reloads_the_configuration_and_a_bad_one_is_refused() {
+    let server = LocalServer::start().unwrap();
+    server.set("/one.html", Response::html(story("3,000", None)));
+    server.set("/two.html", Response::html(story("3,000", None)));
+    let page = |p: &str| format!("[[pages]]\nurl = \"{}\"\n", server.url(p));
+    let home = Home::new(&page("/one.html"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_figwatch"))
+        .arg("--config")
+        .arg(home.config())
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    };
+    wait_for("the first poll", Duration::from_secs(30), || {
+        server.hits("/one.html") > 0
+    });
+    assert_eq!(server.hits("/two.html"), 0);
+
+    // A broken file is refused and the daemon goes on with what it had.
+    let good = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(home.config(), format!("{good}\nnonsense = 1\n")).unwrap();
+    signal("HUP");
+    let hits = server.hits("/one.html");
+    wait_for("polls to go on", Duration::from_secs(30), || {
+        server.hits("/one.html") > hits + 1
+    });
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+
+    // A good one is taken: the new source is polled.
+    std::fs::write(home.config(), format!("{good}\n{}", page("/two.html"))).unwrap();
+    signal("HUP");
+    wait_for("the added source", Duration::from_secs(30), || {
+        server.hits("/two.html") > 0
+    });
+    signal("TERM");
+    let exit = child.wait().unwrap();
+    let log = read_stderr_to_end(&mut child);
+    assert!(exit.success(), "{log}");
+    assert!(
+        log.contains("not reloaded") && log.contains("nonsense"),
+        "{log}"
+    );
+    assert!(log.contains("configuration reloaded"), "{log}");
+}

@@ -147,3 +147,49 @@ fn the_shipped_example_and_shared_topics_are_valid() {
         assert!(c.topics.len() >= 5);
     }
 }
+
+#[test]
+fn schedule_bounds_default_from_the_interval_and_are_checked() {
+    let c = parse(GOOD).unwrap();
+    let feed = &c.sources[0];
+    assert_eq!(
+        feed.min_interval,
+        Duration::from_secs(600),
+        "never sooner than asked"
+    );
+    assert_eq!(
+        feed.max_interval,
+        Duration::from_secs(2400),
+        "at most 4× when quiet"
+    );
+    assert_eq!(c.fetch.per_host_concurrency, 1);
+    assert_eq!(c.fetch.per_host_delay, Duration::from_secs(1));
+    assert_eq!(c.schedule.fail_after, 10);
+
+    let c = parse(
+        "interval = \"15m\"\nmin_interval = \"5m\"\nmax_interval = \"2h\"\n\n[[feeds]]\nurl = \"https://a.example/rss\"\ninterval = \"3h\"\n",
+    )
+    .unwrap();
+    let s = &c.sources[0];
+    assert_eq!(
+        (s.min_interval, s.max_interval),
+        (Duration::from_secs(300), Duration::from_secs(3 * 3600)),
+        "an inherited maximum gives way to the source's own longer interval"
+    );
+
+    let msg = error(
+        "[[feeds]]\nurl = \"https://a.example/rss\"\ninterval = \"10m\"\nmin_interval = \"1h\"\n",
+    );
+    assert!(msg.starts_with("test.toml:4:"), "{msg}");
+    assert!(
+        msg.contains("feeds[0].min_interval") && msg.contains("at most the interval"),
+        "{msg}"
+    );
+    let msg = error("jitter = 0.9\n");
+    assert!(
+        msg.contains("key `jitter`") && msg.contains("0 to 0.5"),
+        "{msg}"
+    );
+    let msg = error("fail_after = 0\n");
+    assert!(msg.contains("key `fail_after`"), "{msg}");
+}

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -138,8 +137,6 @@ pub struct Pipeline {
     alert_log: Option<AlertLog>,
     /// Database ids of `config.sources`, same order.
     source_ids: Vec<i64>,
-    /// At most `[fetch] concurrency` sources are polled at once, by a pass or by the daemon.
-    limit: Arc<Semaphore>,
     /// Canonical URLs of the articles being checked right now: two feeds linking one article
     /// at the same moment fetch it once.
     in_flight: Mutex<HashSet<String>>,
@@ -170,7 +167,6 @@ impl Pipeline {
         let figures = FigureExtractor::new(&config.topics);
         let alert_log = config.alert_log.as_deref().map(AlertLog::new);
         let source_ids = store.sync_sources(&config.sources)?;
-        let limit = Arc::new(Semaphore::new(config.fetch.concurrency));
         Ok(Pipeline {
             config,
             store,
@@ -178,7 +174,6 @@ impl Pipeline {
             figures,
             alert_log,
             source_ids,
-            limit,
             in_flight: Mutex::new(HashSet::new()),
         })
     }
@@ -191,20 +186,25 @@ impl Pipeline {
         self.fetcher.hosts()
     }
 
-    /// Polls the given sources, at most `[fetch] concurrency` at a time; `progress` hears of
-    /// each source as it finishes.
+    /// Polls the given sources in their order, at most `[fetch] concurrency` at a time;
+    /// `progress` hears of each source as it finishes.
     pub async fn poll_sources(
         self: &Arc<Self>,
         indices: Vec<usize>,
         mut progress: impl FnMut(&PassSummary),
     ) -> PassSummary {
         let mut tasks = JoinSet::new();
-        for i in indices {
-            let me = Arc::clone(self);
-            tasks.spawn(async move { me.poll_source(i).await });
-        }
+        let mut pending = indices.into_iter();
         let mut total = PassSummary::default();
-        while let Some(result) = tasks.join_next().await {
+        loop {
+            while tasks.len() < self.config.fetch.concurrency {
+                let Some(i) = pending.next() else { break };
+                let me = Arc::clone(self);
+                tasks.spawn(async move { me.poll_source(i).await });
+            }
+            let Some(result) = tasks.join_next().await else {
+                break;
+            };
             match result {
                 Ok(s) => total.add(&s),
                 Err(e) => {
@@ -225,9 +225,9 @@ impl Pipeline {
             .await
     }
 
-    /// Polls one source, records the outcome on it and schedules its next check.
+    /// Polls one source, records the outcome on it and schedules its next check. The caller
+    /// bounds how many run at once (`[fetch] concurrency`).
     pub async fn poll_source(&self, index: usize) -> PassSummary {
-        let _permit = self.limit.acquire().await;
         let source = &self.config.sources[index];
         let id = self.source_ids[index];
         let mut summary = PassSummary {

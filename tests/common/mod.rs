@@ -16,17 +16,25 @@ pub struct Home {
 impl Home {
     /// A temporary folder with `figwatch.toml` holding `sources` (TOML) and the nk-troops topic.
     pub fn new(sources: &str) -> Home {
+        // Every test server is on 127.0.0.1: one host. The politeness tests set their own limits.
+        Home::custom(
+            "interval = \"1s\"",
+            "per_host_delay = \"0s\"\nper_host_concurrency = 8",
+            sources,
+        )
+    }
+
+    /// Like `new`, with top-level keys (`top`) and `[fetch]` keys of the test's own.
+    pub fn custom(top: &str, fetch: &str, sources: &str) -> Home {
         let dir = tempfile::tempdir().unwrap();
         let config = format!(
             r#"database = "{db}"
 alert_log = "{log}"
-interval = "1s"
+{top}
 
 [fetch]
 timeout = "2s"
-# Every test server is on 127.0.0.1: one host. The politeness tests set their own limits.
-per_host_delay = "0s"
-per_host_concurrency = 8
+{fetch}
 
 {sources}
 
