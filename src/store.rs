@@ -119,6 +119,8 @@ pub struct AlertFilter {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Poll records waiting to be written in one transaction.
+    pending: schedule::PendingPolls,
 }
 
 impl Store {
@@ -140,6 +142,7 @@ impl Store {
         Self::prepare(&mut conn).map_err(fail)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            pending: Default::default(),
         })
     }
 
@@ -528,6 +531,14 @@ impl Store {
             versions: count("versions")?,
             alerts: count("alerts")?,
         })
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush_polls() {
+            tracing::error!("the last polls' schedule could not be written: {e}");
+        }
     }
 }
 

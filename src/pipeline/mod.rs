@@ -2,7 +2,7 @@
 //! alerts, and the next check. Each source's failure is recorded on it and never stops the
 //! others.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -137,6 +137,9 @@ pub struct Pipeline {
     alert_log: Option<AlertLog>,
     /// Database ids of `config.sources`, same order.
     source_ids: Vec<i64>,
+    /// Each source's scheduling state, by id: read once, then kept by the polls, so that a
+    /// poll costs no read of it.
+    states: Mutex<HashMap<i64, SourceState>>,
     /// Canonical URLs of the articles being checked right now: two feeds linking one article
     /// at the same moment fetch it once.
     in_flight: Mutex<HashSet<String>>,
@@ -167,6 +170,7 @@ impl Pipeline {
         let figures = FigureExtractor::new(&config.topics);
         let alert_log = config.alert_log.as_deref().map(AlertLog::new);
         let source_ids = store.sync_sources(&config.sources)?;
+        let states = Mutex::new(store.source_states()?);
         Ok(Pipeline {
             config,
             store,
@@ -174,6 +178,7 @@ impl Pipeline {
             figures,
             alert_log,
             source_ids,
+            states,
             in_flight: Mutex::new(HashSet::new()),
         })
     }
@@ -184,6 +189,24 @@ impl Pipeline {
 
     pub fn hosts(&self) -> &Arc<HostLimiter> {
         self.fetcher.hosts()
+    }
+
+    /// A source's scheduling state as this process knows it (read from the database at start,
+    /// kept up to date by every poll).
+    pub fn state_of(&self, source_id: i64) -> SourceState {
+        self.states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&source_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Writes the schedule of the polls not yet written (they are batched).
+    pub fn flush(&self) {
+        if let Err(e) = self.store.flush_polls() {
+            tracing::error!("cannot record the polls' schedule: {e}");
+        }
     }
 
     /// Polls the given sources in their order, at most `[fetch] concurrency` at a time;
@@ -216,6 +239,7 @@ impl Pipeline {
             }
             progress(&total);
         }
+        self.flush();
         total
     }
 
@@ -234,13 +258,7 @@ impl Pipeline {
             sources: 1,
             ..Default::default()
         };
-        let state = match self.store.source_state(id) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(source = %source.url, "cannot read its schedule: {e}");
-                SourceState::default()
-            }
-        };
+        let state = self.state_of(id);
         let result = match source.kind {
             SourceKind::Feed => self.poll_feed(id, source, &state, &mut summary).await,
             SourceKind::Page => self.poll_page(id, source, &mut summary).await,
@@ -318,28 +336,57 @@ impl Pipeline {
             next = next.max(t);
         }
         let deferred = matches!(&result, Err(f) if f.deferred_until.is_some());
-        let record_result = match &result {
-            Ok(Polled::NotModified { .. }) => PollResult::NotModified,
+        // What the scheduler keeps in memory, and what the database is told.
+        let mut after = state.clone();
+        after.next_check_at = Some(next);
+        after.interval = Some(interval);
+        let record_result = match result {
+            Ok(Polled::NotModified { .. }) => {
+                after.consecutive_failures = 0;
+                after.failing_since = None;
+                PollResult::NotModified
+            }
             Ok(Polled::Fetched {
                 note, validators, ..
-            }) => PollResult::Fetched {
-                note: note.as_deref(),
-                validators,
-                changed: changed.then(|| history.changed_at(now).change_gap.unwrap_or_default()),
-            },
+            }) => {
+                after.consecutive_failures = 0;
+                after.failing_since = None;
+                after.validators = validators.clone();
+                let gap = changed.then(|| {
+                    let h = history.changed_at(now);
+                    after.last_change_at = h.last_change_at;
+                    after.change_gap = h.change_gap;
+                    h.change_gap.unwrap_or_default()
+                });
+                PollResult::Fetched {
+                    note,
+                    validators,
+                    changed: gap,
+                }
+            }
             Err(_) if deferred => PollResult::Deferred,
-            Err(f) => PollResult::Failed { error: &f.message },
+            Err(f) => {
+                after.consecutive_failures = after.consecutive_failures.saturating_add(1);
+                if alert.is_some() {
+                    after.failing_since = Some(at.clone());
+                }
+                PollResult::Failed { error: f.message }
+            }
         };
+        self.states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, after);
         let record = PollRecord {
             source_id: id,
-            at: &at,
+            at,
             result: record_result,
-            next_check_at: &store::timestamp(next),
+            next_check_at: store::timestamp(next),
             interval,
             http_status: status,
-            alert: alert.as_ref(),
+            alert: alert.clone(),
         };
-        if let Err(e) = self.store.record_poll(&record) {
+        if let Err(e) = self.store.record_poll(record) {
             tracing::error!(source = %source.url, "cannot record the poll: {e}");
             return;
         }

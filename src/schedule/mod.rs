@@ -23,6 +23,7 @@ mod systemd;
 /// (a cron line every 15 minutes must not miss a source whose jittered check fell a few
 /// seconds after the run). Ordered so that consecutive sources are on different hosts.
 pub fn due_sources(pipeline: &Pipeline) -> anyhow::Result<Vec<usize>> {
+    pipeline.flush();
     let states = pipeline.store.source_states()?;
     let now = Utc::now();
     let slack = |i: usize| {
@@ -132,6 +133,8 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     let mut shutdown = std::pin::pin!(shutdown_signal());
     let mut hangup = hangup_signal()?;
     let mut watchdog = systemd::Watchdog::new();
+    // Poll records are written in batches; a quiet daemon still writes its last ones soon.
+    let mut flush_timer = tokio::time::interval(Duration::from_secs(1));
     systemd::ready(&status_line(&pipeline));
     tracing::info!(
         sources = pipeline.config.sources.len(),
@@ -192,10 +195,8 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                     if g == generation {
                         running.remove(&i);
                         let next = pipeline
-                            .store
-                            .source_state(pipeline.source_id(i))
-                            .ok()
-                            .and_then(|s| s.next_check_at)
+                            .state_of(pipeline.source_id(i))
+                            .next_check_at
                             .or_else(|| Some(Utc::now() + chrono::Duration::from_std(pipeline.config.sources[i].interval).unwrap_or_default()));
                         queue.heap.push(Reverse((due_at(&pipeline, next, i), i)));
                     }
@@ -203,6 +204,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             }
             _ = sleep_until(wake) => {}
             _ = watchdog.tick() => {}
+            _ = flush_timer.tick() => pipeline.flush(),
         }
     }
 
@@ -225,6 +227,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             }
         }
     }
+    pipeline.flush();
     tracing::info!("figwatch stopped");
     Ok(())
 }
@@ -233,6 +236,8 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
 fn reload(current: &Arc<Pipeline>) -> Option<Pipeline> {
     let path = &current.config.path;
     systemd::reloading();
+    // The new pipeline reads the schedule from the database: it must be all there.
+    current.flush();
     let loaded = Config::load(path)
         .map_err(anyhow::Error::from)
         .and_then(|config| {

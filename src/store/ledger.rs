@@ -4,7 +4,7 @@
 //! instead; a different value alerts with the value before it for comparison, even when the
 //! article that reports it is new.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
 use super::{Result, Store};
@@ -79,14 +79,13 @@ pub(super) fn record(
                     && a.new.same_as(&f.value)
             })
             .map(|i| alerts.remove(i));
-        let known = remembered(tx, f, report.remember_since)?;
-        if let Some((id, _, _)) = known.iter().find(|(_, v, _)| v.same_as(&f.value)) {
+        if let Some(id) = remembered_value(tx, f, report.remember_since)? {
             let elsewhere: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM ledger_sources WHERE ledger_id = ?1 AND article_id != ?2)",
                 params![id, report.article_id],
                 |r| r.get(0),
             )?;
-            add_source(tx, *id, report)?;
+            add_source(tx, id, report)?;
             match alert {
                 Some(a) if elsewhere => {
                     tracing::info!(topic = %a.topic, measure = %a.measure, value = %a.new, url = report.url,
@@ -97,16 +96,17 @@ pub(super) fn record(
             }
             continue;
         }
-        let alert = alert.map(|mut a| {
-            if a.old.is_none() {
-                if let Some((_, latest, site)) = known.first() {
-                    a.old = Some(latest.clone());
-                    a.old_site = Some(site.clone());
+        let alert = match alert {
+            Some(mut a) if a.old.is_none() => {
+                if let Some((latest, site)) = latest_value(tx, f, report.remember_since)? {
+                    a.old = Some(latest);
+                    a.old_site = Some(site);
                     a.kind = AlertKind::FigureChanged;
                 }
+                Some(a)
             }
-            a
-        });
+            other => other,
+        };
         let id: i64 = tx.query_row(
             "INSERT INTO ledger (topic, measure, unit, value, qualifier, claimant, quote,
                                  first_seen_at, last_seen_at, alert_id)
@@ -137,36 +137,73 @@ fn same_key(a: &Figure, b: &Figure) -> bool {
     a.topic == b.topic && a.measure == b.measure && a.unit == b.unit
 }
 
-/// The values of `f`'s (topic, measure, unit) still remembered, newest report first, each with
-/// its id and the site of its first report.
-fn remembered(
+/// The ledger row of `f`'s value, if its (topic, measure, unit) still remembers it. Values
+/// are stored as the JSON of a parsed figure, so the same value has the same text and is found
+/// by index; vague quantities ("dozens" and "dozen") are compared by [`FigureValue::same_as`].
+fn remembered_value(tx: &Transaction<'_>, f: &Figure, since: &str) -> Result<Option<i64>> {
+    let unit = f.unit.as_deref().unwrap_or("");
+    let text = serde_json::to_string(&f.value)?;
+    let mut exact = tx.prepare_cached(
+        // The planner would pick ledger_key for the range on last_seen_at and then sort every
+        // remembered value; the value index finds the one row.
+        "SELECT id FROM ledger INDEXED BY ledger_value
+         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND value = ?4 AND last_seen_at >= ?5
+         ORDER BY first_seen_at DESC, id DESC LIMIT 1",
+    )?;
+    if let Some(id) = exact
+        .query_row(params![f.topic, f.measure, unit, text, since], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(Some(id));
+    }
+    if !matches!(f.value, FigureValue::Vague { .. }) {
+        return Ok(None);
+    }
+    let mut vague = tx.prepare_cached(
+        "SELECT id, value FROM ledger
+         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
+               AND value LIKE '{\"vague\"%'
+         ORDER BY first_seen_at DESC, id DESC",
+    )?;
+    let rows = vague.query_map(params![f.topic, f.measure, unit, since], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (id, value) = row?;
+        if serde_json::from_str::<FigureValue>(&value)?.same_as(&f.value) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// The newest value still remembered for `f`'s (topic, measure, unit), with the site of its
+/// first report: what a new value from a first-seen article changed from.
+fn latest_value(
     tx: &Transaction<'_>,
     f: &Figure,
     since: &str,
-) -> Result<Vec<(i64, FigureValue, String)>> {
+) -> Result<Option<(FigureValue, String)>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT l.id, l.value,
+        "SELECT l.value,
                 (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1)
-         FROM ledger l
+         FROM ledger l INDEXED BY ledger_newest
          WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
-         ORDER BY first_seen_at DESC, id DESC",
+         ORDER BY first_seen_at DESC, id DESC LIMIT 1",
     )?;
-    let rows = stmt.query_map(
-        params![f.topic, f.measure, f.unit.as_deref().unwrap_or(""), since],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        },
-    )?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, value, site) = row?;
-        out.push((id, serde_json::from_str(&value)?, site.unwrap_or_default()));
+    let row = stmt
+        .query_row(
+            params![f.topic, f.measure, f.unit.as_deref().unwrap_or(""), since],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((value, site)) => Ok(Some((
+            serde_json::from_str(&value)?,
+            site.unwrap_or_default(),
+        ))),
+        None => Ok(None),
     }
-    Ok(out)
 }
 
 fn add_source(tx: &Transaction<'_>, ledger_id: i64, report: &Report<'_>) -> Result<()> {

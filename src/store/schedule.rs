@@ -29,35 +29,43 @@ pub struct SourceState {
 
 /// How a poll of a source ended, as recorded.
 #[derive(Debug)]
-pub enum PollResult<'a> {
+pub enum PollResult {
     /// 304: nothing but the schedule is written.
     NotModified,
     /// A body was read and processed (`note`: articles that failed or were flagged).
     Fetched {
-        note: Option<&'a str>,
-        validators: &'a Validators,
+        note: Option<String>,
+        validators: Validators,
         /// Something new was found: `last_change_at` and `change_gap` move.
         changed: Option<Duration>,
     },
     Failed {
-        error: &'a str,
+        error: String,
     },
     /// Not requested: the host asked us to wait. Only the next check moves.
     Deferred,
 }
 
-/// One poll's record: its result, the next check, and the alert it raised, if any. Written
-/// in one transaction.
+/// One poll's record: its result, the next check, and the alert it raised, if any.
 #[derive(Debug)]
-pub struct PollRecord<'a> {
+pub struct PollRecord {
     pub source_id: i64,
-    pub at: &'a str,
-    pub result: PollResult<'a>,
-    pub next_check_at: &'a str,
+    pub at: String,
+    pub result: PollResult,
+    pub next_check_at: String,
     pub interval: Duration,
     pub http_status: Option<u16>,
-    pub alert: Option<&'a SourceAlert>,
+    pub alert: Option<SourceAlert>,
 }
+
+/// Poll records not yet written. Written in batches, one transaction for many (a pass of
+/// 10,000 sources mostly answering 304 would otherwise spend its time committing one row at a
+/// time); a record with an alert is written at once, with everything before it.
+#[derive(Default)]
+pub struct PendingPolls(std::sync::Mutex<Vec<PollRecord>>);
+
+/// How many poll records wait before they are written together.
+const BATCH: usize = 256;
 
 /// What is known about an article before it is fetched again.
 #[derive(Debug, Clone, Default)]
@@ -125,78 +133,43 @@ impl Store {
     }
 
     /// Records a poll. A 304 or a deferred poll writes the source's schedule and nothing else.
-    pub fn record_poll(&self, p: &PollRecord<'_>) -> Result<()> {
+    /// Records are batched (see [`PendingPolls`]); [`Store::flush_polls`] writes what waits.
+    pub fn record_poll(&self, p: PollRecord) -> Result<()> {
+        let urgent = p.alert.is_some();
+        let full = {
+            let mut pending = self.pending.0.lock().unwrap_or_else(|e| e.into_inner());
+            pending.push(p);
+            pending.len() >= BATCH
+        };
+        if urgent || full {
+            self.flush_polls()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the waiting poll records in one transaction.
+    pub fn flush_polls(&self) -> Result<()> {
+        let batch = std::mem::take(&mut *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()));
+        if batch.is_empty() {
+            return Ok(());
+        }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let interval = p.interval.as_secs_f64();
-        let id = p.source_id;
-        match &p.result {
-            PollResult::NotModified => tx.execute(
-                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
-                        interval_secs = ?4, last_http_status = 304,
-                        last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
-                        consecutive_failures = 0, failing_since = NULL
-                 WHERE id = ?1",
-                params![id, p.at, p.next_check_at, interval],
-            )?,
-            PollResult::Fetched {
-                note,
-                validators,
-                changed,
-            } => tx.execute(
-                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
-                        interval_secs = ?4, last_http_status = ?5, last_error = ?6,
-                        consecutive_failures = 0, failing_since = NULL, etag = ?7,
-                        last_modified = ?8,
-                        last_change_at = CASE WHEN ?9 THEN ?2 ELSE last_change_at END,
-                        change_gap_secs = coalesce(?10, change_gap_secs)
-                 WHERE id = ?1",
-                params![
-                    id,
-                    p.at,
-                    p.next_check_at,
-                    interval,
-                    p.http_status,
-                    note,
-                    validators.etag,
-                    validators.last_modified,
-                    changed.is_some(),
-                    changed.filter(|d| !d.is_zero()).map(|d| d.as_secs_f64()),
-                ],
-            )?,
-            PollResult::Failed { error } => tx.execute(
-                "UPDATE sources SET last_polled_at = ?2, last_error = ?3, next_check_at = ?4,
-                        interval_secs = ?5, last_http_status = ?6,
-                        consecutive_failures = consecutive_failures + 1,
-                        failing_since = CASE WHEN ?7 THEN ?2 ELSE failing_since END
-                 WHERE id = ?1",
-                params![
-                    id,
-                    p.at,
-                    error,
-                    p.next_check_at,
-                    interval,
-                    p.http_status,
-                    p.alert.is_some()
-                ],
-            )?,
-            PollResult::Deferred => tx.execute(
-                "UPDATE sources SET next_check_at = ?2 WHERE id = ?1",
-                params![id, p.next_check_at],
-            )?,
-        };
-        if let Some(alert) = p.alert {
-            tx.execute(
-                "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, source_id, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    alert.id,
-                    alert.ts,
-                    alert.kind.as_str(),
-                    id,
-                    serde_json::to_string(alert)?
-                ],
-            )?;
+        for p in &batch {
+            write_poll(&tx, p)?;
+            if let Some(alert) = &p.alert {
+                tx.execute(
+                    "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, source_id, payload)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        alert.id,
+                        alert.ts,
+                        alert.kind.as_str(),
+                        p.source_id,
+                        serde_json::to_string(alert)?
+                    ],
+                )?;
+            }
         }
         tx.commit()?;
         Ok(())
@@ -356,4 +329,70 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The source's row after a poll: one UPDATE.
+fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
+    let interval = p.interval.as_secs_f64();
+    let id = p.source_id;
+    match &p.result {
+            PollResult::NotModified => db.prepare_cached(
+                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
+                        interval_secs = ?4, last_http_status = 304,
+                        last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
+                        consecutive_failures = 0, failing_since = NULL
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, p.at, p.next_check_at, interval],
+            )?,
+            PollResult::Fetched {
+                note,
+                validators,
+                changed,
+            } => db.prepare_cached(
+                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
+                        interval_secs = ?4, last_http_status = ?5, last_error = ?6,
+                        consecutive_failures = 0, failing_since = NULL, etag = ?7,
+                        last_modified = ?8,
+                        last_change_at = CASE WHEN ?9 THEN ?2 ELSE last_change_at END,
+                        change_gap_secs = coalesce(?10, change_gap_secs)
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                    id,
+                    p.at,
+                    p.next_check_at,
+                    interval,
+                    p.http_status,
+                    note,
+                    validators.etag,
+                    validators.last_modified,
+                    changed.is_some(),
+                    changed.filter(|d| !d.is_zero()).map(|d| d.as_secs_f64()),
+                ],
+            )?,
+            PollResult::Failed { error } => db.prepare_cached(
+                "UPDATE sources SET last_polled_at = ?2, last_error = ?3, next_check_at = ?4,
+                        interval_secs = ?5, last_http_status = ?6,
+                        consecutive_failures = consecutive_failures + 1,
+                        failing_since = CASE WHEN ?7 THEN ?2 ELSE failing_since END
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                    id,
+                    p.at,
+                    error,
+                    p.next_check_at,
+                    interval,
+                    p.http_status,
+                    p.alert.is_some()
+                ],
+            )?,
+            PollResult::Deferred => db.prepare_cached(
+                "UPDATE sources SET next_check_at = ?2 WHERE id = ?1",
+            )?
+            .execute(params![id, p.next_check_at],
+            )?,
+        };
+    Ok(())
 }

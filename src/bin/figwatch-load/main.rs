@@ -1,0 +1,384 @@
+//! figwatch-load: the scheduler's load benchmark. Serves N feeds (10,000 by default) from a
+//! local server on several loopback addresses, runs the real `figwatch --poll --all` binary
+//! against them round after round, and then a bare reqwest + feed-rs loop over the same
+//! server, the floor. Prints feeds per second for full fetches and for 304s, CPU seconds per
+//! source, peak RSS, database growth per round, and whether a 304 wrote anything beyond the
+//! schedule.
+//!
+//! ```text
+//! cargo build --release && cargo run --release --bin figwatch-load -- [--feeds 10000] [--check]
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+mod bare;
+mod server;
+
+struct Args {
+    feeds: usize,
+    hosts: usize,
+    rounds: usize,
+    changed: f64,
+    concurrency: usize,
+    check: bool,
+    binary: PathBuf,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        feeds: 10_000,
+        hosts: 100,
+        rounds: 3,
+        changed: 0.05,
+        concurrency: 64,
+        check: false,
+        binary: std::env::current_exe()?
+            .parent()
+            .context("no folder for the binary")?
+            .join("figwatch"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--feeds" => a.feeds = value()?.parse()?,
+            "--hosts" => a.hosts = value()?.parse()?,
+            "--rounds" => a.rounds = value()?.parse()?,
+            "--changed" => a.changed = value()?.parse()?,
+            "--concurrency" => a.concurrency = value()?.parse()?,
+            "--figwatch" => a.binary = PathBuf::from(value()?),
+            "--check" => a.check = true,
+            "-h" | "--help" => {
+                println!("figwatch-load [--feeds N] [--hosts N] [--rounds N] [--changed FRACTION] [--concurrency N] [--figwatch PATH] [--check]");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}; see --help"),
+        }
+    }
+    if !a.binary.exists() {
+        bail!(
+            "{} not found; build it first with `cargo build --release` (or pass --figwatch PATH)",
+            a.binary.display()
+        );
+    }
+    Ok(a)
+}
+
+/// What one `figwatch --poll --all` run cost.
+struct Run {
+    wall: Duration,
+    cpu: Duration,
+    max_rss_kb: i64,
+    stdout: String,
+}
+
+/// Runs the real binary and measures it with wait4 (CPU time and peak RSS of that process).
+fn run_figwatch(binary: &Path, config: &Path) -> anyhow::Result<Run> {
+    run_wrapped(binary, config, None)
+}
+
+/// Like `run_figwatch`, under a profiler (`FIGWATCH_LOAD_PROFILE="perf record -g -o F --"`
+/// wraps the changed round); its numbers then include the profiler's.
+fn run_wrapped(binary: &Path, config: &Path, wrap: Option<&str>) -> anyhow::Result<Run> {
+    let start = Instant::now();
+    let mut words = wrap.unwrap_or_default().split_whitespace();
+    let mut command = match words.next() {
+        Some(w) => {
+            let mut c = std::process::Command::new(w);
+            c.args(words).arg(binary);
+            c
+        }
+        None => std::process::Command::new(binary),
+    };
+    let child = command
+        .arg("--config")
+        .arg(config)
+        .args(["--poll", "--all"])
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.context("no stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).map(|_| s)
+    });
+    let mut status = 0;
+    // SAFETY: rusage is plain data, and wait4 only writes into the two pointers given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if rc != pid {
+        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    let wall = start.elapsed();
+    let stdout = reader.join().expect("reader thread")?;
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("figwatch --poll --all failed (status {status}): {stdout}");
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Ok(Run {
+        wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        max_rss_kb: usage.ru_maxrss,
+        stdout: stdout.trim().to_string(),
+    })
+}
+
+/// A hash of everything stored except the sources' schedule columns: equal before and after a
+/// round of 304s means those polls wrote nothing but their schedule.
+fn content_digest(db: &Path) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let conn = rusqlite::Connection::open(db)?;
+    let mut h = Sha256::new();
+    let tables = [
+        "SELECT id, url, kind, etag, last_modified, last_change_at, change_gap_secs FROM sources",
+        "SELECT * FROM articles",
+        "SELECT * FROM versions",
+        "SELECT * FROM figures",
+        "SELECT * FROM alerts",
+        "SELECT * FROM ledger",
+        "SELECT * FROM ledger_sources",
+        "SELECT * FROM listings",
+        "SELECT * FROM article_aliases",
+        "SELECT * FROM hosts",
+    ];
+    for sql in tables {
+        let mut stmt = conn.prepare(&format!("{sql} ORDER BY 1"))?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            for i in 0..n {
+                let v: rusqlite::types::Value = row.get(i)?;
+                h.update(format!("{v:?}\u{1f}").as_bytes());
+            }
+            h.update(b"\n");
+        }
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+fn db_size(dir: &Path) -> u64 {
+    ["figwatch.db", "figwatch.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+fn write_config(dir: &Path, site: &server::Site, concurrency: usize) -> anyhow::Result<PathBuf> {
+    let mut text = format!(
+        "database = \"{}\"\ninterval = \"1h\"\n\n[fetch]\ntimeout = \"30s\"\nconcurrency = {concurrency}\nper_host_delay = \"0s\"\nper_host_concurrency = 2\n\n",
+        dir.join("figwatch.db").display()
+    );
+    for i in 0..site.feeds() {
+        text += &format!("[[feeds]]\nurl = \"{}\"\n", site.feed_url(i));
+    }
+    text += figwatch::demo::TOPIC_TOML;
+    let path = dir.join("figwatch.toml");
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// The feeds a mixed round changes: a fixed stride through them, different each round.
+fn changed_set(feeds: usize, fraction: f64, round: usize) -> Vec<usize> {
+    let n = ((feeds as f64) * fraction).round() as usize;
+    (0..n)
+        .map(|k| (k * feeds / n.max(1) + round) % feeds)
+        .collect()
+}
+
+/// A scratch folder for the run's database, removed at the end.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> anyhow::Result<TempDir> {
+        let p = std::env::temp_dir().join(format!("figwatch-load-{}", std::process::id()));
+        std::fs::create_dir_all(&p)?;
+        Ok(TempDir(p))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("bare") {
+        return bare::child();
+    }
+    let a = args()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let site = rt.block_on(server::start(a.feeds, a.hosts))?;
+    let dir = TempDir::new()?;
+    let config = write_config(dir.path(), &site, a.concurrency)?;
+    let n = a.feeds as f64;
+    println!(
+        "load: {} feeds on {} loopback hosts ({}…), {} entries each, concurrency {}, per-host delay 0",
+        a.feeds,
+        a.hosts,
+        site.hosts[0].ip(),
+        server::ENTRIES,
+        a.concurrency
+    );
+
+    // figwatch, round by round.
+    let first = run_figwatch(&a.binary, &config)?;
+    println!(
+        "figwatch first sight : {:>7.0} feeds/s ({} articles) — {}",
+        n / first.wall.as_secs_f64(),
+        a.feeds * server::ENTRIES as usize,
+        first.stdout
+    );
+    site.change(0..a.feeds);
+    let size_before = db_size(dir.path());
+    // FIGWATCH_LOAD_PROFILE wraps one round (FIGWATCH_LOAD_ROUND: `changed`, the default, or
+    // `304`) in a profiler.
+    let profile = std::env::var("FIGWATCH_LOAD_PROFILE").ok();
+    let round = std::env::var("FIGWATCH_LOAD_ROUND").unwrap_or_else(|_| "changed".into());
+    let wrap = |name: &str| profile.as_deref().filter(|_| round == name);
+    let full = run_wrapped(&a.binary, &config, wrap("changed"))?;
+    let full_growth = db_size(dir.path()).saturating_sub(size_before);
+    let digest = content_digest(&dir.path().join("figwatch.db"))?;
+    let size_before = db_size(dir.path());
+    let nm = run_wrapped(&a.binary, &config, wrap("304"))?;
+    let nm_growth = db_size(dir.path()).saturating_sub(size_before);
+    let untouched = content_digest(&dir.path().join("figwatch.db"))? == digest;
+    let mut mixed = Vec::new();
+    for r in 0..a.rounds {
+        site.change(changed_set(a.feeds, a.changed, r));
+        let before = db_size(dir.path());
+        let run = run_figwatch(&a.binary, &config)?;
+        mixed.push((run, db_size(dir.path()).saturating_sub(before)));
+    }
+
+    // The floor, over the same server from the same first state, in a process of its own as
+    // figwatch is.
+    site.reset();
+    let urls_file = dir.path().join("urls.txt");
+    let urls: Vec<String> = (0..a.feeds).map(|i| site.feed_url(i)).collect();
+    std::fs::write(&urls_file, urls.join("\n"))?;
+    let mut floor = bare::Floor::start(&urls_file, a.concurrency)?;
+    let (bare_first, _) = floor.pass()?;
+    site.change(0..a.feeds);
+    let (bare_full, (bf, _)) = floor.pass()?;
+    let (bare_nm, (_, bn)) = floor.pass()?;
+    let mut bare_mixed = Vec::new();
+    for r in 0..a.rounds {
+        site.change(changed_set(a.feeds, a.changed, r));
+        bare_mixed.push(floor.pass()?.0);
+    }
+    if bf != a.feeds || bn != a.feeds {
+        bail!(
+            "the bare loop saw {bf} full fetches and {bn} 304s of {} feeds",
+            a.feeds
+        );
+    }
+
+    let rate = |d: Duration| n / d.as_secs_f64();
+    let (fw_full, fw_nm) = (rate(full.wall), rate(nm.wall));
+    let (b_full, b_nm) = (rate(bare_full), rate(bare_nm));
+    println!("                        figwatch    bare loop   ratio");
+    println!(
+        "changed feeds/s       {fw_full:>9.0}   {b_full:>9.0}   {:>5.2}   [>= 500, ratio >= 0.70]",
+        fw_full / b_full
+    );
+    println!(
+        "not-modified feeds/s  {fw_nm:>9.0}   {b_nm:>9.0}   {:>5.2}   [>= 5000, ratio >= 0.70]",
+        fw_nm / b_nm
+    );
+    println!(
+        "first sight feeds/s   {:>9.0}   {:>9.0}",
+        rate(first.wall),
+        rate(bare_first)
+    );
+    println!("  changed round: {}", full.stdout);
+    println!("  304 round:     {}", nm.stdout);
+    let cpu_per = |r: &Run| r.cpu.as_secs_f64() / n * 1e3;
+    println!(
+        "CPU per source (figwatch process): {:.3} ms changed, {:.3} ms not modified, {:.3} ms first sight",
+        cpu_per(&full),
+        cpu_per(&nm),
+        cpu_per(&first)
+    );
+    let peak_mb = [&first, &full, &nm]
+        .into_iter()
+        .chain(mixed.iter().map(|(r, _)| r))
+        .map(|r| r.max_rss_kb)
+        .max()
+        .unwrap_or(0) as f64
+        / 1024.0;
+    println!("peak RSS of figwatch: {peak_mb:.1} MB   [<= 150]");
+    println!(
+        "database growth: {:.1} KB for the changed round ({:.0} bytes a new version), {} bytes for the 304 round",
+        full_growth as f64 / 1024.0,
+        full_growth as f64 / n,
+        nm_growth
+    );
+    println!(
+        "304 round wrote beyond the schedule: {}",
+        if untouched {
+            "nothing (all other content identical)"
+        } else {
+            "SOMETHING — content changed"
+        }
+    );
+    let mut mixed_ratio = f64::INFINITY;
+    for (i, ((run, growth), bare)) in mixed.iter().zip(&bare_mixed).enumerate() {
+        let ratio = rate(run.wall) / rate(*bare);
+        mixed_ratio = mixed_ratio.min(ratio);
+        println!(
+            "mixed round {} ({:.0}% changed): {:.2} s, {:.0} feeds/s (bare loop {:.0}, ratio {ratio:.2}), database +{:.1} KB — {}",
+            i + 1,
+            a.changed * 100.0,
+            run.wall.as_secs_f64(),
+            rate(run.wall),
+            rate(*bare),
+            *growth as f64 / 1024.0,
+            run.stdout
+        );
+    }
+    if a.check {
+        let mut failed = Vec::new();
+        if fw_full < 500.0 {
+            failed.push(format!("changed feeds/s {fw_full:.0} < 500"));
+        }
+        if fw_nm < 5000.0 {
+            failed.push(format!("not-modified feeds/s {fw_nm:.0} < 5000"));
+        }
+        if fw_full / b_full < 0.7 {
+            failed.push(format!(
+                "changed rate {:.2} of the bare loop's < 0.70",
+                fw_full / b_full
+            ));
+        }
+        if fw_nm / b_nm < 0.7 {
+            failed.push(format!(
+                "304 rate {:.2} of the bare loop's < 0.70",
+                fw_nm / b_nm
+            ));
+        }
+        if peak_mb > 150.0 {
+            failed.push(format!("peak RSS {peak_mb:.1} MB > 150"));
+        }
+        if !untouched {
+            failed.push("a 304 round wrote more than the schedule".into());
+        }
+        if !failed.is_empty() {
+            bail!("below target: {}", failed.join("; "));
+        }
+        println!("all load targets met");
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The load server: N feeds spread over several loopback addresses (127.0.0.2, 127.0.0.3, …,
+//! separate hosts to figwatch), each feed listing its newest entries, each entry an article
+//! page. Feeds and articles carry ETags and answer 304 when unchanged. A round changes a
+//! chosen set of feeds by adding one entry to each.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+/// How many entries a feed lists (its newest).
+pub const ENTRIES: u32 = 3;
+
+pub struct Site {
+    /// Per feed: the number of its newest entry.
+    versions: Vec<AtomicU32>,
+    pub requests: AtomicU64,
+    pub not_modified: AtomicU64,
+    /// Where each host listens; feed `i` is on host `i % hosts.len()`.
+    pub hosts: Vec<SocketAddr>,
+}
+
+impl Site {
+    pub fn feed_url(&self, i: usize) -> String {
+        format!("http://{}/feeds/{i}.xml", self.hosts[i % self.hosts.len()])
+    }
+
+    pub fn feeds(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// Adds one entry to each of the given feeds.
+    pub fn change(&self, feeds: impl IntoIterator<Item = usize>) {
+        for i in feeds {
+            self.versions[i].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Every feed back to its first state (for the bare loop's run).
+    pub fn reset(&self) {
+        for v in &self.versions {
+            v.store(ENTRIES, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Starts the site on `hosts` loopback addresses from 127.0.0.2 up.
+pub async fn start(feeds: usize, hosts: usize) -> anyhow::Result<Arc<Site>> {
+    let mut listeners = Vec::new();
+    anyhow::ensure!((1..=250).contains(&hosts), "--hosts must be from 1 to 250");
+    for h in 0..hosts {
+        let ip = std::net::Ipv4Addr::new(127, 0, 0, (2 + h) as u8);
+        let l = tokio::net::TcpListener::bind((ip, 0)).await?;
+        listeners.push(l);
+    }
+    let site = Arc::new(Site {
+        versions: (0..feeds).map(|_| AtomicU32::new(ENTRIES)).collect(),
+        requests: AtomicU64::new(0),
+        not_modified: AtomicU64::new(0),
+        hosts: listeners
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<Result<_, _>>()?,
+    });
+    let app = Router::new()
+        .route("/feeds/{file}", get(feed))
+        .route("/articles/{feed}/{file}", get(article))
+        .with_state(Arc::clone(&site));
+    for l in listeners {
+        let app = app.clone();
+        tokio::spawn(async move { axum::serve(l, app).await });
+    }
+    Ok(site)
+}
+
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag)
+}
+
+fn conditional(
+    site: &Site,
+    headers: &HeaderMap,
+    etag: String,
+    ctype: &'static str,
+    body: impl FnOnce() -> String,
+) -> Response {
+    site.requests.fetch_add(1, Ordering::Relaxed);
+    if etag_matches(headers, &etag) {
+        site.not_modified.fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    (
+        [
+            (header::ETAG, etag),
+            (header::CONTENT_TYPE, ctype.to_string()),
+        ],
+        body(),
+    )
+        .into_response()
+}
+
+async fn feed(
+    State(site): State<Arc<Site>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(i) = file
+        .strip_suffix(".xml")
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(v) = site.versions.get(i).map(|v| v.load(Ordering::SeqCst)) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let host = site.hosts[i % site.hosts.len()];
+    conditional(
+        &site,
+        &headers,
+        format!("\"f{i}-{v}\""),
+        "application/rss+xml",
+        || {
+            let items: String = (v.saturating_sub(ENTRIES) + 1..=v)
+            .rev()
+            .map(|k| {
+                format!(
+                    "<item><title>Report {k} from desk {i}</title><link>http://{host}/articles/{i}/{k}.html</link>\
+                     <guid>desk-{i}-report-{k}</guid><description>Report {k}.</description></item>"
+                )
+            })
+            .collect();
+            format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>\
+             <title>Desk {i}</title><link>http://{host}/</link><description>Load test feed</description>{items}</channel></rss>"
+        )
+        },
+    )
+}
+
+async fn article(
+    State(site): State<Arc<Site>>,
+    Path((feed, file)): Path<(usize, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(k) = file
+        .strip_suffix(".html")
+        .and_then(|n| n.parse::<u32>().ok())
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    conditional(
+        &site,
+        &headers,
+        format!("\"a{feed}-{k}\""),
+        "text/html; charset=utf-8",
+        || page(feed, k),
+    )
+}
+
+/// A small news page: boilerplate around four paragraphs, one of them with a casualty figure
+/// for the benchmark's topic, so that each new article goes through figure extraction too.
+fn page(feed: usize, k: u32) -> String {
+    let figure = 1000 + (feed as u32 * 7 + k * 13) % 4000;
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Report {k} from desk {feed}</title>\
+         <meta property=\"article:published_time\" content=\"2026-11-27T08:00:00Z\"></head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/world\">World</a> <a href=\"/sport\">Sport</a></nav>\
+         <article><h1>Report {k} from desk {feed}</h1><p class=\"byline\">By the desk</p>\
+         <p>North Korea has sent soldiers to fight for Russia in the Kursk region, officials in Kyiv and Seoul said on Tuesday, in a deployment that has drawn condemnation.</p>\
+         <p>Officials said that {figure} North Korean troops had been killed or wounded since they joined the fighting, a figure that could not be independently verified.</p>\
+         <p>Pyongyang has not commented on its losses, and Moscow has not confirmed the presence of the soldiers. Analysts said the deployment gave North Korea combat experience.</p>\
+         <p>The report is number {k} of desk {feed}; it is one of many served by the load server.</p></article>\
+         <aside><h2>Most read</h2><ul><li><a href=\"/x\">Another story</a></li><li><a href=\"/y\">A third story</a></li></ul></aside>\
+         <footer>© Load News</footer></body></html>"
+    )
+}
