@@ -157,6 +157,9 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(mode, "SQLite did not switch to WAL mode");
         }
+        // Every statement of a poll is prepared once and reused; more than the default 16 of
+        // them are in use.
+        conn.set_prepared_statement_cache_capacity(128);
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             .map_err(|e| e.to_string())?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
@@ -195,41 +198,39 @@ impl Store {
     }
 
     pub fn source_ok(&self, source_id: i64, at: &str, note: Option<&str>) -> Result<()> {
-        self.conn().execute(
-            "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, last_error = ?3,
+        self.conn()
+            .prepare_cached(
+                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, last_error = ?3,
                     consecutive_failures = 0 WHERE id = ?1",
-            params![source_id, at, note],
-        )?;
+            )?
+            .execute(params![source_id, at, note])?;
         Ok(())
     }
 
     /// Records a failed poll; returns how many polls in a row have now failed.
     pub fn source_failed(&self, source_id: i64, at: &str, error: &str) -> Result<i64> {
-        Ok(self.conn().query_row(
-            "UPDATE sources SET last_polled_at = ?2, last_error = ?3,
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "UPDATE sources SET last_polled_at = ?2, last_error = ?3,
                     consecutive_failures = consecutive_failures + 1
              WHERE id = ?1 RETURNING consecutive_failures",
-            params![source_id, at, error],
-            |r| r.get(0),
-        )?)
+            )?
+            .query_row(params![source_id, at, error], |r| r.get(0))?)
     }
 
     pub fn set_next_check(&self, source_id: i64, at: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE sources SET next_check_at = ?2 WHERE id = ?1",
-            params![source_id, at],
-        )?;
+        self.conn()
+            .prepare_cached("UPDATE sources SET next_check_at = ?2 WHERE id = ?1")?
+            .execute(params![source_id, at])?;
         Ok(())
     }
 
     pub fn next_check(&self, source_id: i64) -> Result<Option<String>> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT next_check_at FROM sources WHERE id = ?1",
-                [source_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT next_check_at FROM sources WHERE id = ?1")?
+            .query_row([source_id], |r| r.get(0))
             .optional()?
             .flatten())
     }
@@ -275,17 +276,14 @@ impl Store {
     ) -> Result<(i64, bool)> {
         let conn = self.conn();
         if let Some(id) = conn
-            .query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT id FROM articles WHERE url = ?1")?
+            .query_row([url], |r| r.get(0))
             .optional()?
         {
             return Ok((id, false));
         }
-        let id = conn.query_row(
-            "INSERT INTO articles (url, source_id, entry_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)
-             RETURNING id",
-            params![url, source_id, entry_id, now()],
+        let id = conn.prepare_cached("INSERT INTO articles (url, source_id, entry_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id")?.query_row(params![url, source_id, entry_id, now()],
             |r| r.get(0),
         )?;
         Ok((id, true))
@@ -294,9 +292,8 @@ impl Store {
     pub fn article_id(&self, url: &str) -> Result<Option<i64>> {
         Ok(self
             .conn()
-            .query_row("SELECT id FROM articles WHERE url = ?1", [url], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT id FROM articles WHERE url = ?1")?
+            .query_row([url], |r| r.get(0))
             .optional()?)
     }
 
@@ -304,15 +301,17 @@ impl Store {
     pub fn article_checked(&self, article_id: i64, at: &str, error: Option<&str>) -> Result<()> {
         let conn = self.conn();
         match error {
-            None => conn.execute(
-                "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
-                params![article_id, at],
-            )?,
-            Some(e) => conn.execute(
-                "UPDATE articles SET last_checked_at = ?2, last_error = ?3, last_error_at = ?2
+            None => conn
+                .prepare_cached(
+                    "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
+                )?
+                .execute(params![article_id, at])?,
+            Some(e) => conn
+                .prepare_cached(
+                    "UPDATE articles SET last_checked_at = ?2, last_error = ?3, last_error_at = ?2
                  WHERE id = ?1",
-                params![article_id, at, e],
-            )?,
+                )?
+                .execute(params![article_id, at, e])?,
         };
         Ok(())
     }
@@ -363,9 +362,10 @@ impl Store {
                 flag: r.get(9)?,
             })
         };
+        let mut stmt = conn.prepare_cached(&sql)?;
         let row = match number {
-            Some(n) => conn.query_row(&sql, params![article_id, n], map),
-            None => conn.query_row(&sql, params![article_id], map),
+            Some(n) => stmt.query_row(params![article_id, n], map),
+            None => stmt.query_row(params![article_id], map),
         };
         Ok(row.optional()?)
     }
@@ -378,36 +378,37 @@ impl Store {
         // IMMEDIATE takes the write lock now, so the check below and the insert see the same
         // state even with another process writing.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let latest: Option<i64> = tx.query_row(
-            "SELECT max(number) FROM versions WHERE article_id = ?1",
-            [new.article_id],
-            |r| r.get(0),
-        )?;
+        let latest: Option<i64> = tx
+            .prepare_cached("SELECT max(number) FROM versions WHERE article_id = ?1")?
+            .query_row([new.article_id], |r| r.get(0))?;
         if latest != new.previous {
             return Ok(None);
         }
         let number = latest.unwrap_or(0) + 1;
         let a = new.article;
-        let version_id: i64 = tx.query_row(
-            "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
+        let version_id: i64 = tx
+            .prepare_cached(
+                "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
                                    published, lang, text, flag)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
-            params![
-                new.article_id,
-                number,
-                new.fetched_at,
-                a.content_hash(),
-                a.title,
-                a.byline,
-                a.published,
-                a.lang,
-                a.text,
-                new.flag
-            ],
-            |r| r.get(0),
-        )?;
+            )?
+            .query_row(
+                params![
+                    new.article_id,
+                    number,
+                    new.fetched_at,
+                    a.content_hash(),
+                    a.title,
+                    a.byline,
+                    a.published,
+                    a.lang,
+                    a.text,
+                    new.flag
+                ],
+                |r| r.get(0),
+            )?;
         {
-            let mut insert = tx.prepare(
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO figures (version_id, topic, measure, payload) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for f in new.figures {
@@ -441,7 +442,7 @@ impl Store {
         };
         let alerts = ledger::record(&tx, &report, new.figures, alerts)?;
         {
-            let mut insert = tx.prepare(
+            let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, topic, measure, article_id,
                                                version_id, payload)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -459,10 +460,10 @@ impl Store {
                 ])?;
             }
         }
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
-            params![new.article_id, new.fetched_at],
-        )?;
+        )?
+        .execute(params![new.article_id, new.fetched_at])?;
         tx.commit()?;
         Ok(Some((number, alerts)))
     }

@@ -80,9 +80,7 @@ pub(super) fn record(
             })
             .map(|i| alerts.remove(i));
         if let Some(id) = remembered_value(tx, f, report.remember_since)? {
-            let elsewhere: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM ledger_sources WHERE ledger_id = ?1 AND article_id != ?2)",
-                params![id, report.article_id],
+            let elsewhere: bool = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM ledger_sources WHERE ledger_id = ?1 AND article_id != ?2)")?.query_row(params![id, report.article_id],
                 |r| r.get(0),
             )?;
             add_source(tx, id, report)?;
@@ -107,23 +105,26 @@ pub(super) fn record(
             }
             other => other,
         };
-        let id: i64 = tx.query_row(
-            "INSERT INTO ledger (topic, measure, unit, value, qualifier, claimant, quote,
+        let id: i64 = tx
+            .prepare_cached(
+                "INSERT INTO ledger (topic, measure, unit, value, qualifier, claimant, quote,
                                  first_seen_at, last_seen_at, alert_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) RETURNING id",
-            params![
-                f.topic,
-                f.measure,
-                f.unit.as_deref().unwrap_or(""),
-                serde_json::to_string(&f.value)?,
-                f.qualifier.as_str(),
-                f.claimant,
-                f.quote,
-                report.at,
-                alert.as_ref().map(|a| a.id.as_str()),
-            ],
-            |r| r.get(0),
-        )?;
+            )?
+            .query_row(
+                params![
+                    f.topic,
+                    f.measure,
+                    f.unit.as_deref().unwrap_or(""),
+                    serde_json::to_string(&f.value)?,
+                    f.qualifier.as_str(),
+                    f.claimant,
+                    f.quote,
+                    report.at,
+                    alert.as_ref().map(|a| a.id.as_str()),
+                ],
+                |r| r.get(0),
+            )?;
         add_source(tx, id, report)?;
         kept.extend(alert);
     }
@@ -207,10 +208,8 @@ fn latest_value(
 }
 
 fn add_source(tx: &Transaction<'_>, ledger_id: i64, report: &Report<'_>) -> Result<()> {
-    tx.execute(
-        "INSERT OR IGNORE INTO ledger_sources (ledger_id, article_id, version_id, url, site, seen_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+    tx.prepare_cached("INSERT OR IGNORE INTO ledger_sources (ledger_id, article_id, version_id, url, site, seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![
             ledger_id,
             report.article_id,
             report.version_id,
@@ -219,10 +218,8 @@ fn add_source(tx: &Transaction<'_>, ledger_id: i64, report: &Report<'_>) -> Resu
             report.at
         ],
     )?;
-    tx.execute(
-        "UPDATE ledger SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
-        params![ledger_id, report.at],
-    )?;
+    tx.prepare_cached("UPDATE ledger SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1")?
+        .execute(params![ledger_id, report.at])?;
     Ok(())
 }
 

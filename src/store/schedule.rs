@@ -158,17 +158,17 @@ impl Store {
         for p in &batch {
             write_poll(&tx, p)?;
             if let Some(alert) = &p.alert {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, source_id, payload)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        alert.id,
-                        alert.ts,
-                        alert.kind.as_str(),
-                        p.source_id,
-                        serde_json::to_string(alert)?
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    alert.id,
+                    alert.ts,
+                    alert.kind.as_str(),
+                    p.source_id,
+                    serde_json::to_string(alert)?
+                ])?;
             }
         }
         tx.commit()?;
@@ -191,33 +191,29 @@ impl Store {
         };
         let cols = "a.id, a.etag, a.last_modified, a.body_hash, a.next_check_at";
         if let Some(a) = conn
-            .query_row(
-                &format!("SELECT {cols} FROM articles a WHERE a.url = ?1"),
-                [url],
-                map,
-            )
+            .prepare_cached(&format!("SELECT {cols} FROM articles a WHERE a.url = ?1"))?
+            .query_row([url], map)
             .optional()?
         {
             return Ok(Some(a));
         }
-        Ok(conn
-            .query_row(
-                &format!(
-                    "SELECT {cols} FROM article_aliases x JOIN articles a ON a.id = x.article_id
-                     WHERE x.url = ?1"
-                ),
-                [url],
-                map,
-            )
-            .optional()?)
+        let aliased = conn
+            .prepare_cached(&format!(
+                "SELECT {cols} FROM article_aliases x JOIN articles a ON a.id = x.article_id
+                 WHERE x.url = ?1"
+            ))?
+            .query_row([url], map)
+            .optional()?;
+        Ok(aliased)
     }
 
     /// Another address of an article (a feed's link to a page that names another canonical URL).
     pub fn add_alias(&self, url: &str, article_id: i64) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO article_aliases (url, article_id) VALUES (?1, ?2)",
-            params![url, article_id],
-        )?;
+        self.conn()
+            .prepare_cached(
+                "INSERT OR IGNORE INTO article_aliases (url, article_id) VALUES (?1, ?2)",
+            )?
+            .execute(params![url, article_id])?;
         Ok(())
     }
 
@@ -234,13 +230,15 @@ impl Store {
         let (etag, lm) = validators.map_or((None, None), |v| {
             (v.etag.as_deref(), v.last_modified.as_deref())
         });
-        self.conn().execute(
-            "UPDATE articles SET last_checked_at = ?2, last_error = NULL, next_check_at = ?3,
+        self.conn()
+            .prepare_cached(
+                "UPDATE articles SET last_checked_at = ?2, last_error = NULL, next_check_at = ?3,
                     etag = CASE WHEN ?6 THEN ?4 ELSE etag END,
                     last_modified = CASE WHEN ?6 THEN ?5 ELSE last_modified END,
                     body_hash = coalesce(?7, body_hash)
              WHERE id = ?1",
-            params![
+            )?
+            .execute(params![
                 article_id,
                 at,
                 next_check_at,
@@ -248,17 +246,15 @@ impl Store {
                 lm,
                 validators.is_some(),
                 body_hash
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
     /// When a failed article is tried again.
     pub fn article_retry_at(&self, article_id: i64, next_check_at: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE articles SET next_check_at = ?2 WHERE id = ?1",
-            params![article_id, next_check_at],
-        )?;
+        self.conn()
+            .prepare_cached("UPDATE articles SET next_check_at = ?2 WHERE id = ?1")?
+            .execute(params![article_id, next_check_at])?;
         Ok(())
     }
 
@@ -277,9 +273,10 @@ impl Store {
             return Ok(());
         }
         let tx = conn.transaction()?;
-        tx.execute("DELETE FROM listings WHERE source_id = ?1", [source_id])?;
+        tx.prepare_cached("DELETE FROM listings WHERE source_id = ?1")?
+            .execute([source_id])?;
         {
-            let mut insert = tx.prepare(
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO listings (source_id, article_id, link) VALUES (?1, ?2, ?3)",
             )?;
             for (article_id, link) in &wanted {
@@ -305,11 +302,9 @@ impl Store {
 
     /// Remembers that a host asked us to wait, for the next run too.
     pub fn pause_host(&self, host: &str, until: &str, reason: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO hosts (host, paused_until, reason) VALUES (?1, ?2, ?3)
+        self.conn().prepare_cached("INSERT INTO hosts (host, paused_until, reason) VALUES (?1, ?2, ?3)
              ON CONFLICT (host) DO UPDATE SET paused_until = max(paused_until, excluded.paused_until),
-                                              reason = excluded.reason",
-            params![host, until, reason],
+                                              reason = excluded.reason")?.execute(params![host, until, reason],
         )?;
         Ok(())
     }
