@@ -10,6 +10,7 @@ ALTER TABLE sources ADD COLUMN last_change_at TEXT;       -- the last poll that 
 ALTER TABLE sources ADD COLUMN change_gap_secs REAL;      -- average time between changes
 ALTER TABLE sources ADD COLUMN failing_since TEXT;        -- set while a source_failing alert stands
 ALTER TABLE sources ADD COLUMN last_http_status INTEGER;  -- 200, 304, 429…: what the last poll got
+ALTER TABLE sources ADD COLUMN articles_due_at TEXT;      -- the soonest next check of its listed articles
 CREATE INDEX sources_due ON sources(next_check_at);
 
 -- Per article: validators, a hash of the raw body (a page served again byte for byte is not

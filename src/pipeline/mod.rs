@@ -120,12 +120,14 @@ impl Failure {
 enum Polled {
     NotModified {
         fresh_for: Option<Duration>,
+        articles_due_at: Option<String>,
     },
     Fetched {
         note: Option<String>,
         validators: Validators,
         fresh_for: Option<Duration>,
         status: u16,
+        articles_due_at: Option<String>,
     },
 }
 
@@ -286,7 +288,7 @@ impl Pipeline {
         let changed = summary.new_articles + summary.new_versions > 0;
         let mut alert = None;
         let (interval, not_before, status) = match &result {
-            Ok(Polled::NotModified { fresh_for }) => {
+            Ok(Polled::NotModified { fresh_for, .. }) => {
                 summary.not_modified += 1;
                 let i = cadence::next_interval(source, settings, history, 0, *fresh_for, now);
                 (i, None, Some(304))
@@ -341,14 +343,21 @@ impl Pipeline {
         after.next_check_at = Some(next);
         after.interval = Some(interval);
         let record_result = match result {
-            Ok(Polled::NotModified { .. }) => {
+            Ok(Polled::NotModified {
+                articles_due_at, ..
+            }) => {
                 after.consecutive_failures = 0;
                 after.failing_since = None;
+                after.articles_due_at = articles_due_at;
                 PollResult::NotModified
             }
             Ok(Polled::Fetched {
-                note, validators, ..
+                note,
+                validators,
+                articles_due_at,
+                ..
             }) => {
+                after.articles_due_at = articles_due_at;
                 after.consecutive_failures = 0;
                 after.failing_since = None;
                 after.validators = validators.clone();
@@ -373,6 +382,7 @@ impl Pipeline {
                 PollResult::Failed { error: f.message }
             }
         };
+        let articles_due_at = after.articles_due_at.clone();
         self.states
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -385,6 +395,7 @@ impl Pipeline {
             interval,
             http_status: status,
             alert: alert.clone(),
+            articles_due_at,
         };
         if let Err(e) = self.store.record_poll(record) {
             tracing::error!(source = %source.url, "cannot record the poll: {e}");
@@ -442,12 +453,14 @@ impl Pipeline {
         Ok(match o.not_modified {
             true => Polled::NotModified {
                 fresh_for: o.fresh_for,
+                articles_due_at: None,
             },
             false => Polled::Fetched {
                 note: o.flag,
                 validators: Validators::default(),
                 fresh_for: o.fresh_for,
                 status: 200,
+                articles_due_at: None,
             },
         })
     }
@@ -469,8 +482,13 @@ impl Pipeline {
             .map_err(|e| self.fetch_failed(e))?
         {
             Conditional::NotModified { fresh_for } => {
-                self.recheck_listed(source_id, source, summary).await;
-                return Ok(Polled::NotModified { fresh_for });
+                let articles_due_at = self
+                    .recheck_listed(source_id, source, state.articles_due_at.as_deref(), summary)
+                    .await;
+                return Ok(Polled::NotModified {
+                    fresh_for,
+                    articles_due_at,
+                });
             }
             Conditional::Changed(f) => f,
         };
@@ -511,6 +529,7 @@ impl Pipeline {
         if let Err(e) = self.store.set_listings(source_id, &listed) {
             tracing::error!(source = %url, "cannot record the feed's entries: {e}");
         }
+        let articles_due_at = self.store.listed_due_at(source_id).ok();
         summary.article_errors += failures.len();
         let n = parsed.entries.len();
         let notes: Vec<String> = [
@@ -532,24 +551,29 @@ impl Pipeline {
             validators: fetched.validators,
             fresh_for,
             status: fetched.status,
+            articles_due_at,
         })
     }
 
-    /// After a 304 from a feed: its listed articles that are due are checked again.
+    /// After a 304 from a feed: its listed articles that are due are checked again. Returns
+    /// the soonest next check among them afterwards; when that is known and not yet near, the
+    /// database is not even asked.
     async fn recheck_listed(
         &self,
         source_id: i64,
         source: &SourceConfig,
+        known_due_at: Option<&str>,
         summary: &mut PassSummary,
-    ) {
-        let due = match self
-            .store
-            .due_listings(source_id, &article::article_due_by(source))
-        {
+    ) -> Option<String> {
+        let due_by = article::article_due_by(source);
+        if let Some(at) = known_due_at.filter(|at| *at > due_by.as_str()) {
+            return Some(at.to_string());
+        }
+        let due = match self.store.due_listings(source_id, &due_by) {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(source = %source.url, "cannot read the feed's entries: {e}");
-                return;
+                return None;
             }
         };
         for (_, link) in due {
@@ -568,5 +592,6 @@ impl Pipeline {
                 }
             }
         }
+        self.store.listed_due_at(source_id).ok()
     }
 }

@@ -25,6 +25,9 @@ pub struct SourceState {
     /// Set while a `source_failing` alert stands.
     pub failing_since: Option<String>,
     pub validators: Validators,
+    /// The soonest next check among the articles a feed listed (`None`: not known), so that a
+    /// 304 looks for due articles only when one can be due.
+    pub articles_due_at: Option<String>,
 }
 
 /// How a poll of a source ended, as recorded.
@@ -56,6 +59,7 @@ pub struct PollRecord {
     pub interval: Duration,
     pub http_status: Option<u16>,
     pub alert: Option<SourceAlert>,
+    pub articles_due_at: Option<String>,
 }
 
 /// Poll records not yet written. Written in batches, one transaction for many (a pass of
@@ -63,6 +67,9 @@ pub struct PollRecord {
 /// time); a record with an alert is written at once, with everything before it.
 #[derive(Default)]
 pub struct PendingPolls(std::sync::Mutex<Vec<PollRecord>>);
+
+/// A time no check is due before: what a feed listing nothing waits for.
+const NEVER: &str = "9999-12-31T00:00:00.000Z";
 
 /// How many poll records wait before they are written together.
 const BATCH: usize = 256;
@@ -105,7 +112,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT id, next_check_at, interval_secs, last_change_at, change_gap_secs,
-                    consecutive_failures, failing_since, etag, last_modified
+                    consecutive_failures, failing_since, etag, last_modified, articles_due_at
              FROM sources {clause}"
         ))?;
         let map = |r: &rusqlite::Row<'_>| {
@@ -122,6 +129,7 @@ impl Store {
                         etag: r.get(7)?,
                         last_modified: r.get(8)?,
                     },
+                    articles_due_at: r.get(9)?,
                 },
             ))
         };
@@ -300,6 +308,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The soonest next check among the articles a feed lists; a time far in the future when
+    /// it lists none.
+    pub fn listed_due_at(&self, source_id: i64) -> Result<String> {
+        let conn = self.conn();
+        let at: Option<String> = conn
+            .prepare_cached(
+                "SELECT min(coalesce(a.next_check_at, '')) FROM listings l
+                 JOIN articles a ON a.id = l.article_id WHERE l.source_id = ?1",
+            )?
+            .query_row([source_id], |r| r.get(0))?;
+        Ok(at.unwrap_or_else(|| NEVER.to_string()))
+    }
+
     /// Remembers that a host asked us to wait, for the next run too.
     pub fn pause_host(&self, host: &str, until: &str, reason: &str) -> Result<()> {
         self.conn().prepare_cached("INSERT INTO hosts (host, paused_until, reason) VALUES (?1, ?2, ?3)
@@ -333,13 +354,12 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
     match &p.result {
             PollResult::NotModified => db.prepare_cached(
                 "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
-                        interval_secs = ?4, last_http_status = 304,
+                        interval_secs = ?4, last_http_status = 304, articles_due_at = ?5,
                         last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
                         consecutive_failures = 0, failing_since = NULL
                  WHERE id = ?1",
             )?
-            .execute(params![id, p.at, p.next_check_at, interval],
-            )?,
+            .execute(params![id, p.at, p.next_check_at, interval, p.articles_due_at])?,
             PollResult::Fetched {
                 note,
                 validators,
@@ -350,7 +370,7 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                         consecutive_failures = 0, failing_since = NULL, etag = ?7,
                         last_modified = ?8,
                         last_change_at = CASE WHEN ?9 THEN ?2 ELSE last_change_at END,
-                        change_gap_secs = coalesce(?10, change_gap_secs)
+                        change_gap_secs = coalesce(?10, change_gap_secs), articles_due_at = ?11
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -364,6 +384,7 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                     validators.last_modified,
                     changed.is_some(),
                     changed.filter(|d| !d.is_zero()).map(|d| d.as_secs_f64()),
+                    p.articles_due_at,
                 ],
             )?,
             PollResult::Failed { error } => db.prepare_cached(

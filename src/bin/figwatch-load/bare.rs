@@ -116,6 +116,24 @@ impl Floor {
         Ok(Floor { child, out })
     }
 
+    /// CPU time the bare loop's process has used so far (utime + stime from /proc).
+    pub fn cpu(&self) -> std::time::Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+        let hz = 100; // USER_HZ on Linux
+        std::time::Duration::from_millis((ticks(11) + ticks(12)) * 1000 / hz)
+    }
+
     /// Runs one pass; returns its wall time and (full fetches, 304s).
     pub fn pass(&mut self) -> anyhow::Result<(std::time::Duration, (usize, usize))> {
         use std::io::{BufRead, Write};

@@ -272,8 +272,12 @@ fn main() -> anyhow::Result<()> {
     let mut floor = bare::Floor::start(&urls_file, a.concurrency)?;
     let (bare_first, _) = floor.pass()?;
     site.change(0..a.feeds);
+    let cpu0 = floor.cpu();
     let (bare_full, (bf, _)) = floor.pass()?;
+    let cpu1 = floor.cpu();
     let (bare_nm, (_, bn)) = floor.pass()?;
+    let cpu2 = floor.cpu();
+    let bare_cpu = ((cpu1 - cpu0), (cpu2 - cpu1));
     let mut bare_mixed = Vec::new();
     for r in 0..a.rounds {
         site.change(changed_set(a.feeds, a.changed, r));
@@ -311,6 +315,11 @@ fn main() -> anyhow::Result<()> {
         cpu_per(&full),
         cpu_per(&nm),
         cpu_per(&first)
+    );
+    println!(
+        "CPU per source (bare loop process): {:.3} ms changed, {:.3} ms not modified",
+        bare_cpu.0.as_secs_f64() / n * 1e3,
+        bare_cpu.1.as_secs_f64() / n * 1e3
     );
     let peak_mb = [&first, &full, &nm]
         .into_iter()
