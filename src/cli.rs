@@ -394,12 +394,34 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
         c.fetch.max_redirects,
         c.fetch.concurrency
     );
+    println!(
+        "politeness {} request(s) at a time per host, {} apart",
+        c.fetch.per_host_concurrency,
+        humantime::format_duration(c.fetch.per_host_delay)
+    );
+    println!(
+        "schedule   {}, jitter ±{:.0}%, backoff up to {}, source_failing after {} failures",
+        if c.schedule.adaptive {
+            "adaptive"
+        } else {
+            "fixed intervals"
+        },
+        c.schedule.jitter * 100.0,
+        humantime::format_duration(c.schedule.max_backoff),
+        c.schedule.fail_after
+    );
     println!("\nsources:");
     for s in &c.sources {
+        let bounds = format!(
+            "({}–{})",
+            humantime::format_duration(s.min_interval),
+            humantime::format_duration(s.max_interval)
+        );
         println!(
-            "  {:<5} every {:<8} {}",
+            "  {:<5} every {:<5} {:<12} {}",
             s.kind.as_str(),
             humantime::format_duration(s.interval).to_string(),
+            bounds,
             s.url
         );
     }
