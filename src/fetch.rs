@@ -113,6 +113,9 @@ fn reason_suffix(reason: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// What figwatch reads: pages and feeds, in that order of preference.
+const ACCEPT: &str = "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/json;q=0.9,application/xml;q=0.9,*/*;q=0.8";
+
 /// How long a host is left alone after a 429 that does not say (no `Retry-After`).
 const DEFAULT_429_PAUSE: Duration = Duration::from_secs(60);
 /// The longest `Retry-After` honoured: a server asking for a week is asked again after a day.
@@ -189,10 +192,10 @@ impl Fetcher {
                 host: host.clone(),
                 until,
             })?;
-        let mut request = self
-            .client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/json;q=0.9,application/xml;q=0.9,*/*;q=0.8");
+        let mut request = self.client.get(url.clone()).header(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static(ACCEPT),
+        );
         if let Some(etag) = &validators.etag {
             request = request.header(reqwest::header::IF_NONE_MATCH, etag);
         }

@@ -44,6 +44,10 @@ impl HostLimiter {
 
     fn host(&self, name: &str) -> Arc<Host> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        // URLs give their host in lower case already; only a name from elsewhere is folded.
+        if let Some(h) = hosts.get(name) {
+            return Arc::clone(h);
+        }
         Arc::clone(hosts.entry(name.to_ascii_lowercase()).or_insert_with(|| {
             Arc::new(Host {
                 slots: Arc::new(Semaphore::new(self.per_host)),

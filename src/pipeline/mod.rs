@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio::task::JoinSet;
 use url::Url;
 
 use crate::alerts::{AlertLog, SourceAlert, SourceAlertKind};
@@ -218,23 +217,24 @@ impl Pipeline {
         indices: Vec<usize>,
         mut progress: impl FnMut(&PassSummary),
     ) -> PassSummary {
-        let mut tasks = JoinSet::new();
-        let mut pending = indices.into_iter();
+        use futures_util::{FutureExt, StreamExt};
+        // The polls of a pass run as futures of this one task, `concurrency` at a time, as a
+        // plain client loop would: no task per source, no hand-off between threads for each.
+        // Parsing and extraction still run on the blocking pool, in parallel. A panic in a poll
+        // (a bug, not bad input: parsers catch their own) costs that source, not the pass.
+        let mut polls = futures_util::stream::iter(indices)
+            .map(|i| {
+                std::panic::AssertUnwindSafe(self.poll_source(i))
+                    .catch_unwind()
+                    .map(move |r| (i, r))
+            })
+            .buffer_unordered(self.config.fetch.concurrency);
         let mut total = PassSummary::default();
-        loop {
-            while tasks.len() < self.config.fetch.concurrency {
-                let Some(i) = pending.next() else { break };
-                let me = Arc::clone(self);
-                tasks.spawn(async move { me.poll_source(i).await });
-            }
-            let Some(result) = tasks.join_next().await else {
-                break;
-            };
+        while let Some((i, result)) = polls.next().await {
             match result {
                 Ok(s) => total.add(&s),
-                Err(e) => {
-                    // A bug, not bad input: count it as a failed source and keep going.
-                    tracing::error!("a poll task failed: {e}");
+                Err(_) => {
+                    tracing::error!(source = %self.config.sources[i].url, "a poll failed on an internal error; the pass goes on");
                     total.sources += 1;
                     total.failed += 1;
                 }
