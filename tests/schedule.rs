@@ -295,3 +295,42 @@ fn an_article_is_fetched_once_however_many_feeds_link_it() {
         .sum();
     assert_eq!(articles, 1);
 }
+
+#[test]
+fn a_feeds_ttl_and_max_age_are_a_floor_on_its_interval() {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    let with_ttl = rss_feed(&base, &[]).replace("<channel>", "<channel><ttl>120</ttl>");
+    server.set("/ttl.xml", Response::ok("application/rss+xml", with_ttl));
+    server.set(
+        "/cached.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[]))
+            .header("Cache-Control", "public, max-age=1800"),
+    );
+    server.set(
+        "/plain.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[])),
+    );
+    let sources: String = ["/ttl.xml", "/cached.xml", "/plain.xml"]
+        .iter()
+        .map(|p| format!("[[feeds]]\nurl = \"{}\"\n", server.url(p)))
+        .collect();
+    let home = Home::custom(
+        "interval = \"10m\"\nmax_interval = \"1h\"",
+        "per_host_delay = \"0s\"",
+        &sources,
+    );
+    home.ok(&["--poll"]);
+    let interval = |p: &str| {
+        status_of(&home, &server.url(p))["interval_secs"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(
+        interval("/ttl.xml"),
+        3600.0,
+        "ttl 2h, capped by max_interval 1h"
+    );
+    assert_eq!(interval("/cached.xml"), 1800.0, "max-age 30 min");
+    assert_eq!(interval("/plain.xml"), 600.0, "no hint: the interval");
+}
