@@ -2,6 +2,7 @@
 //! GET, then a hash of the raw body before any extraction), extracted, and stored as a new
 //! version with its figures and alerts when its text changed.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -159,7 +160,7 @@ impl Pipeline {
             self.record_article_error(id, key, &e, next_check);
             return Err(Failure::new(e));
         }
-        self.store_article(id, key, article, &mut outcome)?;
+        self.store_article(id, key, article, None, &mut outcome)?;
         self.store
             .article_fetched(id, &store::now(), None, Some(&hash), next_check)
             .map_err(db)?;
@@ -233,7 +234,7 @@ impl Pipeline {
                 ..Default::default()
             });
         }
-        let article = match self.extract_article(link, fetched).await {
+        let (article, figures) = match self.extract_article(link, fetched).await {
             Ok(a) => a,
             Err(e) => {
                 let id = self
@@ -256,7 +257,7 @@ impl Pipeline {
             fresh_for,
             ..Default::default()
         };
-        self.store_article(id, &stored_as, article, &mut outcome)?;
+        self.store_article(id, &stored_as, article, Some(figures), &mut outcome)?;
         self.store
             .article_fetched(
                 id,
@@ -324,7 +325,13 @@ impl Pipeline {
         }
     }
 
-    async fn extract_article(&self, url: &Url, fetched: Fetched) -> Result<Article, String> {
+    /// The article of a fetched page, and the figures of its text: both computed on the
+    /// blocking pool, in parallel with the other polls.
+    async fn extract_article(
+        &self,
+        url: &Url,
+        fetched: Fetched,
+    ) -> Result<(Article, Vec<Figure>), String> {
         if !fetched.is_html() {
             return Err(format!(
                 "{url}: not an HTML page (Content-Type {}); only web pages are followed",
@@ -332,8 +339,15 @@ impl Pipeline {
             ));
         }
         let final_url = fetched.url.clone();
+        let figures = Arc::clone(&self.figures);
         tokio::task::spawn_blocking(move || {
-            extract::extract_bytes(&fetched.body, fetched.charset.as_deref(), Some(&final_url))
+            let article = extract::extract_bytes(
+                &fetched.body,
+                fetched.charset.as_deref(),
+                Some(&final_url),
+            )?;
+            let found = figures.extract_lang(&article.text, article.lang.as_deref());
+            Ok::<_, extract::ExtractError>((article, found))
         })
         .await
         .map_err(|e| format!("{url}: extraction failed: {e}"))?
@@ -345,10 +359,11 @@ impl Pipeline {
         id: i64,
         url: &Url,
         article: Article,
+        figures: Option<Vec<Figure>>,
         outcome: &mut ArticleOutcome,
     ) -> Result<(), Failure> {
         let saved = self
-            .save(id, url, article)
+            .save(id, url, article, figures)
             .map_err(|e| Failure::new(format!("{url}: {e}")))?;
         outcome.new_version = saved.stored;
         outcome.alerts = saved.alerts;
@@ -359,7 +374,13 @@ impl Pipeline {
     /// Stores the article if its text changed, with the figures it reports and the alerts they
     /// raise, then appends the alerts to the log. A version that looks like a wall or lost
     /// more than half its text is stored with a flag and raises nothing.
-    fn save(&self, article_id: i64, url: &Url, article: Article) -> store::Result<Saved> {
+    fn save(
+        &self,
+        article_id: i64,
+        url: &Url,
+        article: Article,
+        figures: Option<Vec<Figure>>,
+    ) -> store::Result<Saved> {
         let now = store::now();
         let previous = self.store.latest_version(article_id)?;
         if previous
@@ -372,7 +393,7 @@ impl Pipeline {
         let flag = suspicion(&article, previous.as_ref().map(|p| &p.article));
         let (figures, alerts) = match flag {
             Some(_) => (Vec::new(), Vec::new()),
-            None => self.figures_and_alerts(article_id, url, &article, &now)?,
+            None => self.figures_and_alerts(article_id, url, &article, figures, &now)?,
         };
         let stored = self.store.insert_version(NewVersion {
             article_id,
@@ -420,11 +441,13 @@ impl Pipeline {
         article_id: i64,
         url: &Url,
         article: &Article,
+        figures: Option<Vec<Figure>>,
         now: &str,
     ) -> store::Result<(Vec<Figure>, Vec<Alert>)> {
-        let figures = self
-            .figures
-            .extract_lang(&article.text, article.lang.as_deref());
+        let figures = figures.unwrap_or_else(|| {
+            self.figures
+                .extract_lang(&article.text, article.lang.as_deref())
+        });
         // The baseline is read again with today's extractor, so an improved extractor never
         // shows up as a change in the news.
         let baseline = self.store.latest_good_version(article_id)?;

@@ -134,7 +134,8 @@ pub struct Pipeline {
     pub config: Config,
     pub store: Store,
     fetcher: Fetcher,
-    figures: FigureExtractor,
+    /// Shared with the blocking pool, where a new page's figures are read beside its text.
+    figures: Arc<FigureExtractor>,
     alert_log: Option<AlertLog>,
     /// Database ids of `config.sources`, same order.
     source_ids: Vec<i64>,
@@ -168,7 +169,7 @@ impl Pipeline {
             hosts.pause(&host, until);
         }
         let fetcher = Fetcher::with_hosts(&config.user_agent, &config.fetch, hosts)?;
-        let figures = FigureExtractor::new(&config.topics);
+        let figures = Arc::new(FigureExtractor::new(&config.topics));
         let alert_log = config.alert_log.as_deref().map(AlertLog::new);
         let source_ids = store.sync_sources(&config.sources)?;
         let states = Mutex::new(store.source_states()?);
