@@ -107,6 +107,16 @@ pub struct NewVersion<'a> {
     pub site: &'a str,
     /// How long the ledger remembers a value (`figure_memory`).
     pub figure_memory: std::time::Duration,
+    /// What the fetch that brought this version said, recorded on the article in the same
+    /// transaction: validators, the raw body's hash, and the next check.
+    pub fetch: Option<FetchRecord<'a>>,
+}
+
+/// How an article was fetched, to keep for its next conditional GET.
+pub struct FetchRecord<'a> {
+    pub validators: &'a crate::fetch::Validators,
+    pub body_hash: &'a str,
+    pub next_check_at: &'a str,
 }
 
 /// Which alerts to read.
@@ -470,10 +480,27 @@ impl Store {
                 ])?;
             }
         }
-        tx.prepare_cached(
-            "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
-        )?
-        .execute(params![new.article_id, new.fetched_at])?;
+        match &new.fetch {
+            Some(f) => tx
+                .prepare_cached(
+                    "UPDATE articles SET last_checked_at = ?2, last_error = NULL, etag = ?3,
+                            last_modified = ?4, body_hash = ?5, next_check_at = ?6
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    new.article_id,
+                    new.fetched_at,
+                    f.validators.etag,
+                    f.validators.last_modified,
+                    f.body_hash,
+                    f.next_check_at
+                ])?,
+            None => tx
+                .prepare_cached(
+                    "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
+                )?
+                .execute(params![new.article_id, new.fetched_at])?,
+        };
         tx.commit()?;
         Ok(Some((number, alerts)))
     }

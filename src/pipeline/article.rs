@@ -16,7 +16,7 @@ use crate::feed::FeedEntry;
 use crate::fetch::{Conditional, Fetched};
 use crate::figures::{compare, Figure};
 use crate::schedule::cadence;
-use crate::store::{self, ArticleState, NewVersion};
+use crate::store::{self, ArticleState, FetchRecord, NewVersion};
 
 /// What happened to one article.
 #[derive(Debug, Default)]
@@ -160,7 +160,7 @@ impl Pipeline {
             self.record_article_error(id, key, &e, next_check);
             return Err(Failure::new(e));
         }
-        self.store_article(id, key, article, None, &mut outcome)?;
+        self.store_article(id, key, article, None, None, &mut outcome)?;
         self.store
             .article_fetched(id, &store::now(), None, Some(&hash), next_check)
             .map_err(db)?;
@@ -257,16 +257,31 @@ impl Pipeline {
             fresh_for,
             ..Default::default()
         };
-        self.store_article(id, &stored_as, article, Some(figures), &mut outcome)?;
-        self.store
-            .article_fetched(
-                id,
-                &store::now(),
-                Some(&validators),
-                Some(&hash),
-                next_check,
-            )
-            .map_err(db)?;
+        let fetch = FetchRecord {
+            validators: &validators,
+            body_hash: &hash,
+            next_check_at: next_check,
+        };
+        self.store_article(
+            id,
+            &stored_as,
+            article,
+            Some(figures),
+            Some(fetch),
+            &mut outcome,
+        )?;
+        // A new version recorded the fetch with it; otherwise it is recorded on its own.
+        if !outcome.new_version {
+            self.store
+                .article_fetched(
+                    id,
+                    &store::now(),
+                    Some(&validators),
+                    Some(&hash),
+                    next_check,
+                )
+                .map_err(db)?;
+        }
         Ok(outcome)
     }
 
@@ -360,10 +375,11 @@ impl Pipeline {
         url: &Url,
         article: Article,
         figures: Option<Vec<Figure>>,
+        fetch: Option<FetchRecord<'_>>,
         outcome: &mut ArticleOutcome,
     ) -> Result<(), Failure> {
         let saved = self
-            .save(id, url, article, figures)
+            .save(id, url, article, figures, fetch)
             .map_err(|e| Failure::new(format!("{url}: {e}")))?;
         outcome.new_version = saved.stored;
         outcome.alerts = saved.alerts;
@@ -380,6 +396,7 @@ impl Pipeline {
         url: &Url,
         article: Article,
         figures: Option<Vec<Figure>>,
+        fetch: Option<FetchRecord<'_>>,
     ) -> store::Result<Saved> {
         let now = store::now();
         let previous = self.store.latest_version(article_id)?;
@@ -406,6 +423,7 @@ impl Pipeline {
             url: url.as_str(),
             site: &site_of(url),
             figure_memory: self.config.figure_memory,
+            fetch,
         })?;
         let Some((number, alerts)) = stored else {
             // Another source linking the same article stored it a moment ago.

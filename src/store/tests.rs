@@ -122,6 +122,7 @@ fn versions_are_numbered_per_article_with_their_alerts() {
             url: "https://n.example/a",
             site: "n.example",
             figure_memory: std::time::Duration::from_secs(30 * 86400),
+            fetch: None,
         })
         .unwrap()
         .expect("no other writer")
@@ -170,6 +171,7 @@ fn versions_are_numbered_per_article_with_their_alerts() {
             url: "https://n.example/a",
             site: "n.example",
             figure_memory: std::time::Duration::from_secs(30 * 86400),
+            fetch: None,
         })
         .unwrap();
     assert!(raced.is_none());
@@ -198,6 +200,7 @@ fn alerts_filter_by_topic_time_and_limit() {
         url: "https://n.example/a",
         site: "n.example",
         figure_memory: std::time::Duration::from_secs(30 * 86400),
+        fetch: None,
     })
     .unwrap();
     let values = |f: AlertFilter| -> Vec<f64> {
