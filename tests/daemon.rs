@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -25,14 +25,7 @@ fn runs_on_its_interval_and_stops_on_sigterm() {
     ));
     let url = server.url("/story.html");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_figwatch"))
-        .arg("--config")
-        .arg(home.config())
-        .arg("run")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = home.spawn_daemon();
 
     wait_for("the first version", Duration::from_secs(30), || {
         home.alert_log().len() == 1
@@ -89,14 +82,7 @@ fn sighup_reloads_the_configuration_and_a_bad_one_is_refused() {
     server.set("/two.html", Response::html(story("3,000", None)));
     let page = |p: &str| format!("[[pages]]\nurl = \"{}\"\n", server.url(p));
     let home = Home::new(&page("/one.html"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_figwatch"))
-        .arg("--config")
-        .arg(home.config())
-        .arg("run")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = home.spawn_daemon();
     let pid = child.id();
     let signal = |sig: &str| {
         let ok = Command::new("kill")

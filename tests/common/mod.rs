@@ -72,6 +72,18 @@ timeout = "2s"
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Starts `figwatch --config <home> run` in the background, its log on a pipe.
+    pub fn spawn_daemon(&self) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_figwatch"))
+            .arg("--config")
+            .arg(self.config())
+            .arg("run")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// The alert log's lines, parsed.
     pub fn alert_log(&self) -> Vec<serde_json::Value> {
         match std::fs::read_to_string(self.path("alerts.jsonl")) {
