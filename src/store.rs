@@ -217,44 +217,6 @@ impl Store {
         Ok(ids)
     }
 
-    pub fn source_ok(&self, source_id: i64, at: &str, note: Option<&str>) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, last_error = ?3,
-                    consecutive_failures = 0 WHERE id = ?1",
-            )?
-            .execute(params![source_id, at, note])?;
-        Ok(())
-    }
-
-    /// Records a failed poll; returns how many polls in a row have now failed.
-    pub fn source_failed(&self, source_id: i64, at: &str, error: &str) -> Result<i64> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "UPDATE sources SET last_polled_at = ?2, last_error = ?3,
-                    consecutive_failures = consecutive_failures + 1
-             WHERE id = ?1 RETURNING consecutive_failures",
-            )?
-            .query_row(params![source_id, at, error], |r| r.get(0))?)
-    }
-
-    pub fn set_next_check(&self, source_id: i64, at: &str) -> Result<()> {
-        self.conn()
-            .prepare_cached("UPDATE sources SET next_check_at = ?2 WHERE id = ?1")?
-            .execute(params![source_id, at])?;
-        Ok(())
-    }
-
-    pub fn next_check(&self, source_id: i64) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT next_check_at FROM sources WHERE id = ?1")?
-            .query_row([source_id], |r| r.get(0))
-            .optional()?
-            .flatten())
-    }
-
     /// The configured sources' health, in configuration order when `urls` is given.
     pub fn source_statuses(&self) -> Result<Vec<SourceStatus>> {
         let conn = self.conn();

@@ -98,23 +98,12 @@ fn secs(v: Option<f64>) -> Option<Duration> {
 impl Store {
     /// Every source's scheduling state, by id.
     pub fn source_states(&self) -> Result<HashMap<i64, SourceState>> {
-        self.states_where("", None)
-    }
-
-    pub fn source_state(&self, source_id: i64) -> Result<SourceState> {
-        Ok(self
-            .states_where("WHERE id = ?1", Some(source_id))?
-            .remove(&source_id)
-            .unwrap_or_default())
-    }
-
-    fn states_where(&self, clause: &str, id: Option<i64>) -> Result<HashMap<i64, SourceState>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
+        let mut stmt = conn.prepare(
             "SELECT id, next_check_at, interval_secs, last_change_at, change_gap_secs,
                     consecutive_failures, failing_since, etag, last_modified, articles_due_at
-             FROM sources {clause}"
-        ))?;
+             FROM sources",
+        )?;
         let map = |r: &rusqlite::Row<'_>| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -133,11 +122,8 @@ impl Store {
                 },
             ))
         };
-        let rows = match id {
-            Some(id) => stmt.query_map([id], map)?.collect::<rusqlite::Result<_>>(),
-            None => stmt.query_map([], map)?.collect::<rusqlite::Result<_>>(),
-        };
-        Ok(rows?)
+        let rows = stmt.query_map([], map)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     /// Records a poll. A 304 or a deferred poll writes the source's schedule and nothing else.

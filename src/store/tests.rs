@@ -237,28 +237,50 @@ fn alerts_filter_by_topic_time_and_limit() {
 
 #[test]
 fn source_failures_count_up_and_reset() {
+    use crate::store::{PollRecord, PollResult};
     let (_d, s) = temp_store();
     let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap();
-    assert_eq!(
-        s.source_failed(ids[0], "2026-01-01T00:00:00Z", "boom")
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        s.source_failed(ids[0], "2026-01-01T00:01:00Z", "boom again")
-            .unwrap(),
-        2
-    );
+    let record = |at: &str, result: PollResult| PollRecord {
+        source_id: ids[0],
+        at: at.into(),
+        result,
+        next_check_at: "2026-01-01T01:00:00.000Z".into(),
+        interval: std::time::Duration::from_secs(60),
+        http_status: None,
+        alert: None,
+        articles_due_at: None,
+    };
+    for (at, error) in [
+        ("2026-01-01T00:00:00Z", "boom"),
+        ("2026-01-01T00:01:00Z", "boom again"),
+    ] {
+        let failed = PollResult::Failed {
+            error: error.into(),
+        };
+        s.record_poll(record(at, failed)).unwrap();
+    }
+    s.flush_polls().unwrap();
     let st = &s.source_statuses().unwrap()[0];
     assert_eq!(
         (st.consecutive_failures, st.last_error.as_deref()),
         (2, Some("boom again"))
     );
-    s.source_ok(ids[0], "2026-01-01T00:02:00Z", None).unwrap();
+    assert_eq!(
+        s.source_states().unwrap()[&ids[0]].consecutive_failures,
+        2,
+        "read back as the scheduler reads it"
+    );
+    s.record_poll(record("2026-01-01T00:02:00Z", PollResult::NotModified))
+        .unwrap();
+    s.flush_polls().unwrap();
     let st = &s.source_statuses().unwrap()[0];
     assert_eq!(
         (st.consecutive_failures, st.last_error.as_deref()),
         (0, None)
     );
     assert_eq!(st.last_ok_at.as_deref(), Some("2026-01-01T00:02:00Z"));
+    assert_eq!(
+        st.next_check_at.as_deref(),
+        Some("2026-01-01T01:00:00.000Z")
+    );
 }
