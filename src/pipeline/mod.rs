@@ -204,6 +204,20 @@ impl Pipeline {
             .unwrap_or_default()
     }
 
+    /// Each configured source's next check and current interval, in configuration order, as
+    /// this process knows them (no database read: a one-shot pass has just loaded them).
+    pub fn next_checks(&self) -> Vec<(Option<DateTime<Utc>>, Option<Duration>)> {
+        let states = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        self.source_ids
+            .iter()
+            .map(|id| {
+                states
+                    .get(id)
+                    .map_or((None, None), |s| (s.next_check_at, s.interval))
+            })
+            .collect()
+    }
+
     /// Writes the schedule of the polls not yet written (they are batched).
     pub fn flush(&self) {
         if let Err(e) = self.store.flush_polls() {

@@ -23,24 +23,17 @@ mod systemd;
 /// (a cron line every 15 minutes must not miss a source whose jittered check fell a few
 /// seconds after the run). Ordered so that consecutive sources are on different hosts.
 pub fn due_sources(pipeline: &Pipeline) -> anyhow::Result<Vec<usize>> {
-    pipeline.flush();
-    let states = pipeline.store.source_states()?;
     let now = Utc::now();
-    let slack = |i: usize| {
-        let s = &pipeline.config.sources[i];
-        let interval = states
-            .get(&pipeline.source_id(i))
-            .and_then(|st| st.interval)
-            .unwrap_or(s.interval);
-        interval.mul_f64(pipeline.config.schedule.jitter) + Duration::from_secs(5)
-    };
-    let due: Vec<usize> = (0..pipeline.config.sources.len())
-        .filter(|&i| {
-            let next = states
-                .get(&pipeline.source_id(i))
-                .and_then(|s| s.next_check_at);
-            next.is_none_or(|t| t <= now + chrono::Duration::from_std(slack(i)).unwrap_or_default())
+    let due: Vec<usize> = pipeline
+        .next_checks()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (next, interval))| {
+            let interval = interval.unwrap_or(pipeline.config.sources[*i].interval);
+            let slack = interval.mul_f64(pipeline.config.schedule.jitter) + Duration::from_secs(5);
+            next.is_none_or(|t| t <= now + chrono::Duration::from_std(slack).unwrap_or_default())
         })
+        .map(|(i, _)| i)
         .collect();
     Ok(interleave_hosts(pipeline, due))
 }
