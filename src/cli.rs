@@ -338,6 +338,9 @@ pub async fn poll(config: Config, all: bool) -> anyhow::Result<()> {
         );
     }
     let store = open_store(&config)?;
+    // Sinks are registered before the pass, so that a sink added to the configuration gets
+    // the alerts of this very run.
+    let outbox = crate::alerts::outbox::Outbox::open(&config)?;
     let pipeline = Arc::new(Pipeline::new(config, store)?);
     let sources = if all {
         crate::schedule::interleave_hosts(&pipeline, (0..pipeline.config.sources.len()).collect())
@@ -356,13 +359,40 @@ pub async fn poll(config: Config, all: bool) -> anyhow::Result<()> {
             "no source is due (of {total}); the next is due at {}; `figwatch --poll --all` polls every source now",
             next.map_or("-".into(), crate::store::timestamp)
         );
+        // Alerts left by an earlier run still go out.
+        deliver(&pipeline.config, outbox).await;
         return Ok(());
     }
     let mut progress = progress::Progress::new(sources.len(), total);
     let summary = pipeline.poll_sources(sources, |s| progress.update(s)).await;
     progress.finish();
     println!("{summary}");
+    pipeline.flush();
+    deliver(&pipeline.config, outbox).await;
     Ok(())
+}
+
+/// Delivers what waits in the outbox, within `delivery_timeout`, and says what is left.
+async fn deliver(config: &Config, outbox: crate::alerts::outbox::Outbox) {
+    if outbox.is_empty() {
+        return;
+    }
+    for left in outbox.drain(config.alerts.delivery_timeout).await {
+        if left.collecting {
+            tracing::info!(
+                sink = %left.sink,
+                "{} alert(s) collected for the next digest",
+                left.pending
+            );
+        } else {
+            tracing::warn!(
+                sink = %left.sink,
+                "{} alert(s) not delivered yet (last error: {}); they stay in the outbox for the next run or the daemon",
+                left.pending,
+                left.last_error.as_deref().unwrap_or("none; not tried within the delivery timeout")
+            );
+        }
+    }
 }
 
 async fn daemon(config: Config) -> anyhow::Result<()> {
@@ -380,12 +410,7 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
         c.topics.len()
     );
     println!("database   {}", c.database.display());
-    println!(
-        "alert log  {}",
-        c.alert_log
-            .as_ref()
-            .map_or("(none)".into(), |p| p.display().to_string())
-    );
+    print_sinks(c);
     println!("interval   {}", humantime::format_duration(c.interval));
     println!(
         "fetch      timeout {}, max body {} bytes, {} redirects, {} sources at a time",
@@ -450,6 +475,53 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The alert sinks, without their secrets (only where a secret is read from).
+fn print_sinks(c: &Config) {
+    let a = &c.alerts;
+    println!(
+        "alerts     {} sink(s); `--poll` delivers for up to {}; retries from {}, doubling to {}",
+        a.sinks.len(),
+        humantime::format_duration(a.delivery_timeout),
+        humantime::format_duration(a.retry_initial),
+        humantime::format_duration(a.retry_max)
+    );
+    for s in &a.sinks {
+        let mut notes = Vec::new();
+        match &s.target {
+            config::SinkTarget::Webhook {
+                format,
+                secret_file,
+                ..
+            } => {
+                notes.push(format!("{format:?}").to_lowercase());
+                if let Some(p) = secret_file {
+                    notes.push(format!("signed with the secret in {}", p.display()));
+                }
+            }
+            config::SinkTarget::Email {
+                password_file: Some(p),
+                ..
+            } => notes.push(format!("password in {}", p.display())),
+            _ => {}
+        }
+        if !s.topics.is_empty() {
+            notes.push(format!("topics {}", s.topics.join(", ")));
+        }
+        if !s.kinds.is_empty() {
+            notes.push(format!("kinds {}", s.kinds.join(", ")));
+        }
+        if let Some(d) = s.digest {
+            notes.push(format!("digest every {}", humantime::format_duration(d)));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
+        println!("  sink     {}{notes}", s.label);
+    }
+}
+
 /// Writes one JSON object a line: the form every `--json` output takes.
 fn json_lines<T: serde::Serialize>(out: &mut impl Write, items: &[T]) -> anyhow::Result<()> {
     for item in items {
@@ -469,28 +541,23 @@ pub fn print_alerts(alerts: &[AnyAlert], json: bool, out: &mut impl Write) -> an
         return Ok(());
     }
     for a in alerts {
-        let a = match a {
-            AnyAlert::Figure(a) => a,
-            AnyAlert::Source(s) => {
-                let when = s.ts.get(..16).unwrap_or(&s.ts).replace('T', " ");
-                writeln!(out, "{when}Z  {:<14}  {}", s.kind.as_str(), s.summary())?;
-                continue;
-            }
-        };
-        let when = a.ts.get(..16).unwrap_or(&a.ts).replace('T', " ");
-        writeln!(
-            out,
-            "{when}Z  {:<14}  {}  {}: {}  [{}]  {}, version {}",
-            a.kind.as_str(),
-            a.topic,
-            a.measure,
-            a.change(),
-            a.qualifier.as_str(),
-            a.site,
-            a.version
-        )?;
-        writeln!(out, "    “{}”", a.quote)?;
-        writeln!(out, "    {}", a.url)?;
+        print_alert(a, out)?;
+    }
+    Ok(())
+}
+
+/// One alert for people: when, what kind, the line, and the full link of a figure alert.
+fn print_alert(a: &AnyAlert, out: &mut impl Write) -> anyhow::Result<()> {
+    let ts = a.ts();
+    let when = ts.get(..16).unwrap_or(ts).replace('T', " ");
+    writeln!(
+        out,
+        "{when}Z  {:<16}  {}",
+        a.kind(),
+        crate::alerts::text::line(a)
+    )?;
+    if let Some(f) = a.figure() {
+        writeln!(out, "    {}", f.url)?;
     }
     Ok(())
 }

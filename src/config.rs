@@ -51,7 +51,8 @@ pub struct Config {
     /// The file it was read from; relative paths inside it are relative to the working directory.
     pub path: PathBuf,
     pub database: PathBuf,
-    pub alert_log: Option<PathBuf>,
+    /// Where alerts are delivered (`alert_log` is one log sink among them).
+    pub alerts: AlertSettings,
     /// How long the figure ledger remembers a reported value: the same value from another
     /// outlet within this time adds a source instead of alerting again.
     pub figure_memory: Duration,
@@ -294,6 +295,8 @@ struct RawConfig {
     #[serde(default)]
     fetch: RawFetch,
     #[serde(default)]
+    alerts: sinks::RawAlerts,
+    #[serde(default)]
     feeds: Vec<RawSource>,
     #[serde(default)]
     pages: Vec<RawSource>,
@@ -495,10 +498,18 @@ impl Config {
                 .unwrap_or(FetchSettings::default().per_host_delay),
         };
 
+        let topic_ids: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();
+        let alerts = sinks::alert_settings(
+            &raw.alerts,
+            raw.alert_log.as_deref().filter(|s| !s.is_empty()),
+            &topic_ids,
+            text,
+            &at,
+        )?;
         Ok(Config {
             path: path.to_path_buf(),
             database: PathBuf::from(raw.database.unwrap_or_else(|| "figwatch.db".into())),
-            alert_log: raw.alert_log.filter(|s| !s.is_empty()).map(PathBuf::from),
+            alerts,
             figure_memory,
             interval,
             schedule,
@@ -702,3 +713,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests;
+
+mod sinks;
+pub use sinks::{AlertSettings, SinkConfig, SinkTarget, WebhookFormat, ALERT_KINDS};

@@ -117,6 +117,7 @@ url = "{base}/feed.xml"
     )?;
     let config = Config::load(&config_path)?;
     let store = Store::open(&config.database)?;
+    let outbox = crate::alerts::outbox::Outbox::open(&config)?;
     let pipeline = Arc::new(Pipeline::new(config, store)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -137,6 +138,7 @@ url = "{base}/feed.xml"
         println!("poll {} ({what}): {summary}", i + 1);
     }
 
+    runtime.block_on(outbox.drain(std::time::Duration::from_secs(5)));
     println!(
         "\nalerts (also in {}):\n",
         dir.join("alerts.jsonl").display()

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_version_flags.sql"),
     include_str!("../migrations/0003_ledger.sql"),
     include_str!("../migrations/0004_schedule.sql"),
+    include_str!("../migrations/0005_outbox.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -551,8 +552,10 @@ pub struct StoreCounts {
 }
 
 mod ledger;
+mod outbox;
 mod schedule;
 pub use ledger::{LedgerEntry, LedgerSource};
+pub use outbox::{Claimed, SinkBacklog};
 pub use schedule::{ArticleState, PollRecord, PollResult, SourceState};
 
 #[cfg(test)]

@@ -37,7 +37,13 @@ near = [["North Korea"], ["troops", "killed"]]
 fn reads_a_complete_file() {
     let c = parse(GOOD).unwrap();
     assert_eq!(c.database, PathBuf::from("fw.db"));
-    assert_eq!(c.alert_log, Some(PathBuf::from("alerts.jsonl")));
+    assert_eq!(c.alerts.sinks.len(), 1);
+    assert_eq!(
+        c.alerts.sinks[0].target,
+        SinkTarget::Log {
+            path: PathBuf::from("alerts.jsonl")
+        }
+    );
     assert_eq!(c.sources.len(), 2);
     assert_eq!(c.sources[0].kind, SourceKind::Feed);
     assert_eq!(c.sources[0].interval, Duration::from_secs(600));

@@ -438,12 +438,9 @@ impl Pipeline {
         for a in &alerts {
             tracing::info!(alert = a.kind.as_str(), id = %a.id, url = %a.url, "{}", a.summary());
         }
-        if let Some(log) = &self.alert_log {
-            // The alerts are safe in the database already; a full disk or a bad path must not
-            // lose them, only delay the log.
-            if let Err(e) = log.append(&alerts) {
-                tracing::error!("{e}");
-            }
+        if !alerts.is_empty() {
+            // They are in the outbox with the version; the delivery workers take it from there.
+            self.alert_committed();
         }
         let flag = flag.map(|why| format!("{url}: version {number} flagged: {why}"));
         Ok(Saved {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
-use crate::alerts::{AlertLog, SourceAlert, SourceAlertKind};
+use crate::alerts::{SourceAlert, SourceAlertKind};
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::feed;
 use crate::fetch::{Conditional, FetchError, Fetcher, HostLimiter, Validators};
@@ -136,7 +136,8 @@ pub struct Pipeline {
     fetcher: Fetcher,
     /// Shared with the blocking pool, where a new page's figures are read beside its text.
     figures: Arc<FigureExtractor>,
-    alert_log: Option<AlertLog>,
+    /// Bumped after every commit that wrote an alert, to wake the delivery workers.
+    alerts_raised: tokio::sync::watch::Sender<u64>,
     /// Database ids of `config.sources`, same order.
     source_ids: Vec<i64>,
     /// Each source's scheduling state, by id: read once, then kept by the polls, so that a
@@ -170,7 +171,6 @@ impl Pipeline {
         }
         let fetcher = Fetcher::with_hosts(&config.user_agent, &config.fetch, hosts)?;
         let figures = Arc::new(FigureExtractor::new(&config.topics));
-        let alert_log = config.alert_log.as_deref().map(AlertLog::new);
         let source_ids = store.sync_sources(&config.sources)?;
         let states = Mutex::new(store.source_states()?);
         Ok(Pipeline {
@@ -178,7 +178,7 @@ impl Pipeline {
             store,
             fetcher,
             figures,
-            alert_log,
+            alerts_raised: tokio::sync::watch::Sender::new(0),
             source_ids,
             states,
             in_flight: Mutex::new(HashSet::new()),
@@ -216,6 +216,16 @@ impl Pipeline {
                     .map_or((None, None), |s| (s.next_check_at, s.interval))
             })
             .collect()
+    }
+
+    /// Tells the delivery workers that an alert is in the outbox.
+    pub fn alert_committed(&self) {
+        self.alerts_raised.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes whenever an alert has been committed.
+    pub fn alerts_raised(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.alerts_raised.subscribe()
     }
 
     /// Writes the schedule of the polls not yet written (they are batched).
@@ -419,11 +429,7 @@ impl Pipeline {
         if let Some(a) = alert {
             summary.alerts += 1;
             tracing::warn!(alert = a.kind.as_str(), id = %a.id, "{}", a.summary());
-            if let Some(log) = &self.alert_log {
-                if let Err(e) = log.append(&[a]) {
-                    tracing::error!("{e}");
-                }
-            }
+            self.alert_committed();
         }
     }
 

@@ -117,6 +117,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
         );
     }
     let mut queue = Queue::load(&pipeline)?;
+    let mut delivery = Delivery::start(&pipeline)?;
     let mut running: HashSet<usize> = HashSet::new();
     let mut tasks: JoinSet<()> = JoinSet::new();
     // Which source (and of which configuration) each task polls, so that a task that
@@ -170,6 +171,14 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             _ = hangup.recv() => {
                 if let Some(new) = reload(&pipeline) {
                     pipeline = Arc::new(new);
+                    delivery.stop().await;
+                    delivery = match Delivery::start(&pipeline) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            tracing::error!("SIGHUP: cannot start alert delivery: {e:#}");
+                            Delivery::none()
+                        }
+                    };
                     generation += 1;
                     queue = Queue::load(&pipeline)?;
                     running.clear();
@@ -221,8 +230,47 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
         }
     }
     pipeline.flush();
+    delivery.stop().await;
     tracing::info!("figwatch stopped");
     Ok(())
+}
+
+/// The daemon's delivery workers, for one configuration.
+struct Delivery {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Delivery {
+    fn start(pipeline: &Arc<Pipeline>) -> anyhow::Result<Delivery> {
+        let outbox = Arc::new(crate::alerts::outbox::Outbox::open(&pipeline.config)?);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = (!outbox.is_empty())
+            .then(|| tokio::spawn(outbox.run(pipeline.alerts_raised(), stopped)));
+        Ok(Delivery { stop, task })
+    }
+
+    fn none() -> Delivery {
+        Delivery {
+            stop: tokio::sync::watch::channel(false).0,
+            task: None,
+        }
+    }
+
+    /// Lets the sends in progress finish (for a few seconds at most; what is cut off stays in
+    /// the outbox).
+    async fn stop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
 }
 
 /// Reads the configuration again; `None` (and the reason logged) when it cannot be used.

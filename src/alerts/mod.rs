@@ -9,6 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::figures::{FigureValue, Qualifier};
 
+pub mod outbox;
+pub mod sinks;
+pub mod text;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
@@ -96,17 +100,10 @@ impl Alert {
         }
     }
 
-    /// One line for people: `nk-troops: casualties 3,000 → 4,000 (at_most), example.org, version 2`.
+    /// One line for people: `nk-troops · casualties 3,000 → 4,000 (as many as; Zelensky) ·
+    /// "…" · washingtonpost.com/… (version 2)`.
     pub fn summary(&self) -> String {
-        format!(
-            "{}: {} {} ({}), {}, version {}",
-            self.topic,
-            self.measure,
-            self.change(),
-            self.qualifier.as_str(),
-            self.site,
-            self.version
-        )
+        text::figure_line(self)
     }
 }
 
@@ -175,23 +172,7 @@ impl SourceAlert {
 
     /// One line for people.
     pub fn summary(&self) -> String {
-        match self.kind {
-            SourceAlertKind::SourceFailing => format!(
-                "{}: {} polls in a row have failed; last error: {}",
-                self.source,
-                self.failures,
-                self.error.as_deref().unwrap_or("-")
-            ),
-            SourceAlertKind::SourceRecovered => format!(
-                "{}: works again after {} failed polls{}",
-                self.source,
-                self.failures,
-                self.since
-                    .as_deref()
-                    .map(|s| format!(" (failing since {s})"))
-                    .unwrap_or_default()
-            ),
-        }
+        text::source_line(self)
     }
 }
 
@@ -215,6 +196,14 @@ impl AnyAlert {
         match self {
             AnyAlert::Figure(a) => a.kind.as_str(),
             AnyAlert::Source(a) => a.kind.as_str(),
+        }
+    }
+
+    /// When it was raised (RFC 3339, UTC).
+    pub fn ts(&self) -> &str {
+        match self {
+            AnyAlert::Figure(a) => &a.ts,
+            AnyAlert::Source(a) => &a.ts,
         }
     }
 

@@ -1,0 +1,351 @@
+//! Sending a batch of alerts (one alert, or a digest) to one sink. Every failure comes back as
+//! one line that says what went wrong and never holds a secret; the outbox decides when to try
+//! again.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::str::FromStr;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::{text, AlertLog, AnyAlert};
+use crate::config::{SinkConfig, SinkTarget, WebhookFormat};
+
+/// Where the SMTP password is read from when no `password_file` is set.
+pub const SMTP_PASSWORD_ENV: &str = "FIGWATCH_SMTP_PASSWORD";
+
+/// The header that carries the HMAC-SHA256 of a webhook body, as `sha256=<hex>`.
+pub const SIGNATURE_HEADER: &str = "X-Figwatch-Signature";
+/// The header that carries the ids of the alerts in a webhook body, comma-separated.
+pub const ALERT_IDS_HEADER: &str = "X-Figwatch-Alert-Ids";
+
+/// Discord refuses longer messages.
+const DISCORD_MAX: usize = 2000;
+
+/// One sink, ready to send.
+pub struct Sender {
+    pub config: SinkConfig,
+    http: reqwest::Client,
+}
+
+impl Sender {
+    pub fn new(config: SinkConfig, user_agent: &str) -> anyhow::Result<Sender> {
+        // A webhook that redirects is misconfigured: following it would turn the POST into a
+        // GET, or send the alert somewhere the user did not name.
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Sender { config, http })
+    }
+
+    /// Sends `batch` as one message (a digest when it holds more than one alert).
+    pub async fn send(&self, batch: &[AnyAlert]) -> Result<(), String> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match &self.config.target {
+            SinkTarget::Log { path } => {
+                let log = AlertLog::new(path);
+                let batch = batch.to_vec();
+                tokio::task::spawn_blocking(move || log.append(&batch))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+            }
+            SinkTarget::Webhook {
+                url,
+                format,
+                secret_file,
+            } => {
+                self.webhook(url, *format, secret_file.as_deref(), batch)
+                    .await
+            }
+            SinkTarget::Command { program, args } => {
+                command(program, args, self.config.timeout, batch).await
+            }
+            SinkTarget::Email {
+                smtp_url,
+                from,
+                to,
+                password_file,
+            } => {
+                email(
+                    smtp_url,
+                    from,
+                    to,
+                    password_file.as_deref(),
+                    self.config.timeout,
+                    batch,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn webhook(
+        &self,
+        url: &url::Url,
+        format: WebhookFormat,
+        secret_file: Option<&Path>,
+        batch: &[AnyAlert],
+    ) -> Result<(), String> {
+        let body = serde_json::to_vec(&webhook_body(format, batch)).map_err(|e| e.to_string())?;
+        let ids: Vec<&str> = batch.iter().map(AnyAlert::id).collect();
+        let mut request = self
+            .http
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(ALERT_IDS_HEADER, ids.join(","));
+        if let Some(path) = secret_file {
+            let secret = read_secret(path)?;
+            request = request.header(SIGNATURE_HEADER, signature(secret.as_bytes(), &body));
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            // The URL can be the secret itself (Slack, Discord): keep it out of the message.
+            .map_err(|e| {
+                format!(
+                    "cannot reach the webhook: {}",
+                    error_chain(&e.without_url())
+                )
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        let text: String = text.trim().chars().take(200).collect();
+        Err(format!(
+            "the webhook answered HTTP {status}{}",
+            if text.is_empty() {
+                String::new()
+            } else {
+                format!(": {text}")
+            }
+        ))
+    }
+}
+
+/// The JSON a webhook or a command receives. A single alert is sent as it is stored (with its
+/// stable `id`); a digest as `{"id", "alerts"}`, its id derived from the alerts' ids.
+pub fn payload(batch: &[AnyAlert]) -> serde_json::Value {
+    match batch {
+        [one] => serde_json::to_value(one).unwrap_or_default(),
+        many => json!({
+            "id": digest_id(many),
+            "alerts": many,
+        }),
+    }
+}
+
+fn webhook_body(format: WebhookFormat, batch: &[AnyAlert]) -> serde_json::Value {
+    let message = || {
+        batch
+            .iter()
+            .map(|a| match a {
+                AnyAlert::Figure(f) => format!("{}\n{}", text::line(a), f.url),
+                AnyAlert::Source(_) => text::line(a),
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    };
+    let ids: Vec<&str> = batch.iter().map(AnyAlert::id).collect();
+    match format {
+        WebhookFormat::Generic => payload(batch),
+        WebhookFormat::Slack => {
+            json!({ "text": message(), "id": digest_or_id(batch), "alert_ids": ids })
+        }
+        WebhookFormat::Discord => {
+            let mut content = message();
+            if content.chars().count() > DISCORD_MAX {
+                content = content.chars().take(DISCORD_MAX - 1).collect::<String>() + "…";
+            }
+            json!({ "content": content, "id": digest_or_id(batch), "alert_ids": ids })
+        }
+    }
+}
+
+fn digest_or_id(batch: &[AnyAlert]) -> String {
+    match batch {
+        [one] => one.id().to_string(),
+        many => digest_id(many),
+    }
+}
+
+/// Stable for the same set of alerts, so a digest sent twice can be recognised.
+pub fn digest_id(batch: &[AnyAlert]) -> String {
+    let mut ids: Vec<&str> = batch.iter().map(AnyAlert::id).collect();
+    ids.sort_unstable();
+    let mut h = Sha256::new();
+    for id in ids {
+        h.update(id.as_bytes());
+        h.update([0]);
+    }
+    format!("digest-{}", crate::feed::hex(&h.finalize()[..12]))
+}
+
+/// `sha256=<hex>` of the HMAC-SHA256 of `body` under `secret`.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(body);
+    format!("sha256={}", crate::feed::hex(&mac.finalize().into_bytes()))
+}
+
+fn read_secret(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the secret file {}: {e}", path.display()))?;
+    let secret = text.trim_end_matches(['\r', '\n']).to_string();
+    if secret.is_empty() {
+        return Err(format!("the secret file {} is empty", path.display()));
+    }
+    Ok(secret)
+}
+
+/// An error with its causes, on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s = s.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        source = std::error::Error::source(source.expect("checked"));
+    }
+    out
+}
+
+/// Runs `program` (no shell) with the payload on standard input. Exit status 0 is success.
+async fn command(
+    program: &str,
+    args: &[String],
+    timeout: Duration,
+    batch: &[AnyAlert],
+) -> Result<(), String> {
+    let body = serde_json::to_vec(&payload(batch)).map_err(|e| e.to_string())?;
+    let ids: Vec<&str> = batch.iter().map(AnyAlert::id).collect();
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .env("FIGWATCH_ALERT_IDS", ids.join(","))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let run = async {
+        // A program that exits without reading its input is its own business: what counts is
+        // its exit status.
+        let _ = stdin.write_all(&body).await;
+        drop(stdin);
+        child.wait_with_output().await
+    };
+    let output = tokio::time::timeout(timeout, run)
+        .await
+        .map_err(|_| {
+            format!(
+                "{program} did not finish within {}; it was stopped",
+                humantime::format_duration(timeout)
+            )
+        })?
+        .map_err(|e| format!("{program}: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.trim().lines().last().unwrap_or("").trim();
+    Err(format!(
+        "{program} failed ({}){}",
+        output.status,
+        if last.is_empty() {
+            String::new()
+        } else {
+            format!(": {last}")
+        }
+    ))
+}
+
+/// Sends the batch as one plain-text email.
+async fn email(
+    smtp_url: &url::Url,
+    from: &str,
+    to: &[String],
+    password_file: Option<&Path>,
+    timeout: Duration,
+    batch: &[AnyAlert],
+) -> Result<(), String> {
+    use lettre::message::{header::ContentType, Mailbox};
+    use lettre::{AsyncTransport, Message};
+
+    let mut message = Message::builder()
+        .from(Mailbox::from_str(from).map_err(|e| format!("invalid from address: {e}"))?)
+        .subject(text::subject(batch))
+        .header(ContentType::TEXT_PLAIN);
+    for address in to {
+        message =
+            message.to(Mailbox::from_str(address).map_err(|e| format!("invalid to address: {e}"))?);
+    }
+    let message = message
+        .body(text::body(batch))
+        .map_err(|e| format!("cannot build the email: {e}"))?;
+    let transport = smtp_transport(smtp_url, password_file, timeout)?;
+    let host = smtp_url.host_str().unwrap_or_default();
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("SMTP server {host}: {}", error_chain(&e)))
+}
+
+fn smtp_transport(
+    url: &url::Url,
+    password_file: Option<&Path>,
+    timeout: Duration,
+) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::{Tls, TlsParameters};
+    use lettre::AsyncSmtpTransport as T;
+
+    let host = url.host_str().unwrap_or_default();
+    let tls = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map_or("required".to_string(), |(_, v)| v.into_owned());
+    let fail = |e: lettre::transport::smtp::Error| format!("SMTP server {host}: {e}");
+    let mut builder = match (url.scheme(), tls.as_str()) {
+        ("smtps", _) => T::<lettre::Tokio1Executor>::relay(host).map_err(fail)?,
+        (_, "none") => T::<lettre::Tokio1Executor>::builder_dangerous(host).port(25),
+        (_, "opportunistic") => T::<lettre::Tokio1Executor>::builder_dangerous(host)
+            .port(587)
+            .tls(Tls::Opportunistic(
+                TlsParameters::new(host.to_string()).map_err(fail)?,
+            )),
+        _ => T::<lettre::Tokio1Executor>::starttls_relay(host).map_err(fail)?,
+    };
+    if let Some(port) = url.port() {
+        builder = builder.port(port);
+    }
+    if !url.username().is_empty() {
+        let user = percent_encoding::percent_decode_str(url.username())
+            .decode_utf8_lossy()
+            .into_owned();
+        let password = match password_file {
+            Some(path) => read_secret(path)?,
+            None => std::env::var(SMTP_PASSWORD_ENV).map_err(|_| {
+                format!("the SMTP URL names user {user:?} but no password is set: give `password_file` or ${SMTP_PASSWORD_ENV}")
+            })?,
+        };
+        builder = builder.credentials(Credentials::new(user, password));
+    }
+    Ok(builder.timeout(Some(timeout)).build())
+}
