@@ -66,11 +66,26 @@ impl Response {
 /// One request the server received.
 #[derive(Debug, Clone)]
 pub struct Request {
+    pub method: String,
     pub path: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
     pub at: std::time::Instant,
     pub if_none_match: Option<String>,
     /// The status it was answered with.
     pub status: u16,
+}
+
+impl Request {
+    /// A header's value (names are matched without regard to case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Default)]
@@ -93,10 +108,19 @@ impl LocalServer {
         LocalServer::start_on("127.0.0.1")
     }
 
+    /// Starts on a given address (a test that needs a receiver to come up late picks the port
+    /// first).
+    pub fn start_at(addr: SocketAddr) -> std::io::Result<LocalServer> {
+        LocalServer::listen(TcpListener::bind(addr)?)
+    }
+
     /// Starts on a free port of a loopback address (127.0.0.2 is another host than 127.0.0.1
     /// for figwatch's politeness, and Linux routes all of 127.0.0.0/8 to the loopback).
     pub fn start_on(ip: &str) -> std::io::Result<LocalServer> {
-        let listener = TcpListener::bind((ip, 0))?;
+        LocalServer::listen(TcpListener::bind((ip, 0))?)
+    }
+
+    fn listen(listener: TcpListener) -> std::io::Result<LocalServer> {
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -161,14 +185,40 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         buf.extend_from_slice(&chunk[..n]);
     }
     let at = std::time::Instant::now();
-    let head = String::from_utf8_lossy(&buf);
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(buf.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let mut body = buf[end..].to_vec();
+    let method = head.split_whitespace().next().unwrap_or("GET").to_string();
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let if_none_match = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case("if-none-match")
-            .then(|| v.trim().to_string())
-    });
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            Some((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        })
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let if_none_match = header("if-none-match");
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        .min(16 * 1024 * 1024);
+    while body.len() < length {
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
     let mut response = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
         *s.hits.entry(path.clone()).or_default() += 1;
@@ -191,6 +241,9 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         .unwrap_or_else(|p| p.into_inner())
         .log
         .push(Request {
+            method,
+            headers,
+            body,
             path: path.clone(),
             at,
             if_none_match,

@@ -20,7 +20,7 @@ use crate::store::{self, Claimed, Store};
 
 /// How long a claim holds beyond the sink's own timeout, so that a process that died while
 /// sending gives its alerts back soon, and a slow but living one keeps them.
-const LEASE_MARGIN: Duration = Duration::from_secs(10);
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 /// The most alerts one digest carries; more go in the next one.
 const DIGEST_MAX: usize = 500;

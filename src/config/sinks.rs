@@ -240,12 +240,14 @@ fn sink(
         "webhook" => &["url", "format", "secret_file"],
         "command" => &["program", "args"],
         "email" => &["smtp_url", "from", "to", "password_file"],
-        other => return Err(fail(
-            "type",
-            format!(
+        other => {
+            return Err(fail(
+                "type",
+                format!(
                 "unknown sink type {other:?}; use \"log\", \"webhook\", \"command\" or \"email\""
             ),
-        )),
+            ))
+        }
     };
     let given = [
         ("path", raw.path.is_some()),
@@ -331,9 +333,10 @@ fn sink(
             };
             // A webhook URL often is the secret (Slack, Discord): show its host only.
             let label = format!(
-                "webhook {}://{}/…",
+                "webhook {}://{}{}/…",
                 url.scheme(),
-                url.host_str().unwrap_or_default()
+                url.host_str().unwrap_or_default(),
+                url.port().map(|p| format!(":{p}")).unwrap_or_default()
             );
             (
                 key(name, "webhook", url.as_str()),

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod smtp;
+
 pub use figwatch::demo::{article_page, rss_feed};
 pub use figwatch::localhttp::{LocalServer, Response};
 
