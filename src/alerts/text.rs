@@ -198,3 +198,80 @@ pub fn body(alerts: &[AnyAlert]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::AlertKind;
+    use crate::figures::FigureValue;
+
+    fn alert(quote: &str) -> Alert {
+        Alert {
+            id: "abc".into(),
+            ts: "2026-11-27T10:00:00.000Z".into(),
+            kind: AlertKind::FigureChanged,
+            topic: "nk-troops".into(),
+            measure: "casualties".into(),
+            value: Some(4000.0),
+            qualifier: Qualifier::AtMost,
+            unit: None,
+            old: Some(FigureValue::Number(3000.0)),
+            old_site: None,
+            new: FigureValue::Number(4000.0),
+            quote: quote.into(),
+            claimant: Some("Zelensky".into()),
+            speculative: false,
+            url: "https://www.washingtonpost.com/world/2024/12/17/north-korea-troops/".into(),
+            title: Some("North Korean troops".into()),
+            site: "washingtonpost.com".into(),
+            version: 2,
+        }
+    }
+
+    #[test]
+    fn a_figure_alert_reads_at_a_glance() {
+        let a =
+            alert("Zelensky said as many as 4,000 North Korean troops had been killed or wounded.");
+        assert_eq!(
+            line(&AnyAlert::Figure(a)),
+            "nk-troops · casualties 3,000 → 4,000 (as many as; Zelensky) · \"Zelensky said as many as 4,000 North Korean troops had been killed or wounded.\" · washingtonpost.com/… (version 2)"
+        );
+    }
+
+    #[test]
+    fn a_long_quote_is_cut_around_the_figure() {
+        let long = format!(
+            "{} as many as 4,000 North Korean troops had been killed or wounded {}",
+            "In a long address to the nation on Tuesday evening, after weeks of fighting in the Kursk region, the president said that".repeat(2),
+            "and that the losses would be reported to the United Nations in the coming days.".repeat(2)
+        );
+        let cut = excerpt(&long, "4,000", 160);
+        assert_eq!(cut.chars().count(), 162, "160 and two ellipses: {cut}");
+        assert!(cut.starts_with('…') && cut.ends_with('…'), "{cut}");
+        assert!(
+            cut.contains("as many as 4,000 North Korean troops"),
+            "{cut}"
+        );
+    }
+
+    #[test]
+    fn an_email_names_the_change_the_quote_and_the_link() {
+        let a = AnyAlert::Figure(alert("As many as 4,000 were killed or wounded."));
+        assert_eq!(
+            subject(std::slice::from_ref(&a)),
+            "figwatch: nk-troops · casualties 3,000 → 4,000 (as many as; Zelensky)"
+        );
+        let body = body(&[a]);
+        assert!(
+            body.contains("\"As many as 4,000 were killed or wounded.\""),
+            "{body}"
+        );
+        assert!(
+            body.contains(
+                "https://www.washingtonpost.com/world/2024/12/17/north-korea-troops/ (version 2)"
+            ),
+            "{body}"
+        );
+        assert!(body.contains("alert id abc"), "{body}");
+    }
+}

@@ -199,3 +199,95 @@ fn schedule_bounds_default_from_the_interval_and_are_checked() {
     let msg = error("fail_after = 0\n");
     assert!(msg.contains("key `fail_after`"), "{msg}");
 }
+
+const TOPIC: &str = "[[topics]]\nid = \"nk-troops\"\nterms = [\"North Korean troops\"]\n";
+
+#[test]
+fn sinks_are_read_with_their_filters_and_defaults() {
+    let c = parse(&format!(
+        "alert_log = \"a.jsonl\"\n{TOPIC}\n[alerts]\ndelivery_timeout = \"10s\"\n\n[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"https://hooks.example.org/services/T0/B0/secretpath\"\nformat = \"slack\"\ntopics = [\"nk-troops\"]\nkinds = [\"figure_changed\"]\ndigest = \"15m\"\n\n[[alerts.sinks]]\ntype = \"command\"\nprogram = \"notify-send\"\nargs = [\"figwatch\"]\n"
+    ))
+    .unwrap();
+    let a = &c.alerts;
+    assert_eq!(a.delivery_timeout, Duration::from_secs(10));
+    assert_eq!(a.retry_initial, Duration::from_secs(30));
+    assert_eq!(a.sinks.len(), 3, "the alert log is a sink too");
+    let hook = &a.sinks[1];
+    assert_eq!(hook.digest, Some(Duration::from_secs(900)));
+    assert!(hook.wants("figure_changed", Some("nk-troops")));
+    assert!(!hook.wants("new_figure", Some("nk-troops")));
+    assert!(
+        !hook.wants("figure_changed", None),
+        "a topic filter keeps source alerts out"
+    );
+    assert!(
+        !hook.label.contains("secretpath"),
+        "a webhook URL can be a secret: {}",
+        hook.label
+    );
+    assert!(a.sinks[2].wants("source_failing", None));
+    assert_ne!(a.sinks[1].key, a.sinks[2].key);
+}
+
+#[test]
+fn sink_mistakes_name_the_key_and_line() {
+    let cases = [
+        ("type = \"pager\"", "alerts.sinks[0].type", "unknown sink type"),
+        (
+            "type = \"log\"\npath = \"x.jsonl\"\nurl = \"https://a.example/\"",
+            "alerts.sinks[0].url",
+            "not a key of a log sink",
+        ),
+        ("type = \"webhook\"", "alerts.sinks[0].type", "needs `url`"),
+        (
+            "type = \"webhook\"\nurl = \"https://a.example/\"\nformat = \"teams\"",
+            "alerts.sinks[0].format",
+            "unknown webhook format",
+        ),
+        (
+            "type = \"log\"\npath = \"x\"\ntopics = [\"nk-trops\"]",
+            "alerts.sinks[0].topics",
+            "no topic has the id",
+        ),
+        (
+            "type = \"log\"\npath = \"x\"\nkinds = [\"everything\"]",
+            "alerts.sinks[0].kinds",
+            "unknown alert kind",
+        ),
+        (
+            "type = \"email\"\nsmtp_url = \"smtp://me:pw@mail.example.org\"\nfrom = \"a@example.org\"\nto = \"b@example.org\"",
+            "alerts.sinks[0].smtp_url",
+            "holds a password",
+        ),
+        (
+            "type = \"email\"\nsmtp_url = \"smtps://mail.example.org\"\nfrom = \"a@example.org\"\nto = \"not an address\"",
+            "alerts.sinks[0].to",
+            "invalid email address",
+        ),
+        (
+            "type = \"webhook\"\nurl = \"https://a.example/\"\nsecret_file = \"/nonexistent/figwatch.secret\"",
+            "alerts.sinks[0].secret_file",
+            "cannot read /nonexistent/figwatch.secret",
+        ),
+    ];
+    for (sink, key, message) in cases {
+        let text = format!("{TOPIC}\n[[alerts.sinks]]\n{sink}\n");
+        let msg = error(&text);
+        assert!(msg.contains(key), "{sink}: {msg}");
+        assert!(msg.contains(message), "{sink}: {msg}");
+        assert!(msg.starts_with("test.toml:"), "{sink}: {msg}");
+    }
+    // The line is the one with the key.
+    let msg = error(&format!(
+        "{TOPIC}\n[[alerts.sinks]]\ntype = \"log\"\npath = \"x\"\nkinds = [\"everything\"]\n"
+    ));
+    assert!(msg.starts_with("test.toml:8:"), "{msg}");
+}
+
+#[test]
+fn the_same_sink_twice_is_refused_unless_named_apart() {
+    let twice = "[[alerts.sinks]]\ntype = \"log\"\npath = \"x.jsonl\"\n\n[[alerts.sinks]]\ntype = \"log\"\npath = \"x.jsonl\"\n";
+    assert!(error(twice).contains("configured twice"));
+    let named = twice.replacen("type = \"log\"", "type = \"log\"\nname = \"copy\"", 1);
+    assert_eq!(parse(&named).unwrap().alerts.sinks.len(), 2);
+}
