@@ -8,14 +8,17 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use url::Url;
 
-use crate::alerts::AnyAlert;
 use crate::config::{self, Config, SourceKind};
 use crate::diff;
 use crate::pipeline::{canonical_url, Pipeline};
-use crate::store::{AlertFilter, Store};
+use crate::store::Store;
 
+mod alerts;
+mod export;
 mod figures;
 mod progress;
+
+pub use alerts::print_alerts;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,21 +57,10 @@ pub enum Command {
     },
     /// Run as a daemon: poll each source on its interval until SIGTERM/SIGINT
     Run,
-    /// Show alerts, newest last
-    Alerts {
-        /// Only this topic id
-        #[arg(long)]
-        topic: Option<String>,
-        /// Only alerts younger than this, e.g. 2d, 6h, 30m
-        #[arg(long, value_parser = parse_age)]
-        since: Option<std::time::Duration>,
-        /// At most this many (the newest)
-        #[arg(long)]
-        limit: Option<usize>,
-        /// JSON Lines, one alert a line
-        #[arg(long)]
-        json: bool,
-    },
+    /// Show alerts, newest last; --follow waits for new ones
+    Alerts(alerts::AlertsArgs),
+    /// Write alerts, figures or versions as CSV or JSON, for spreadsheets and scripts
+    Export(export::ExportArgs),
     /// List the stored versions of one article
     History {
         url: String,
@@ -113,6 +105,13 @@ pub enum Command {
 
 fn parse_age(s: &str) -> Result<std::time::Duration, String> {
     config::parse_duration(s)
+}
+
+/// The timestamp `age` ago, as stored.
+fn ago(age: std::time::Duration) -> String {
+    crate::store::timestamp(
+        chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or_default(),
+    )
 }
 
 /// Runs the command line; returns the process exit code.
@@ -190,24 +189,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         other => {
             let store = open_store(&config)?;
             match other {
-                Command::Alerts {
-                    topic,
-                    since,
-                    limit,
-                    json,
-                } => {
-                    let since = since.map(|d| {
-                        crate::store::timestamp(
-                            chrono::Utc::now() - chrono::Duration::from_std(d).unwrap_or_default(),
-                        )
-                    });
-                    let alerts = store.alerts(&AlertFilter {
-                        topic,
-                        since,
-                        limit,
-                    })?;
-                    print_alerts(&alerts, json, &mut std::io::stdout().lock())
-                }
+                Command::Alerts(args) => alerts::run(&store, &args),
+                Command::Export(args) => export::run(&store, &args),
                 Command::History { url, json } => history(&store, &url, json),
                 Command::Diff {
                     url,
@@ -230,7 +213,8 @@ fn name_of(c: &Command) -> &'static str {
     match c {
         Command::Poll { .. } => "poll",
         Command::Run => "run",
-        Command::Alerts { .. } => "alerts",
+        Command::Alerts(_) => "alerts",
+        Command::Export(_) => "export",
         Command::History { .. } => "history",
         Command::Diff { .. } => "diff",
         Command::CheckConfig => "check-config",
@@ -527,37 +511,6 @@ fn json_lines<T: serde::Serialize>(out: &mut impl Write, items: &[T]) -> anyhow:
     for item in items {
         serde_json::to_writer(&mut *out, item)?;
         writeln!(out)?;
-    }
-    Ok(())
-}
-
-/// Prints alerts as a readable list, or as JSON Lines.
-pub fn print_alerts(alerts: &[AnyAlert], json: bool, out: &mut impl Write) -> anyhow::Result<()> {
-    if json {
-        return json_lines(out, alerts);
-    }
-    if alerts.is_empty() {
-        writeln!(out, "no alerts")?;
-        return Ok(());
-    }
-    for a in alerts {
-        print_alert(a, out)?;
-    }
-    Ok(())
-}
-
-/// One alert for people: when, what kind, the line, and the full link of a figure alert.
-fn print_alert(a: &AnyAlert, out: &mut impl Write) -> anyhow::Result<()> {
-    let ts = a.ts();
-    let when = ts.get(..16).unwrap_or(ts).replace('T', " ");
-    writeln!(
-        out,
-        "{when}Z  {:<16}  {}",
-        a.kind(),
-        crate::alerts::text::line(a)
-    )?;
-    if let Some(f) = a.figure() {
-        writeln!(out, "    {}", f.url)?;
     }
     Ok(())
 }

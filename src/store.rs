@@ -124,6 +124,8 @@ pub struct FetchRecord<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
     pub topic: Option<String>,
+    /// `new_figure`, `figure_changed`, `source_failing` or `source_recovered`.
+    pub kind: Option<String>,
     pub since: Option<String>,
     pub limit: Option<usize>,
 }
@@ -470,21 +472,34 @@ impl Store {
 
     /// Alerts, oldest first; with a limit, the newest `limit` of them.
     pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AnyAlert>> {
+        Ok(self
+            .alerts_after(0, filter)?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect())
+    }
+
+    /// Like [`Store::alerts`], only those stored after row `after`, each with its row id (for
+    /// `figwatch alerts --follow`, which asks again for what came after the last it showed).
+    pub fn alerts_after(&self, after: i64, filter: &AlertFilter) -> Result<Vec<(i64, AnyAlert)>> {
         let conn = self.conn();
         let limit = filter.limit.map_or(-1, |l| l as i64);
-        let mut stmt = conn.prepare(
-            "SELECT payload FROM (
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, payload FROM (
                 SELECT id, payload FROM alerts
                 WHERE (?1 IS NULL OR topic = ?1) AND (?2 IS NULL OR ts >= ?2)
+                  AND (?4 IS NULL OR kind = ?4) AND id > ?5
                 ORDER BY ts DESC, id DESC LIMIT ?3)
              ORDER BY id ASC",
         )?;
-        let rows = stmt.query_map(params![filter.topic, filter.since, limit], |r| {
-            r.get::<_, String>(0)
-        })?;
+        let rows = stmt.query_map(
+            params![filter.topic, filter.since, limit, filter.kind, after],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )?;
         let mut out = Vec::new();
-        for payload in rows {
-            out.push(serde_json::from_str(&payload?)?);
+        for row in rows {
+            let (id, payload) = row?;
+            out.push((id, serde_json::from_str(&payload)?));
         }
         Ok(out)
     }
@@ -551,9 +566,11 @@ pub struct StoreCounts {
     pub alerts: i64,
 }
 
+mod export;
 mod ledger;
 mod outbox;
 mod schedule;
+pub use export::{AlertRow, FigureRow, VersionRow};
 pub use ledger::{LedgerEntry, LedgerSource};
 pub use outbox::{Claimed, SinkBacklog};
 pub use schedule::{ArticleState, PollRecord, PollResult, SourceState};

@@ -189,7 +189,7 @@ fn demo_shows_versions_alerts_and_a_diff() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("figure_changed  nk-troops  casualties: 3,000 → 4,000"),
+        text.contains("figure_changed    nk-troops · casualties 3,000 → 4,000 (as many as; President Volodymyr Zelensky)"),
         "{text}"
     );
     assert!(text.contains("poll 3"), "{text}");

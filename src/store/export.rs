@@ -1,0 +1,221 @@
+//! Rows for `figwatch export`: flat records that read well in a spreadsheet and in a script.
+//! Each table is streamed to a callback, so an export of years of versions never sits in
+//! memory at once.
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::Store;
+use crate::alerts::AnyAlert;
+use crate::figures::{Figure, FigureValue};
+
+/// One alert, flattened (figure and source alerts share the columns; the other kind's are
+/// empty).
+#[derive(Debug, Serialize)]
+pub struct AlertRow {
+    pub id: String,
+    pub ts: String,
+    pub kind: String,
+    pub topic: Option<String>,
+    pub measure: Option<String>,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
+    pub value: Option<f64>,
+    pub unit: Option<String>,
+    pub qualifier: Option<String>,
+    pub claimant: Option<String>,
+    pub speculative: Option<bool>,
+    pub site: String,
+    pub url: Option<String>,
+    pub version: Option<i64>,
+    pub title: Option<String>,
+    pub quote: Option<String>,
+    pub source: Option<String>,
+    pub failures: Option<i64>,
+    pub error: Option<String>,
+}
+
+impl From<AnyAlert> for AlertRow {
+    fn from(a: AnyAlert) -> AlertRow {
+        match a {
+            AnyAlert::Figure(f) => AlertRow {
+                id: f.id,
+                ts: f.ts,
+                kind: f.kind.as_str().into(),
+                topic: Some(f.topic),
+                measure: Some(f.measure),
+                old: f.old.map(|o| o.to_string()),
+                new: Some(f.new.to_string()),
+                value: f.value,
+                unit: f.unit,
+                qualifier: Some(f.qualifier.as_str().into()),
+                claimant: f.claimant,
+                speculative: Some(f.speculative),
+                site: f.site,
+                url: Some(f.url),
+                version: Some(f.version),
+                title: f.title,
+                quote: Some(f.quote),
+                source: None,
+                failures: None,
+                error: None,
+            },
+            AnyAlert::Source(s) => AlertRow {
+                id: s.id,
+                ts: s.ts,
+                kind: s.kind.as_str().into(),
+                topic: None,
+                measure: None,
+                old: None,
+                new: None,
+                value: None,
+                unit: None,
+                qualifier: None,
+                claimant: None,
+                speculative: None,
+                site: s.site,
+                url: None,
+                version: None,
+                title: None,
+                quote: None,
+                source: Some(s.source),
+                failures: Some(s.failures),
+                error: s.error,
+            },
+        }
+    }
+}
+
+/// One figure found in one stored version.
+#[derive(Debug, Serialize)]
+pub struct FigureRow {
+    pub fetched_at: String,
+    pub url: String,
+    pub version: i64,
+    pub title: Option<String>,
+    pub topic: String,
+    pub measure: String,
+    /// One number; `lo` and `hi` for a range; `vague` for words such as "thousands".
+    #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
+    pub value: Option<f64>,
+    #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
+    pub lo: Option<f64>,
+    #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
+    pub hi: Option<f64>,
+    pub vague: Option<String>,
+    pub qualifier: String,
+    pub unit: Option<String>,
+    pub claimant: Option<String>,
+    pub speculative: bool,
+    pub quote: String,
+}
+
+/// One stored version of an article, with its text.
+#[derive(Debug, Serialize)]
+pub struct VersionRow {
+    pub url: String,
+    pub version: i64,
+    pub fetched_at: String,
+    pub title: Option<String>,
+    pub byline: Option<String>,
+    pub published: Option<String>,
+    pub lang: Option<String>,
+    /// Why the version is not trusted (a paywall, a page that shrank), if it is not.
+    pub flag: Option<String>,
+    pub content_hash: String,
+    pub text: String,
+}
+
+impl Store {
+    /// Alerts raised at or after `since` (all when `None`), oldest first.
+    pub fn each_alert(
+        &self,
+        since: Option<&str>,
+        mut f: impl FnMut(AlertRow) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT payload FROM alerts WHERE (?1 IS NULL OR ts >= ?1) ORDER BY id")?;
+        let mut rows = stmt.query(params![since])?;
+        while let Some(row) = rows.next()? {
+            let alert: AnyAlert = serde_json::from_str(&row.get::<_, String>(0)?)?;
+            f(alert.into())?;
+        }
+        Ok(())
+    }
+
+    /// Figures of the versions fetched at or after `since`, in the order they were stored.
+    pub fn each_figure(
+        &self,
+        since: Option<&str>,
+        mut f: impl FnMut(FigureRow) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT v.fetched_at, a.url, v.number, v.title, f.payload
+             FROM figures f JOIN versions v ON v.id = f.version_id JOIN articles a ON a.id = v.article_id
+             WHERE (?1 IS NULL OR v.fetched_at >= ?1)
+             ORDER BY f.id",
+        )?;
+        let mut rows = stmt.query(params![since])?;
+        while let Some(row) = rows.next()? {
+            let figure: Figure = serde_json::from_str(&row.get::<_, String>(4)?)?;
+            let (value, lo, hi, vague) = match figure.value {
+                FigureValue::Number(n) => (Some(n), None, None, None),
+                FigureValue::Range { lo, hi } => (None, Some(lo), Some(hi), None),
+                FigureValue::Vague { vague } => (None, None, None, Some(vague)),
+            };
+            f(FigureRow {
+                fetched_at: row.get(0)?,
+                url: row.get(1)?,
+                version: row.get(2)?,
+                title: row.get(3)?,
+                topic: figure.topic,
+                measure: figure.measure,
+                value,
+                lo,
+                hi,
+                vague,
+                qualifier: figure.qualifier.as_str().into(),
+                unit: figure.unit,
+                claimant: figure.claimant,
+                speculative: figure.speculative,
+                quote: figure.quote,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Versions fetched at or after `since`, in the order they were stored.
+    pub fn each_version(
+        &self,
+        since: Option<&str>,
+        mut f: impl FnMut(VersionRow) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT a.url, v.number, v.fetched_at, v.title, v.byline, v.published, v.lang, v.flag,
+                    v.content_hash, v.text
+             FROM versions v JOIN articles a ON a.id = v.article_id
+             WHERE (?1 IS NULL OR v.fetched_at >= ?1)
+             ORDER BY v.id",
+        )?;
+        let mut rows = stmt.query(params![since])?;
+        while let Some(row) = rows.next()? {
+            f(VersionRow {
+                url: row.get(0)?,
+                version: row.get(1)?,
+                fetched_at: row.get(2)?,
+                title: row.get(3)?,
+                byline: row.get(4)?,
+                published: row.get(5)?,
+                lang: row.get(6)?,
+                flag: row.get(7)?,
+                content_hash: row.get(8)?,
+                text: row.get(9)?,
+            })?;
+        }
+        Ok(())
+    }
+}
