@@ -702,5 +702,30 @@ fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
             )?;
         }
     }
+    print_sink_status(store, config, &mut out)
+}
+
+/// Each sink's outbox: what waits, what was delivered, the last error.
+fn print_sink_status(store: &Store, config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
+    for sink in &config.alerts.sinks {
+        let b = store.sink_backlog(&sink.key)?;
+        let state = if b.pending == 0 {
+            "up to date".to_string()
+        } else {
+            format!(
+                "{} waiting, next attempt {}",
+                b.pending,
+                b.next_attempt_at.as_deref().unwrap_or("now")
+            )
+        };
+        writeln!(
+            out,
+            "sink {}  — {state}; {} delivered",
+            sink.label, b.delivered
+        )?;
+        if let Some(e) = &b.last_error {
+            writeln!(out, "    error: {e}")?;
+        }
+    }
     Ok(())
 }

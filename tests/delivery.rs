@@ -136,6 +136,14 @@ fn a_webhook_that_is_down_at_first_gets_every_alert_once_and_signed() {
         assert_eq!(r.method, "POST");
     }
 
+    let status = home.ok(&["status"]);
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("sink webhook") && l.contains("up to date; 4 delivered")),
+        "{status}"
+    );
+
     // A second run finds nothing left to deliver.
     let before = receiver.requests().len();
     home.ok(&["--poll", "--all"]);

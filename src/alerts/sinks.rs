@@ -349,3 +349,64 @@ fn smtp_transport(
     }
     Ok(builder.timeout(Some(timeout)).build())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::{SourceAlert, SourceAlertKind};
+
+    fn source_alert(source: &str) -> AnyAlert {
+        let mut a = SourceAlert::new(
+            SourceAlertKind::SourceFailing,
+            source,
+            "2026-11-27T10:00:00.000Z",
+        );
+        a.failures = 10;
+        a.error = Some("HTTP 503".into());
+        AnyAlert::Source(a)
+    }
+
+    #[test]
+    fn chat_formats_carry_the_text_and_the_ids() {
+        let one = [source_alert("https://a.example/rss")];
+        let slack = webhook_body(WebhookFormat::Slack, &one);
+        assert!(slack["text"]
+            .as_str()
+            .unwrap()
+            .contains("10 polls in a row failed"));
+        assert_eq!(slack["id"], one[0].id());
+        let generic = webhook_body(WebhookFormat::Generic, &one);
+        assert_eq!(generic["id"], one[0].id());
+        assert_eq!(generic["kind"], "source_failing");
+
+        let many: Vec<AnyAlert> = (0..200)
+            .map(|i| source_alert(&format!("https://a{i}.example/rss")))
+            .collect();
+        let discord = webhook_body(WebhookFormat::Discord, &many);
+        let content = discord["content"].as_str().unwrap();
+        assert!(content.chars().count() <= DISCORD_MAX, "Discord's limit");
+        assert!(content.ends_with('…'));
+        assert_eq!(discord["alert_ids"].as_array().unwrap().len(), 200);
+    }
+
+    #[test]
+    fn a_digest_id_depends_on_its_alerts_not_their_order() {
+        let a = source_alert("https://a.example/rss");
+        let b = source_alert("https://b.example/rss");
+        let ab = digest_id(&[a.clone(), b.clone()]);
+        assert_eq!(ab, digest_id(&[b.clone(), a.clone()]));
+        assert_ne!(ab, digest_id(&[a.clone()]));
+        let body = payload(&[a, b]);
+        assert_eq!(body["id"], ab);
+        assert_eq!(body["alerts"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_signature_is_hmac_sha256_of_the_body() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            signature(b"Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}
