@@ -395,7 +395,7 @@ mod tests {
         let b = source_alert("https://b.example/rss");
         let ab = digest_id(&[a.clone(), b.clone()]);
         assert_eq!(ab, digest_id(&[b.clone(), a.clone()]));
-        assert_ne!(ab, digest_id(&[a.clone()]));
+        assert_ne!(ab, digest_id(std::slice::from_ref(&a)));
         let body = payload(&[a, b]);
         assert_eq!(body["id"], ab);
         assert_eq!(body["alerts"].as_array().unwrap().len(), 2);
