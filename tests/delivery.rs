@@ -387,3 +387,59 @@ fn the_alert_log_still_gets_every_alert_and_a_new_sink_starts_from_now() {
     assert_eq!(ids.len(), 1, "the one new alert: {ids:?}");
     assert_eq!(home.alert_log().len(), 5);
 }
+
+#[test]
+fn a_sink_added_by_sighup_gets_the_daemons_next_alert() {
+    let site = site();
+    let home = home_for(&site);
+    let mut daemon = home.spawn_daemon();
+    wait_for("the first alerts", Duration::from_secs(20), || {
+        home.alert_log().len() == 4
+    });
+
+    let receiver = LocalServer::start().unwrap();
+    receiver.set("/hook", Response::status(200));
+    add_alerts(
+        &home,
+        &format!(
+            "[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}\"",
+            receiver.url("/hook")
+        ),
+    );
+    let reloads = || {
+        Command::new("kill")
+            .args(["-HUP", &daemon.id().to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(reloads().success());
+    // The story changes once the reloaded daemon has registered the new sink in its outbox.
+    let db = rusqlite::Connection::open(home.path("figwatch.db")).unwrap();
+    wait_for("the new sink registered", Duration::from_secs(20), || {
+        db.query_row(
+            "SELECT count(*) FROM sinks WHERE sink LIKE 'webhook:%'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap_or(0)
+            == 1
+    });
+    site.set("/one.html", Response::html(story("5,000", Some(EXTRA))));
+    wait_for(
+        "the new alert at the webhook",
+        Duration::from_secs(20),
+        || receiver.hits("/hook") >= 1,
+    );
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let ids = delivered_ids(&receiver, 200);
+    assert_eq!(
+        ids.len(),
+        1,
+        "only the alert raised after the sink was added"
+    );
+    let log = home.alert_log();
+    assert_eq!(log.len(), 5, "the log sink goes on too");
+    assert_eq!(log[4]["id"].as_str(), Some(ids[0].as_str()));
+    assert_eq!(log[4]["new"], 5000);
+}

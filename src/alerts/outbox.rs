@@ -128,6 +128,8 @@ impl Outbox {
             let mut stop = stop.clone();
             tokio::spawn(async move {
                 let sender = &me.senders[i];
+                // Once the pipeline is gone (a reload), only the timer and `stop` wake us.
+                let mut pipeline_gone = false;
                 while !*stop.borrow() {
                     let next = me.round(sender).await;
                     let wait = next
@@ -135,7 +137,9 @@ impl Outbox {
                         .unwrap_or(IDLE_CHECK)
                         .min(IDLE_CHECK);
                     tokio::select! {
-                        _ = raised.changed() => {}
+                        changed = raised.changed(), if !pipeline_gone => {
+                            pipeline_gone = changed.is_err();
+                        }
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop.changed() => {}
                     }
