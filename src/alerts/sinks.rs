@@ -106,7 +106,7 @@ impl Sender {
             let secret = read_secret(path)?;
             request = request.header(SIGNATURE_HEADER, signature(secret.as_bytes(), &body));
         }
-        let response = request
+        let mut response = request
             .body(body)
             .send()
             .await
@@ -121,8 +121,21 @@ impl Sender {
         if status.is_success() {
             return Ok(());
         }
-        let text = response.text().await.unwrap_or_default();
-        let text: String = text.trim().chars().take(200).collect();
+        // The start of the answer says why; the rest is not read (it could be endless).
+        let mut head = Vec::new();
+        while head.len() < 4096 {
+            match response.chunk().await {
+                Ok(Some(bytes)) => head.extend_from_slice(&bytes),
+                _ => break,
+            }
+        }
+        let text: String = String::from_utf8_lossy(&head)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(200)
+            .collect();
         Err(format!(
             "the webhook answered HTTP {status}{}",
             if text.is_empty() {
