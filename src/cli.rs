@@ -409,6 +409,19 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
         humantime::format_duration(c.fetch.per_host_delay)
     );
     println!(
+        "addresses  {}",
+        if c.fetch.allow_private {
+            "internal addresses allowed (allow_private = true)".to_string()
+        } else if c.fetch.allow_hosts.is_empty() {
+            "loopback, private and link-local addresses refused".to_string()
+        } else {
+            format!(
+                "loopback, private and link-local addresses refused, except {}",
+                c.fetch.allow_hosts.join(", ")
+            )
+        }
+    );
+    println!(
         "schedule   {}, jitter ±{:.0}%, backoff up to {}, source_failing after {} failures",
         if c.schedule.adaptive {
             "adaptive"

@@ -76,6 +76,11 @@ pub struct FetchSettings {
     pub per_host_concurrency: usize,
     /// The least time between the starts of two requests to one host.
     pub per_host_delay: Duration,
+    /// Fetch loopback, private and link-local addresses too (off: a feed could make
+    /// figwatch read an internal admin page).
+    pub allow_private: bool,
+    /// Hosts (names or IP addresses, matched exactly) fetched even when they are internal.
+    pub allow_hosts: Vec<String>,
 }
 
 /// How polls are spaced out in time, beyond each source's own interval.
@@ -113,6 +118,8 @@ impl Default for FetchSettings {
             concurrency: 4,
             per_host_concurrency: 1,
             per_host_delay: Duration::from_secs(1),
+            allow_private: false,
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -313,6 +320,9 @@ struct RawFetch {
     concurrency: Option<usize>,
     per_host_concurrency: Option<usize>,
     per_host_delay: Option<Dur>,
+    allow_private: Option<bool>,
+    #[serde(default)]
+    allow_hosts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -472,6 +482,21 @@ impl Config {
         }
 
         let f = &raw.fetch;
+        for (i, h) in f.allow_hosts.iter().enumerate() {
+            let bare = h.trim().trim_start_matches('[').trim_end_matches(']');
+            let ok = bare.parse::<std::net::IpAddr>().is_ok()
+                || (!bare.is_empty()
+                    && bare
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+            if !ok {
+                return Err(at(
+                    None,
+                    Some(format!("fetch.allow_hosts[{i}]")),
+                    format!("{h:?} is not a host name or an IP address (write \"intranet.example\" or \"10.0.0.5\", without scheme, port or path)"),
+                ));
+            }
+        }
         let fetch = FetchSettings {
             timeout: f
                 .timeout
@@ -496,6 +521,8 @@ impl Config {
                 .per_host_delay
                 .map(|d| d.0)
                 .unwrap_or(FetchSettings::default().per_host_delay),
+            allow_private: f.allow_private.unwrap_or(false),
+            allow_hosts: f.allow_hosts.clone(),
         };
 
         let topic_ids: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();

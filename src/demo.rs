@@ -106,6 +106,7 @@ interval = "2s"
 
 [fetch]
 per_host_delay = "0s"
+allow_hosts = ["127.0.0.1"]       # the demo's own site; figwatch fetches no internal address unless told
 
 [[feeds]]
 url = "{base}/feed.xml"

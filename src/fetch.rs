@@ -13,8 +13,10 @@ use crate::config::FetchSettings;
 
 pub mod hints;
 pub mod host;
+pub mod ssrf;
 
 pub use host::HostLimiter;
+pub use ssrf::AddressPolicy;
 
 /// What identifies the version of a response we hold, for a conditional GET.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,6 +81,10 @@ pub enum FetchError {
     Connect { url: String, reason: String },
     #[error("{url}: too many redirects (more than {limit}; raise [fetch] max_redirects if they are legitimate)")]
     Redirects { url: String, limit: usize },
+    #[error("{url}: redirect refused: {reason}")]
+    BadRedirect { url: String, reason: String },
+    #[error("{url}: refused: {reason}")]
+    Refused { url: String, reason: String },
     #[error("{url}: the server answered HTTP {status} and asked us to wait; no request to {host} before {until}")]
     RateLimited {
         url: String,
@@ -127,6 +133,39 @@ pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
     hosts: Arc<HostLimiter>,
+    policy: Arc<AddressPolicy>,
+}
+
+/// Why a redirect was not followed.
+#[derive(Debug, thiserror::Error)]
+enum RedirectError {
+    #[error("more than {0} redirects")]
+    TooMany(usize),
+    #[error("it leads back to {0}, a loop")]
+    Loop(String),
+    #[error("it leads to a {0}: URL; only http and https are fetched")]
+    Scheme(String),
+}
+
+/// Every hop is checked like the first request: its scheme, the guard against internal
+/// addresses (for an IP address; a name is checked when resolved), and loops.
+fn redirect_policy(max: usize, policy: Arc<AddressPolicy>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let next = attempt.url().clone();
+        if !matches!(next.scheme(), "http" | "https") {
+            return attempt.error(RedirectError::Scheme(next.scheme().to_string()));
+        }
+        if attempt.previous().contains(&next) {
+            return attempt.error(RedirectError::Loop(next.to_string()));
+        }
+        if attempt.previous().len() > max {
+            return attempt.error(RedirectError::TooMany(max));
+        }
+        if let Err(refused) = policy.check_url(&next) {
+            return attempt.error(refused);
+        }
+        attempt.follow()
+    })
 }
 
 impl Fetcher {
@@ -142,16 +181,24 @@ impl Fetcher {
         settings: &FetchSettings,
         hosts: Arc<HostLimiter>,
     ) -> anyhow::Result<Fetcher> {
+        let policy = Arc::new(AddressPolicy::new(
+            settings.allow_private,
+            &settings.allow_hosts,
+        ));
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(settings.max_redirects))
+            .redirect(redirect_policy(settings.max_redirects, Arc::clone(&policy)))
+            .dns_resolver(ssrf::GuardedResolver {
+                policy: Arc::clone(&policy),
+            })
             .build()?;
         Ok(Fetcher {
             client,
             settings: settings.clone(),
             hosts,
+            policy,
         })
     }
 
@@ -182,6 +229,12 @@ impl Fetcher {
         validators: &Validators,
     ) -> Result<Conditional, FetchError> {
         let name = url.to_string();
+        if let Err(refused) = self.policy.check_url(url) {
+            return Err(FetchError::Refused {
+                url: name,
+                reason: refused.to_string(),
+            });
+        }
         let host = url.host_str().unwrap_or_default().to_string();
         let _permit = self
             .hosts
@@ -284,6 +337,29 @@ impl Fetcher {
 
     fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
         let url = url.to_string();
+        // Our own refusals travel inside reqwest's error; find them by type.
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = source {
+            if let Some(r) = s.downcast_ref::<ssrf::Refused>() {
+                return FetchError::Refused {
+                    url,
+                    reason: r.to_string(),
+                };
+            }
+            match s.downcast_ref::<RedirectError>() {
+                Some(RedirectError::TooMany(limit)) => {
+                    return FetchError::Redirects { url, limit: *limit }
+                }
+                Some(r) => {
+                    return FetchError::BadRedirect {
+                        url,
+                        reason: r.to_string(),
+                    }
+                }
+                None => {}
+            }
+            source = s.source();
+        }
         if e.is_timeout() {
             FetchError::Timeout {
                 url,

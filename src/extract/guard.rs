@@ -1,5 +1,5 @@
-//! Pages that are not the article: a paywall, a cookie-consent wall, a login form or a bot
-//! challenge served in place of the story. Storing them as versions is fine (they are what the
+//! Pages that are not the article: a paywall, a cookie-consent wall, a login form, a bot
+//! challenge or an error page served (with 200) in place of the story. Storing them as versions is fine (they are what the
 //! server sent); treating their text as the news is not — every figure would "disappear" and
 //! come back as new on the next good fetch.
 
@@ -21,6 +21,8 @@ pub fn wall_kind(text: &str) -> Option<&'static str> {
             ("bot-challenge", r"(?i)checking (if the site connection is secure|your browser)|verify (that )?you are (a )?human|are you a robot|enable javascript and cookies to continue|captcha|ddos protection|access denied|request unsuccessful|just a moment\.\.\."),
             ("paywall", r"(?i)subscribe (now )?to (continue|keep) reading|to continue reading|this (article|content|story) is (only )?(available )?(for|to) (subscribers|members)|already a subscriber|subscribers only|premium content|unlock (this|the full) (article|story)|start your (free )?trial|to view the full story"),
             ("login", r"(?i)(sign|log) ?in to (continue|read|view|access)|please (sign|log) ?in|you must be logged in|create (a free|an) account to (continue|read)"),
+            // A server error or a missing page answered with 200 ("soft" errors).
+            ("error", r"(?i)service (is )?(temporarily )?unavailable|page not found|404 not found|not found on this server|internal server error|bad gateway|gateway time-?out|too many requests|something went wrong|an (unexpected )?error (has )?occurred|try again later|down for maintenance|page (you requested )?(could not|cannot|can't) be found"),
             ("consent", r"(?i)we use cookies|cookie (consent|settings|preferences|policy)|accept (all )?cookies|manage (your )?(privacy|consent|cookies)|we value your privacy|consent to (the use of|our use of) (cookies|your data)"),
         ]
         .into_iter()
@@ -48,6 +50,14 @@ mod tests {
             Some("consent")
         );
         assert_eq!(wall_kind("Please sign in to continue."), Some("login"));
+        assert_eq!(
+            wall_kind("Service unavailable. Please try again later."),
+            Some("error")
+        );
+        assert_eq!(
+            wall_kind("404 Not Found. The page you requested could not be found."),
+            Some("error")
+        );
         assert_eq!(
             wall_kind("Just a moment... Checking your browser before accessing the site."),
             Some("bot-challenge")

@@ -9,6 +9,7 @@ fn fetcher(max_body: u64) -> Fetcher {
         max_body,
         max_redirects: 3,
         concurrency: 1,
+        allow_private: true,
         ..Default::default()
     };
     Fetcher::new("figwatch-test", &settings).unwrap()

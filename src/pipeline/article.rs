@@ -547,7 +547,12 @@ struct Saved {
 /// response, a template change that cut the body).
 fn suspicion(article: &Article, previous: Option<&Article>) -> Option<String> {
     if let Some(kind) = extract::guard::wall_kind(&article.text) {
-        return Some(format!("looks like a {kind} page, not the article"));
+        let a = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        return Some(format!("looks like {a} {kind} page, not the article"));
     }
     let (now, before) = (article.text.chars().count(), previous?.text.chars().count());
     (now * 2 < before)

@@ -36,6 +36,8 @@ alert_log = "{log}"
 
 [fetch]
 timeout = "2s"
+# The test servers are on loopback addresses, which figwatch refuses by default.
+allow_private = true
 {fetch}
 
 {sources}

@@ -177,7 +177,7 @@ fn db_size(dir: &Path) -> u64 {
 
 fn write_config(dir: &Path, site: &server::Site, concurrency: usize) -> anyhow::Result<PathBuf> {
     let mut text = format!(
-        "database = \"{}\"\ninterval = \"1h\"\n\n[fetch]\ntimeout = \"30s\"\nconcurrency = {concurrency}\nper_host_delay = \"0s\"\nper_host_concurrency = 2\n\n",
+        "database = \"{}\"\ninterval = \"1h\"\n\n[fetch]\ntimeout = \"30s\"\nconcurrency = {concurrency}\nper_host_delay = \"0s\"\nper_host_concurrency = 2\nallow_private = true\n\n",
         dir.join("figwatch.db").display()
     );
     for i in 0..site.feeds() {
