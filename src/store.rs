@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_ledger.sql"),
     include_str!("../migrations/0004_schedule.sql"),
     include_str!("../migrations/0005_outbox.sql"),
+    include_str!("../migrations/0006_leases.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -176,9 +177,20 @@ impl Store {
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             .map_err(|e| e.to_string())?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
-        migrations
-            .to_latest(conn)
-            .map_err(|e| format!("cannot apply the schema: {e}"))
+        // Two processes starting on a new database at once both see it unmigrated; the second
+        // one's migration then fails on the tables the first just made (and rolls back). It
+        // is tried again, and finds the schema up to date.
+        let mut attempt = 0;
+        loop {
+            match migrations.to_latest(conn) {
+                Ok(()) => return Ok(()),
+                Err(_) if attempt < 8 => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
+                }
+                Err(e) => return Err(format!("cannot apply the schema: {e}")),
+            }
+        }
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {

@@ -20,6 +20,7 @@ use crate::schedule::cadence::{self, ChangeHistory};
 use crate::store::{self, PollRecord, PollResult, SourceState, Store};
 
 mod article;
+mod lease;
 
 pub use article::canonical_url;
 use article::ArticleOutcome;
@@ -33,6 +34,8 @@ pub struct PassSummary {
     pub not_modified: usize,
     /// Not requested because the host asked us to wait (Retry-After).
     pub deferred: usize,
+    /// Not polled: another figwatch process (the daemon, another `--poll`) is polling it.
+    pub busy: usize,
     pub new_articles: usize,
     pub new_versions: usize,
     pub alerts: usize,
@@ -52,6 +55,7 @@ impl PassSummary {
         self.failed += o.failed;
         self.not_modified += o.not_modified;
         self.deferred += o.deferred;
+        self.busy += o.busy;
         self.new_articles += o.new_articles;
         self.new_versions += o.new_versions;
         self.alerts += o.alerts;
@@ -72,6 +76,13 @@ impl fmt::Display for PassSummary {
         }
         if self.deferred > 0 {
             write!(f, ", {} deferred (host asked to wait)", self.deferred)?;
+        }
+        if self.busy > 0 {
+            write!(
+                f,
+                ", {} skipped (being polled by another figwatch process)",
+                self.busy
+            )?;
         }
         write!(
             f,
@@ -138,6 +149,8 @@ pub struct Pipeline {
     figures: Arc<FigureExtractor>,
     /// Bumped after every commit that wrote an alert, to wake the delivery workers.
     alerts_raised: tokio::sync::watch::Sender<u64>,
+    /// This process's name on the sources it leases while it polls them.
+    lease_owner: String,
     /// Database ids of `config.sources`, same order.
     source_ids: Vec<i64>,
     /// Each source's scheduling state, by id: read once, then kept by the polls, so that a
@@ -179,6 +192,7 @@ impl Pipeline {
             fetcher,
             figures,
             alerts_raised: tokio::sync::watch::Sender::new(0),
+            lease_owner: lease::owner_name(),
             source_ids,
             states,
             in_flight: Mutex::new(HashSet::new()),
@@ -235,6 +249,87 @@ impl Pipeline {
         }
     }
 
+    /// How long a lease on a source holds: long enough for a feed and its articles, short
+    /// enough that the sources of a process that died are taken up again soon.
+    fn lease_length(&self) -> chrono::Duration {
+        let d = (self.config.fetch.timeout * 10).max(Duration::from_secs(300));
+        chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::minutes(5))
+    }
+
+    /// Leases sources to this process for a poll; returns those it got. The others are
+    /// being polled by another figwatch process right now.
+    pub fn claim(&self, indices: &[usize]) -> Vec<usize> {
+        let now = Utc::now();
+        let ids: Vec<i64> = indices.iter().map(|&i| self.source_ids[i]).collect();
+        let (now_text, until) = (
+            store::timestamp(now),
+            store::timestamp(now + self.lease_length()),
+        );
+        let claimed = match self
+            .store
+            .claim_sources(&ids, &self.lease_owner, &now_text, &until)
+            .and_then(|mut claimed| {
+                // A lease held by a process of this machine that no longer runs (killed, or
+                // crashed) is taken over now rather than when it runs out.
+                let missing: Vec<i64> = ids
+                    .iter()
+                    .copied()
+                    .filter(|id| !claimed.contains(id))
+                    .collect();
+                for id in &missing {
+                    if let Some((holder, _)) = self.store.lease_of(*id, &now_text)? {
+                        if lease::is_dead_local(&holder)
+                            && self.store.take_over_source(
+                                *id,
+                                &holder,
+                                &self.lease_owner,
+                                &until,
+                            )?
+                        {
+                            tracing::info!(
+                                source = id,
+                                "took over the lease of {holder}, which no longer runs"
+                            );
+                            claimed.insert(*id);
+                        }
+                    }
+                }
+                Ok(claimed)
+            }) {
+            Ok(c) => c,
+            Err(e) => {
+                // Polling without a lease risks a source polled twice at once; not polling
+                // risks nothing but time.
+                tracing::error!("cannot lease sources for polling: {e}");
+                return Vec::new();
+            }
+        };
+        let (mine, busy): (Vec<usize>, Vec<usize>) = indices
+            .iter()
+            .partition(|&&i| claimed.contains(&self.source_ids[i]));
+        for &i in &busy {
+            let holder = self
+                .store
+                .lease_of(self.source_ids[i], &store::timestamp(now))
+                .ok()
+                .flatten();
+            tracing::info!(
+                source = %self.config.sources[i].url,
+                "skipped: {} is polling it (lease until {})",
+                holder.as_ref().map_or("another figwatch process", |h| h.0.as_str()),
+                holder.as_ref().map_or("-", |h| h.1.as_str())
+            );
+        }
+        mine
+    }
+
+    /// Gives back the leases this process holds.
+    pub fn release(&self) {
+        if let Err(e) = self.store.release_sources(&self.lease_owner) {
+            tracing::error!("cannot give back the sources' leases: {e}");
+        }
+    }
+
     /// Polls the given sources in their order, at most `[fetch] concurrency` at a time;
     /// `progress` hears of each source as it finishes.
     pub async fn poll_sources(
@@ -243,6 +338,9 @@ impl Pipeline {
         mut progress: impl FnMut(&PassSummary),
     ) -> PassSummary {
         use futures_util::{FutureExt, StreamExt};
+        let asked = indices.len();
+        let indices = self.claim(&indices);
+        let busy = asked - indices.len();
         // The polls of a pass run as futures of this one task, `concurrency` at a time, as a
         // plain client loop would: no task per source, no hand-off between threads for each.
         // Parsing and extraction still run on the blocking pool, in parallel. A panic in a poll
@@ -254,7 +352,10 @@ impl Pipeline {
                     .map(move |r| (i, r))
             })
             .buffer_unordered(self.config.fetch.concurrency);
-        let mut total = PassSummary::default();
+        let mut total = PassSummary {
+            busy,
+            ..PassSummary::default()
+        };
         while let Some((i, result)) = polls.next().await {
             match result {
                 Ok(s) => total.add(&s),
@@ -266,7 +367,7 @@ impl Pipeline {
             }
             progress(&total);
         }
-        self.flush();
+        self.release();
         total
     }
 

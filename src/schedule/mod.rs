@@ -16,6 +16,9 @@ use crate::config::Config;
 use crate::pipeline::Pipeline;
 use crate::store::Store;
 
+/// How soon the daemon looks again at a source another process is polling.
+const LEASE_RETRY: Duration = Duration::from_secs(30);
+
 pub mod cadence;
 mod systemd;
 
@@ -153,6 +156,12 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                 queue.heap.push(Reverse((at, i)));
                 continue;
             }
+            if pipeline.claim(&[i]).is_empty() {
+                // Another figwatch is polling it (a `--poll` beside the daemon): look again
+                // after a while; its poll moves the source's next check anyway.
+                queue.heap.push(Reverse((now + LEASE_RETRY, i)));
+                continue;
+            }
             running.insert(i);
             let p = Arc::clone(&pipeline);
             let handle = tasks.spawn(async move {
@@ -229,7 +238,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             }
         }
     }
-    pipeline.flush();
+    pipeline.release();
     delivery.stop().await;
     tracing::info!("figwatch stopped");
     Ok(())

@@ -142,6 +142,65 @@ impl Store {
     }
 
     /// Writes the waiting poll records in one transaction.
+    /// Leases the sources `ids` to `owner` until `until`, except those another process holds a
+    /// live lease on. Returns the ids leased. One statement, so two processes claiming at once
+    /// split the sources between them instead of both taking them.
+    pub fn claim_sources(
+        &self,
+        ids: &[i64],
+        owner: &str,
+        now: &str,
+        until: &str,
+    ) -> Result<std::collections::HashSet<i64>> {
+        let conn = self.conn();
+        let list = serde_json::to_string(ids)?;
+        let mut stmt = conn.prepare_cached(
+            "UPDATE sources SET lease_owner = ?2, lease_until = ?4
+             WHERE id IN (SELECT value FROM json_each(?1))
+               AND (lease_until IS NULL OR lease_until <= ?3 OR lease_owner = ?2)
+             RETURNING id",
+        )?;
+        let claimed = stmt
+            .query_map(params![list, owner, now, until], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(claimed)
+    }
+
+    /// Who holds a live lease on a source, and until when.
+    pub fn lease_of(&self, id: i64, now: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT lease_owner, lease_until FROM sources
+                 WHERE id = ?1 AND lease_until > ?2 AND lease_owner IS NOT NULL",
+            )?
+            .query_row(params![id, now], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Moves a source's lease from `from` (a process that no longer runs) to `to`.
+    pub fn take_over_source(&self, id: i64, from: &str, to: &str, until: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "UPDATE sources SET lease_owner = ?3, lease_until = ?4
+                 WHERE id = ?1 AND lease_owner = ?2",
+            )?
+            .execute(params![id, from, to, until])?
+            == 1)
+    }
+
+    /// Gives back every lease `owner` still holds (a pass that ends, a daemon that stops).
+    pub fn release_sources(&self, owner: &str) -> Result<()> {
+        self.flush_polls()?;
+        self.conn()
+            .prepare_cached(
+                "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1",
+            )?
+            .execute([owner])?;
+        Ok(())
+    }
+
     pub fn flush_polls(&self) -> Result<()> {
         let batch = std::mem::take(&mut *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()));
         if batch.is_empty() {
@@ -342,7 +401,8 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                 "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
                         interval_secs = ?4, last_http_status = 304, articles_due_at = ?5,
                         last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
-                        consecutive_failures = 0, failing_since = NULL
+                        consecutive_failures = 0, failing_since = NULL,
+                        lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
             )?
             .execute(params![id, p.at, p.next_check_at, interval, p.articles_due_at])?,
@@ -356,7 +416,8 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                         consecutive_failures = 0, failing_since = NULL, etag = ?7,
                         last_modified = ?8,
                         last_change_at = CASE WHEN ?9 THEN ?2 ELSE last_change_at END,
-                        change_gap_secs = coalesce(?10, change_gap_secs), articles_due_at = ?11
+                        change_gap_secs = coalesce(?10, change_gap_secs), articles_due_at = ?11,
+                        lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -377,7 +438,8 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                 "UPDATE sources SET last_polled_at = ?2, last_error = ?3, next_check_at = ?4,
                         interval_secs = ?5, last_http_status = ?6,
                         consecutive_failures = consecutive_failures + 1,
-                        failing_since = CASE WHEN ?7 THEN ?2 ELSE failing_since END
+                        failing_since = CASE WHEN ?7 THEN ?2 ELSE failing_since END,
+                        lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -391,7 +453,8 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                 ],
             )?,
             PollResult::Deferred => db.prepare_cached(
-                "UPDATE sources SET next_check_at = ?2 WHERE id = ?1",
+                "UPDATE sources SET next_check_at = ?2, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1",
             )?
             .execute(params![id, p.next_check_at],
             )?,

@@ -1,0 +1,222 @@
+//! Several figwatch processes on one database, and processes killed at random: no source is
+//! polled twice at the same moment, nothing is corrupted, no decided alert is lost.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Feeds whose answers take `delay`, so that polls overlap if they can.
+fn slow_site(feeds: usize, delay: Duration) -> (LocalServer, String) {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    let mut sources = String::new();
+    for i in 0..feeds {
+        let article = format!("/a{i}.html");
+        server.set(
+            &format!("/f{i}.xml"),
+            Response::ok(
+                "application/rss+xml",
+                rss_feed(&base, &[("Story", article.as_str())]),
+            )
+            .delayed(delay),
+        );
+        server.set(&article, Response::html(story("3,000", None)));
+        sources += &format!(
+            "[[feeds]]\nurl = \"{}\"\n",
+            server.url(&format!("/f{i}.xml"))
+        );
+    }
+    (server, sources)
+}
+
+/// Requests to the same feed that were in flight at the same time (each takes `delay`).
+fn overlapping(server: &LocalServer, delay: Duration) -> Vec<String> {
+    let mut last: HashMap<String, Instant> = HashMap::new();
+    let mut out = Vec::new();
+    let mut requests = server.requests();
+    requests.sort_by_key(|r| r.at);
+    for r in requests.iter().filter(|r| r.path.starts_with("/f")) {
+        if let Some(prev) = last.get(&r.path) {
+            if r.at.duration_since(*prev) < delay {
+                out.push(r.path.clone());
+            }
+        }
+        last.insert(r.path.clone(), r.at);
+    }
+    out
+}
+
+fn spawn(home: &Home, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_figwatch"))
+        .arg("--config")
+        .arg(home.config())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn two_polls_at_once_share_the_sources_and_say_what_they_skipped() {
+    let delay = Duration::from_millis(700);
+    let (server, sources) = slow_site(6, delay);
+    let home = Home::new(&sources);
+    let a = spawn(&home, &["--poll", "--all"]);
+    let b = spawn(&home, &["--poll", "--all"]);
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&b.stdout)
+    );
+    assert!(
+        said.contains("skipped (being polled by another figwatch process)"),
+        "{said}"
+    );
+    assert!(overlapping(&server, delay).is_empty());
+    for i in 0..6 {
+        assert_eq!(
+            server.hits(&format!("/f{i}.xml")),
+            1,
+            "each feed polled once"
+        );
+    }
+    let versions = home.ok(&["export", "versions", "--format", "jsonl"]);
+    assert_eq!(versions.lines().count(), 6, "one version per article");
+}
+
+#[test]
+fn a_poll_beside_the_daemon_never_polls_a_source_at_the_same_moment() {
+    let delay = Duration::from_millis(500);
+    let (server, sources) = slow_site(8, delay);
+    let home = Home::custom(
+        "interval = \"2s\"",
+        "per_host_delay = \"0s\"\nper_host_concurrency = 8\nconcurrency = 2",
+        &sources,
+    );
+    let mut daemon = home.spawn_daemon();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..3 {
+        let out = home.figwatch(&["--poll", "--all"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert!(
+        overlapping(&server, delay).is_empty(),
+        "polled twice at once: {:?}",
+        overlapping(&server, delay)
+    );
+    let db = rusqlite::Connection::open(home.path("figwatch.db")).unwrap();
+    let ok: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn twenty_kills_at_random_moments_lose_and_corrupt_nothing() {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    let articles: Vec<String> = (0..4).map(|i| format!("/s{i}.html")).collect();
+    let entries: Vec<(&str, &str)> = articles.iter().map(|a| ("Story", a.as_str())).collect();
+    server.set(
+        "/rss.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &entries)),
+    );
+    let home = Home::custom(
+        "interval = \"1s\"\nmin_interval = \"1s\"\nmax_interval = \"1s\"\nadaptive = false\njitter = 0.0",
+        "per_host_delay = \"0s\"\nper_host_concurrency = 8",
+        &format!("[[feeds]]\nurl = \"{}\"\n", server.url("/rss.xml")),
+    );
+    let mut rng = fastrand::Rng::with_seed(7);
+    for round in 0..20 {
+        // Every round the stories report new figures, so versions and alerts keep coming.
+        for (i, a) in articles.iter().enumerate() {
+            let n = 3000 + 100 * (round * 4 + i);
+            server.set(a, Response::html(story(&format!("{n}"), None)));
+        }
+        let mut daemon = home.spawn_daemon();
+        std::thread::sleep(Duration::from_millis(rng.u64(100..1200)));
+        daemon.kill().unwrap(); // SIGKILL, wherever it is
+        daemon.wait().unwrap();
+    }
+    // One clean pass delivers whatever the killed daemons had decided but not delivered.
+    home.ok(&["--poll"]);
+
+    let db = rusqlite::Connection::open(home.path("figwatch.db")).unwrap();
+    let ok: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let versions: i64 = db
+        .query_row("SELECT count(*) FROM versions", [], |r| r.get(0))
+        .unwrap();
+    assert!(versions >= 8, "the daemons did store versions: {versions}");
+    // No version twice: consecutive versions of an article always differ.
+    let repeated: i64 = db
+        .query_row(
+            "SELECT count(*) FROM versions v JOIN versions w
+               ON w.article_id = v.article_id AND w.number = v.number + 1
+             WHERE w.content_hash = v.content_hash",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(repeated, 0);
+    // No half-written version: numbers run 1..n per article, and each alert's version exists.
+    let gaps: i64 = db
+        .query_row(
+            "SELECT count(*) FROM (SELECT article_id, max(number) AS n, count(*) AS c
+                                   FROM versions GROUP BY article_id) WHERE n != c",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(gaps, 0);
+    let orphans: i64 = db
+        .query_row(
+            "SELECT count(*) FROM alerts a LEFT JOIN versions v ON v.id = a.version_id
+             WHERE a.version_id IS NOT NULL AND v.id IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    // Every committed alert reached the alert log, in whole lines (at least once).
+    let text = std::fs::read_to_string(home.path("alerts.jsonl")).unwrap_or_default();
+    let mut logged = std::collections::HashSet::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a whole JSON line");
+        logged.insert(v["id"].as_str().unwrap().to_string());
+    }
+    let mut stmt = db.prepare("SELECT alert_id FROM alerts").unwrap();
+    let stored: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(stored.len() >= 4, "alerts were raised: {}", stored.len());
+    for id in &stored {
+        assert!(
+            logged.contains(id),
+            "alert {id} was committed but never delivered"
+        );
+    }
+}
