@@ -80,6 +80,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Remove old versions as `[retention]` says (the daemon also does it once a day)
+    Prune {
+        /// Count what would be removed, remove nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Afterwards, shrink the database file (needs free space about its size)
+        #[arg(long)]
+        vacuum: bool,
+    },
     /// Validate the configuration and summarise its sources and topics
     CheckConfig,
     /// Each source's health: last poll, consecutive failures, last error
@@ -200,6 +209,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     json,
                 } => show_diff(&store, &url, from, to, full, json),
                 Command::Status { json } => status(&store, &config, json),
+                Command::Prune { dry_run, vacuum } => prune(&store, &config, dry_run, vacuum),
                 Command::Figures(_) => {
                     figures::ledger(&store, &config, figures_args.as_ref().expect("set above"))
                 }
@@ -218,6 +228,7 @@ fn name_of(c: &Command) -> &'static str {
         Command::History { .. } => "history",
         Command::Diff { .. } => "diff",
         Command::CheckConfig => "check-config",
+        Command::Prune { .. } => "prune",
         Command::Status { .. } => "status",
         Command::Demo => "demo",
         Command::Extract { .. } => "extract",
@@ -467,6 +478,47 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
             } else {
                 format!(" — {}", t.name)
             }
+        );
+    }
+    Ok(())
+}
+
+/// `figwatch prune`: what `[retention]` allows to go, gone (or counted).
+fn prune(store: &Store, config: &Config, dry_run: bool, vacuum: bool) -> anyhow::Result<()> {
+    let Some(r) = &config.retention else {
+        bail!(
+            "{}: no [retention] configured, so every version is kept; add for example\n\n[retention]\nkeep_for = \"365d\"\nkeep_last = 3",
+            config.path.display()
+        );
+    };
+    let size = || {
+        ["", "-wal"]
+            .iter()
+            .filter_map(|s| std::fs::metadata(format!("{}{s}", config.database.display())).ok())
+            .map(|m| m.len())
+            .sum::<u64>()
+    };
+    let before = size();
+    let report = crate::pipeline::prune(store, r, dry_run)?;
+    let what = format!(
+        "{} versions (with {} figures) older than {}, beyond each article's last {} and not pointed at by an alert or the ledger; {} delivered outbox rows",
+        report.versions,
+        report.figures,
+        humantime::format_duration(r.keep_for),
+        r.keep_last,
+        report.deliveries
+    );
+    if dry_run {
+        println!("would prune {what}");
+        return Ok(());
+    }
+    println!("pruned {what}");
+    if vacuum {
+        store.vacuum()?;
+        println!(
+            "database {:.1} MB → {:.1} MB",
+            before as f64 / 1e6,
+            size() as f64 / 1e6
         );
     }
     Ok(())

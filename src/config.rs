@@ -62,6 +62,17 @@ pub struct Config {
     pub fetch: FetchSettings,
     pub sources: Vec<SourceConfig>,
     pub topics: Vec<Topic>,
+    /// How long versions are kept (`figwatch prune`, and the daemon once a day); `None`: for
+    /// ever.
+    pub retention: Option<Retention>,
+}
+
+/// `[retention]`: versions older than `keep_for` are pruned, except each article's last
+/// `keep_last` and those an alert or the figure ledger points at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retention {
+    pub keep_for: Duration,
+    pub keep_last: usize,
 }
 
 /// Limits on every HTTP request figwatch makes.
@@ -303,6 +314,7 @@ struct RawConfig {
     fetch: RawFetch,
     #[serde(default)]
     alerts: sinks::RawAlerts,
+    retention: Option<RawRetention>,
     #[serde(default)]
     feeds: Vec<RawSource>,
     #[serde(default)]
@@ -323,6 +335,13 @@ struct RawFetch {
     allow_private: Option<bool>,
     #[serde(default)]
     allow_hosts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    keep_for: Option<Dur>,
+    keep_last: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -533,8 +552,37 @@ impl Config {
             text,
             &at,
         )?;
+        let retention = match &raw.retention {
+            None => None,
+            Some(r) => {
+                let keep_for = r.keep_for.map(|d| d.0).ok_or_else(|| {
+                    at(
+                        None,
+                        Some("retention.keep_for".into()),
+                        "[retention] needs `keep_for`, how long versions are kept (like \"365d\")"
+                            .into(),
+                    )
+                })?;
+                let keep_last = match &r.keep_last {
+                    Some(k) if *k.get_ref() == 0 => {
+                        return Err(at(
+                            Some(k.span()),
+                            Some("retention.keep_last".into()),
+                            "must be at least 1: an article's last version is what its next one is compared with".into(),
+                        ))
+                    }
+                    Some(k) => *k.get_ref(),
+                    None => 3,
+                };
+                Some(Retention {
+                    keep_for,
+                    keep_last,
+                })
+            }
+        };
         Ok(Config {
             path: path.to_path_buf(),
+            retention,
             database: PathBuf::from(raw.database.unwrap_or_else(|| "figwatch.db".into())),
             alerts,
             figure_memory,

@@ -28,13 +28,33 @@ const MIGRATIONS: &[&str] = &[
 pub enum StoreError {
     #[error("database {path}: {reason}")]
     Open { path: String, reason: String },
-    #[error("database: {0}")]
+    #[error("database: {}", sql_message(.0))]
     Sql(#[from] rusqlite::Error),
     #[error("database: stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// SQLite's message, with what to do about the failures a user can fix.
+fn sql_message(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => format!(
+            "{e}: the disk (or the file size allowed to figwatch) is full; nothing was half-written, and what failed is tried again at its next check — free some space or run `figwatch prune`"
+        ),
+        Some(ErrorCode::SystemIoFailure) => format!(
+            "{e}: writing the database failed (a full disk, a file size limit or a failing disk); the transaction was rolled back, nothing was half-written, and what failed is tried again at its next check"
+        ),
+        Some(ErrorCode::ReadOnly) => format!(
+            "{e}: the database file or its folder is read-only for this user"
+        ),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "{e}: another process held the database for too long"
+        ),
+        _ => e.to_string(),
+    }
+}
 
 pub fn now() -> String {
     timestamp(Utc::now())
@@ -581,10 +601,12 @@ pub struct StoreCounts {
 mod export;
 mod ledger;
 mod outbox;
+mod retention;
 mod schedule;
 pub use export::{AlertRow, FigureRow, VersionRow};
 pub use ledger::{LedgerEntry, LedgerSource};
 pub use outbox::{Claimed, SinkBacklog};
+pub use retention::PruneReport;
 pub use schedule::{ArticleState, PollRecord, PollResult, SourceState};
 
 #[cfg(test)]

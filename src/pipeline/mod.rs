@@ -99,6 +99,16 @@ impl fmt::Display for PassSummary {
     }
 }
 
+/// Prunes the store as `retention` says.
+pub fn prune(
+    store: &Store,
+    retention: &crate::config::Retention,
+    dry_run: bool,
+) -> store::Result<store::PruneReport> {
+    let cutoff = Utc::now() - chrono::Duration::from_std(retention.keep_for).unwrap_or_default();
+    store.prune(&store::timestamp(cutoff), retention.keep_last, dry_run)
+}
+
 /// "1 alert", "2 alerts".
 fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })

@@ -132,6 +132,8 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     let mut watchdog = systemd::Watchdog::new();
     // Poll records are written in batches; a quiet daemon still writes its last ones soon.
     let mut flush_timer = tokio::time::interval(Duration::from_secs(1));
+    // Retention runs at start and then once a day.
+    let mut prune_timer = tokio::time::interval(Duration::from_secs(24 * 3600));
     systemd::ready(&status_line(&pipeline));
     tracing::info!(
         sources = pipeline.config.sources.len(),
@@ -216,6 +218,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             _ = sleep_until(wake) => {}
             _ = watchdog.tick() => {}
             _ = flush_timer.tick() => pipeline.flush(),
+            _ = prune_timer.tick() => prune(&pipeline),
         }
     }
 
@@ -242,6 +245,23 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     delivery.stop().await;
     tracing::info!("figwatch stopped");
     Ok(())
+}
+
+/// The daemon's daily retention pass.
+fn prune(pipeline: &Pipeline) {
+    let Some(r) = &pipeline.config.retention else {
+        return;
+    };
+    match crate::pipeline::prune(&pipeline.store, r, false) {
+        Ok(report) if report.versions + report.deliveries > 0 => tracing::info!(
+            versions = report.versions,
+            figures = report.figures,
+            deliveries = report.deliveries,
+            "retention: pruned old versions"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!("retention: cannot prune: {e}"),
+    }
 }
 
 /// The daemon's delivery workers, for one configuration.

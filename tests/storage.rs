@@ -1,0 +1,144 @@
+//! Storage limits: retention with `figwatch prune`, and a disk that fills up mid-poll.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use common::*;
+
+const ARTICLE: &str = "/world/nk-troops.html";
+
+fn site() -> (LocalServer, Home) {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    server.set(
+        "/rss.xml",
+        Response::ok(
+            "application/rss+xml",
+            rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
+        ),
+    );
+    server.set(ARTICLE, Response::html(story("3,000", None)));
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n",
+        server.url("/rss.xml")
+    ));
+    (server, home)
+}
+
+fn numbers(home: &Home, url: &str) -> Vec<i64> {
+    home.history(url)
+        .iter()
+        .map(|v| v["number"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn prune_keeps_the_last_versions_and_those_alerts_point_at() {
+    let (server, home) = site();
+    let url = server.url(ARTICLE);
+    home.ok(&["--poll"]); // version 1: the figure is new, an alert points at it
+    for extra in [
+        "Analysts expect more details later this week.",
+        "Analysts expect more details in the coming days.",
+        "Analysts expect further details in the coming days.",
+    ] {
+        server.set(ARTICLE, Response::html(story("3,000", Some(extra))));
+        home.ok(&["--poll", "--all"]); // a rewording: a version, no alert
+    }
+    assert_eq!(numbers(&home, &url), vec![1, 2, 3, 4]);
+
+    let refused = home.figwatch(&["prune"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no [retention] configured"));
+
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(
+        home.config(),
+        format!("{config}\n[retention]\nkeep_for = \"0s\"\nkeep_last = 1\n"),
+    )
+    .unwrap();
+    let dry = home.ok(&["prune", "--dry-run"]);
+    assert!(dry.starts_with("would prune 2 versions"), "{dry}");
+    assert_eq!(numbers(&home, &url).len(), 4, "a dry run removes nothing");
+
+    let done = home.ok(&["prune", "--vacuum"]);
+    assert!(done.starts_with("pruned 2 versions"), "{done}");
+    assert!(done.contains("database"), "{done}");
+    assert_eq!(
+        numbers(&home, &url),
+        vec![1, 4],
+        "the alert's version and the last one stay"
+    );
+    let alerts = home.ok(&["alerts", "--json"]);
+    assert_eq!(alerts.lines().count(), 1, "alerts are never pruned");
+    let diff = home.ok(&["diff", &url, "--from", "1", "--to", "4"]);
+    assert!(diff.contains("{+"), "{diff}");
+    // And polling goes on from the kept last version.
+    server.set(ARTICLE, Response::html(story("4,000", None)));
+    home.ok(&["--poll", "--all"]);
+    assert_eq!(numbers(&home, &url), vec![1, 4, 5]);
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_damages_nothing() {
+    let (server, home) = site();
+    let url = server.url(ARTICLE);
+    home.ok(&["--poll"]);
+    // The next version is large, and the files may grow by no more than 4 KiB: the write
+    // fails as on a full disk.
+    let long: Vec<String> = (0..3000)
+        .map(|i| format!("Paragraph {i}: officials repeated that the figures could not be independently verified, and that Pyongyang has not commented on its losses in the region."))
+        .collect();
+    let mut paragraphs: Vec<&str> = long.iter().map(String::as_str).collect();
+    let figure = "Officials said on Monday that 4,000 North Korean troops had been killed or wounded since they joined the fighting in the Kursk region.";
+    paragraphs.insert(0, figure);
+    server.set(
+        ARTICLE,
+        Response::html(article_page("North Korean troops in Kursk", &paragraphs)),
+    );
+    let largest = ["figwatch.db", "figwatch.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(home.path(f)).ok())
+        .map(|m| m.len())
+        .max()
+        .unwrap();
+    let limit = largest + 4096;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_figwatch"));
+    command
+        .arg("--config")
+        .arg(home.config())
+        .args(["--poll", "--all"])
+        .env("NO_COLOR", "1");
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &rl);
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("full disk") || stderr.contains("is full"),
+        "the error says what happened: {stderr}"
+    );
+    assert_eq!(numbers(&home, &url), vec![1], "nothing half-written");
+
+    // With room again, the same poll works and nothing before was damaged.
+    home.ok(&["--poll", "--all"]);
+    assert_eq!(numbers(&home, &url), vec![1, 2]);
+    let db = rusqlite::Connection::open(home.path("figwatch.db")).unwrap();
+    let ok: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let alerts = home.ok(&["alerts", "--json"]);
+    assert_eq!(alerts.lines().count(), 2);
+}
