@@ -34,6 +34,56 @@ pub struct ParsedFeed {
     pub ttl: Option<std::time::Duration>,
 }
 
+/// The document as UTF-8 when it is in another encoding — UTF-16 (by its byte-order mark, or
+/// by `<` beside a zero byte) or one its XML declaration names (`ISO-8859-1`, `windows-1251`,
+/// …) — with the declaration saying UTF-8: feed-rs reads UTF-8 only and fails, or panics, on
+/// the rest. `None`: already UTF-8 (or an encoding nobody knows; the parser then says so).
+fn to_utf8(body: &[u8]) -> Option<Vec<u8>> {
+    let (encoding, rest) = match body {
+        [0xEF, 0xBB, 0xBF, ..] => return None,
+        [0xFE, 0xFF, rest @ ..] => (encoding_rs::UTF_16BE, rest),
+        [0xFF, 0xFE, rest @ ..] => (encoding_rs::UTF_16LE, rest),
+        [0x00, b'<', ..] => (encoding_rs::UTF_16BE, body),
+        [b'<', 0x00, ..] => (encoding_rs::UTF_16LE, body),
+        _ => {
+            let head = String::from_utf8_lossy(&body[..body.len().min(256)]);
+            let label = declared_encoding(&head)?;
+            let encoding = encoding_rs::Encoding::for_label(label.as_bytes())?;
+            if encoding == encoding_rs::UTF_8 {
+                return None;
+            }
+            (encoding, body)
+        }
+    };
+    let (text, _) = encoding.decode_without_bom_handling(rest);
+    let fixed = match (text.starts_with("<?xml"), text.find("?>")) {
+        (true, Some(end)) => {
+            let decl = declaration_encoding()
+                .replace(&text[..end], r#"encoding="utf-8""#)
+                .into_owned();
+            decl + &text[end..]
+        }
+        _ => text.into_owned(),
+    };
+    Some(fixed.into_bytes())
+}
+
+fn declaration_encoding() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r#"(?i)encoding\s*=\s*["']([^"']*)["']"#).expect("static regex")
+    })
+}
+
+/// The `encoding` of an XML declaration at the start of `head`.
+fn declared_encoding(head: &str) -> Option<String> {
+    let head = head.trim_start();
+    let end = head.strip_prefix("<?xml")?.find("?>")? + 5;
+    declaration_encoding()
+        .captures(&head[..end])
+        .map(|c| c[1].trim().to_string())
+}
+
 /// Parses a feed document into its entries (see [`parse_feed`]).
 pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<FeedEntry>, FeedError> {
     parse_feed(body, feed_url).map(|f| f.entries)
@@ -44,6 +94,8 @@ pub fn parse(body: &[u8], feed_url: &Url) -> Result<Vec<FeedEntry>, FeedError> {
 /// malformed feed rather than taking the daemon down.
 pub fn parse_feed(body: &[u8], feed_url: &Url) -> Result<ParsedFeed, FeedError> {
     let url = feed_url.to_string();
+    let utf8 = to_utf8(body);
+    let body = utf8.as_deref().unwrap_or(body);
     let parsed = catch_unwind(AssertUnwindSafe(|| {
         feed_rs::parser::Builder::new()
             .base_uri(Some(feed_url.as_str()))

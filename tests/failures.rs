@@ -25,6 +25,9 @@ fn failing_sources_are_recorded_and_the_others_go_on() {
     let server = LocalServer::start().unwrap();
     let base = server.url("");
     server.set("/good.html", Response::html(story("3,000", None)));
+    // The feed's article is another page than the page source, so that the two never share
+    // one fetch (an article being fetched by one poll is left to it by the others).
+    server.set("/story.html", Response::html(story("3,000", None)));
     server.set(
         "/broken.xml",
         Response::ok(
@@ -43,7 +46,7 @@ fn failing_sources_are_recorded_and_the_others_go_on() {
             "application/rss+xml",
             rss_feed(
                 &base,
-                &[("A report", "/report.pdf"), ("The story", "/good.html")],
+                &[("A report", "/report.pdf"), ("The story", "/story.html")],
             ),
         ),
     );
@@ -108,6 +111,7 @@ fn failing_sources_are_recorded_and_the_others_go_on() {
         "{note}"
     );
     assert_eq!(home.history(&server.url("/good.html")).len(), 1);
+    assert_eq!(home.history(&server.url("/story.html")).len(), 1);
 
     // A second failing pass counts up; stored versions stay.
     server.set("/good.html", Response::status(500));

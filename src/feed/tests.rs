@@ -69,3 +69,30 @@ fn malformed_feed_is_a_named_error() {
     // A parser reused after a failure could panic; each call builds its own.
     assert!(parse(&read("rss.xml"), &base()).is_ok());
 }
+
+#[test]
+fn utf16_feeds_are_read() {
+    let rss = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss version=\"2.0\"><channel><title>Новости</title>\
+        <item><title>Войска</title><link>https://news.example/a</link></item></channel></rss>";
+    let url = Url::parse("https://news.example/rss").unwrap();
+    let be: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(rss.encode_utf16().flat_map(|u| u.to_be_bytes()))
+        .collect();
+    let le: Vec<u8> = rss.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    for body in [be, le] {
+        let entries = parse(&body, &url).expect("a UTF-16 feed parses");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].title.as_deref(), Some("Войска"));
+    }
+}
+
+#[test]
+fn feeds_in_a_declared_legacy_encoding_are_read() {
+    let rss = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><title>Nachrichten</title>\
+        <item><title>Gespräche in Köln</title><link>https://news.example/a</link></item></channel></rss>";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(rss);
+    let url = Url::parse("https://news.example/rss").unwrap();
+    let entries = parse(&bytes, &url).expect("an ISO-8859-1 feed parses");
+    assert_eq!(entries[0].title.as_deref(), Some("Gespräche in Köln"));
+}

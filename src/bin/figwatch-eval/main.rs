@@ -3,6 +3,8 @@
 //! - `figwatch-eval figures [DIR]`: figure extraction and alerts (DIR: `../shared/figures`).
 //! - `figwatch-eval extraction [DIR]`: article extraction (DIR: `../shared/extraction`).
 //! - `figwatch-eval speed [SHARED]`: figure extraction speed in MB/s (SHARED: `../shared`).
+//! - `figwatch-eval robustness [SHARED]`: every feed and page of the corpora through the
+//!   parsers, counted as parsed, rejected or panicked.
 //! - `figwatch-eval numbers [DIR]`: number recognition on the Recognizers-Text specs (DIR:
 //!   `../shared/numbers/recognizers`).
 //!
@@ -12,6 +14,7 @@
 mod extraction;
 mod figures;
 mod numbers;
+mod robustness;
 mod speed;
 
 use std::path::Path;
@@ -44,13 +47,17 @@ fn main() -> ExitCode {
             ),
             check,
         ),
+        ["robustness", dir @ ..] if dir.len() <= 1 => robustness::run(
+            Path::new(dir.first().copied().unwrap_or("../shared")),
+            check,
+        ),
         ["speed", dir @ ..] if dir.len() <= 1 => speed::run(
             Path::new(dir.first().copied().unwrap_or("../shared")),
             check,
         ),
         _ => {
             eprintln!(
-                "usage: figwatch-eval figures [DIR] | extraction [DIR] | numbers [DIR] | speed [SHARED] [--check]"
+                "usage: figwatch-eval figures [DIR] | extraction [DIR] | numbers [DIR] | speed [SHARED] | robustness [SHARED] [--check]"
             );
             return ExitCode::from(2);
         }
