@@ -53,7 +53,7 @@ impl Tally {
             self.panicked.len()
         );
         let mut reasons: Vec<_> = self.rejected.iter().collect();
-        reasons.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1 .0));
         for (reason, (n, example)) in reasons.iter().take(8) {
             println!("  rejected {n:>5}  {reason}  (e.g. {})", example.display());
         }
