@@ -76,6 +76,20 @@ fn status_errors_and_redirect_loops_are_named() {
     );
     let err = get(&fetcher(1000), &server, "/loop").unwrap_err();
     assert!(
+        matches!(&err, FetchError::BadRedirect { reason, .. } if reason.contains("a loop")),
+        "{err}"
+    );
+
+    // A chain longer than max_redirects (3), without a loop.
+    for i in 0..5 {
+        let next = server.url(&format!("/chain{}", i + 1));
+        server.set(
+            &format!("/chain{i}"),
+            Response::status(302).header("Location", &next),
+        );
+    }
+    let err = get(&fetcher(1000), &server, "/chain0").unwrap_err();
+    assert!(
         matches!(err, FetchError::Redirects { limit: 3, .. }),
         "{err}"
     );
