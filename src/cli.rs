@@ -55,8 +55,11 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Run as a daemon: poll each source on its interval until SIGTERM/SIGINT
+    /// Run as a daemon: poll each source on its interval until SIGTERM/SIGINT (and serve the
+    /// dashboard when [web] is configured)
     Run,
+    /// Serve the read-only dashboard of [web] on its own, without polling
+    Serve,
     /// Show alerts, newest last; --follow waits for new ones
     Alerts(alerts::AlertsArgs),
     /// Write alerts, figures or versions as CSV or JSON, for spreadsheets and scripts
@@ -195,6 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => check_config(&config),
         Command::Poll { all } => runtime()?.block_on(poll(config, all)),
         Command::Run => runtime()?.block_on(daemon(config)),
+        Command::Serve => runtime()?.block_on(serve(config)),
         other => {
             let store = open_store(&config)?;
             match other {
@@ -223,6 +227,7 @@ fn name_of(c: &Command) -> &'static str {
     match c {
         Command::Poll { .. } => "poll",
         Command::Run => "run",
+        Command::Serve => "serve",
         Command::Alerts(_) => "alerts",
         Command::Export(_) => "export",
         Command::History { .. } => "history",
@@ -388,6 +393,18 @@ async fn deliver(config: &Config, outbox: crate::alerts::outbox::Outbox) {
             );
         }
     }
+}
+
+/// `figwatch serve`: the dashboard alone, until SIGTERM/SIGINT.
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let Some(web) = config.web.clone() else {
+        bail!(
+            "{}: no [web] configured; add\n\n[web]\nlisten = \"127.0.0.1:8787\"",
+            config.path.display()
+        );
+    };
+    let dashboard = crate::web::Dashboard::open(&config)?;
+    crate::web::serve(dashboard, web.listen, crate::schedule::shutdown_signal()).await
 }
 
 async fn daemon(config: Config) -> anyhow::Result<()> {

@@ -65,6 +65,17 @@ pub struct Config {
     /// How long versions are kept (`figwatch prune`, and the daemon once a day); `None`: for
     /// ever.
     pub retention: Option<Retention>,
+    /// The dashboard, when `[web]` is configured.
+    pub web: Option<WebSettings>,
+}
+
+/// `[web]`: the read-only dashboard, served by the daemon or `figwatch serve`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSettings {
+    /// Loopback (127.0.0.1:8787) unless told otherwise.
+    pub listen: std::net::SocketAddr,
+    /// A file holding the access token; without it, anyone who can reach `listen` reads.
+    pub token_file: Option<PathBuf>,
 }
 
 /// `[retention]`: versions older than `keep_for` are pruned, except each article's last
@@ -315,6 +326,7 @@ struct RawConfig {
     #[serde(default)]
     alerts: sinks::RawAlerts,
     retention: Option<RawRetention>,
+    web: Option<RawWeb>,
     #[serde(default)]
     feeds: Vec<RawSource>,
     #[serde(default)]
@@ -335,6 +347,13 @@ struct RawFetch {
     allow_private: Option<bool>,
     #[serde(default)]
     allow_hosts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    listen: Option<String>,
+    token_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -580,9 +599,36 @@ impl Config {
                 })
             }
         };
+        let web = match &raw.web {
+            None => None,
+            Some(w) => {
+                let text = w.listen.as_deref().unwrap_or("127.0.0.1:8787");
+                let listen = text.parse().map_err(|_| {
+                    at(
+                        None,
+                        Some("web.listen".into()),
+                        format!(
+                            "{text:?} is not an address and port; write it like \"127.0.0.1:8787\""
+                        ),
+                    )
+                })?;
+                let token_file = w.token_file.as_ref().map(PathBuf::from);
+                if let Some(p) = &token_file {
+                    std::fs::metadata(p).map_err(|e| {
+                        at(
+                            None,
+                            Some("web.token_file".into()),
+                            format!("cannot read {}: {e}", p.display()),
+                        )
+                    })?;
+                }
+                Some(WebSettings { listen, token_file })
+            }
+        };
         Ok(Config {
             path: path.to_path_buf(),
             retention,
+            web,
             database: PathBuf::from(raw.database.unwrap_or_else(|| "figwatch.db".into())),
             alerts,
             figure_memory,

@@ -19,3 +19,4 @@ pub mod localhttp;
 pub mod pipeline;
 pub mod schedule;
 pub mod store;
+pub mod web;

@@ -180,6 +180,34 @@ impl Store {
         })
     }
 
+    /// Opens the database for reading only (the dashboard): no schema change, no write.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let fail = |reason: String| StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| fail(format!("{e}; run `figwatch --poll` once to create it")))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| fail(e.to_string()))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| fail(format!("not a usable SQLite database: {e}")))?;
+        if version < MIGRATIONS.len() as i64 {
+            return Err(fail(format!(
+                "its schema is older than this figwatch (version {version} of {}); run `figwatch --poll` once to bring it up to date",
+                MIGRATIONS.len()
+            )));
+        }
+        Ok(Store {
+            conn: Mutex::new(conn),
+            pending: Default::default(),
+        })
+    }
+
     fn prepare(conn: &mut Connection) -> std::result::Result<(), String> {
         // WAL lets `figwatch alerts` read while the daemon writes; the busy timeout makes a
         // second process wait for a lock instead of failing at once.

@@ -121,6 +121,23 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     }
     let mut queue = Queue::load(&pipeline)?;
     let mut delivery = Delivery::start(&pipeline)?;
+    let (web_stop, web_stopped) = tokio::sync::watch::channel(false);
+    let web = match &pipeline.config.web {
+        Some(w) => {
+            let dashboard = crate::web::Dashboard::open(&pipeline.config)?;
+            let listen = w.listen;
+            let mut stopped = web_stopped.clone();
+            Some(tokio::spawn(async move {
+                let stop = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                if let Err(e) = crate::web::serve(dashboard, listen, stop).await {
+                    tracing::error!("dashboard: {e:#}");
+                }
+            }))
+        }
+        None => None,
+    };
     let mut running: HashSet<usize> = HashSet::new();
     let mut tasks: JoinSet<()> = JoinSet::new();
     // Which source (and of which configuration) each task polls, so that a task that
@@ -243,6 +260,10 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     }
     pipeline.release();
     delivery.stop().await;
+    let _ = web_stop.send(true);
+    if let Some(web) = web {
+        let _ = tokio::time::timeout(Duration::from_secs(5), web).await;
+    }
     tracing::info!("figwatch stopped");
     Ok(())
 }

@@ -219,3 +219,35 @@ impl Store {
         Ok(())
     }
 }
+
+/// What `/metrics` reports, read from the database.
+#[derive(Debug, Default)]
+pub struct StoreMetrics {
+    pub sources: i64,
+    pub failing: i64,
+    pub polled: i64,
+    pub versions: i64,
+    pub alerts_by_kind: Vec<(String, i64)>,
+    pub undelivered: i64,
+}
+
+impl Store {
+    pub fn metrics(&self) -> super::Result<StoreMetrics> {
+        let conn = self.conn();
+        let one = |sql: &str| -> rusqlite::Result<i64> { conn.query_row(sql, [], |r| r.get(0)) };
+        let mut m = StoreMetrics {
+            sources: one("SELECT count(*) FROM sources")?,
+            failing: one("SELECT count(*) FROM sources WHERE consecutive_failures > 0")?,
+            polled: one("SELECT count(*) FROM sources WHERE last_polled_at IS NOT NULL")?,
+            versions: one("SELECT count(*) FROM versions")?,
+            undelivered: one("SELECT count(*) FROM deliveries WHERE delivered_at IS NULL")?,
+            alerts_by_kind: Vec::new(),
+        };
+        let mut stmt =
+            conn.prepare("SELECT kind, count(*) FROM alerts GROUP BY kind ORDER BY kind")?;
+        m.alerts_by_kind = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(m)
+    }
+}

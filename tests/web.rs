@@ -1,0 +1,270 @@
+//! The dashboard through the real binary (`figwatch serve`) on 127.0.0.1, over a database the
+//! real pipeline filled: pages, their links, the diff, the chart's marks, JSON, Atom, metrics,
+//! escaping of hostile article text, and the token.
+
+mod common;
+
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const ARTICLE: &str = "/world/nk-troops.html";
+const XSS: &str = "/world/xss.html";
+
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Page {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+fn request(method: &str, url: &str, token: Option<&str>) -> Page {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut req = client.request(method.parse().unwrap(), url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        Page {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.unwrap(),
+        }
+    })
+}
+
+fn get(url: &str) -> Page {
+    request("GET", url, None)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A story revised once (3,000 → 4,000) and an article whose text holds markup.
+fn watched() -> (LocalServer, Home) {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    server.set(
+        "/rss.xml",
+        Response::ok(
+            "application/rss+xml",
+            rss_feed(&base, &[("Story", ARTICLE), ("Hostile", XSS)]),
+        ),
+    );
+    server.set(ARTICLE, Response::html(story("3,000", None)));
+    server.set(
+        XSS,
+        Response::html(story(
+            "3,000",
+            Some("A reader wrote &lt;script&gt;alert('xss')&lt;/script&gt; and &lt;img src=x onerror=alert(1)&gt; in the comments."),
+        )),
+    );
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n",
+        server.url("/rss.xml")
+    ));
+    home.ok(&["--poll"]);
+    server.set(ARTICLE, Response::html(story("4,000", None)));
+    home.ok(&["--poll", "--all"]);
+    (server, home)
+}
+
+fn serve(home: &Home, extra: &str) -> Served {
+    let port = free_port();
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    let config = match config.find("\n[web]") {
+        Some(i) => config[..i].to_string(),
+        None => config,
+    };
+    std::fs::write(
+        home.config(),
+        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n{extra}"),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_figwatch"))
+        .arg("--config")
+        .arg(home.config())
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the dashboard did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Served { child, base }
+}
+
+#[test]
+fn alerts_lead_to_the_diff_and_the_topic_chart_has_a_mark_per_figure() {
+    let (server, home) = watched();
+    let web = serve(&home, "");
+
+    let alerts = get(&format!("{}/alerts", web.base));
+    assert_eq!(alerts.status, 200);
+    let csp = alerts.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert!(
+        alerts.body.contains("casualties 3,000 → 4,000"),
+        "{}",
+        alerts.body
+    );
+    // The figure_changed alert links to its version's diff.
+    let href = alerts
+        .body
+        .split("href=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().replace("&amp;", "&"))
+        .find(|h| h.starts_with("/article?") && h.contains("to=2"))
+        .expect("a link to version 2");
+    assert!(href.contains("from=1"), "{href}");
+    let diff = get(&format!("{}{href}", web.base));
+    assert_eq!(diff.status, 200);
+    assert!(diff.body.contains("<del>3,000</del>"), "{}", diff.body);
+    assert!(diff.body.contains("<ins>4,000</ins>"), "{}", diff.body);
+
+    // One mark per stored figure of the topic.
+    let stored = home
+        .ok(&["export", "figures", "--format", "jsonl"])
+        .lines()
+        .filter(|l| l.contains("\"topic\":\"nk-troops\""))
+        .count();
+    let topic = get(&format!("{}/topics/nk-troops", web.base));
+    assert_eq!(topic.status, 200);
+    assert!(topic.body.contains("<svg"), "{}", topic.body);
+    assert_eq!(topic.body.matches("class=\"mark ").count(), stored);
+    assert!(stored >= 3);
+    assert!(topic.body.contains("<title>4,000"), "marks say their value");
+
+    // The article with markup in its text renders it as text.
+    let xss = get(&format!(
+        "{}/article?url={}",
+        web.base,
+        url::form_urlencoded::byte_serialize(server.url(XSS).as_bytes()).collect::<String>()
+    ));
+    assert_eq!(xss.status, 200);
+    assert!(
+        xss.body
+            .contains("&lt;script&gt;alert('xss')&lt;/script&gt;"),
+        "{}",
+        xss.body
+    );
+    assert!(!xss.body.contains("<script"), "no script element");
+    assert!(!xss.body.contains("<img src=x"), "no img element");
+
+    let sources = get(&format!("{}/sources", web.base));
+    assert!(sources.body.contains(&server.url("/rss.xml")));
+}
+
+#[test]
+fn json_atom_health_and_metrics_say_the_same_as_the_pages() {
+    let (_server, home) = watched();
+    let web = serve(&home, "");
+    let stored: HashSet<String> = home
+        .ok(&["alerts", "--json"])
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+
+    let api: serde_json::Value =
+        serde_json::from_str(&get(&format!("{}/api/alerts", web.base)).body).unwrap();
+    let ids: HashSet<String> = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, stored);
+
+    let atom = get(&format!("{}/alerts.atom", web.base));
+    assert!(atom.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/atom+xml"));
+    let feed = feed_rs::parser::parse(atom.body.as_bytes()).expect("a valid Atom feed");
+    assert_eq!(feed.entries.len(), stored.len());
+
+    assert_eq!(get(&format!("{}/healthz", web.base)).body, "ok\n");
+    let metrics = get(&format!("{}/metrics", web.base)).body;
+    assert!(metrics.contains("figwatch_versions 3"), "{metrics}");
+    assert!(
+        metrics.contains("figwatch_alerts{kind=\"figure_changed\"} 1"),
+        "{metrics}"
+    );
+
+    // Read-only: nothing but GET.
+    assert_eq!(
+        request("POST", &format!("{}/alerts", web.base), None).status,
+        405
+    );
+    assert_eq!(get(&format!("{}/topics/nope", web.base)).status, 404);
+}
+
+#[test]
+fn with_a_token_nothing_is_shown_without_it() {
+    let (_server, home) = watched();
+    std::fs::write(home.path("web.token"), "0123456789abcdef-secret\n").unwrap();
+    let web = serve(
+        &home,
+        &format!("token_file = \"{}\"\n", home.path("web.token").display()),
+    );
+    let url = format!("{}/alerts", web.base);
+    assert_eq!(get(&url).status, 401);
+    assert_eq!(
+        request("GET", &url, Some("wrong-token-wrong-token")).status,
+        401
+    );
+    let ok = request("GET", &url, Some("0123456789abcdef-secret"));
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("casualties"));
+    // Once by query, then by the cookie it sets.
+    let by_query = get(&format!("{url}?token=0123456789abcdef-secret"));
+    assert_eq!(by_query.status, 200);
+    let cookie = by_query.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert_eq!(
+        get(&format!("{}/healthz", web.base)).status,
+        200,
+        "health needs no token"
+    );
+}
