@@ -245,6 +245,9 @@ impl Fetcher {
                 host: host.clone(),
                 until,
             })?;
+        // Timed from here (the host's turn has come) to whatever return: the histogram is of
+        // the servers' answers, not of our politeness.
+        let _timer = FetchTimer(std::time::Instant::now());
         let mut request = self.client.get(url.clone()).header(
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static(ACCEPT),
@@ -381,6 +384,15 @@ impl Fetcher {
                 reason: error_chain(&e),
             }
         }
+    }
+}
+
+/// Counts a fetch's duration in `/metrics` when dropped.
+struct FetchTimer(std::time::Instant);
+
+impl Drop for FetchTimer {
+    fn drop(&mut self) {
+        crate::metrics::METRICS.fetch(self.0.elapsed());
     }
 }
 

@@ -16,6 +16,7 @@ pub mod feed;
 pub mod fetch;
 pub mod figures;
 pub mod localhttp;
+pub mod metrics;
 pub mod pipeline;
 pub mod schedule;
 pub mod store;

@@ -268,3 +268,43 @@ fn with_a_token_nothing_is_shown_without_it() {
         "health needs no token"
     );
 }
+
+#[test]
+fn the_daemon_serves_the_dashboard_with_live_metrics() {
+    let (_server, home) = watched();
+    let port = free_port();
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(
+        home.config(),
+        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let mut daemon = home.spawn_daemon();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    // The daemon polls at start (the sources are due within the test's 1s interval).
+    let metrics = loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let m = get(&format!("{base}/metrics")).body;
+            if !m.contains("figwatch_fetch_duration_seconds_count 0\n") {
+                break m;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no fetch counted"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert!(
+        metrics.contains("# TYPE figwatch_fetch_duration_seconds histogram"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("figwatch_polls_total{outcome="),
+        "{metrics}"
+    );
+    assert!(metrics.contains("figwatch_versions 3"), "{metrics}");
+}

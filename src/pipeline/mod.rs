@@ -518,6 +518,12 @@ impl Pipeline {
                 PollResult::Failed { error: f.message }
             }
         };
+        crate::metrics::METRICS.poll(match &record_result {
+            PollResult::NotModified => crate::metrics::PollOutcome::NotModified,
+            PollResult::Fetched { .. } => crate::metrics::PollOutcome::Fetched,
+            PollResult::Failed { .. } => crate::metrics::PollOutcome::Failed,
+            PollResult::Deferred => crate::metrics::PollOutcome::Deferred,
+        });
         let articles_due_at = after.articles_due_at.clone();
         self.states
             .lock()

@@ -168,6 +168,7 @@ pub async fn metrics(State(state): State<Arc<Dashboard>>) -> Result<Response, We
             "Deliveries waiting in the outbox.",
             &[(String::new(), m.undelivered)],
         );
+        out.push_str(&crate::metrics::METRICS.render());
         Ok(out)
     })
     .await?;
