@@ -48,7 +48,7 @@ pub fn run(store: &Store, args: &ExportArgs) -> anyhow::Result<()> {
     let mut writer = RowWriter::new(args.format, std::io::BufWriter::new(stdout));
     match args.what {
         What::Alerts => store.each_alert(since, |r| writer.row(&r))?,
-        What::Figures => store.each_figure(since, |r| writer.row(&r))?,
+        What::Figures => store.each_figure(since, None, |r| writer.row(&r))?,
         What::Versions => store.each_version(since, |r| writer.row(&r))?,
     }
     writer.finish()

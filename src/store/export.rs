@@ -145,20 +145,22 @@ impl Store {
         Ok(())
     }
 
-    /// Figures of the versions fetched at or after `since`, in the order they were stored.
+    /// Figures of the versions fetched at or after `since` (of one topic, when given), in the
+    /// order they were stored.
     pub fn each_figure(
         &self,
         since: Option<&str>,
+        topic: Option<&str>,
         mut f: impl FnMut(FigureRow) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT v.fetched_at, a.url, v.number, v.title, f.payload
              FROM figures f JOIN versions v ON v.id = f.version_id JOIN articles a ON a.id = v.article_id
-             WHERE (?1 IS NULL OR v.fetched_at >= ?1)
+             WHERE (?1 IS NULL OR v.fetched_at >= ?1) AND (?2 IS NULL OR f.topic = ?2)
              ORDER BY f.id",
         )?;
-        let mut rows = stmt.query(params![since])?;
+        let mut rows = stmt.query(params![since, topic])?;
         while let Some(row) = rows.next()? {
             let figure: Figure = serde_json::from_str(&row.get::<_, String>(4)?)?;
             let (value, lo, hi, vague) = match figure.value {

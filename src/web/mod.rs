@@ -280,10 +280,8 @@ async fn topics_page(State(state): State<Arc<Dashboard>>) -> Html<String> {
 /// A topic's stored figures, oldest first.
 fn topic_figures(store: &Store, topic: &str) -> anyhow::Result<Vec<FigureRow>> {
     let mut rows = Vec::new();
-    store.each_figure(None, |r| {
-        if r.topic == topic {
-            rows.push(r);
-        }
+    store.each_figure(None, Some(topic), |r| {
+        rows.push(r);
         Ok(())
     })?;
     Ok(rows)
