@@ -92,6 +92,15 @@ pub enum Command {
         #[arg(long)]
         vacuum: bool,
     },
+    /// Copy an SQLite store into an empty PostgreSQL database and verify it, table by table
+    Migrate {
+        /// The SQLite file
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// postgres://user@host/db
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Validate the configuration and summarise its sources and topics
     CheckConfig,
     /// Each source's health: last poll, consecutive failures, last error
@@ -182,6 +191,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Demo = command {
         return crate::demo::run();
     }
+    if let Command::Migrate { from, to } = &command {
+        return runtime()?.block_on(migrate(from, to));
+    }
     if let Command::Extract { inputs, json } = &command {
         return extract_command(cli.config.as_deref(), inputs, *json);
     }
@@ -233,6 +245,7 @@ fn name_of(c: &Command) -> &'static str {
         Command::History { .. } => "history",
         Command::Diff { .. } => "diff",
         Command::CheckConfig => "check-config",
+        Command::Migrate { .. } => "migrate",
         Command::Prune { .. } => "prune",
         Command::Status { .. } => "status",
         Command::Demo => "demo",
@@ -497,6 +510,37 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
             }
         );
     }
+    Ok(())
+}
+
+/// `figwatch migrate`: the copy, and per table what was verified.
+async fn migrate(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
+    if !from.is_file() {
+        bail!("{}: no such SQLite file", from.display());
+    }
+    let checks = crate::store::migrate::sqlite_to_postgres(from, to).await?;
+    println!(
+        "{:<16} {:>10} {:>10}  verified",
+        "table", "SQLite", "PostgreSQL"
+    );
+    for c in &checks {
+        println!(
+            "{:<16} {:>10} {:>10}  {}",
+            c.table,
+            c.rows,
+            c.copied,
+            if c.same {
+                "rows and content hash equal"
+            } else {
+                "DIFFERENT"
+            }
+        );
+    }
+    println!(
+        "copied {} into {}; every table verified",
+        from.display(),
+        crate::store::migrate::redact(to)
+    );
     Ok(())
 }
 

@@ -628,6 +628,7 @@ pub struct StoreCounts {
 
 mod export;
 mod ledger;
+pub mod migrate;
 mod outbox;
 mod retention;
 mod schedule;

@@ -1,0 +1,139 @@
+//! `figwatch migrate` into a real PostgreSQL server on 127.0.0.1 (`.ci/postgres` starts one;
+//! its URL comes in FIGWATCH_TEST_POSTGRES). Without that variable the tests say they were
+//! skipped, unless FIGWATCH_REQUIRE_POSTGRES is set (as `.ci/run` does).
+
+mod common;
+
+use common::*;
+
+/// A fresh, empty database on the test server, or `None` (skipped) without one.
+fn fresh_database(name: &str) -> Option<String> {
+    let Ok(base) = std::env::var("FIGWATCH_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("FIGWATCH_REQUIRE_POSTGRES").is_none(),
+            "FIGWATCH_REQUIRE_POSTGRES is set but FIGWATCH_TEST_POSTGRES is not: start a server with .ci/postgres"
+        );
+        eprintln!(
+            "skipped: set FIGWATCH_TEST_POSTGRES (see .ci/postgres) to run the PostgreSQL tests"
+        );
+        return None;
+    };
+    let db = format!("figwatch_{name}_{}", std::process::id());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+            .await
+            .expect("the test PostgreSQL server");
+        tokio::spawn(conn);
+        // Two statements, as each must run outside a transaction.
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {db}"),
+            format!("CREATE DATABASE {db}"),
+        ] {
+            client.batch_execute(&sql).await.unwrap();
+        }
+    });
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&db);
+    Some(url.to_string())
+}
+
+fn pg_count(url: &str, table: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0)
+    })
+}
+
+#[test]
+fn migrate_copies_every_table_and_verifies_it() {
+    let Some(pg) = fresh_database("migrate") else {
+        return;
+    };
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    server.set(
+        "/rss.xml",
+        Response::ok(
+            "application/rss+xml",
+            rss_feed(&base, &[("One", "/one.html"), ("Two", "/two.html")]),
+        ),
+    );
+    server.set("/one.html", Response::html(story("3,000", None)));
+    server.set(
+        "/two.html",
+        Response::html(story(
+            "about 4,500",
+            Some("It's \"complicated\", officials said;\ttabs, commas, and a line\nbreak."),
+        )),
+    );
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n",
+        server.url("/rss.xml")
+    ));
+    home.ok(&["--poll"]);
+    server.set("/one.html", Response::html(story("5,000", None)));
+    home.ok(&["--poll", "--all"]);
+
+    let db = home.path("figwatch.db");
+    let out = home.ok(&["migrate", "--from", db.to_str().unwrap(), "--to", &pg]);
+    assert!(out.contains("every table verified"), "{out}");
+    assert!(!out.contains("DIFFERENT"), "{out}");
+
+    let sqlite = rusqlite::Connection::open(&db).unwrap();
+    for table in [
+        "sources",
+        "articles",
+        "versions",
+        "figures",
+        "alerts",
+        "ledger",
+        "deliveries",
+    ] {
+        let n: i64 = sqlite
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(pg_count(&pg, table), n, "{table}");
+    }
+    assert!(pg_count(&pg, "versions") >= 3);
+
+    // A second copy into the same database is refused: nothing is overwritten.
+    let again = home.figwatch(&["migrate", "--from", db.to_str().unwrap(), "--to", &pg]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("migrate into an empty database"));
+}
+
+#[test]
+fn a_failed_connection_names_the_server_without_its_password() {
+    let home = Home::new("");
+    let db = home.path("figwatch.db");
+    home.ok(&["status"]); // creates the SQLite file
+    let out = home.figwatch(&[
+        "migrate",
+        "--from",
+        db.to_str().unwrap(),
+        "--to",
+        "postgres://figwatch:hunter2@127.0.0.1:1/figwatch",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot connect to postgres://figwatch:***@127.0.0.1:1/figwatch"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
