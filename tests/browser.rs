@@ -16,8 +16,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use fantoccini::{ClientBuilder, Locator};
 
-const ARTICLE: &str = "/world/nk-troops.html";
-const XSS: &str = "/world/xss.html";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -28,14 +26,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn wait_port(port: u16, what: &str) {
@@ -67,30 +57,7 @@ fn the_dashboard_in_a_real_browser() {
     }
 
     // A story revised 3,000 → 4,000, and an article whose text holds markup.
-    let server = LocalServer::start().unwrap();
-    let base = server.url("");
-    server.set(
-        "/rss.xml",
-        Response::ok(
-            "application/rss+xml",
-            rss_feed(&base, &[("Story", ARTICLE), ("Hostile", XSS)]),
-        ),
-    );
-    server.set(ARTICLE, Response::html(story("3,000", None)));
-    server.set(
-        XSS,
-        Response::html(story(
-            "3,000",
-            Some("A reader wrote &lt;script&gt;document.title='pwned'&lt;/script&gt; and &lt;img src=x onerror=\"document.title='pwned'\"&gt; below."),
-        )),
-    );
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n",
-        server.url("/rss.xml")
-    ));
-    home.ok(&["--poll"]);
-    server.set(ARTICLE, Response::html(story("4,000", None)));
-    home.ok(&["--poll", "--all"]);
+    let (server, home) = dashboard_site("A reader wrote &lt;script&gt;document.title='pwned'&lt;/script&gt; and &lt;img src=x onerror=\"document.title='pwned'\"&gt; below.");
     let stored_marks = home
         .ok(&["export", "figures", "--format", "jsonl"])
         .lines()

@@ -4,7 +4,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -50,24 +49,13 @@ fn overlapping(server: &LocalServer, delay: Duration) -> Vec<String> {
     out
 }
 
-fn spawn(home: &Home, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_figwatch"))
-        .arg("--config")
-        .arg(home.config())
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 #[test]
 fn two_polls_at_once_share_the_sources_and_say_what_they_skipped() {
     let delay = Duration::from_millis(700);
     let (server, sources) = slow_site(6, delay);
     let home = Home::new(&sources);
-    let a = spawn(&home, &["--poll", "--all"]);
-    let b = spawn(&home, &["--poll", "--all"]);
+    let a = home.spawn(&["--poll", "--all"]);
+    let b = home.spawn(&["--poll", "--all"]);
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert!(
         a.status.success() && b.status.success(),

@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::smtp::SmtpServer;
@@ -63,17 +63,6 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn spawn(home: &Home, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_figwatch"))
-        .arg("--config")
-        .arg(home.config())
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 /// The alert ids in the webhook requests that were answered with `status`.
 fn delivered_ids(receiver: &LocalServer, status: u16) -> Vec<String> {
     receiver
@@ -103,7 +92,7 @@ fn a_webhook_that_is_down_at_first_gets_every_alert_once_and_signed() {
         ),
     );
 
-    let child = spawn(&home, &["--poll"]);
+    let child = home.spawn(&["--poll"]);
     wait_for("two refused deliveries", Duration::from_secs(20), || {
         receiver.hits("/hook") >= 2
     });

@@ -10,23 +10,8 @@ use std::time::Duration;
 
 use common::*;
 
-const ARTICLE: &str = "/world/nk-troops.html";
-
 fn watched_site() -> (LocalServer, Home) {
-    let server = LocalServer::start().unwrap();
-    let base = server.url("");
-    server.set(
-        "/rss.xml",
-        Response::ok(
-            "application/rss+xml",
-            rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
-        ),
-    );
-    server.set(ARTICLE, Response::html(story("3,000", None)));
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n",
-        server.url("/rss.xml")
-    ));
+    let (server, home) = story_site();
     home.ok(&["--poll"]);
     server.set(ARTICLE, Response::html(story("4,000", None)));
     home.ok(&["--poll", "--all"]);

@@ -7,26 +7,6 @@ use std::process::Command;
 
 use common::*;
 
-const ARTICLE: &str = "/world/nk-troops.html";
-
-fn site() -> (LocalServer, Home) {
-    let server = LocalServer::start().unwrap();
-    let base = server.url("");
-    server.set(
-        "/rss.xml",
-        Response::ok(
-            "application/rss+xml",
-            rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
-        ),
-    );
-    server.set(ARTICLE, Response::html(story("3,000", None)));
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n",
-        server.url("/rss.xml")
-    ));
-    (server, home)
-}
-
 fn numbers(home: &Home, url: &str) -> Vec<i64> {
     home.history(url)
         .iter()
@@ -36,7 +16,7 @@ fn numbers(home: &Home, url: &str) -> Vec<i64> {
 
 #[test]
 fn prune_keeps_the_last_versions_and_those_alerts_point_at() {
-    let (server, home) = site();
+    let (server, home) = story_site();
     let url = server.url(ARTICLE);
     home.ok(&["--poll"]); // version 1: the figure is new, an alert points at it
     for extra in [
@@ -83,7 +63,7 @@ fn prune_keeps_the_last_versions_and_those_alerts_point_at() {
 
 #[test]
 fn a_full_disk_is_a_clear_error_and_damages_nothing() {
-    let (server, home) = site();
+    let (server, home) = story_site();
     let url = server.url(ARTICLE);
     home.ok(&["--poll"]);
     // The next version is large, and the files may grow by no more than 4 KiB: the write

@@ -10,9 +10,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const ARTICLE: &str = "/world/nk-troops.html";
-const XSS: &str = "/world/xss.html";
-
 struct Served {
     child: Child,
     base: String,
@@ -55,41 +52,9 @@ fn get(url: &str) -> Page {
     request("GET", url, None)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A story revised once (3,000 → 4,000) and an article whose text holds markup.
 fn watched() -> (LocalServer, Home) {
-    let server = LocalServer::start().unwrap();
-    let base = server.url("");
-    server.set(
-        "/rss.xml",
-        Response::ok(
-            "application/rss+xml",
-            rss_feed(&base, &[("Story", ARTICLE), ("Hostile", XSS)]),
-        ),
-    );
-    server.set(ARTICLE, Response::html(story("3,000", None)));
-    server.set(
-        XSS,
-        Response::html(story(
-            "3,000",
-            Some("A reader wrote &lt;script&gt;alert('xss')&lt;/script&gt; and &lt;img src=x onerror=alert(1)&gt; in the comments."),
-        )),
-    );
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n",
-        server.url("/rss.xml")
-    ));
-    home.ok(&["--poll"]);
-    server.set(ARTICLE, Response::html(story("4,000", None)));
-    home.ok(&["--poll", "--all"]);
-    (server, home)
+    dashboard_site("A reader wrote &lt;script&gt;alert('xss')&lt;/script&gt; and &lt;img src=x onerror=alert(1)&gt; in the comments.")
 }
 
 fn serve(home: &Home, extra: &str) -> Served {

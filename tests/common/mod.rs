@@ -76,6 +76,18 @@ allow_private = true
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Starts `figwatch --config <home> ARGS` in the background, its output on pipes.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_figwatch"))
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Starts `figwatch --config <home> run` in the background, its log on a pipe.
     pub fn spawn_daemon(&self) -> std::process::Child {
         Command::new(env!("CARGO_BIN_EXE_figwatch"))
@@ -131,4 +143,63 @@ pub fn story(casualties: &str, extra: Option<&str>) -> String {
         paragraphs.push(extra);
     }
     article_page("North Korean troops in Kursk", &paragraphs)
+}
+
+/// Where `story_site` serves its story.
+pub const ARTICLE: &str = "/world/nk-troops.html";
+
+/// A news site with one feed (`/rss.xml`) linking one story at [`ARTICLE`] that reports 3,000
+/// casualties, and a home watching it (not yet polled).
+pub fn story_site() -> (LocalServer, Home) {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    server.set(
+        "/rss.xml",
+        Response::ok(
+            "application/rss+xml",
+            rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
+        ),
+    );
+    server.set(ARTICLE, Response::html(story("3,000", None)));
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n",
+        server.url("/rss.xml")
+    ));
+    (server, home)
+}
+
+/// A free port on 127.0.0.1 (for a server the test starts by its own means).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Where `dashboard_site` serves the article whose text holds markup.
+pub const XSS: &str = "/world/xss.html";
+
+/// The dashboard's fixture: the story revised once (3,000 → 4,000, polled twice) and an
+/// article whose text holds `<script>` and `onerror=` (escaped in the page, so they are text).
+pub fn dashboard_site(markup: &str) -> (LocalServer, Home) {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    server.set(
+        "/rss.xml",
+        Response::ok(
+            "application/rss+xml",
+            rss_feed(&base, &[("Story", ARTICLE), ("Hostile", XSS)]),
+        ),
+    );
+    server.set(ARTICLE, Response::html(story("3,000", None)));
+    server.set(XSS, Response::html(story("3,000", Some(markup))));
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n",
+        server.url("/rss.xml")
+    ));
+    home.ok(&["--poll"]);
+    server.set(ARTICLE, Response::html(story("4,000", None)));
+    home.ok(&["--poll", "--all"]);
+    (server, home)
 }
