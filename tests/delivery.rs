@@ -44,6 +44,20 @@ fn add_alerts(home: &Home, alerts: &str) {
     std::fs::write(home.config(), format!("{config}\n{alerts}\n")).unwrap();
 }
 
+/// A receiver that takes every webhook POST, configured as a sink of `home`.
+fn webhook_receiver(home: &Home) -> LocalServer {
+    let receiver = LocalServer::start().unwrap();
+    receiver.set("/hook", Response::status(200));
+    add_alerts(
+        home,
+        &format!(
+            "[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}\"",
+            receiver.url("/hook")
+        ),
+    );
+    receiver
+}
+
 /// The stable ids of every alert figwatch stored.
 fn stored_ids(home: &Home) -> HashSet<String> {
     home.ok(&["alerts", "--json"])
@@ -359,15 +373,7 @@ fn the_alert_log_still_gets_every_alert_and_a_new_sink_starts_from_now() {
     );
 
     // A sink added later does not receive the history, only what comes after it.
-    let receiver = LocalServer::start().unwrap();
-    receiver.set("/hook", Response::status(200));
-    add_alerts(
-        &home,
-        &format!(
-            "[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}\"",
-            receiver.url("/hook")
-        ),
-    );
+    let receiver = webhook_receiver(&home);
     home.ok(&["--poll", "--all"]);
     assert_eq!(receiver.hits("/hook"), 0);
     site.set("/one.html", Response::html(story("5,000", Some(EXTRA))));
@@ -386,15 +392,7 @@ fn a_sink_added_by_sighup_gets_the_daemons_next_alert() {
         home.alert_log().len() == 4
     });
 
-    let receiver = LocalServer::start().unwrap();
-    receiver.set("/hook", Response::status(200));
-    add_alerts(
-        &home,
-        &format!(
-            "[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}\"",
-            receiver.url("/hook")
-        ),
-    );
+    let receiver = webhook_receiver(&home);
     let reloads = || {
         Command::new("kill")
             .args(["-HUP", &daemon.id().to_string()])

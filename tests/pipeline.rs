@@ -5,29 +5,9 @@ mod common;
 
 use common::*;
 
-const ARTICLE: &str = "/world/nk-troops.html";
-
-fn site() -> LocalServer {
-    let server = LocalServer::start().unwrap();
-    let base = server.url("");
-    server.set(
-        "/rss.xml",
-        Response::ok(
-            "application/rss+xml",
-            rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
-        ),
-    );
-    server.set(ARTICLE, Response::html(story("3,000", None)));
-    server
-}
-
 #[test]
 fn versions_diff_and_one_figure_changed_alert() {
-    let server = site();
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n",
-        server.url("/rss.xml")
-    ));
+    let (server, home) = story_site();
     let url = server.url(ARTICLE);
 
     // First poll: version 1, and its figure is new.
@@ -145,7 +125,8 @@ fn versions_diff_and_one_figure_changed_alert() {
 
 #[test]
 fn rewording_and_a_new_measure() {
-    let server = site();
+    // The story alone, as a page source.
+    let (server, _) = story_site();
     let home = Home::new(&format!("[[pages]]\nurl = \"{}\"\n", server.url(ARTICLE)));
     let url = server.url(ARTICLE);
     home.ok(&["--poll"]);
