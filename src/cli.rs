@@ -816,6 +816,9 @@ fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
         if let Some(since) = &r.failing_since {
             writeln!(out, "    source_failing alert raised at {since}")?;
         }
+        if let (Some(by), Some(until)) = (&r.polled_by, &r.lease_until) {
+            writeln!(out, "    being polled by {by} (lease until {until})")?;
+        }
         if let Some(e) = &r.last_error {
             writeln!(
                 out,
@@ -828,7 +831,20 @@ fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
             )?;
         }
     }
+    print_workers(&rows, &mut out)?;
     print_sink_status(store, config, &mut out)
+}
+
+/// The processes polling right now, by the leases they hold.
+fn print_workers(rows: &[crate::store::SourceStatus], out: &mut impl Write) -> anyhow::Result<()> {
+    let mut workers: std::collections::BTreeMap<&str, usize> = Default::default();
+    for by in rows.iter().filter_map(|r| r.polled_by.as_deref()) {
+        *workers.entry(by).or_default() += 1;
+    }
+    for (by, n) in workers {
+        writeln!(out, "worker {by}  — polling {n} source(s)")?;
+    }
+    Ok(())
 }
 
 /// Each sink's outbox: what waits, what was delivered, the last error.

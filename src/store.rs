@@ -83,6 +83,11 @@ pub struct SourceStatus {
     pub failing_since: Option<String>,
     pub articles: i64,
     pub versions: i64,
+    /// The process polling it right now (`host pid N (…)`), while its lease holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub polled_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<String>,
 }
 
 /// A stored version of an article.
@@ -289,10 +294,12 @@ impl Store {
                     s.last_http_status, s.failing_since,
                     (SELECT count(*) FROM articles a WHERE a.source_id = s.id),
                     (SELECT count(*) FROM versions v JOIN articles a ON a.id = v.article_id
-                      WHERE a.source_id = s.id)
+                      WHERE a.source_id = s.id),
+                    CASE WHEN s.lease_until > ?1 THEN s.lease_owner END,
+                    CASE WHEN s.lease_until > ?1 THEN s.lease_until END
              FROM sources s ORDER BY s.id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map([now()], |r| {
             Ok(SourceStatus {
                 id: r.get(0)?,
                 url: r.get(1)?,
@@ -307,6 +314,8 @@ impl Store {
                 failing_since: r.get(10)?,
                 articles: r.get(11)?,
                 versions: r.get(12)?,
+                polled_by: r.get(13)?,
+                lease_until: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -208,3 +208,35 @@ fn twenty_kills_at_random_moments_lose_and_corrupt_nothing() {
         );
     }
 }
+
+#[test]
+fn status_shows_who_is_polling_what() {
+    let delay = Duration::from_millis(2500);
+    let (_server, sources) = slow_site(3, delay);
+    let home = Home::new(&sources);
+    let poll = home.spawn(&["--poll", "--all"]);
+    let started = Instant::now();
+    let status = loop {
+        let s = home.ok(&["status"]);
+        if s.contains("being polled by") {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no lease seen: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        status.contains(&format!("pid {}", poll.id())),
+        "names the process: {status}"
+    );
+    assert!(status.contains("polling 3 source(s)"), "{status}");
+    let out = poll.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let after = home.ok(&["status"]);
+    assert!(
+        !after.contains("being polled by"),
+        "leases given back: {after}"
+    );
+}
