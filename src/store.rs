@@ -218,15 +218,39 @@ impl Store {
         // second process wait for a lock instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(|e| e.to_string())?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| format!("not a usable SQLite database: {e}"))?;
+        // Switching a new file to WAL needs an exclusive lock, and SQLite answers "locked"
+        // at once (without waiting) while another process is creating the same file: a first
+        // start beside another is tried again for a few seconds.
+        let mut attempt = 0;
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Ok(mode) => break mode,
+                Err(e)
+                    if attempt < 20
+                        && matches!(
+                            e.sqlite_error_code(),
+                            Some(
+                                rusqlite::ErrorCode::DatabaseBusy
+                                    | rusqlite::ErrorCode::DatabaseLocked
+                            )
+                        ) =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => return Err(format!("not a usable SQLite database: {e}")),
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(mode, "SQLite did not switch to WAL mode");
         }
         // Every statement of a poll is prepared once and reused; more than the default 16 of
         // them are in use.
         conn.set_prepared_statement_cache_capacity(128);
+        // Every transaction here writes. Begun IMMEDIATE, it waits for the write lock (the
+        // busy timeout) up front; begun DEFERRED, a read that later wants to write while
+        // another process committed fails at once with "database is locked".
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             .map_err(|e| e.to_string())?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
