@@ -20,15 +20,7 @@ pub struct Metrics {
 }
 
 /// The process's counters.
-pub static METRICS: Metrics = Metrics {
-    polls_ok: AtomicU64::new(0),
-    polls_not_modified: AtomicU64::new(0),
-    polls_failed: AtomicU64::new(0),
-    polls_deferred: AtomicU64::new(0),
-    fetch_buckets: [const { AtomicU64::new(0) }; BUCKETS.len()],
-    fetch_count: AtomicU64::new(0),
-    fetch_micros: AtomicU64::new(0),
-};
+pub static METRICS: Metrics = Metrics::new();
 
 /// How a poll ended, for counting.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +32,18 @@ pub enum PollOutcome {
 }
 
 impl Metrics {
+    const fn new() -> Metrics {
+        Metrics {
+            polls_ok: AtomicU64::new(0),
+            polls_not_modified: AtomicU64::new(0),
+            polls_failed: AtomicU64::new(0),
+            polls_deferred: AtomicU64::new(0),
+            fetch_buckets: [const { AtomicU64::new(0) }; BUCKETS.len()],
+            fetch_count: AtomicU64::new(0),
+            fetch_micros: AtomicU64::new(0),
+        }
+    }
+
     pub fn poll(&self, outcome: PollOutcome) {
         let counter = match outcome {
             PollOutcome::Fetched => &self.polls_ok,
@@ -101,15 +105,7 @@ mod tests {
 
     #[test]
     fn the_histogram_is_cumulative() {
-        let m = Metrics {
-            polls_ok: AtomicU64::new(0),
-            polls_not_modified: AtomicU64::new(0),
-            polls_failed: AtomicU64::new(0),
-            polls_deferred: AtomicU64::new(0),
-            fetch_buckets: [const { AtomicU64::new(0) }; BUCKETS.len()],
-            fetch_count: AtomicU64::new(0),
-            fetch_micros: AtomicU64::new(0),
-        };
+        let m = Metrics::new();
         m.fetch(Duration::from_millis(30));
         m.fetch(Duration::from_secs(3));
         m.poll(PollOutcome::Failed);

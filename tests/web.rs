@@ -78,14 +78,7 @@ fn serve(home: &Home, extra: &str) -> Served {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the dashboard did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_port(port, "the dashboard");
     Served { child, base }
 }
 

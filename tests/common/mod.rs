@@ -177,6 +177,18 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Waits until something listens on `port` of 127.0.0.1 (a server the test started).
+pub fn wait_port(port: u16, what: &str) {
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{what} did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Where `dashboard_site` serves the article whose text holds markup.
 pub const XSS: &str = "/world/xss.html";
 
