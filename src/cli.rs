@@ -338,7 +338,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Ok(Store::open(&config.database)?)
+    Ok(Store::connect(&config.database)?)
 }
 
 /// `figwatch --poll`: one pass over what is due (everything with `all`), a progress bar on a
@@ -434,7 +434,7 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
         count(SourceKind::Page),
         c.topics.len()
     );
-    println!("database   {}", c.database.display());
+    println!("database   {}", c.database);
     print_sinks(c);
     println!("interval   {}", humantime::format_duration(c.interval));
     println!(
@@ -553,9 +553,12 @@ fn prune(store: &Store, config: &Config, dry_run: bool, vacuum: bool) -> anyhow:
         );
     };
     let size = || {
+        let Some(path) = config.database.sqlite_path() else {
+            return 0;
+        };
         ["", "-wal"]
             .iter()
-            .filter_map(|s| std::fs::metadata(format!("{}{s}", config.database.display())).ok())
+            .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())
             .map(|m| m.len())
             .sum::<u64>()
     };

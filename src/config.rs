@@ -45,12 +45,59 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Where the store lives: an SQLite file (the default), or a PostgreSQL database that several
+/// workers share. `$FIGWATCH_DATABASE`, when set, replaces the configured one (so that a
+/// password need not sit in the configuration file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    pub fn parse(text: &str) -> Result<Database, String> {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            text.parse::<tokio_postgres::Config>().map_err(|e| {
+                format!(
+                    "{} is not a PostgreSQL connection URL: {e}",
+                    crate::store::migrate::redact(text)
+                )
+            })?;
+            Ok(Database::Postgres(text.to_string()))
+        } else if text.contains("://") {
+            Err(format!(
+                "{text:?}: only SQLite file paths and postgres:// URLs are supported"
+            ))
+        } else {
+            Ok(Database::Sqlite(PathBuf::from(text)))
+        }
+    }
+
+    /// The SQLite file, if that is the backend.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Database::Sqlite(p) => Some(p),
+            Database::Postgres(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Database {
+    /// The file, or the URL without its password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "{}", p.display()),
+            Database::Postgres(url) => f.write_str(&crate::store::migrate::redact(url)),
+        }
+    }
+}
+
 /// The whole, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file it was read from; relative paths inside it are relative to the working directory.
     pub path: PathBuf,
-    pub database: PathBuf,
+    pub database: Database,
     /// Where alerts are delivered (`alert_log` is one log sink among them).
     pub alerts: AlertSettings,
     /// How long the figure ledger remembers a reported value: the same value from another
@@ -629,7 +676,14 @@ impl Config {
             path: path.to_path_buf(),
             retention,
             web,
-            database: PathBuf::from(raw.database.unwrap_or_else(|| "figwatch.db".into())),
+            database: Database::parse(
+                &std::env::var("FIGWATCH_DATABASE")
+                    .ok()
+                    .filter(|d| !d.is_empty())
+                    .or(raw.database)
+                    .unwrap_or_else(|| "figwatch.db".into()),
+            )
+            .map_err(|e| at(None, Some("database".into()), e))?,
             alerts,
             figure_memory,
             interval,

@@ -117,7 +117,7 @@ url = "{base}/feed.xml"
         ),
     )?;
     let config = Config::load(&config_path)?;
-    let store = Store::open(&config.database)?;
+    let store = Store::connect(&config.database)?;
     let outbox = crate::alerts::outbox::Outbox::open(&config)?;
     let pipeline = Arc::new(Pipeline::new(config, store)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
+
+use db::{params, Conn, Exec, Row, Tx};
 use rusqlite_migration::{Migrations, M};
 
 use crate::alerts::{Alert, AnyAlert};
@@ -24,6 +26,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_leases.sql"),
 ];
 
+/// The PostgreSQL schema, in order; the version applied is kept in `figwatch_schema`.
+pub(crate) const PG_MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/postgres/0001_initial.sql")];
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {reason}")]
@@ -32,6 +38,12 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("database: stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
+    #[error("PostgreSQL: {}", db::pg_message(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("database: column {index} holds {reason}")]
+    Column { index: usize, reason: String },
+    #[error("database: no row for `{0}…`")]
+    NoRow(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -157,7 +169,7 @@ pub struct AlertFilter {
 }
 
 pub struct Store {
-    conn: Mutex<Connection>,
+    conn: Mutex<Conn>,
     /// Poll records waiting to be written in one transaction.
     pending: schedule::PendingPolls,
 }
@@ -179,6 +191,72 @@ impl Store {
         }
         let mut conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         Self::prepare(&mut conn).map_err(fail)?;
+        Ok(Store {
+            conn: Mutex::new(Conn::Lite(conn)),
+            pending: Default::default(),
+        })
+    }
+
+    /// Opens the configured database: the SQLite file, or PostgreSQL.
+    pub fn connect(database: &crate::config::Database) -> Result<Store> {
+        match database {
+            crate::config::Database::Sqlite(path) => Store::open(path),
+            crate::config::Database::Postgres(url) => Store::open_postgres(url),
+        }
+    }
+
+    /// Like [`Store::connect`], for reading only: an SQLite file is opened read-only; a
+    /// PostgreSQL schema must already be in place.
+    pub fn connect_read_only(database: &crate::config::Database) -> Result<Store> {
+        match database {
+            crate::config::Database::Sqlite(path) => Store::open_read_only(path),
+            crate::config::Database::Postgres(url) => Store::open_postgres(url),
+        }
+    }
+
+    /// Connects to PostgreSQL and brings its schema up to date. Workers starting at once
+    /// take turns on an advisory lock, so the schema is applied once.
+    pub fn open_postgres(url: &str) -> Result<Store> {
+        let fail = |reason: String| StoreError::Open {
+            path: migrate::redact(url),
+            reason,
+        };
+        let conn = Conn::Pg(db::PgConn::connect(url).map_err(|e| {
+            fail(format!(
+                "cannot connect: {e}; check the server is running and the URL's user, host and database"
+            ))
+        })?);
+        conn.batch("SELECT pg_advisory_lock(7242011)")?;
+        let applied = (|| -> Result<()> {
+            let present = conn.query_row(
+                "SELECT CAST(to_regclass('figwatch_schema') IS NOT NULL AS INTEGER)",
+                params![],
+                |r| r.get::<i64>(0),
+            )? == 1;
+            let version = if present {
+                conn.query_row("SELECT max(version) FROM figwatch_schema", params![], |r| {
+                    r.get::<Option<i64>>(0)
+                })?
+                .unwrap_or(0)
+            } else {
+                0
+            };
+            if version > PG_MIGRATIONS.len() as i64 {
+                return Err(fail(format!(
+                    "its schema (version {version}) is newer than this figwatch knows ({}); upgrade figwatch",
+                    PG_MIGRATIONS.len()
+                )));
+            }
+            for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(version as usize) {
+                conn.batch(&format!(
+                    "BEGIN; {sql}; UPDATE figwatch_schema SET version = {}; COMMIT;",
+                    i + 1
+                ))?;
+            }
+            Ok(())
+        })();
+        conn.batch("SELECT pg_advisory_unlock(7242011)")?;
+        applied?;
         Ok(Store {
             conn: Mutex::new(conn),
             pending: Default::default(),
@@ -208,7 +286,7 @@ impl Store {
             )));
         }
         Ok(Store {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Conn::Lite(conn)),
             pending: Default::default(),
         })
     }
@@ -270,39 +348,40 @@ impl Store {
         }
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
-        // back), so a poisoned lock is safe to take over.
+    fn conn(&self) -> std::sync::MutexGuard<'_, Conn> {
+        // A panic while holding the lock cannot leave the database half-written (transactions
+        // roll back), so a poisoned lock is safe to take over.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// True when the store is PostgreSQL (shared by several workers).
+    pub fn is_postgres(&self) -> bool {
+        self.conn().is_postgres()
     }
 
     /// Makes sure every configured source has a row; returns their ids in the same order.
     /// Rows that exist are only read: a configuration of 10,000 sources costs no write at start.
     pub fn sync_sources(&self, sources: &[SourceConfig]) -> Result<Vec<i64>> {
         let mut conn = self.conn();
-        let known: std::collections::HashMap<String, (i64, String)> = {
-            let mut stmt = conn.prepare("SELECT url, id, kind FROM sources")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let known: std::collections::HashMap<String, (i64, String)> = conn
+            .query_map("SELECT url, id, kind FROM sources", params![], |r| {
+                Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+            })?
+            .into_iter()
+            .collect();
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(sources.len());
-        {
-            let mut upsert = tx.prepare(
-                "INSERT INTO sources (url, kind, added_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (url) DO UPDATE SET kind = excluded.kind
-                 RETURNING id",
-            )?;
-            let now = now();
-            for s in sources {
-                match known.get(s.url.as_str()) {
-                    Some((id, kind)) if kind == s.kind.as_str() => ids.push(*id),
-                    _ => ids.push(
-                        upsert.query_row(params![s.url.as_str(), s.kind.as_str(), now], |r| {
-                            r.get(0)
-                        })?,
-                    ),
-                }
+        let now = now();
+        for s in sources {
+            match known.get(s.url.as_str()) {
+                Some((id, kind)) if kind == s.kind.as_str() => ids.push(*id),
+                _ => ids.push(tx.query_row(
+                    "INSERT INTO sources (url, kind, added_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (url) DO UPDATE SET kind = excluded.kind
+                     RETURNING id",
+                    params![s.url.as_str(), s.kind.as_str(), now],
+                    |r| r.get(0),
+                )?),
             }
         }
         tx.commit()?;
@@ -311,8 +390,7 @@ impl Store {
 
     /// The configured sources' health, in configuration order when `urls` is given.
     pub fn source_statuses(&self) -> Result<Vec<SourceStatus>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+        self.conn().query_map(
             "SELECT s.id, s.url, s.kind, s.last_polled_at, s.last_ok_at, s.last_error,
                     s.consecutive_failures, s.next_check_at, s.interval_secs,
                     s.last_http_status, s.failing_since,
@@ -322,27 +400,27 @@ impl Store {
                     CASE WHEN s.lease_until > ?1 THEN s.lease_owner END,
                     CASE WHEN s.lease_until > ?1 THEN s.lease_until END
              FROM sources s ORDER BY s.id",
-        )?;
-        let rows = stmt.query_map([now()], |r| {
-            Ok(SourceStatus {
-                id: r.get(0)?,
-                url: r.get(1)?,
-                kind: r.get(2)?,
-                last_polled_at: r.get(3)?,
-                last_ok_at: r.get(4)?,
-                last_error: r.get(5)?,
-                consecutive_failures: r.get(6)?,
-                next_check_at: r.get(7)?,
-                interval_secs: r.get(8)?,
-                last_http_status: r.get(9)?,
-                failing_since: r.get(10)?,
-                articles: r.get(11)?,
-                versions: r.get(12)?,
-                polled_by: r.get(13)?,
-                lease_until: r.get(14)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![now()],
+            |r| {
+                Ok(SourceStatus {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    kind: r.get(2)?,
+                    last_polled_at: r.get(3)?,
+                    last_ok_at: r.get(4)?,
+                    last_error: r.get(5)?,
+                    consecutive_failures: r.get(6)?,
+                    next_check_at: r.get(7)?,
+                    interval_secs: r.get(8)?,
+                    last_http_status: r.get(9)?,
+                    failing_since: r.get(10)?,
+                    articles: r.get(11)?,
+                    versions: r.get(12)?,
+                    polled_by: r.get(13)?,
+                    lease_until: r.get(14)?,
+                })
+            },
+        )
     }
 
     /// The article stored under a URL, created on first sight. Returns (id, created).
@@ -353,43 +431,54 @@ impl Store {
         entry_id: Option<&str>,
     ) -> Result<(i64, bool)> {
         let conn = self.conn();
-        if let Some(id) = conn
-            .prepare_cached("SELECT id FROM articles WHERE url = ?1")?
-            .query_row([url], |r| r.get(0))
-            .optional()?
-        {
+        if let Some(id) = conn.query_opt(
+            "SELECT id FROM articles WHERE url = ?1",
+            params![url],
+            |r| r.get(0),
+        )? {
             return Ok((id, false));
         }
-        let id = conn.prepare_cached("INSERT INTO articles (url, source_id, entry_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)
-             RETURNING id")?.query_row(params![url, source_id, entry_id, now()],
+        // Another worker may create it between the two statements: then its row is used.
+        let created = conn.query_opt(
+            "INSERT INTO articles (url, source_id, entry_id, first_seen_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (url) DO NOTHING RETURNING id",
+            params![url, source_id, entry_id, now()],
             |r| r.get(0),
         )?;
-        Ok((id, true))
+        match created {
+            Some(id) => Ok((id, true)),
+            None => Ok((
+                conn.query_row(
+                    "SELECT id FROM articles WHERE url = ?1",
+                    params![url],
+                    |r| r.get(0),
+                )?,
+                false,
+            )),
+        }
     }
 
     pub fn article_id(&self, url: &str) -> Result<Option<i64>> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT id FROM articles WHERE url = ?1")?
-            .query_row([url], |r| r.get(0))
-            .optional()?)
+        self.conn().query_opt(
+            "SELECT id FROM articles WHERE url = ?1",
+            params![url],
+            |r| r.get(0),
+        )
     }
 
     /// Records that an article was checked: with an error, or (None) successfully.
     pub fn article_checked(&self, article_id: i64, at: &str, error: Option<&str>) -> Result<()> {
         let conn = self.conn();
         match error {
-            None => conn
-                .prepare_cached(
-                    "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
-                )?
-                .execute(params![article_id, at])?,
-            Some(e) => conn
-                .prepare_cached(
-                    "UPDATE articles SET last_checked_at = ?2, last_error = ?3, last_error_at = ?2
+            None => conn.execute(
+                "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
+                params![article_id, at],
+            )?,
+            Some(e) => conn.execute(
+                "UPDATE articles SET last_checked_at = ?2, last_error = ?3, last_error_at = ?2
                  WHERE id = ?1",
-                )?
-                .execute(params![article_id, at, e])?,
+                params![article_id, at, e],
+            )?,
         };
         Ok(())
     }
@@ -423,7 +512,7 @@ impl Store {
             "SELECT id, number, fetched_at, content_hash, title, byline, published, lang, text, flag
              FROM versions WHERE article_id = ?1 {clause}"
         );
-        let map = |r: &rusqlite::Row<'_>| {
+        let map = |r: &Row<'_>| {
             Ok(StoredVersion {
                 id: r.get(0)?,
                 number: r.get(1)?,
@@ -440,12 +529,10 @@ impl Store {
                 flag: r.get(9)?,
             })
         };
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let row = match number {
-            Some(n) => stmt.query_row(params![article_id, n], map),
-            None => stmt.query_row(params![article_id], map),
-        };
-        Ok(row.optional()?)
+        match number {
+            Some(n) => conn.query_opt(&sql, params![article_id, n], map),
+            None => conn.query_opt(&sql, params![article_id], map),
+        }
     }
 
     /// Stores a new version with its figures and alerts in one transaction: either all of it
@@ -453,50 +540,48 @@ impl Store {
     /// or `None` when another poll stored a version of this article first.
     pub fn insert_version(&self, new: NewVersion<'_>) -> Result<Option<(i64, Vec<Alert>)>> {
         let mut conn = self.conn();
-        // IMMEDIATE takes the write lock now, so the check below and the insert see the same
-        // state even with another process writing.
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let latest: Option<i64> = tx
-            .prepare_cached("SELECT max(number) FROM versions WHERE article_id = ?1")?
-            .query_row([new.article_id], |r| r.get(0))?;
+        // SQLite's transactions begin IMMEDIATE (the write lock); PostgreSQL locks the article's
+        // row. Either way the check below and the insert see the same state while another
+        // process writes.
+        let tx = conn.transaction()?;
+        tx.query_opt(
+            "SELECT id FROM articles WHERE id = ?1 /*pg:FOR UPDATE*/",
+            params![new.article_id],
+            |r| r.get::<i64>(0),
+        )?;
+        let latest: Option<i64> = tx.query_row(
+            "SELECT max(number) FROM versions WHERE article_id = ?1",
+            params![new.article_id],
+            |r| r.get(0),
+        )?;
         if latest != new.previous {
             return Ok(None);
         }
         let number = latest.unwrap_or(0) + 1;
         let a = new.article;
-        let version_id: i64 = tx
-            .prepare_cached(
-                "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
+        let version_id: i64 = tx.query_row(
+            "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
                                    published, lang, text, flag)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
-            )?
-            .query_row(
-                params![
-                    new.article_id,
-                    number,
-                    new.fetched_at,
-                    a.content_hash(),
-                    a.title,
-                    a.byline,
-                    a.published,
-                    a.lang,
-                    a.text,
-                    new.flag
-                ],
-                |r| r.get(0),
-            )?;
-        {
-            let mut insert = tx.prepare_cached(
+            params![
+                new.article_id,
+                number,
+                new.fetched_at,
+                a.content_hash(),
+                a.title,
+                a.byline,
+                a.published,
+                a.lang,
+                a.text,
+                new.flag
+            ],
+            |r| r.get(0),
+        )?;
+        for f in new.figures {
+            tx.execute(
                 "INSERT INTO figures (version_id, topic, measure, payload) VALUES (?1, ?2, ?3, ?4)",
+                params![version_id, f.topic, f.measure, serde_json::to_string(f)?],
             )?;
-            for f in new.figures {
-                insert.execute(params![
-                    version_id,
-                    f.topic,
-                    f.measure,
-                    serde_json::to_string(f)?
-                ])?;
-            }
         }
         let mut alerts = new.alerts;
         for alert in &mut alerts {
@@ -519,14 +604,12 @@ impl Store {
             remember_since: &timestamp(remember_since),
         };
         let alerts = ledger::record(&tx, &report, new.figures, alerts)?;
-        {
-            let mut insert = tx.prepare_cached(
+        for alert in &alerts {
+            tx.execute(
                 "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, topic, measure, article_id,
                                                version_id, payload)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for alert in &alerts {
-                insert.execute(params![
+                params![
                     alert.id,
                     alert.ts,
                     alert.kind.as_str(),
@@ -535,30 +618,31 @@ impl Store {
                     new.article_id,
                     version_id,
                     serde_json::to_string(alert)?
-                ])?;
-            }
+                ],
+            )?;
         }
         match &new.fetch {
-            Some(f) => tx
-                .prepare_cached(
-                    "UPDATE articles SET last_checked_at = ?2, last_error = NULL, etag = ?3,
-                            last_modified = ?4, body_hash = ?5, next_check_at = ?6
-                     WHERE id = ?1",
-                )?
-                .execute(params![
+            Some(f) => tx.execute(
+                "UPDATE articles SET last_checked_at = ?2, last_error = NULL, etag = ?3,
+                        last_modified = ?4, body_hash = ?5, next_check_at = ?6
+                 WHERE id = ?1",
+                params![
                     new.article_id,
                     new.fetched_at,
                     f.validators.etag,
                     f.validators.last_modified,
                     f.body_hash,
                     f.next_check_at
-                ])?,
-            None => tx
-                .prepare_cached(
-                    "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
-                )?
-                .execute(params![new.article_id, new.fetched_at])?,
+                ],
+            )?,
+            None => tx.execute(
+                "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
+                params![new.article_id, new.fetched_at],
+            )?,
         };
+        if !alerts.is_empty() {
+            notify_alerts(&tx)?;
+        }
         tx.commit()?;
         Ok(Some((number, alerts)))
     }
@@ -575,23 +659,20 @@ impl Store {
     /// Like [`Store::alerts`], only those stored after row `after`, each with its row id (for
     /// `figwatch alerts --follow`, which asks again for what came after the last it showed).
     pub fn alerts_after(&self, after: i64, filter: &AlertFilter) -> Result<Vec<(i64, AnyAlert)>> {
-        let conn = self.conn();
-        let limit = filter.limit.map_or(-1, |l| l as i64);
-        let mut stmt = conn.prepare_cached(
+        let limit = filter.limit.map_or(i64::MAX, |l| l as i64);
+        let rows = self.conn().query_map(
             "SELECT id, payload FROM (
                 SELECT id, payload FROM alerts
-                WHERE (?1 IS NULL OR topic = ?1) AND (?2 IS NULL OR ts >= ?2)
-                  AND (?4 IS NULL OR kind = ?4) AND id > ?5
-                ORDER BY ts DESC, id DESC LIMIT ?3)
+                WHERE (CAST(?1 AS TEXT) IS NULL OR topic = ?1)
+                  AND (CAST(?2 AS TEXT) IS NULL OR ts >= ?2)
+                  AND (CAST(?4 AS TEXT) IS NULL OR kind = ?4) AND id > ?5
+                ORDER BY ts DESC, id DESC LIMIT ?3) newest
              ORDER BY id ASC",
-        )?;
-        let rows = stmt.query_map(
             params![filter.topic, filter.since, limit, filter.kind, after],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
         )?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, payload) = row?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, payload) in rows {
             out.push((id, serde_json::from_str(&payload)?));
         }
         Ok(out)
@@ -599,40 +680,40 @@ impl Store {
 
     /// The versions of an article, oldest first, with how many alerts each raised.
     pub fn history(&self, article_id: i64) -> Result<Vec<VersionSummary>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT v.number, v.fetched_at, length(CAST(v.text AS BLOB)), v.content_hash,
+        self.conn().query_map(
+            "SELECT v.number, v.fetched_at, octet_length(v.text), v.content_hash,
                     (SELECT count(*) FROM alerts a WHERE a.version_id = v.id), v.flag
              FROM versions v WHERE v.article_id = ?1 ORDER BY v.number",
-        )?;
-        let rows = stmt.query_map([article_id], |r| {
-            Ok(VersionSummary {
-                number: r.get(0)?,
-                fetched_at: r.get(1)?,
-                size: r.get(2)?,
-                hash: r.get(3)?,
-                alerts: r.get(4)?,
-                flag: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![article_id],
+            |r| {
+                Ok(VersionSummary {
+                    number: r.get(0)?,
+                    fetched_at: r.get(1)?,
+                    size: r.get(2)?,
+                    hash: r.get(3)?,
+                    alerts: r.get(4)?,
+                    flag: r.get(5)?,
+                })
+            },
+        )
     }
 
     /// Article URLs that look like `needle`, to suggest when a lookup finds nothing.
     pub fn similar_article_urls(&self, needle: &str, limit: usize) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+        self.conn().query_map(
             "SELECT url FROM articles WHERE instr(url, ?1) > 0 ORDER BY id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![needle, limit as i64], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![needle, limit],
+            |r| r.get(0),
+        )
     }
 
     /// Counts of what is stored, for summaries and tests.
     pub fn counts(&self) -> Result<StoreCounts> {
         let conn = self.conn();
-        let count = |table: &str| -> rusqlite::Result<i64> {
-            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        let count = |table: &str| -> Result<i64> {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), params![], |r| {
+                r.get(0)
+            })
         };
         Ok(StoreCounts {
             sources: count("sources")?,
@@ -641,6 +722,15 @@ impl Store {
             alerts: count("alerts")?,
         })
     }
+}
+
+/// Tells the workers listening on PostgreSQL that an alert was committed (sent at commit; a
+/// rolled-back transaction sends nothing). SQLite has no such channel: its readers poll.
+pub(crate) fn notify_alerts(tx: &Tx<'_>) -> Result<()> {
+    if tx.is_postgres() {
+        tx.execute("SELECT pg_notify('figwatch_alerts', '')", params![])?;
+    }
+    Ok(())
 }
 
 impl Drop for Store {
@@ -659,6 +749,7 @@ pub struct StoreCounts {
     pub alerts: i64,
 }
 
+pub(crate) mod db;
 mod export;
 mod ledger;
 pub mod migrate;

@@ -111,11 +111,7 @@ fn a_poll_beside_the_daemon_never_polls_a_source_at_the_same_moment() {
         "polled twice at once: {:?}",
         overlapping(&server, delay)
     );
-    let db = rusqlite::Connection::open(home.path("figwatch.db")).unwrap();
-    let ok: String = db
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok");
+    assert_eq!(home.integrity(), "ok");
 }
 
 #[test]
@@ -148,44 +144,26 @@ fn twenty_kills_at_random_moments_lose_and_corrupt_nothing() {
     // One clean pass delivers whatever the killed daemons had decided but not delivered.
     home.ok(&["--poll"]);
 
-    let db = rusqlite::Connection::open(home.path("figwatch.db")).unwrap();
-    let ok: String = db
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok");
-    let versions: i64 = db
-        .query_row("SELECT count(*) FROM versions", [], |r| r.get(0))
-        .unwrap();
+    assert_eq!(home.integrity(), "ok");
+    let versions = home.count("SELECT count(*) FROM versions");
     assert!(versions >= 8, "the daemons did store versions: {versions}");
     // No version twice: consecutive versions of an article always differ.
-    let repeated: i64 = db
-        .query_row(
-            "SELECT count(*) FROM versions v JOIN versions w
-               ON w.article_id = v.article_id AND w.number = v.number + 1
-             WHERE w.content_hash = v.content_hash",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let repeated = home.count(
+        "SELECT count(*) FROM versions v JOIN versions w
+           ON w.article_id = v.article_id AND w.number = v.number + 1
+         WHERE w.content_hash = v.content_hash",
+    );
     assert_eq!(repeated, 0);
     // No half-written version: numbers run 1..n per article, and each alert's version exists.
-    let gaps: i64 = db
-        .query_row(
-            "SELECT count(*) FROM (SELECT article_id, max(number) AS n, count(*) AS c
-                                   FROM versions GROUP BY article_id) WHERE n != c",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let gaps = home.count(
+        "SELECT count(*) FROM (SELECT article_id, max(number) AS n, count(*) AS c
+                               FROM versions GROUP BY article_id) per_article WHERE n != c",
+    );
     assert_eq!(gaps, 0);
-    let orphans: i64 = db
-        .query_row(
-            "SELECT count(*) FROM alerts a LEFT JOIN versions v ON v.id = a.version_id
-             WHERE a.version_id IS NOT NULL AND v.id IS NULL",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let orphans = home.count(
+        "SELECT count(*) FROM alerts a LEFT JOIN versions v ON v.id = a.version_id
+         WHERE a.version_id IS NOT NULL AND v.id IS NULL",
+    );
     assert_eq!(orphans, 0);
     // Every committed alert reached the alert log, in whole lines (at least once).
     let text = std::fs::read_to_string(home.path("alerts.jsonl")).unwrap_or_default();
@@ -194,11 +172,10 @@ fn twenty_kills_at_random_moments_lose_and_corrupt_nothing() {
         let v: serde_json::Value = serde_json::from_str(line).expect("a whole JSON line");
         logged.insert(v["id"].as_str().unwrap().to_string());
     }
-    let mut stmt = db.prepare("SELECT alert_id FROM alerts").unwrap();
-    let stored: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
+    let stored: Vec<String> = home
+        .query("SELECT string_agg(alert_id, ' ') FROM alerts")
+        .split_whitespace()
+        .map(String::from)
         .collect();
     assert!(stored.len() >= 4, "alerts were raised: {}", stored.len());
     for id in &stored {

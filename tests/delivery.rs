@@ -401,15 +401,8 @@ fn a_sink_added_by_sighup_gets_the_daemons_next_alert() {
     };
     assert!(reloads().success());
     // The story changes once the reloaded daemon has registered the new sink in its outbox.
-    let db = rusqlite::Connection::open(home.path("figwatch.db")).unwrap();
     wait_for("the new sink registered", Duration::from_secs(20), || {
-        db.query_row(
-            "SELECT count(*) FROM sinks WHERE sink LIKE 'webhook:%'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap_or(0)
-            == 1
+        home.count("SELECT count(*) FROM sinks WHERE sink LIKE 'webhook:%'") == 1
     });
     site.set("/one.html", Response::html(story("5,000", Some(EXTRA))));
     wait_for(

@@ -185,7 +185,7 @@ fn check_config_summarises_sources_and_topics() {
 
 #[test]
 fn an_unusable_database_stops_with_a_clear_message() {
-    let home = Home::new("[[pages]]\nurl = \"http://127.0.0.1:9/\"\n");
+    let home = Home::sqlite("[[pages]]\nurl = \"http://127.0.0.1:9/\"\n");
     std::fs::write(home.path("figwatch.db"), vec![b'x'; 4096]).unwrap();
     let out = home.figwatch(&["--poll"]);
     assert!(!out.status.success());

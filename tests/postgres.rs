@@ -6,57 +6,20 @@ mod common;
 
 use common::*;
 
-/// A fresh, empty database on the test server, or `None` (skipped) without one.
 fn fresh_database(name: &str) -> Option<String> {
-    let Ok(base) = std::env::var("FIGWATCH_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("FIGWATCH_REQUIRE_POSTGRES").is_none(),
-            "FIGWATCH_REQUIRE_POSTGRES is set but FIGWATCH_TEST_POSTGRES is not: start a server with .ci/postgres"
-        );
+    let db = pg::fresh_database(name);
+    if db.is_none() {
         eprintln!(
             "skipped: set FIGWATCH_TEST_POSTGRES (see .ci/postgres) to run the PostgreSQL tests"
         );
-        return None;
-    };
-    let db = format!("figwatch_{name}_{}", std::process::id());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-            .await
-            .expect("the test PostgreSQL server");
-        tokio::spawn(conn);
-        // Two statements, as each must run outside a transaction.
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {db}"),
-            format!("CREATE DATABASE {db}"),
-        ] {
-            client.batch_execute(&sql).await.unwrap();
-        }
-    });
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&db);
-    Some(url.to_string())
+    }
+    db
 }
 
 fn pg_count(url: &str, table: &str) -> i64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        client
-            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-            .await
-            .unwrap()
-            .get(0)
-    })
+    pg::query_text(url, &format!("SELECT count(*) FROM {table}"))
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -81,7 +44,7 @@ fn migrate_copies_every_table_and_verifies_it() {
             Some("It's \"complicated\", officials said;\ttabs, commas, and a line\nbreak."),
         )),
     );
-    let home = Home::new(&format!(
+    let home = Home::sqlite(&format!(
         "[[feeds]]\nurl = \"{}\"\n",
         server.url("/rss.xml")
     ));
@@ -119,7 +82,7 @@ fn migrate_copies_every_table_and_verifies_it() {
 
 #[test]
 fn a_failed_connection_names_the_server_without_its_password() {
-    let home = Home::new("");
+    let home = Home::sqlite("");
     let db = home.path("figwatch.db");
     home.ok(&["status"]); // creates the SQLite file
     let out = home.figwatch(&[

@@ -50,7 +50,7 @@ pub struct Leftover {
 impl Outbox {
     /// Opens the outbox of `config`'s database and registers its sinks.
     pub fn open(config: &Config) -> anyhow::Result<Outbox> {
-        let store = Store::open(&config.database)?;
+        let store = Store::connect(&config.database)?;
         let keys: Vec<&str> = config.alerts.sinks.iter().map(|s| s.key.as_str()).collect();
         for (sink, pending) in store.sync_sinks(&keys)? {
             tracing::warn!(

@@ -36,7 +36,7 @@ near = [["North Korea"], ["troops", "killed"]]
 #[test]
 fn reads_a_complete_file() {
     let c = parse(GOOD).unwrap();
-    assert_eq!(c.database, PathBuf::from("fw.db"));
+    assert_eq!(c.database, Database::Sqlite(PathBuf::from("fw.db")));
     assert_eq!(c.alerts.sinks.len(), 1);
     assert_eq!(
         c.alerts.sinks[0].target,

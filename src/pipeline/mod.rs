@@ -267,24 +267,34 @@ impl Pipeline {
     }
 
     /// Leases sources to this process for a poll; returns those it got. The others are
-    /// being polled by another figwatch process right now.
-    pub fn claim(&self, indices: &[usize]) -> Vec<usize> {
+    /// being polled by another figwatch process right now or, with `due_by`, are no longer due
+    /// by then (another worker sharing the store polled them since this one looked). The
+    /// sources got have their state refreshed from the store, which another worker may have
+    /// moved.
+    pub fn claim(&self, indices: &[usize], due_by: Option<DateTime<Utc>>) -> Vec<usize> {
         let now = Utc::now();
         let ids: Vec<i64> = indices.iter().map(|&i| self.source_ids[i]).collect();
         let (now_text, until) = (
             store::timestamp(now),
             store::timestamp(now + self.lease_length()),
         );
+        let due_by = due_by.map(store::timestamp);
         let claimed = match self
             .store
-            .claim_sources(&ids, &self.lease_owner, &now_text, &until)
+            .claim_sources(
+                &ids,
+                &self.lease_owner,
+                &now_text,
+                &until,
+                due_by.as_deref(),
+            )
             .and_then(|mut claimed| {
                 // A lease held by a process of this machine that no longer runs (killed, or
                 // crashed) is taken over now rather than when it runs out.
                 let missing: Vec<i64> = ids
                     .iter()
                     .copied()
-                    .filter(|id| !claimed.contains(id))
+                    .filter(|id| !claimed.contains_key(id))
                     .collect();
                 for id in &missing {
                     if let Some((holder, _)) = self.store.lease_of(*id, &now_text)? {
@@ -300,7 +310,9 @@ impl Pipeline {
                                 source = id,
                                 "took over the lease of {holder}, which no longer runs"
                             );
-                            claimed.insert(*id);
+                            if let Some(state) = self.store.source_state(*id)? {
+                                claimed.insert(*id, state);
+                            }
                         }
                     }
                 }
@@ -316,21 +328,48 @@ impl Pipeline {
         };
         let (mine, busy): (Vec<usize>, Vec<usize>) = indices
             .iter()
-            .partition(|&&i| claimed.contains(&self.source_ids[i]));
+            .partition(|&&i| claimed.contains_key(&self.source_ids[i]));
         for &i in &busy {
-            let holder = self
+            match self
                 .store
                 .lease_of(self.source_ids[i], &store::timestamp(now))
                 .ok()
-                .flatten();
-            tracing::info!(
-                source = %self.config.sources[i].url,
-                "skipped: {} is polling it (lease until {})",
-                holder.as_ref().map_or("another figwatch process", |h| h.0.as_str()),
-                holder.as_ref().map_or("-", |h| h.1.as_str())
-            );
+                .flatten()
+            {
+                Some((holder, until)) => tracing::info!(
+                    source = %self.config.sources[i].url,
+                    "skipped: {holder} is polling it (lease until {until})"
+                ),
+                None => tracing::debug!(
+                    source = %self.config.sources[i].url,
+                    "skipped: another worker polled it since this one looked"
+                ),
+            }
         }
+        let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        states.extend(claimed);
         mine
+    }
+
+    /// Reads a source's state from the store again (after a claim that failed: another worker
+    /// polled it, and its next check moved). Returns the stored next check.
+    pub fn refresh_state(&self, index: usize) -> Option<DateTime<Utc>> {
+        let id = self.source_ids[index];
+        match self.store.source_state(id) {
+            Ok(Some(state)) => {
+                let next = state.next_check_at;
+                self.states
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id, state);
+                next
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!("cannot read a source's schedule: {e}");
+                None
+            }
+        }
     }
 
     /// Gives back the leases this process holds.
@@ -349,7 +388,7 @@ impl Pipeline {
     ) -> PassSummary {
         use futures_util::{FutureExt, StreamExt};
         let asked = indices.len();
-        let indices = self.claim(&indices);
+        let indices = self.claim(&indices, None);
         let busy = asked - indices.len();
         // The polls of a pass run as futures of this one task, `concurrency` at a time, as a
         // plain client loop would: no task per source, no hand-off between threads for each.

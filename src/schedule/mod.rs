@@ -175,10 +175,20 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                 queue.heap.push(Reverse((at, i)));
                 continue;
             }
-            if pipeline.claim(&[i]).is_empty() {
-                // Another figwatch is polling it (a `--poll` beside the daemon): look again
-                // after a while; its poll moves the source's next check anyway.
-                queue.heap.push(Reverse((now + LEASE_RETRY, i)));
+            // Claimed only if its stored next check is still the one this worker saw: a
+            // worker sharing the store that polled it since has moved it.
+            let seen = pipeline.state_of(pipeline.source_id(i)).next_check_at;
+            let due_by =
+                seen.map_or(Utc::now(), |t| t.max(Utc::now())) + chrono::Duration::seconds(1);
+            if pipeline.claim(&[i], Some(due_by)).is_empty() {
+                // Another figwatch is polling it (a `--poll` beside the daemon, another
+                // worker), or has polled it: wait for its next check as stored, or, while the
+                // other one polls it, look again after a while.
+                let at = match pipeline.refresh_state(i) {
+                    Some(next) if next > Utc::now() => due_at(&pipeline, Some(next), i),
+                    _ => now + LEASE_RETRY,
+                };
+                queue.heap.push(Reverse((at, i)));
                 continue;
             }
             running.insert(i);
@@ -332,7 +342,7 @@ fn reload(current: &Arc<Pipeline>) -> Option<Pipeline> {
     let loaded = Config::load(path)
         .map_err(anyhow::Error::from)
         .and_then(|config| {
-            let store = Store::open(&config.database)?;
+            let store = Store::connect(&config.database)?;
             Pipeline::with_hosts(config, store, Some(Arc::clone(current.hosts())))
         });
     let reloaded = match loaded {

@@ -2,9 +2,9 @@
 //! Each table is streamed to a callback, so an export of years of versions never sits in
 //! memory at once.
 
-use rusqlite::params;
 use serde::Serialize;
 
+use super::db::{params, Exec, Row, Value};
 use super::Store;
 use crate::alerts::AnyAlert;
 use crate::figures::{Figure, FigureValue};
@@ -128,21 +128,45 @@ pub struct VersionRow {
 }
 
 impl Store {
+    /// Runs `sql`, handing each row to `f`; an error of `f` stops the rows and is returned.
+    fn each_exported<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        mut build: impl FnMut(&Row<'_>) -> anyhow::Result<T>,
+        mut f: impl FnMut(T) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut failure = None;
+        let read = self.conn().each_row(sql, params, &mut |row| {
+            if failure.is_some() {
+                return Ok(());
+            }
+            if let Err(e) = build(row).and_then(&mut f) {
+                failure = Some(e);
+            }
+            Ok(())
+        });
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(read?),
+        }
+    }
+
     /// Alerts raised at or after `since` (all when `None`), oldest first.
     pub fn each_alert(
         &self,
         since: Option<&str>,
-        mut f: impl FnMut(AlertRow) -> anyhow::Result<()>,
+        f: impl FnMut(AlertRow) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT payload FROM alerts WHERE (?1 IS NULL OR ts >= ?1) ORDER BY id")?;
-        let mut rows = stmt.query(params![since])?;
-        while let Some(row) = rows.next()? {
-            let alert: AnyAlert = serde_json::from_str(&row.get::<_, String>(0)?)?;
-            f(alert.into())?;
-        }
-        Ok(())
+        self.each_exported(
+            "SELECT payload FROM alerts WHERE (CAST(?1 AS TEXT) IS NULL OR ts >= ?1) ORDER BY id",
+            params![since],
+            |row| {
+                let alert: AnyAlert = serde_json::from_str(&row.get::<String>(0)?)?;
+                Ok(alert.into())
+            },
+            f,
+        )
     }
 
     /// Figures of the versions fetched at or after `since` (of one topic, when given), in the
@@ -151,74 +175,73 @@ impl Store {
         &self,
         since: Option<&str>,
         topic: Option<&str>,
-        mut f: impl FnMut(FigureRow) -> anyhow::Result<()>,
+        f: impl FnMut(FigureRow) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+        self.each_exported(
             "SELECT v.fetched_at, a.url, v.number, v.title, f.payload
              FROM figures f JOIN versions v ON v.id = f.version_id JOIN articles a ON a.id = v.article_id
-             WHERE (?1 IS NULL OR v.fetched_at >= ?1) AND (?2 IS NULL OR f.topic = ?2)
+             WHERE (CAST(?1 AS TEXT) IS NULL OR v.fetched_at >= ?1)
+               AND (CAST(?2 AS TEXT) IS NULL OR f.topic = ?2)
              ORDER BY f.id",
-        )?;
-        let mut rows = stmt.query(params![since, topic])?;
-        while let Some(row) = rows.next()? {
-            let figure: Figure = serde_json::from_str(&row.get::<_, String>(4)?)?;
-            let (value, lo, hi, vague) = match figure.value {
-                FigureValue::Number(n) => (Some(n), None, None, None),
-                FigureValue::Range { lo, hi } => (None, Some(lo), Some(hi), None),
-                FigureValue::Vague { vague } => (None, None, None, Some(vague)),
-            };
-            f(FigureRow {
-                fetched_at: row.get(0)?,
-                url: row.get(1)?,
-                version: row.get(2)?,
-                title: row.get(3)?,
-                topic: figure.topic,
-                measure: figure.measure,
-                value,
-                lo,
-                hi,
-                vague,
-                qualifier: figure.qualifier.as_str().into(),
-                unit: figure.unit,
-                claimant: figure.claimant,
-                speculative: figure.speculative,
-                quote: figure.quote,
-            })?;
-        }
-        Ok(())
+            params![since, topic],
+            |row| {
+                let figure: Figure = serde_json::from_str(&row.get::<String>(4)?)?;
+                let (value, lo, hi, vague) = match figure.value {
+                    FigureValue::Number(n) => (Some(n), None, None, None),
+                    FigureValue::Range { lo, hi } => (None, Some(lo), Some(hi), None),
+                    FigureValue::Vague { vague } => (None, None, None, Some(vague)),
+                };
+                Ok(FigureRow {
+                    fetched_at: row.get(0)?,
+                    url: row.get(1)?,
+                    version: row.get(2)?,
+                    title: row.get(3)?,
+                    topic: figure.topic,
+                    measure: figure.measure,
+                    value,
+                    lo,
+                    hi,
+                    vague,
+                    qualifier: figure.qualifier.as_str().into(),
+                    unit: figure.unit,
+                    claimant: figure.claimant,
+                    speculative: figure.speculative,
+                    quote: figure.quote,
+                })
+            },
+            f,
+        )
     }
 
     /// Versions fetched at or after `since`, in the order they were stored.
     pub fn each_version(
         &self,
         since: Option<&str>,
-        mut f: impl FnMut(VersionRow) -> anyhow::Result<()>,
+        f: impl FnMut(VersionRow) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+        self.each_exported(
             "SELECT a.url, v.number, v.fetched_at, v.title, v.byline, v.published, v.lang, v.flag,
                     v.content_hash, v.text
              FROM versions v JOIN articles a ON a.id = v.article_id
-             WHERE (?1 IS NULL OR v.fetched_at >= ?1)
+             WHERE (CAST(?1 AS TEXT) IS NULL OR v.fetched_at >= ?1)
              ORDER BY v.id",
-        )?;
-        let mut rows = stmt.query(params![since])?;
-        while let Some(row) = rows.next()? {
-            f(VersionRow {
-                url: row.get(0)?,
-                version: row.get(1)?,
-                fetched_at: row.get(2)?,
-                title: row.get(3)?,
-                byline: row.get(4)?,
-                published: row.get(5)?,
-                lang: row.get(6)?,
-                flag: row.get(7)?,
-                content_hash: row.get(8)?,
-                text: row.get(9)?,
-            })?;
-        }
-        Ok(())
+            params![since],
+            |row| {
+                Ok(VersionRow {
+                    url: row.get(0)?,
+                    version: row.get(1)?,
+                    fetched_at: row.get(2)?,
+                    title: row.get(3)?,
+                    byline: row.get(4)?,
+                    published: row.get(5)?,
+                    lang: row.get(6)?,
+                    flag: row.get(7)?,
+                    content_hash: row.get(8)?,
+                    text: row.get(9)?,
+                })
+            },
+            f,
+        )
     }
 }
 
@@ -236,7 +259,8 @@ pub struct StoreMetrics {
 impl Store {
     pub fn metrics(&self) -> super::Result<StoreMetrics> {
         let conn = self.conn();
-        let one = |sql: &str| -> rusqlite::Result<i64> { conn.query_row(sql, [], |r| r.get(0)) };
+        let one =
+            |sql: &str| -> super::Result<i64> { conn.query_row(sql, params![], |r| r.get(0)) };
         let mut m = StoreMetrics {
             sources: one("SELECT count(*) FROM sources")?,
             failing: one("SELECT count(*) FROM sources WHERE consecutive_failures > 0")?,
@@ -245,11 +269,11 @@ impl Store {
             undelivered: one("SELECT count(*) FROM deliveries WHERE delivered_at IS NULL")?,
             alerts_by_kind: Vec::new(),
         };
-        let mut stmt =
-            conn.prepare("SELECT kind, count(*) FROM alerts GROUP BY kind ORDER BY kind")?;
-        m.alerts_by_kind = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        m.alerts_by_kind = conn.query_map(
+            "SELECT kind, count(*) FROM alerts GROUP BY kind ORDER BY kind",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(m)
     }
 }

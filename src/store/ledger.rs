@@ -4,7 +4,7 @@
 //! instead; a different value alerts with the value before it for comparison, even when the
 //! article that reports it is new.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use super::db::{params, Exec, Tx};
 use serde::Serialize;
 
 use super::{Result, Store};
@@ -55,7 +55,7 @@ pub(super) struct Report<'a> {
 /// source of that value); an alert for a (topic, measure) new to this article but known to the
 /// ledger becomes a `figure_changed` against the ledger's latest value.
 pub(super) fn record(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     report: &Report<'_>,
     figures: &[Figure],
     mut alerts: Vec<Alert>,
@@ -80,9 +80,13 @@ pub(super) fn record(
             })
             .map(|i| alerts.remove(i));
         if let Some(id) = remembered_value(tx, f, report.remember_since)? {
-            let elsewhere: bool = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM ledger_sources WHERE ledger_id = ?1 AND article_id != ?2)")?.query_row(params![id, report.article_id],
-                |r| r.get(0),
-            )?;
+            let elsewhere = tx
+                .query_opt(
+                    "SELECT 1 FROM ledger_sources WHERE ledger_id = ?1 AND article_id != ?2 LIMIT 1",
+                    params![id, report.article_id],
+                    |r| r.get::<i64>(0),
+                )?
+                .is_some();
             add_source(tx, id, report)?;
             match alert {
                 Some(a) if elsewhere => {
@@ -105,26 +109,23 @@ pub(super) fn record(
             }
             other => other,
         };
-        let id: i64 = tx
-            .prepare_cached(
-                "INSERT INTO ledger (topic, measure, unit, value, qualifier, claimant, quote,
+        let id: i64 = tx.query_row(
+            "INSERT INTO ledger (topic, measure, unit, value, qualifier, claimant, quote,
                                  first_seen_at, last_seen_at, alert_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) RETURNING id",
-            )?
-            .query_row(
-                params![
-                    f.topic,
-                    f.measure,
-                    f.unit.as_deref().unwrap_or(""),
-                    serde_json::to_string(&f.value)?,
-                    f.qualifier.as_str(),
-                    f.claimant,
-                    f.quote,
-                    report.at,
-                    alert.as_ref().map(|a| a.id.as_str()),
-                ],
-                |r| r.get(0),
-            )?;
+            params![
+                f.topic,
+                f.measure,
+                f.unit.as_deref().unwrap_or(""),
+                serde_json::to_string(&f.value)?,
+                f.qualifier.as_str(),
+                f.claimant,
+                f.quote,
+                report.at,
+                alert.as_ref().map(|a| a.id.as_str()),
+            ],
+            |r| r.get(0),
+        )?;
         add_source(tx, id, report)?;
         kept.extend(alert);
     }
@@ -141,36 +142,33 @@ fn same_key(a: &Figure, b: &Figure) -> bool {
 /// The ledger row of `f`'s value, if its (topic, measure, unit) still remembers it. Values
 /// are stored as the JSON of a parsed figure, so the same value has the same text and is found
 /// by index; vague quantities ("dozens" and "dozen") are compared by [`FigureValue::same_as`].
-fn remembered_value(tx: &Transaction<'_>, f: &Figure, since: &str) -> Result<Option<i64>> {
+fn remembered_value(tx: &Tx<'_>, f: &Figure, since: &str) -> Result<Option<i64>> {
     let unit = f.unit.as_deref().unwrap_or("");
     let text = serde_json::to_string(&f.value)?;
-    let mut exact = tx.prepare_cached(
+    let exact = tx.query_opt(
         // The planner would pick ledger_key for the range on last_seen_at and then sort every
         // remembered value; the value index finds the one row.
         "SELECT id FROM ledger INDEXED BY ledger_value
          WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND value = ?4 AND last_seen_at >= ?5
          ORDER BY first_seen_at DESC, id DESC LIMIT 1",
+        params![f.topic, f.measure, unit, text, since],
+        |r| r.get(0),
     )?;
-    if let Some(id) = exact
-        .query_row(params![f.topic, f.measure, unit, text, since], |r| r.get(0))
-        .optional()?
-    {
+    if let Some(id) = exact {
         return Ok(Some(id));
     }
     if !matches!(f.value, FigureValue::Vague { .. }) {
         return Ok(None);
     }
-    let mut vague = tx.prepare_cached(
+    let rows = tx.query_map(
         "SELECT id, value FROM ledger
          WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
                AND value LIKE '{\"vague\"%'
          ORDER BY first_seen_at DESC, id DESC",
+        params![f.topic, f.measure, unit, since],
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
     )?;
-    let rows = vague.query_map(params![f.topic, f.measure, unit, since], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
-    for row in rows {
-        let (id, value) = row?;
+    for (id, value) in rows {
         if serde_json::from_str::<FigureValue>(&value)?.same_as(&f.value) {
             return Ok(Some(id));
         }
@@ -180,24 +178,16 @@ fn remembered_value(tx: &Transaction<'_>, f: &Figure, since: &str) -> Result<Opt
 
 /// The newest value still remembered for `f`'s (topic, measure, unit), with the site of its
 /// first report: what a new value from a first-seen article changed from.
-fn latest_value(
-    tx: &Transaction<'_>,
-    f: &Figure,
-    since: &str,
-) -> Result<Option<(FigureValue, String)>> {
-    let mut stmt = tx.prepare_cached(
+fn latest_value(tx: &Tx<'_>, f: &Figure, since: &str) -> Result<Option<(FigureValue, String)>> {
+    let row = tx.query_opt(
         "SELECT l.value,
                 (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1)
          FROM ledger l INDEXED BY ledger_newest
          WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
          ORDER BY first_seen_at DESC, id DESC LIMIT 1",
+        params![f.topic, f.measure, f.unit.as_deref().unwrap_or(""), since],
+        |r| Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?)),
     )?;
-    let row = stmt
-        .query_row(
-            params![f.topic, f.measure, f.unit.as_deref().unwrap_or(""), since],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
-        )
-        .optional()?;
     match row {
         Some((value, site)) => Ok(Some((
             serde_json::from_str(&value)?,
@@ -207,9 +197,9 @@ fn latest_value(
     }
 }
 
-fn add_source(tx: &Transaction<'_>, ledger_id: i64, report: &Report<'_>) -> Result<()> {
-    tx.prepare_cached("INSERT OR IGNORE INTO ledger_sources (ledger_id, article_id, version_id, url, site, seen_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![
+fn add_source(tx: &Tx<'_>, ledger_id: i64, report: &Report<'_>) -> Result<()> {
+    tx.execute("INSERT OR IGNORE INTO ledger_sources (ledger_id, article_id, version_id, url, site, seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![
             ledger_id,
             report.article_id,
             report.version_id,
@@ -218,8 +208,10 @@ fn add_source(tx: &Transaction<'_>, ledger_id: i64, report: &Report<'_>) -> Resu
             report.at
         ],
     )?;
-    tx.prepare_cached("UPDATE ledger SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1")?
-        .execute(params![ledger_id, report.at])?;
+    tx.execute(
+        "UPDATE ledger SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2",
+        params![ledger_id, report.at],
+    )?;
     Ok(())
 }
 
@@ -228,48 +220,47 @@ impl Store {
     /// reported.
     pub fn ledger(&self, topic: Option<&str>) -> Result<Vec<LedgerEntry>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let rows = conn.query_map(
             "SELECT id, topic, measure, unit, value, qualifier, claimant, quote, first_seen_at,
                     last_seen_at, alert_id
-             FROM ledger WHERE ?1 IS NULL OR topic = ?1
+             FROM ledger WHERE CAST(?1 AS TEXT) IS NULL OR topic = ?1
              ORDER BY topic, measure, unit, first_seen_at, id",
+            params![topic],
+            |r| {
+                Ok((
+                    r.get::<i64>(0)?,
+                    r.get::<String>(4)?,
+                    LedgerEntry {
+                        topic: r.get(1)?,
+                        measure: r.get(2)?,
+                        unit: Some(r.get::<String>(3)?).filter(|u| !u.is_empty()),
+                        value: FigureValue::Number(0.0),
+                        qualifier: r.get(5)?,
+                        claimant: r.get(6)?,
+                        quote: r.get(7)?,
+                        first_seen_at: r.get(8)?,
+                        last_seen_at: r.get(9)?,
+                        alert_id: r.get(10)?,
+                        sources: Vec::new(),
+                    },
+                ))
+            },
         )?;
-        let mut sources = conn.prepare(
-            "SELECT site, url, seen_at FROM ledger_sources WHERE ledger_id = ?1
-             ORDER BY seen_at, article_id",
-        )?;
-        let rows = stmt.query_map([topic], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(4)?,
-                LedgerEntry {
-                    topic: r.get(1)?,
-                    measure: r.get(2)?,
-                    unit: Some(r.get::<_, String>(3)?).filter(|u| !u.is_empty()),
-                    value: FigureValue::Number(0.0),
-                    qualifier: r.get(5)?,
-                    claimant: r.get(6)?,
-                    quote: r.get(7)?,
-                    first_seen_at: r.get(8)?,
-                    last_seen_at: r.get(9)?,
-                    alert_id: r.get(10)?,
-                    sources: Vec::new(),
-                },
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, value, mut entry) = row?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, value, mut entry) in rows {
             entry.value = serde_json::from_str(&value)?;
-            entry.sources = sources
-                .query_map([id], |r| {
+            entry.sources = conn.query_map(
+                "SELECT site, url, seen_at FROM ledger_sources WHERE ledger_id = ?1
+                 ORDER BY seen_at, article_id",
+                params![id],
+                |r| {
                     Ok(LedgerSource {
                         site: r.get(0)?,
                         url: r.get(1)?,
                         seen_at: r.get(2)?,
                     })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
+                },
+            )?;
             out.push(entry);
         }
         Ok(out)

@@ -9,8 +9,6 @@ use futures_util::SinkExt;
 use sha2::{Digest, Sha256};
 use tokio_postgres::types::Type;
 
-const PG_SCHEMA: &str = include_str!("../../migrations/postgres/0001_initial.sql");
-
 /// Tables in an order that satisfies their foreign keys.
 const TABLES: &[&str] = &[
     "sources",
@@ -158,7 +156,14 @@ pub async fn sqlite_to_postgres(from: &Path, to: &str) -> anyhow::Result<Vec<Tab
             }
         }
     } else {
-        tx.batch_execute(PG_SCHEMA).await?;
+        for sql in super::PG_MIGRATIONS {
+            tx.batch_execute(sql).await?;
+        }
+        tx.batch_execute(&format!(
+            "UPDATE figwatch_schema SET version = {}",
+            super::PG_MIGRATIONS.len()
+        ))
+        .await?;
     }
     let mut checks = Vec::new();
     for table in TABLES {

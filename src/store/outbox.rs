@@ -7,8 +7,8 @@
 //! died mid-delivery gives its claims back when the lease runs out.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 
+use super::db::{params, Exec};
 use super::{timestamp, Result, Store};
 use crate::alerts::AnyAlert;
 
@@ -43,7 +43,9 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let newest: i64 =
-            tx.query_row("SELECT coalesce(max(id), 0) FROM alerts", [], |r| r.get(0))?;
+            tx.query_row("SELECT coalesce(max(id), 0) FROM alerts", params![], |r| {
+                r.get(0)
+            })?;
         let now = super::now();
         for key in keys {
             tx.execute(
@@ -52,24 +54,20 @@ impl Store {
                 params![key, newest, now],
             )?;
         }
-        let mut forgotten = Vec::new();
-        {
-            let mut stmt = tx.prepare(
+        let forgotten: Vec<(String, i64)> = tx
+            .query_map(
                 "SELECT s.sink, (SELECT count(*) FROM deliveries d
                                  WHERE d.sink = s.sink AND d.delivered_at IS NULL)
                  FROM sinks s",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            for row in rows {
-                let (sink, pending) = row?;
-                if !keys.contains(&sink.as_str()) {
-                    forgotten.push((sink, pending));
-                }
-            }
-        }
+                params![],
+                |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+            )?
+            .into_iter()
+            .filter(|(sink, _)| !keys.contains(&sink.as_str()))
+            .collect();
         for (sink, _) in &forgotten {
-            tx.execute("DELETE FROM deliveries WHERE sink = ?1", [sink])?;
-            tx.execute("DELETE FROM sinks WHERE sink = ?1", [sink])?;
+            tx.execute("DELETE FROM deliveries WHERE sink = ?1", params![sink])?;
+            tx.execute("DELETE FROM sinks WHERE sink = ?1", params![sink])?;
         }
         tx.commit()?;
         Ok(forgotten)
@@ -83,22 +81,22 @@ impl Store {
         wanted: impl Fn(&str, Option<&str>) -> bool,
     ) -> Result<usize> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let Some(cursor) = tx
-            .query_row("SELECT cursor FROM sinks WHERE sink = ?1", [sink], |r| {
-                r.get::<_, i64>(0)
-            })
-            .optional()?
+        let tx = conn.transaction()?;
+        // The sink's row is locked (PostgreSQL; SQLite's transaction holds the write lock), so
+        // two workers moving one cursor take turns instead of both queuing the same alerts.
+        let Some(cursor) = tx.query_opt(
+            "SELECT cursor FROM sinks WHERE sink = ?1 /*pg:FOR UPDATE*/",
+            params![sink],
+            |r| r.get::<i64>(0),
+        )?
         else {
             return Ok(0);
         };
-        let fresh: Vec<(i64, String, Option<String>)> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, kind, topic FROM alerts WHERE id > ?1 ORDER BY id LIMIT 10000",
-            )?;
-            let rows = stmt.query_map([cursor], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let fresh: Vec<(i64, String, Option<String>)> = tx.query_map(
+            "SELECT id, kind, topic FROM alerts WHERE id > ?1 ORDER BY id LIMIT 10000",
+            params![cursor],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         let Some(last) = fresh.last().map(|f| f.0) else {
             return Ok(0);
         };
@@ -106,12 +104,11 @@ impl Store {
         let mut queued = 0;
         for (id, kind, topic) in &fresh {
             if wanted(kind, topic.as_deref()) {
-                queued += tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO deliveries (sink, alert, queued_at, next_attempt_at)
-                         VALUES (?1, ?2, ?3, ?3)",
-                    )?
-                    .execute(params![sink, id, now])?;
+                queued += tx.execute(
+                    "INSERT OR IGNORE INTO deliveries (sink, alert, queued_at, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?3)",
+                    params![sink, id, now],
+                )?;
             }
         }
         tx.execute(
@@ -123,7 +120,8 @@ impl Store {
     }
 
     /// Claims, oldest first, up to `limit` of `sink`'s deliveries that are due at `now` and not
-    /// leased by another process, leasing them until `lease_until`.
+    /// leased by another process, leasing them until `lease_until`. On PostgreSQL, rows another
+    /// worker is claiming at the same moment are skipped (`SKIP LOCKED`), not waited for.
     pub fn claim_deliveries(
         &self,
         sink: &str,
@@ -133,32 +131,25 @@ impl Store {
     ) -> Result<Vec<Claimed>> {
         let conn = self.conn();
         let now = timestamp(now);
-        let mut claimed: Vec<(i64, u32)> = {
-            let mut stmt = conn.prepare_cached(
-                "UPDATE deliveries SET lease_until = ?3, attempts = attempts + 1
-                 WHERE sink = ?1 AND alert IN (
-                     SELECT alert FROM deliveries
-                     WHERE sink = ?1 AND delivered_at IS NULL AND next_attempt_at <= ?2
-                       AND (lease_until IS NULL OR lease_until <= ?2)
-                     ORDER BY alert LIMIT ?4)
-                 RETURNING alert, attempts",
-            )?;
-            let rows = stmt.query_map(
-                params![sink, now, timestamp(lease_until), limit as i64],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get::<_, i64>(1)?.clamp(0, u32::MAX as i64) as u32,
-                    ))
-                },
-            )?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let mut claimed: Vec<(i64, u32)> = conn.query_map(
+            "UPDATE deliveries SET lease_until = ?3, attempts = attempts + 1
+             WHERE sink = ?1 AND alert IN (
+                 SELECT alert FROM deliveries
+                 WHERE sink = ?1 AND delivered_at IS NULL AND next_attempt_at <= ?2
+                   AND (lease_until IS NULL OR lease_until <= ?2)
+                 ORDER BY alert LIMIT ?4 /*pg:FOR UPDATE SKIP LOCKED*/)
+             RETURNING alert, attempts",
+            params![sink, now, timestamp(lease_until), limit],
+            |r| Ok((r.get(0)?, r.get::<i64>(1)?.clamp(0, u32::MAX as i64) as u32)),
+        )?;
         claimed.sort_unstable();
-        let mut payload = conn.prepare_cached("SELECT payload FROM alerts WHERE id = ?1")?;
         let mut out = Vec::with_capacity(claimed.len());
         for (row, attempts) in claimed {
-            let text: String = payload.query_row([row], |r| r.get(0))?;
+            let text: String = conn.query_row(
+                "SELECT payload FROM alerts WHERE id = ?1",
+                params![row],
+                |r| r.get(0),
+            )?;
             out.push(Claimed {
                 row,
                 attempts,
@@ -174,11 +165,11 @@ impl Store {
         let tx = conn.transaction()?;
         let now = super::now();
         for row in rows {
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE deliveries SET delivered_at = ?3, lease_until = NULL, last_error = NULL
                  WHERE sink = ?1 AND alert = ?2",
-            )?
-            .execute(params![sink, row, now])?;
+                params![sink, row, now],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -196,11 +187,11 @@ impl Store {
         let tx = conn.transaction()?;
         let retry_at = timestamp(retry_at);
         for row in rows {
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE deliveries SET lease_until = NULL, last_error = ?3, next_attempt_at = ?4
                  WHERE sink = ?1 AND alert = ?2",
-            )?
-            .execute(params![sink, row, error, retry_at])?;
+                params![sink, row, error, retry_at],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -208,42 +199,42 @@ impl Store {
 
     /// Gives a claimed delivery back without an outcome (its send was cut off).
     pub fn release_delivery(&self, sink: &str, row: i64) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE deliveries SET lease_until = NULL
-                 WHERE sink = ?1 AND alert = ?2 AND delivered_at IS NULL",
-            )?
-            .execute(params![sink, row])?;
+        self.conn().execute(
+            "UPDATE deliveries SET lease_until = NULL
+             WHERE sink = ?1 AND alert = ?2 AND delivered_at IS NULL",
+            params![sink, row],
+        )?;
         Ok(())
     }
 
     /// What is pending and delivered for `sink`.
     pub fn sink_backlog(&self, sink: &str) -> Result<SinkBacklog> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        let mut backlog = conn.query_row(
             "SELECT count(*) FILTER (WHERE delivered_at IS NULL),
                     count(*) FILTER (WHERE delivered_at IS NOT NULL),
-                    min(max(next_attempt_at, coalesce(lease_until, ''))) FILTER (WHERE delivered_at IS NULL),
+                    min(CASE WHEN lease_until > next_attempt_at THEN lease_until
+                             ELSE next_attempt_at END) FILTER (WHERE delivered_at IS NULL),
                     min(queued_at) FILTER (WHERE delivered_at IS NULL)
              FROM deliveries WHERE sink = ?1",
+            params![sink],
+            |r| {
+                Ok(SinkBacklog {
+                    pending: r.get(0)?,
+                    delivered: r.get(1)?,
+                    next_attempt_at: r.get(2)?,
+                    oldest_queued_at: r.get(3)?,
+                    last_error: None,
+                })
+            },
         )?;
-        let mut backlog = stmt.query_row([sink], |r| {
-            Ok(SinkBacklog {
-                pending: r.get(0)?,
-                delivered: r.get(1)?,
-                next_attempt_at: r.get(2)?,
-                oldest_queued_at: r.get(3)?,
-                last_error: None,
-            })
-        })?;
-        backlog.last_error = conn
-            .prepare_cached(
-                "SELECT last_error FROM deliveries
-                 WHERE sink = ?1 AND delivered_at IS NULL AND last_error IS NOT NULL
-                 ORDER BY next_attempt_at DESC LIMIT 1",
-            )?
-            .query_row([sink], |r| r.get(0))
-            .optional()?;
+        backlog.last_error = conn.query_opt(
+            "SELECT last_error FROM deliveries
+             WHERE sink = ?1 AND delivered_at IS NULL AND last_error IS NOT NULL
+             ORDER BY next_attempt_at DESC LIMIT 1",
+            params![sink],
+            |r| r.get(0),
+        )?;
         Ok(backlog)
     }
 }

@@ -3,8 +3,7 @@
 //! alert nor first reported a figure in the ledger — those are what `figwatch alerts`,
 //! `figwatch figures` and their diffs point at, so they are kept however old.
 
-use rusqlite::params;
-
+use super::db::{params, Exec};
 use super::{Result, Store};
 
 /// What a prune removed (or, dry, would remove).
@@ -31,11 +30,10 @@ impl Store {
     /// only counts.
     pub fn prune(&self, cutoff: &str, keep_last: usize, dry_run: bool) -> Result<PruneReport> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn.transaction()?;
         let keep = keep_last.max(1) as i64;
-        let count = |sql: &str| -> Result<i64> {
-            Ok(tx.query_row(sql, params![cutoff, keep], |r| r.get(0))?)
-        };
+        let count =
+            |sql: &str| -> Result<i64> { tx.query_row(sql, params![cutoff, keep], |r| r.get(0)) };
         let report = PruneReport {
             versions: count(&format!("SELECT count(*) FROM ({PRUNABLE})"))?,
             figures: count(&format!(
@@ -43,25 +41,35 @@ impl Store {
             ))?,
             deliveries: tx.query_row(
                 "SELECT count(*) FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?1",
-                [cutoff],
+                params![cutoff],
                 |r| r.get(0),
             )?,
         };
         if dry_run {
             return Ok(report);
         }
-        tx.execute(
-            &format!("CREATE TEMP TABLE prune_ids AS {PRUNABLE}"),
-            params![cutoff, keep],
-        )?;
-        tx.execute_batch(
-            "DELETE FROM figures WHERE version_id IN (SELECT id FROM prune_ids);
-             DELETE FROM versions WHERE id IN (SELECT id FROM prune_ids);
-             DROP TABLE prune_ids;",
-        )?;
+        // The versions are chosen once, so that deleting their figures first cannot change
+        // which versions are chosen.
+        let ids: Vec<i64> = tx.query_map(PRUNABLE, params![cutoff, keep], |r| r.get(0))?;
+        for chunk in ids.chunks(500) {
+            let list = serde_json::to_string(chunk)?;
+            let (figures, versions) = if tx.is_postgres() {
+                (
+                    "DELETE FROM figures WHERE version_id IN (SELECT jsonb_array_elements_text(CAST(?1 AS jsonb))::bigint)",
+                    "DELETE FROM versions WHERE id IN (SELECT jsonb_array_elements_text(CAST(?1 AS jsonb))::bigint)",
+                )
+            } else {
+                (
+                    "DELETE FROM figures WHERE version_id IN (SELECT value FROM json_each(?1))",
+                    "DELETE FROM versions WHERE id IN (SELECT value FROM json_each(?1))",
+                )
+            };
+            tx.execute(figures, params![list])?;
+            tx.execute(versions, params![list])?;
+        }
         tx.execute(
             "DELETE FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?1",
-            [cutoff],
+            params![cutoff],
         )?;
         tx.commit()?;
         Ok(report)
@@ -70,7 +78,6 @@ impl Store {
     /// Rewrites the database file without the space pruned rows left (needs free space about
     /// the size of the database while it runs).
     pub fn vacuum(&self) -> Result<()> {
-        self.conn().execute_batch("VACUUM")?;
-        Ok(())
+        self.conn().batch("VACUUM")
     }
 }

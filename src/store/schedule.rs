@@ -5,12 +5,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
-
+use super::db::{params, Exec, Row, Tx};
 use super::{Result, Store};
 use crate::alerts::SourceAlert;
 use crate::fetch::Validators;
+use chrono::{DateTime, Utc};
 
 /// What the scheduler knows about a source between polls.
 #[derive(Debug, Clone, Default)]
@@ -84,6 +83,29 @@ pub struct ArticleState {
     pub next_check_at: Option<String>,
 }
 
+/// The columns of a source's scheduling state, as [`state`] reads them.
+const STATE: &str = "id, next_check_at, interval_secs, last_change_at, change_gap_secs,
+    consecutive_failures, failing_since, etag, last_modified, articles_due_at";
+
+fn state(r: &Row<'_>) -> Result<(i64, SourceState)> {
+    Ok((
+        r.get::<i64>(0)?,
+        SourceState {
+            next_check_at: parse_time(r.get(1)?),
+            interval: secs(r.get(2)?),
+            last_change_at: parse_time(r.get(3)?),
+            change_gap: secs(r.get(4)?),
+            consecutive_failures: r.get::<i64>(5)?.clamp(0, u32::MAX as i64) as u32,
+            failing_since: r.get(6)?,
+            validators: Validators {
+                etag: r.get(7)?,
+                last_modified: r.get(8)?,
+            },
+            articles_due_at: r.get(9)?,
+        },
+    ))
+}
+
 fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&text?)
         .ok()
@@ -98,32 +120,24 @@ fn secs(v: Option<f64>) -> Option<Duration> {
 impl Store {
     /// Every source's scheduling state, by id.
     pub fn source_states(&self) -> Result<HashMap<i64, SourceState>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, next_check_at, interval_secs, last_change_at, change_gap_secs,
-                    consecutive_failures, failing_since, etag, last_modified, articles_due_at
-             FROM sources",
-        )?;
-        let map = |r: &rusqlite::Row<'_>| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                SourceState {
-                    next_check_at: parse_time(r.get(1)?),
-                    interval: secs(r.get(2)?),
-                    last_change_at: parse_time(r.get(3)?),
-                    change_gap: secs(r.get(4)?),
-                    consecutive_failures: r.get::<_, i64>(5)?.clamp(0, u32::MAX as i64) as u32,
-                    failing_since: r.get(6)?,
-                    validators: Validators {
-                        etag: r.get(7)?,
-                        last_modified: r.get(8)?,
-                    },
-                    articles_due_at: r.get(9)?,
-                },
-            ))
-        };
-        let rows = stmt.query_map([], map)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        Ok(self
+            .conn()
+            .query_map(&format!("SELECT {STATE} FROM sources"), params![], state)?
+            .into_iter()
+            .collect())
+    }
+
+    /// One source's scheduling state as stored (another worker may have polled it since this
+    /// one loaded it).
+    pub fn source_state(&self, id: i64) -> Result<Option<SourceState>> {
+        Ok(self
+            .conn()
+            .query_opt(
+                &format!("SELECT {STATE} FROM sources WHERE id = ?1"),
+                params![id],
+                state,
+            )?
+            .map(|(_, s)| s))
     }
 
     /// Records a poll. A 304 or a deferred poll writes the source's schedule and nothing else.
@@ -141,66 +155,75 @@ impl Store {
         Ok(())
     }
 
-    /// Writes the waiting poll records in one transaction.
     /// Leases the sources `ids` to `owner` until `until`, except those another process holds a
-    /// live lease on. Returns the ids leased. One statement, so two processes claiming at once
-    /// split the sources between them instead of both taking them.
+    /// live lease on and, with `due_by`, those whose stored next check is later (another
+    /// worker polled them since this one looked). Returns the sources leased with their state
+    /// as stored. One statement, so that workers claiming at once split the sources between
+    /// them; on PostgreSQL the rows another worker is claiming are skipped, not waited for.
     pub fn claim_sources(
         &self,
         ids: &[i64],
         owner: &str,
         now: &str,
         until: &str,
-    ) -> Result<std::collections::HashSet<i64>> {
+        due_by: Option<&str>,
+    ) -> Result<HashMap<i64, SourceState>> {
         let conn = self.conn();
         let list = serde_json::to_string(ids)?;
-        let mut stmt = conn.prepare_cached(
-            "UPDATE sources SET lease_owner = ?2, lease_until = ?4
-             WHERE id IN (SELECT value FROM json_each(?1))
-               AND (lease_until IS NULL OR lease_until <= ?3 OR lease_owner = ?2)
-             RETURNING id",
-        )?;
-        let claimed = stmt
-            .query_map(params![list, owner, now, until], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(claimed)
+        let free = "(lease_until IS NULL OR lease_until <= ?3 OR lease_owner = ?2)
+               AND (CAST(?5 AS TEXT) IS NULL OR next_check_at IS NULL OR next_check_at <= ?5)";
+        let sql = if conn.is_postgres() {
+            format!(
+                "UPDATE sources SET lease_owner = ?2, lease_until = ?4
+                 WHERE id IN (SELECT id FROM sources
+                              WHERE id IN (SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT))
+                                AND {free}
+                              FOR UPDATE SKIP LOCKED)
+                 RETURNING {STATE}"
+            )
+        } else {
+            format!(
+                "UPDATE sources SET lease_owner = ?2, lease_until = ?4
+                 WHERE id IN (SELECT value FROM json_each(?1)) AND {free}
+                 RETURNING {STATE}"
+            )
+        };
+        Ok(conn
+            .query_map(&sql, params![list, owner, now, until, due_by], state)?
+            .into_iter()
+            .collect())
     }
 
     /// Who holds a live lease on a source, and until when.
     pub fn lease_of(&self, id: i64, now: &str) -> Result<Option<(String, String)>> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "SELECT lease_owner, lease_until FROM sources
-                 WHERE id = ?1 AND lease_until > ?2 AND lease_owner IS NOT NULL",
-            )?
-            .query_row(params![id, now], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
+        self.conn().query_opt(
+            "SELECT lease_owner, lease_until FROM sources
+             WHERE id = ?1 AND lease_until > ?2 AND lease_owner IS NOT NULL",
+            params![id, now],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// Moves a source's lease from `from` (a process that no longer runs) to `to`.
     pub fn take_over_source(&self, id: i64, from: &str, to: &str, until: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "UPDATE sources SET lease_owner = ?3, lease_until = ?4
-                 WHERE id = ?1 AND lease_owner = ?2",
-            )?
-            .execute(params![id, from, to, until])?
-            == 1)
+        Ok(self.conn().execute(
+            "UPDATE sources SET lease_owner = ?3, lease_until = ?4
+             WHERE id = ?1 AND lease_owner = ?2",
+            params![id, from, to, until],
+        )? == 1)
     }
 
     /// Gives back every lease `owner` still holds (a pass that ends, a daemon that stops).
     pub fn release_sources(&self, owner: &str) -> Result<()> {
         self.flush_polls()?;
-        self.conn()
-            .prepare_cached(
-                "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1",
-            )?
-            .execute([owner])?;
+        self.conn().execute(
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1",
+            params![owner],
+        )?;
         Ok(())
     }
 
+    /// Writes the waiting poll records in one transaction.
     pub fn flush_polls(&self) -> Result<()> {
         let batch = std::mem::take(&mut *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()));
         if batch.is_empty() {
@@ -211,18 +234,21 @@ impl Store {
         for p in &batch {
             write_poll(&tx, p)?;
             if let Some(alert) = &p.alert {
-                tx.prepare_cached(
+                tx.execute(
                     "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, source_id, payload)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![
-                    alert.id,
-                    alert.ts,
-                    alert.kind.as_str(),
-                    p.source_id,
-                    serde_json::to_string(alert)?
-                ])?;
+                    params![
+                        alert.id,
+                        alert.ts,
+                        alert.kind.as_str(),
+                        p.source_id,
+                        serde_json::to_string(alert)?
+                    ],
+                )?;
             }
+        }
+        if batch.iter().any(|p| p.alert.is_some()) {
+            super::notify_alerts(&tx)?;
         }
         tx.commit()?;
         Ok(())
@@ -231,7 +257,7 @@ impl Store {
     /// The article stored under `url` or under an alias of it.
     pub fn find_article(&self, url: &str) -> Result<Option<ArticleState>> {
         let conn = self.conn();
-        let map = |r: &rusqlite::Row<'_>| {
+        let map = |r: &Row<'_>| {
             Ok(ArticleState {
                 id: r.get(0)?,
                 validators: Validators {
@@ -243,30 +269,29 @@ impl Store {
             })
         };
         let cols = "a.id, a.etag, a.last_modified, a.body_hash, a.next_check_at";
-        if let Some(a) = conn
-            .prepare_cached(&format!("SELECT {cols} FROM articles a WHERE a.url = ?1"))?
-            .query_row([url], map)
-            .optional()?
-        {
+        if let Some(a) = conn.query_opt(
+            &format!("SELECT {cols} FROM articles a WHERE a.url = ?1"),
+            params![url],
+            map,
+        )? {
             return Ok(Some(a));
         }
-        let aliased = conn
-            .prepare_cached(&format!(
+        conn.query_opt(
+            &format!(
                 "SELECT {cols} FROM article_aliases x JOIN articles a ON a.id = x.article_id
                  WHERE x.url = ?1"
-            ))?
-            .query_row([url], map)
-            .optional()?;
-        Ok(aliased)
+            ),
+            params![url],
+            map,
+        )
     }
 
     /// Another address of an article (a feed's link to a page that names another canonical URL).
     pub fn add_alias(&self, url: &str, article_id: i64) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT OR IGNORE INTO article_aliases (url, article_id) VALUES (?1, ?2)",
-            )?
-            .execute(params![url, article_id])?;
+        self.conn().execute(
+            "INSERT OR IGNORE INTO article_aliases (url, article_id) VALUES (?1, ?2)",
+            params![url, article_id],
+        )?;
         Ok(())
     }
 
@@ -283,15 +308,13 @@ impl Store {
         let (etag, lm) = validators.map_or((None, None), |v| {
             (v.etag.as_deref(), v.last_modified.as_deref())
         });
-        self.conn()
-            .prepare_cached(
-                "UPDATE articles SET last_checked_at = ?2, last_error = NULL, next_check_at = ?3,
+        self.conn().execute(
+            "UPDATE articles SET last_checked_at = ?2, last_error = NULL, next_check_at = ?3,
                     etag = CASE WHEN ?6 THEN ?4 ELSE etag END,
                     last_modified = CASE WHEN ?6 THEN ?5 ELSE last_modified END,
                     body_hash = coalesce(?7, body_hash)
              WHERE id = ?1",
-            )?
-            .execute(params![
+            params![
                 article_id,
                 at,
                 next_check_at,
@@ -299,15 +322,17 @@ impl Store {
                 lm,
                 validators.is_some(),
                 body_hash
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
     /// When a failed article is tried again.
     pub fn article_retry_at(&self, article_id: i64, next_check_at: &str) -> Result<()> {
-        self.conn()
-            .prepare_cached("UPDATE articles SET next_check_at = ?2 WHERE id = ?1")?
-            .execute(params![article_id, next_check_at])?;
+        self.conn().execute(
+            "UPDATE articles SET next_check_at = ?2 WHERE id = ?1",
+            params![article_id, next_check_at],
+        )?;
         Ok(())
     }
 
@@ -315,26 +340,28 @@ impl Store {
     /// the same entries writes nothing).
     pub fn set_listings(&self, source_id: i64, listed: &[(i64, String)]) -> Result<()> {
         let mut conn = self.conn();
-        let stored: HashMap<i64, String> = {
-            let mut stmt =
-                conn.prepare_cached("SELECT article_id, link FROM listings WHERE source_id = ?1")?;
-            let rows = stmt.query_map([source_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let stored: HashMap<i64, String> = conn
+            .query_map(
+                "SELECT article_id, link FROM listings WHERE source_id = ?1",
+                params![source_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .into_iter()
+            .collect();
         let wanted: HashMap<i64, String> = listed.iter().cloned().collect();
         if stored == wanted {
             return Ok(());
         }
         let tx = conn.transaction()?;
-        tx.prepare_cached("DELETE FROM listings WHERE source_id = ?1")?
-            .execute([source_id])?;
-        {
-            let mut insert = tx.prepare_cached(
+        tx.execute(
+            "DELETE FROM listings WHERE source_id = ?1",
+            params![source_id],
+        )?;
+        for (article_id, link) in &wanted {
+            tx.execute(
                 "INSERT INTO listings (source_id, article_id, link) VALUES (?1, ?2, ?3)",
+                params![source_id, article_id, link],
             )?;
-            for (article_id, link) in &wanted {
-                insert.execute(params![source_id, article_id, link])?;
-            }
         }
         tx.commit()?;
         Ok(())
@@ -343,47 +370,49 @@ impl Store {
     /// The articles a feed listed last that are due to be checked again: what a 304 from the
     /// feed still leads to.
     pub fn due_listings(&self, source_id: i64, now: &str) -> Result<Vec<(i64, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        self.conn().query_map(
             "SELECT l.article_id, l.link FROM listings l JOIN articles a ON a.id = l.article_id
              WHERE l.source_id = ?1 AND (a.next_check_at IS NULL OR a.next_check_at <= ?2)
              ORDER BY l.article_id",
-        )?;
-        let rows = stmt.query_map(params![source_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![source_id, now],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// The soonest next check among the articles a feed lists; a time far in the future when
     /// it lists none.
     pub fn listed_due_at(&self, source_id: i64) -> Result<String> {
-        let conn = self.conn();
-        let at: Option<String> = conn
-            .prepare_cached(
-                "SELECT min(coalesce(a.next_check_at, '')) FROM listings l
-                 JOIN articles a ON a.id = l.article_id WHERE l.source_id = ?1",
-            )?
-            .query_row([source_id], |r| r.get(0))?;
+        let at: Option<String> = self.conn().query_row(
+            "SELECT min(coalesce(a.next_check_at, '')) FROM listings l
+             JOIN articles a ON a.id = l.article_id WHERE l.source_id = ?1",
+            params![source_id],
+            |r| r.get(0),
+        )?;
         Ok(at.unwrap_or_else(|| NEVER.to_string()))
     }
 
     /// Remembers that a host asked us to wait, for the next run too.
     pub fn pause_host(&self, host: &str, until: &str, reason: &str) -> Result<()> {
-        self.conn().prepare_cached("INSERT INTO hosts (host, paused_until, reason) VALUES (?1, ?2, ?3)
-             ON CONFLICT (host) DO UPDATE SET paused_until = max(paused_until, excluded.paused_until),
-                                              reason = excluded.reason")?.execute(params![host, until, reason],
+        self.conn().execute(
+            "INSERT INTO hosts (host, paused_until, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (host) DO UPDATE SET
+                 paused_until = CASE WHEN excluded.paused_until > hosts.paused_until
+                                     THEN excluded.paused_until ELSE hosts.paused_until END,
+                 reason = excluded.reason",
+            params![host, until, reason],
         )?;
         Ok(())
     }
 
     /// Hosts whose pause has not ended at `now`.
     pub fn host_pauses(&self, now: &str) -> Result<Vec<(String, DateTime<Utc>)>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT host, paused_until FROM hosts WHERE paused_until > ?1")?;
-        let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+        let rows = self.conn().query_map(
+            "SELECT host, paused_until FROM hosts WHERE paused_until > ?1",
+            params![now],
+            |r| Ok((r.get::<String>(0)?, r.get(1)?)),
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (host, until) = row?;
+        for (host, until) in rows {
             if let Some(t) = parse_time(Some(until)) {
                 out.push((host, t));
             }
@@ -393,24 +422,23 @@ impl Store {
 }
 
 /// The source's row after a poll: one UPDATE.
-fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
+fn write_poll(db: &Tx<'_>, p: &PollRecord) -> Result<()> {
     let interval = p.interval.as_secs_f64();
     let id = p.source_id;
     match &p.result {
-            PollResult::NotModified => db.prepare_cached(
+            PollResult::NotModified => db.execute(
                 "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
                         interval_secs = ?4, last_http_status = 304, articles_due_at = ?5,
                         last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
                         consecutive_failures = 0, failing_since = NULL,
                         lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
-            )?
-            .execute(params![id, p.at, p.next_check_at, interval, p.articles_due_at])?,
+            params![id, p.at, p.next_check_at, interval, p.articles_due_at])?,
             PollResult::Fetched {
                 note,
                 validators,
                 changed,
-            } => db.prepare_cached(
+            } => db.execute(
                 "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
                         interval_secs = ?4, last_http_status = ?5, last_error = ?6,
                         consecutive_failures = 0, failing_since = NULL, etag = ?7,
@@ -419,8 +447,7 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                         change_gap_secs = coalesce(?10, change_gap_secs), articles_due_at = ?11,
                         lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
-            )?
-            .execute(params![
+            params![
                     id,
                     p.at,
                     p.next_check_at,
@@ -434,15 +461,14 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                     p.articles_due_at,
                 ],
             )?,
-            PollResult::Failed { error } => db.prepare_cached(
+            PollResult::Failed { error } => db.execute(
                 "UPDATE sources SET last_polled_at = ?2, last_error = ?3, next_check_at = ?4,
                         interval_secs = ?5, last_http_status = ?6,
                         consecutive_failures = consecutive_failures + 1,
                         failing_since = CASE WHEN ?7 THEN ?2 ELSE failing_since END,
                         lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
-            )?
-            .execute(params![
+            params![
                     id,
                     p.at,
                     error,
@@ -452,11 +478,10 @@ fn write_poll(db: &rusqlite::Connection, p: &PollRecord) -> Result<()> {
                     p.alert.is_some()
                 ],
             )?,
-            PollResult::Deferred => db.prepare_cached(
+            PollResult::Deferred => db.execute(
                 "UPDATE sources SET next_check_at = ?2, lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
-            )?
-            .execute(params![id, p.next_check_at],
+            params![id, p.next_check_at],
             )?,
         };
     Ok(())

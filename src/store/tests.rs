@@ -58,11 +58,11 @@ fn schema_is_applied_once_and_wal_is_on() {
     let s = Store::open(&path).unwrap(); // a second open finds the schema in place
     let conn = s.conn();
     let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .query_row("PRAGMA user_version", params![], |r| r.get(0))
         .unwrap();
     assert_eq!(version, MIGRATIONS.len() as i64);
     let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .query_row("PRAGMA journal_mode", params![], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
 }

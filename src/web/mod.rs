@@ -56,7 +56,7 @@ impl Dashboard {
             None => None,
         };
         Ok(Dashboard {
-            store: Store::open_read_only(&config.database)?,
+            store: Store::connect_read_only(&config.database)?,
             topics: config.topics.clone(),
             token,
         })

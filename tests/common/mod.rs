@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod pg;
 pub mod smtp;
 
 pub use figwatch::demo::{article_page, rss_feed};
@@ -13,6 +14,17 @@ pub use figwatch::localhttp::{LocalServer, Response};
 
 pub struct Home {
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database of this home, when the suite runs against PostgreSQL
+    /// (FIGWATCH_TEST_BACKEND=postgres); otherwise `figwatch.db` in `dir`.
+    pub postgres: Option<String>,
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if let Some(url) = &self.postgres {
+            pg::drop_database(url);
+        }
+    }
 }
 
 impl Home {
@@ -28,7 +40,31 @@ impl Home {
 
     /// Like `new`, with top-level keys (`top`) and `[fetch]` keys of the test's own.
     pub fn custom(top: &str, fetch: &str, sources: &str) -> Home {
+        let postgres = if pg::backend_is_postgres() {
+            pg::fresh_database("e2e")
+        } else {
+            None
+        };
+        Home::with_database(top, fetch, sources, postgres)
+    }
+
+    /// Like `new`, always on an SQLite file (tests of SQLite itself, and of `migrate`).
+    pub fn sqlite(sources: &str) -> Home {
+        Home::with_database(
+            "interval = \"1s\"",
+            "per_host_delay = \"0s\"\nper_host_concurrency = 8",
+            sources,
+            None,
+        )
+    }
+
+    /// A home on the PostgreSQL database `url` (several homes may share one: workers).
+    pub fn with_database(top: &str, fetch: &str, sources: &str, postgres: Option<String>) -> Home {
         let dir = tempfile::tempdir().unwrap();
+        let db = match &postgres {
+            Some(url) => url.clone(),
+            None => dir.path().join("figwatch.db").display().to_string(),
+        };
         let config = format!(
             r#"database = "{db}"
 alert_log = "{log}"
@@ -43,12 +79,58 @@ allow_private = true
 {sources}
 
 {topic}"#,
-            db = dir.path().join("figwatch.db").display(),
+            db = db,
             log = dir.path().join("alerts.jsonl").display(),
             topic = figwatch::demo::TOPIC_TOML,
         );
         std::fs::write(dir.path().join("figwatch.toml"), config).unwrap();
-        Home { dir }
+        Home { dir, postgres }
+    }
+
+    /// True when this home's store is an SQLite file; a test of SQLite's own behaviour says
+    /// it is skipped otherwise.
+    pub fn on_sqlite(&self, test: &str) -> bool {
+        if self.postgres.is_some() {
+            eprintln!("skipped on PostgreSQL: {test} is about the SQLite file");
+        }
+        self.postgres.is_none()
+    }
+
+    /// The first column of the first row of `sql` on this home's store, as text ("" for NULL).
+    pub fn query(&self, sql: &str) -> String {
+        match &self.postgres {
+            Some(url) => pg::query_text(url, sql),
+            None => {
+                let db = rusqlite::Connection::open(self.path("figwatch.db")).unwrap();
+                db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                db.query_row(sql, [], |r| {
+                    Ok(match r.get_ref(0)? {
+                        rusqlite::types::ValueRef::Null => String::new(),
+                        rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                        rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                            String::from_utf8_lossy(t).into_owned()
+                        }
+                    })
+                })
+                .unwrap()
+            }
+        }
+    }
+
+    /// `query` for a count or another integer.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.query(sql)
+            .parse()
+            .unwrap_or_else(|_| panic!("not an integer: {sql}"))
+    }
+
+    /// SQLite's integrity check ("ok"); PostgreSQL checks its own pages, so "ok" there.
+    pub fn integrity(&self) -> String {
+        match &self.postgres {
+            Some(_) => "ok".into(),
+            None => self.query("PRAGMA integrity_check"),
+        }
     }
 
     pub fn config(&self) -> PathBuf {
