@@ -834,17 +834,31 @@ fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
             )?;
         }
     }
-    print_workers(&rows, &mut out)?;
+    print_workers(store, &rows, &mut out)?;
     print_sink_status(store, config, &mut out)
 }
 
-/// The processes polling right now, by the leases they hold.
-fn print_workers(rows: &[crate::store::SourceStatus], out: &mut impl Write) -> anyhow::Result<()> {
-    let mut workers: std::collections::BTreeMap<&str, usize> = Default::default();
+/// The workers: each `figwatch run` seen in the last two minutes (idle ones too), and any
+/// other process (a `--poll` pass) holding leases, with how many sources each is polling.
+fn print_workers(
+    store: &Store,
+    rows: &[crate::store::SourceStatus],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut polling: std::collections::BTreeMap<&str, usize> = Default::default();
     for by in rows.iter().filter_map(|r| r.polled_by.as_deref()) {
-        *workers.entry(by).or_default() += 1;
+        *polling.entry(by).or_default() += 1;
     }
-    for (by, n) in workers {
+    let recent = crate::store::timestamp(chrono::Utc::now() - chrono::Duration::minutes(2));
+    for w in store.workers(&recent)? {
+        let n = polling.remove(w.name.as_str()).unwrap_or(0);
+        writeln!(
+            out,
+            "worker {}  — running since {}, last seen {}; polling {n} source(s)",
+            w.name, w.started_at, w.seen_at
+        )?;
+    }
+    for (by, n) in polling {
         writeln!(out, "worker {by}  — polling {n} source(s)")?;
     }
     Ok(())

@@ -165,6 +165,10 @@ pub struct ScheduleSettings {
     pub max_backoff: Duration,
     /// After this many failed polls in a row, one `source_failing` alert.
     pub fail_after: u32,
+    /// How long a worker's claim on a source holds before another worker may take it over
+    /// (`None`: ten times the fetch timeout, at least five minutes). A worker that dies
+    /// holding sources delays them by at most this.
+    pub lease: Option<Duration>,
 }
 
 impl Default for ScheduleSettings {
@@ -174,6 +178,7 @@ impl Default for ScheduleSettings {
             jitter: 0.1,
             max_backoff: Duration::from_secs(6 * 3600),
             fail_after: 10,
+            lease: None,
         }
     }
 }
@@ -367,6 +372,7 @@ struct RawConfig {
     jitter: Option<Spanned<f64>>,
     max_backoff: Option<Spanned<Dur>>,
     fail_after: Option<Spanned<u32>>,
+    lease: Option<Spanned<Dur>>,
     user_agent: Option<String>,
     #[serde(default)]
     fetch: RawFetch,
@@ -806,6 +812,10 @@ fn schedule_settings(
             None => d.max_backoff,
         },
         fail_after,
+        lease: match &raw.lease {
+            Some(l) => Some(check_interval(l, "lease", at)?),
+            None => None,
+        },
     })
 }
 

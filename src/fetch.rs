@@ -15,7 +15,7 @@ pub mod hints;
 pub mod host;
 pub mod ssrf;
 
-pub use host::HostLimiter;
+pub use host::{HostLimiter, HostTurn, SharedHosts};
 pub use ssrf::AddressPolicy;
 
 /// What identifies the version of a response we hold, for a conditional GET.

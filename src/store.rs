@@ -24,11 +24,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_schedule.sql"),
     include_str!("../migrations/0005_outbox.sql"),
     include_str!("../migrations/0006_leases.sql"),
+    include_str!("../migrations/0007_workers.sql"),
 ];
 
 /// The PostgreSQL schema, in order; the version applied is kept in `figwatch_schema`.
-pub(crate) const PG_MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/postgres/0001_initial.sql")];
+pub(crate) const PG_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_initial.sql"),
+    include_str!("../migrations/postgres/0002_workers.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -170,6 +173,8 @@ pub struct AlertFilter {
 
 pub struct Store {
     conn: Mutex<Conn>,
+    /// The PostgreSQL URL (for the connection that listens), or `None` for SQLite.
+    postgres_url: Option<String>,
     /// Poll records waiting to be written in one transaction.
     pending: schedule::PendingPolls,
 }
@@ -193,6 +198,7 @@ impl Store {
         Self::prepare(&mut conn).map_err(fail)?;
         Ok(Store {
             conn: Mutex::new(Conn::Lite(conn)),
+            postgres_url: None,
             pending: Default::default(),
         })
     }
@@ -259,6 +265,7 @@ impl Store {
         applied?;
         Ok(Store {
             conn: Mutex::new(conn),
+            postgres_url: Some(url.to_string()),
             pending: Default::default(),
         })
     }
@@ -287,6 +294,7 @@ impl Store {
         }
         Ok(Store {
             conn: Mutex::new(Conn::Lite(conn)),
+            postgres_url: None,
             pending: Default::default(),
         })
     }
@@ -352,6 +360,21 @@ impl Store {
         // A panic while holding the lock cannot leave the database half-written (transactions
         // roll back), so a poisoned lock is safe to take over.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notifications of other workers sharing a PostgreSQL store: the channel names of
+    /// [`ALERTS_CHANNEL`] and [`SOURCES_CHANNEL`] as they come. `None` for SQLite, whose
+    /// readers look for changes instead.
+    pub fn listen(&self) -> Result<Option<tokio::sync::mpsc::UnboundedReceiver<String>>> {
+        let Some(url) = &self.postgres_url else {
+            return Ok(None);
+        };
+        db::listen(url, &[ALERTS_CHANNEL, SOURCES_CHANNEL])
+            .map(Some)
+            .map_err(|reason| StoreError::Open {
+                path: migrate::redact(url),
+                reason: format!("cannot listen for the other workers: {reason}"),
+            })
     }
 
     /// True when the store is PostgreSQL (shared by several workers).
@@ -733,6 +756,11 @@ pub(crate) fn notify_alerts(tx: &Tx<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The PostgreSQL channel on which committed alerts are announced.
+pub const ALERTS_CHANNEL: &str = "figwatch_alerts";
+/// The PostgreSQL channel on which a worker that stops announces the sources it gave back.
+pub const SOURCES_CHANNEL: &str = "figwatch_sources";
+
 impl Drop for Store {
     fn drop(&mut self) {
         if let Err(e) = self.flush_polls() {
@@ -756,11 +784,13 @@ pub mod migrate;
 mod outbox;
 mod retention;
 mod schedule;
+mod workers;
 pub use export::{AlertRow, FigureRow, VersionRow};
 pub use ledger::{LedgerEntry, LedgerSource};
 pub use outbox::{Claimed, SinkBacklog};
 pub use retention::PruneReport;
 pub use schedule::{ArticleState, PollRecord, PollResult, SourceState};
+pub use workers::WorkerStatus;
 
 #[cfg(test)]
 mod tests;

@@ -112,6 +112,9 @@ proptest! {
     /// topic, is found with its value.
     #[test]
     fn a_reported_count_is_found_with_its_value(n in 2u32..900_000, grouped in any::<bool>()) {
+        // Four plain digits from 1800 to 2100 are read as a year, by design ("in 2024"); the
+        // same number grouped ("1,900") is a count.
+        prop_assume!(grouped || !(1800..=2100).contains(&n));
         let written = if grouped { figwatch::figures::format_number(f64::from(n)) } else { n.to_string() };
         let text = format!("Officials said on Monday that {written} North Korean troops had been killed or wounded in the Kursk region.");
         let figures = extractor().extract_lang(&text, Some("en"));

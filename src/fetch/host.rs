@@ -11,10 +11,38 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// The right to send one request to a host; dropping it frees the slot.
+/// The right to send one request to a host; dropping it frees the slot (and, with workers
+/// sharing a store, the shared slot).
 #[must_use]
 pub struct HostPermit {
     _slot: OwnedSemaphorePermit,
+    shared: Option<(Arc<dyn SharedHosts>, String, i64)>,
+}
+
+impl Drop for HostPermit {
+    fn drop(&mut self) {
+        if let Some((shared, host, slot)) = self.shared.take() {
+            shared.release(&host, slot);
+        }
+    }
+}
+
+/// What a host's shared state answers a worker that wants to send it a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostTurn {
+    /// Slot `slot` is yours; start at `start_at`.
+    Go { slot: i64, start_at: DateTime<Utc> },
+    /// Every slot is held by some worker: ask again shortly.
+    Busy,
+    /// The host asked us to wait until then.
+    Paused(DateTime<Utc>),
+}
+
+/// Per-host politeness kept where several workers see it (the store they share), so that the
+/// limits hold for all of them together.
+pub trait SharedHosts: Send + Sync {
+    fn reserve(&self, host: &str, slots: usize, delay: Duration) -> Result<HostTurn, String>;
+    fn release(&self, host: &str, slot: i64);
 }
 
 /// One server's state.
@@ -31,6 +59,8 @@ pub struct HostLimiter {
     per_host: usize,
     delay: Duration,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
+    /// Set when workers share the store: the limits then hold across them.
+    shared: std::sync::OnceLock<Arc<dyn SharedHosts>>,
 }
 
 impl HostLimiter {
@@ -39,7 +69,13 @@ impl HostLimiter {
             per_host: per_host_concurrency.max(1),
             delay: per_host_delay,
             hosts: Mutex::new(HashMap::new()),
+            shared: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Keeps the limits in `shared` too, from now on (once; later calls change nothing).
+    pub fn share(&self, shared: Arc<dyn SharedHosts>) {
+        let _ = self.shared.set(shared);
     }
 
     fn host(&self, name: &str) -> Arc<Host> {
@@ -68,12 +104,67 @@ impl HostLimiter {
             .expect("host semaphores are never closed");
         // A pause may have come in (from another request's answer) while we waited.
         check_pause(&h)?;
+        if let Some(shared) = self.shared.get() {
+            match self.acquire_shared(shared.as_ref(), host).await {
+                Ok(Some(shared_slot)) => {
+                    return Ok(HostPermit {
+                        _slot: slot,
+                        shared: Some((Arc::clone(shared), host.to_string(), shared_slot)),
+                    })
+                }
+                Err(until) => {
+                    self.pause(host, until);
+                    return Err(until);
+                }
+                // The store failed (and said so): this worker's own limits still hold.
+                Ok(None) => {}
+            }
+        }
         if !self.delay.is_zero() {
             let mut next = h.next_start.lock().await;
             tokio::time::sleep_until(*next).await;
             *next = Instant::now() + self.delay;
         }
-        Ok(HostPermit { _slot: slot })
+        Ok(HostPermit {
+            _slot: slot,
+            shared: None,
+        })
+    }
+
+    /// Waits for a slot and a start time from the shared state; `Ok(None)` when it cannot be
+    /// read, `Err` with the end of the host's pause.
+    async fn acquire_shared(
+        &self,
+        shared: &dyn SharedHosts,
+        host: &str,
+    ) -> Result<Option<i64>, DateTime<Utc>> {
+        let mut wait = Duration::from_millis(20);
+        loop {
+            match shared.reserve(host, self.per_host, self.delay) {
+                Ok(HostTurn::Go { slot, start_at }) => {
+                    if let Ok(d) = (start_at - Utc::now()).to_std() {
+                        tokio::time::sleep(d).await;
+                    }
+                    return Ok(Some(slot));
+                }
+                Ok(HostTurn::Busy) => {
+                    // Slots are freed by other processes, which cannot wake this one: ask
+                    // again, backing off, with jitter so that waiting workers do not all ask
+                    // at once.
+                    let jitter = fastrand::u64(0..=wait.as_millis() as u64 / 2);
+                    tokio::time::sleep(wait + Duration::from_millis(jitter)).await;
+                    wait = (wait * 2).min(Duration::from_millis(500));
+                }
+                Ok(HostTurn::Paused(until)) => return Err(until),
+                Err(e) => {
+                    tracing::error!(
+                        host,
+                        "cannot share this host's politeness with the other workers: {e}; this worker keeps its own limits"
+                    );
+                    return Ok(None);
+                }
+            }
+        }
     }
 
     /// No request to `host` before `until`. A later pause never shortens an earlier one.

@@ -4,13 +4,18 @@
 
 /// "`host` pid `1234` (`9f3a…`)": the machine, the process, and a random part so that a
 /// recycled pid is not taken for the process that held it before.
+/// One name per process, kept across configuration reloads: the worker `figwatch status` lists.
 pub fn owner_name() -> String {
-    format!(
-        "{} pid {} ({:08x})",
-        hostname(),
-        std::process::id(),
-        fastrand::u32(..)
-    )
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        format!(
+            "{} pid {} ({:08x})",
+            hostname(),
+            std::process::id(),
+            fastrand::u32(..)
+        )
+    })
+    .clone()
 }
 
 fn hostname() -> String {

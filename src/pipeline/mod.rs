@@ -151,9 +151,40 @@ enum Polled {
     },
 }
 
+/// The host limits kept in the store, for workers sharing it.
+struct StoreHosts {
+    store: Arc<Store>,
+    holder: String,
+    /// How long a slot is held at most: a worker that dies gives it back after this.
+    hold: Duration,
+}
+
+impl crate::fetch::SharedHosts for StoreHosts {
+    fn reserve(
+        &self,
+        host: &str,
+        slots: usize,
+        delay: Duration,
+    ) -> Result<crate::fetch::HostTurn, String> {
+        self.store
+            .reserve_host(host, &self.holder, slots, delay, self.hold)
+            .map_err(|e| e.to_string())
+    }
+
+    fn release(&self, host: &str, slot: i64) {
+        if let Err(e) = self.store.release_host(host, slot, &self.holder) {
+            tracing::warn!(
+                host,
+                "cannot give back a request slot: {e}; it runs out by itself"
+            );
+        }
+    }
+}
+
 pub struct Pipeline {
     pub config: Config,
-    pub store: Store,
+    /// Shared with the host limiter, which keeps politeness in it when workers share the store.
+    pub store: Arc<Store>,
     fetcher: Fetcher,
     /// Shared with the blocking pool, where a new page's figures are read beside its text.
     figures: Arc<FigureExtractor>,
@@ -192,6 +223,16 @@ impl Pipeline {
         for (host, until) in store.host_pauses(&store::now())? {
             hosts.pause(&host, until);
         }
+        let store = Arc::new(store);
+        let lease_owner = lease::owner_name();
+        if store.is_postgres() {
+            // Workers on other machines poll the same hosts: the limits go through the store.
+            hosts.share(Arc::new(StoreHosts {
+                store: Arc::clone(&store),
+                holder: lease_owner.clone(),
+                hold: config.fetch.timeout * 2 + Duration::from_secs(5),
+            }));
+        }
         let fetcher = Fetcher::with_hosts(&config.user_agent, &config.fetch, hosts)?;
         let figures = Arc::new(FigureExtractor::new(&config.topics));
         let source_ids = store.sync_sources(&config.sources)?;
@@ -202,11 +243,16 @@ impl Pipeline {
             fetcher,
             figures,
             alerts_raised: tokio::sync::watch::Sender::new(0),
-            lease_owner: lease::owner_name(),
+            lease_owner,
             source_ids,
             states,
             in_flight: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// This process's name as a worker (on its leases, its request slots, in `status`).
+    pub fn worker_name(&self) -> &str {
+        &self.lease_owner
     }
 
     pub fn source_id(&self, index: usize) -> i64 {
@@ -262,7 +308,11 @@ impl Pipeline {
     /// How long a lease on a source holds: long enough for a feed and its articles, short
     /// enough that the sources of a process that died are taken up again soon.
     fn lease_length(&self) -> chrono::Duration {
-        let d = (self.config.fetch.timeout * 10).max(Duration::from_secs(300));
+        let d = self
+            .config
+            .schedule
+            .lease
+            .unwrap_or_else(|| (self.config.fetch.timeout * 10).max(Duration::from_secs(300)));
         chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::minutes(5))
     }
 

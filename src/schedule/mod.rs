@@ -19,6 +19,10 @@ use crate::store::Store;
 /// How soon the daemon looks again at a source another process is polling.
 const LEASE_RETRY: Duration = Duration::from_secs(30);
 
+/// How often a running worker says it is alive (`figwatch status` lists workers seen in the
+/// last two minutes).
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
 pub mod cadence;
 mod systemd;
 
@@ -151,6 +155,16 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     let mut flush_timer = tokio::time::interval(Duration::from_secs(1));
     // Retention runs at start and then once a day.
     let mut prune_timer = tokio::time::interval(Duration::from_secs(24 * 3600));
+    // Workers sharing PostgreSQL hear of each other's alerts and released sources at once.
+    let mut notes = match pipeline.store.listen() {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!("{e}; alerts of other workers are delivered within 30s instead");
+            None
+        }
+    };
+    let started_at = crate::store::now();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
     systemd::ready(&status_line(&pipeline));
     tracing::info!(
         sources = pipeline.config.sources.len(),
@@ -244,6 +258,23 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             }
             _ = sleep_until(wake) => {}
             _ = watchdog.tick() => {}
+            _ = heartbeat.tick() => {
+                if let Err(e) = pipeline.store.worker_alive(pipeline.worker_name(), &started_at) {
+                    tracing::warn!("cannot record this worker as alive: {e}");
+                }
+            }
+            note = next_note(&mut notes) => match note.as_deref() {
+                Some(crate::store::ALERTS_CHANNEL) => pipeline.alert_committed(),
+                Some(_) => {
+                    // Another worker stopped and gave its sources back: those this one was
+                    // waiting on are due again.
+                    queue = Queue::load(&pipeline)?;
+                }
+                None => {
+                    tracing::warn!("lost the notifications of the other workers; alerts of other workers are delivered within 30s");
+                    notes = None;
+                }
+            },
             _ = flush_timer.tick() => pipeline.flush(),
             _ = prune_timer.tick() => prune(&pipeline),
         }
@@ -269,6 +300,9 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
         }
     }
     pipeline.release();
+    if let Err(e) = pipeline.store.worker_gone(pipeline.worker_name()) {
+        tracing::warn!("cannot record this worker as stopped: {e}");
+    }
     delivery.stop().await;
     let _ = web_stop.send(true);
     if let Some(web) = web {
@@ -382,6 +416,16 @@ fn status_line(p: &Pipeline) -> String {
         p.config.sources.len(),
         p.config.topics.len()
     )
+}
+
+/// The next notification from the other workers; never, without them.
+async fn next_note(
+    notes: &mut Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
+) -> Option<String> {
+    match notes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {

@@ -558,6 +558,76 @@ impl PgConn {
     }
 }
 
+/// Listens on PostgreSQL `channels` over a connection of its own (on a thread of its own);
+/// each notification's channel name arrives on the returned receiver, which closes if the
+/// connection is lost.
+pub fn listen(
+    url: &str,
+    channels: &[&str],
+) -> std::result::Result<tokio::sync::mpsc::UnboundedReceiver<String>, String> {
+    let config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+    let sql: String = channels.iter().map(|c| format!("LISTEN {c};")).collect();
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::Builder::new()
+        .name("postgres-listen".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(pg_message(&e)));
+                        return;
+                    }
+                };
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                use futures_util::StreamExt;
+                let forward = async {
+                    while let Some(message) = messages.next().await {
+                        match message {
+                            Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                                if tx.send(n.channel().to_string()).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!("PostgreSQL notifications: {}", pg_message(&e));
+                                return;
+                            }
+                        }
+                    }
+                };
+                let subscribe = async {
+                    let result = client.batch_execute(&sql).await.map_err(|e| pg_message(&e));
+                    let _ = ready_tx.send(result);
+                    // Kept open (the client must live) until the connection ends.
+                    std::future::pending::<()>().await
+                };
+                tokio::select! {
+                    _ = forward => {}
+                    _ = subscribe => {}
+                }
+            })
+        })
+        .map_err(|e| e.to_string())?;
+    ready_rx
+        .recv()
+        .map_err(|_| "the notification thread ended".to_string())??;
+    Ok(rx)
+}
+
 /// PostgreSQL's message with its detail: the bare `Display` of a server error is "db error".
 pub fn pg_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {

@@ -21,6 +21,8 @@ const TABLES: &[&str] = &[
     "ledger_sources",
     "listings",
     "hosts",
+    "host_slots",
+    "workers",
     "sinks",
     "deliveries",
 ];

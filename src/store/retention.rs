@@ -35,7 +35,7 @@ impl Store {
         let count =
             |sql: &str| -> Result<i64> { tx.query_row(sql, params![cutoff, keep], |r| r.get(0)) };
         let report = PruneReport {
-            versions: count(&format!("SELECT count(*) FROM ({PRUNABLE})"))?,
+            versions: count(&format!("SELECT count(*) FROM ({PRUNABLE}) prunable"))?,
             figures: count(&format!(
                 "SELECT count(*) FROM figures WHERE version_id IN ({PRUNABLE})"
             ))?,

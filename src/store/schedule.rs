@@ -149,7 +149,9 @@ impl Store {
             pending.push(p);
             pending.len() >= BATCH
         };
-        if urgent || full {
+        // Workers sharing PostgreSQL write each poll at once: a batch waiting in one worker
+        // is a schedule the others cannot see (and a killed worker's batch, polls done again).
+        if urgent || full || self.is_postgres() {
             self.flush_polls()?;
         }
         Ok(())
@@ -216,10 +218,15 @@ impl Store {
     /// Gives back every lease `owner` still holds (a pass that ends, a daemon that stops).
     pub fn release_sources(&self, owner: &str) -> Result<()> {
         self.flush_polls()?;
-        self.conn().execute(
+        let conn = self.conn();
+        let released = conn.execute(
             "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1",
             params![owner],
         )?;
+        if released > 0 && conn.is_postgres() {
+            // Workers waiting on these leases look again now rather than after a while.
+            conn.execute("SELECT pg_notify('figwatch_sources', '')", params![])?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,135 @@
+//! What workers sharing one store tell each other: who is alive, and, per host, when the next
+//! request may start and who holds its request slots. With several `figwatch run` processes on
+//! PostgreSQL, this is what keeps `per_host_delay`, `per_host_concurrency` and a host's
+//! Retry-After pause true for all of them together rather than for each alone.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::db::{params, Exec};
+use super::{timestamp, Result, Store};
+use crate::fetch::HostTurn;
+
+/// A worker as `figwatch status` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WorkerStatus {
+    pub name: String,
+    pub started_at: String,
+    pub seen_at: String,
+    /// Sources it holds a live lease on: those it is polling now.
+    pub polling: i64,
+}
+
+fn parse(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl Store {
+    /// Takes one of `host`'s `slots` request slots for `holder` until `hold` from now, and
+    /// the start time `delay` after the last start any worker was given. A host every slot
+    /// of which is held answers [`HostTurn::Busy`]; a paused host, its pause.
+    pub fn reserve_host(
+        &self,
+        host: &str,
+        holder: &str,
+        slots: usize,
+        delay: Duration,
+        hold: Duration,
+    ) -> Result<HostTurn> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now = Utc::now();
+        let now_text = timestamp(now);
+        tx.execute(
+            "INSERT INTO hosts (host, paused_until) VALUES (?1, '') ON CONFLICT (host) DO NOTHING",
+            params![host],
+        )?;
+        // The host's row is locked until the commit: workers reserving one host take turns.
+        let (paused, next_start): (String, Option<String>) = tx.query_row(
+            "SELECT paused_until, next_start_at FROM hosts WHERE host = ?1 /*pg:FOR UPDATE*/",
+            params![host],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if let Some(until) = parse(&paused).filter(|u| *u > now) {
+            tx.commit()?;
+            return Ok(HostTurn::Paused(until));
+        }
+        let held: Vec<i64> = tx.query_map(
+            "SELECT slot FROM host_slots WHERE host = ?1 AND holder IS NOT NULL AND until > ?2",
+            params![host, now_text],
+            |r| r.get(0),
+        )?;
+        let Some(slot) = (0..slots.max(1) as i64).find(|s| !held.contains(s)) else {
+            tx.commit()?;
+            return Ok(HostTurn::Busy);
+        };
+        let chrono = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        tx.execute(
+            "INSERT INTO host_slots (host, slot, holder, until) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (host, slot) DO UPDATE SET holder = excluded.holder, until = excluded.until",
+            params![host, slot, holder, timestamp(now + chrono(hold))],
+        )?;
+        let start = next_start
+            .as_deref()
+            .and_then(parse)
+            .filter(|t| *t > now)
+            .unwrap_or(now);
+        tx.execute(
+            "UPDATE hosts SET next_start_at = ?2 WHERE host = ?1",
+            params![host, timestamp(start + chrono(delay))],
+        )?;
+        tx.commit()?;
+        Ok(HostTurn::Go {
+            slot,
+            start_at: start,
+        })
+    }
+
+    /// Gives a request slot back.
+    pub fn release_host(&self, host: &str, slot: i64, holder: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE host_slots SET holder = NULL, until = NULL
+             WHERE host = ?1 AND slot = ?2 AND holder = ?3",
+            params![host, slot, holder],
+        )?;
+        Ok(())
+    }
+
+    /// Says that worker `name` is alive (at start, then now and then).
+    pub fn worker_alive(&self, name: &str, started_at: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO workers (name, started_at, seen_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
+            params![name, started_at, super::now()],
+        )?;
+        Ok(())
+    }
+
+    /// Says that worker `name` stopped.
+    pub fn worker_gone(&self, name: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM workers WHERE name = ?1", params![name])?;
+        Ok(())
+    }
+
+    /// The workers seen since `since`, with how many sources each is polling.
+    pub fn workers(&self, since: &str) -> Result<Vec<WorkerStatus>> {
+        self.conn().query_map(
+            "SELECT w.name, w.started_at, w.seen_at,
+                    (SELECT count(*) FROM sources s WHERE s.lease_owner = w.name AND s.lease_until > ?2)
+             FROM workers w WHERE w.seen_at >= ?1 ORDER BY w.started_at, w.name",
+            params![since, super::now()],
+            |r| {
+                Ok(WorkerStatus {
+                    name: r.get(0)?,
+                    started_at: r.get(1)?,
+                    seen_at: r.get(2)?,
+                    polling: r.get(3)?,
+                })
+            },
+        )
+    }
+}
