@@ -27,6 +27,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_workers.sql"),
 ];
 
+/// Connections each worker keeps to PostgreSQL.
+const PG_POOL: usize = 4;
+
 /// The PostgreSQL schema, in order; the version applied is kept in `figwatch_schema`.
 pub(crate) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
@@ -172,7 +175,9 @@ pub struct AlertFilter {
 }
 
 pub struct Store {
-    conn: Mutex<Conn>,
+    /// One SQLite connection; for PostgreSQL, a few, so that the polls of one worker do not
+    /// queue behind each other's round trips.
+    conns: Vec<Mutex<Conn>>,
     /// The PostgreSQL URL (for the connection that listens), or `None` for SQLite.
     postgres_url: Option<String>,
     /// Poll records waiting to be written in one transaction.
@@ -197,7 +202,7 @@ impl Store {
         let mut conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         Self::prepare(&mut conn).map_err(fail)?;
         Ok(Store {
-            conn: Mutex::new(Conn::Lite(conn)),
+            conns: vec![Mutex::new(Conn::Lite(conn))],
             postgres_url: None,
             pending: Default::default(),
         })
@@ -263,8 +268,14 @@ impl Store {
         })();
         conn.batch("SELECT pg_advisory_unlock(7242011)")?;
         applied?;
+        let mut conns = vec![Mutex::new(conn)];
+        for _ in 1..PG_POOL {
+            conns.push(Mutex::new(Conn::Pg(
+                db::PgConn::connect(url).map_err(|e| fail(format!("cannot connect: {e}")))?,
+            )));
+        }
         Ok(Store {
-            conn: Mutex::new(conn),
+            conns,
             postgres_url: Some(url.to_string()),
             pending: Default::default(),
         })
@@ -293,7 +304,7 @@ impl Store {
             )));
         }
         Ok(Store {
-            conn: Mutex::new(Conn::Lite(conn)),
+            conns: vec![Mutex::new(Conn::Lite(conn))],
             postgres_url: None,
             pending: Default::default(),
         })
@@ -359,7 +370,15 @@ impl Store {
     fn conn(&self) -> std::sync::MutexGuard<'_, Conn> {
         // A panic while holding the lock cannot leave the database half-written (transactions
         // roll back), so a poisoned lock is safe to take over.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        for c in &self.conns {
+            match c.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let any = &self.conns[fastrand::usize(..self.conns.len())];
+        any.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Notifications of other workers sharing a PostgreSQL store: the channel names of

@@ -228,6 +228,27 @@ impl AlertLog {
         }
     }
 
+    /// Which of `ids` the log already holds. Read only for a retried delivery: a process killed
+    /// between writing a batch and recording it delivered must not write it twice.
+    pub fn written(&self, ids: &[&str]) -> std::collections::HashSet<String> {
+        #[derive(serde::Deserialize)]
+        struct Line {
+            id: String,
+        }
+        let mut found = std::collections::HashSet::new();
+        let Ok(file) = std::fs::File::open(&self.path) else {
+            return found;
+        };
+        for line in std::io::BufRead::lines(std::io::BufReader::new(file)).map_while(Result::ok) {
+            if let Ok(l) = serde_json::from_str::<Line>(&line) {
+                if ids.contains(&l.id.as_str()) {
+                    found.insert(l.id);
+                }
+            }
+        }
+        found
+    }
+
     /// Appends alerts, one whole line each, in a single write so that a reader never sees half
     /// a line from us.
     pub fn append<T: Serialize>(&self, alerts: &[T]) -> anyhow::Result<()> {

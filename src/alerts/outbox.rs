@@ -215,7 +215,8 @@ impl Outbox {
         let rows: Vec<i64> = claimed.iter().map(|c| c.row).collect();
         self.hold(&sink.key, &rows, true);
         let batch: Vec<AnyAlert> = claimed.iter().map(|c| c.alert.clone()).collect();
-        let result = sender.send(&batch).await;
+        let retry = claimed.iter().any(|c| c.attempts > 1);
+        let result = sender.send(&batch, retry).await;
         let settled = match &result {
             Ok(()) => {
                 for a in &batch {

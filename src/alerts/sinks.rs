@@ -44,8 +44,10 @@ impl Sender {
         Ok(Sender { config, http })
     }
 
-    /// Sends `batch` as one message (a digest when it holds more than one alert).
-    pub async fn send(&self, batch: &[AnyAlert]) -> Result<(), String> {
+    /// Sends `batch` as one message (a digest when it holds more than one alert). `retry`: some
+    /// of it was claimed before by a process that did not record the outcome; a log then
+    /// skips the alerts it already holds (other sinks get them again, with the same ids).
+    pub async fn send(&self, batch: &[AnyAlert], retry: bool) -> Result<(), String> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -53,10 +55,19 @@ impl Sender {
             SinkTarget::Log { path } => {
                 let log = AlertLog::new(path);
                 let batch = batch.to_vec();
-                tokio::task::spawn_blocking(move || log.append(&batch))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())
+                tokio::task::spawn_blocking(move || {
+                    let written = if retry {
+                        log.written(&batch.iter().map(AnyAlert::id).collect::<Vec<_>>())
+                    } else {
+                        Default::default()
+                    };
+                    let fresh: Vec<&AnyAlert> =
+                        batch.iter().filter(|a| !written.contains(a.id())).collect();
+                    log.append(&fresh)
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())
             }
             SinkTarget::Webhook {
                 url,

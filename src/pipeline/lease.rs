@@ -5,12 +5,18 @@
 /// "`host` pid `1234` (`9f3a…`)": the machine, the process, and a random part so that a
 /// recycled pid is not taken for the process that held it before.
 /// One name per process, kept across configuration reloads: the worker `figwatch status` lists.
+/// `$FIGWATCH_WORKER_NAME` replaces the host name (say, one per systemd instance); the leases
+/// of a worker named so are never taken for this machine's, so they run out when it dies.
 pub fn owner_name() -> String {
     static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     NAME.get_or_init(|| {
+        let name = std::env::var("FIGWATCH_WORKER_NAME")
+            .ok()
+            .map(|n| n.split_whitespace().collect::<Vec<_>>().join("-"))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(hostname);
         format!(
-            "{} pid {} ({:08x})",
-            hostname(),
+            "{name} pid {} ({:08x})",
             std::process::id(),
             fastrand::u32(..)
         )

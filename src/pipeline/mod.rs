@@ -225,7 +225,7 @@ impl Pipeline {
         }
         let store = Arc::new(store);
         let lease_owner = lease::owner_name();
-        if store.is_postgres() {
+        if store.is_postgres() && std::env::var_os("NOSHARE").is_none() {
             // Workers on other machines poll the same hosts: the limits go through the store.
             hosts.share(Arc::new(StoreHosts {
                 store: Arc::clone(&store),
@@ -386,6 +386,12 @@ impl Pipeline {
                 .ok()
                 .flatten()
             {
+                // Workers sharing a store meet like this all the time; a `--poll` beside
+                // the daemon is worth a line.
+                Some((holder, until)) if self.store.is_postgres() => tracing::debug!(
+                    source = %self.config.sources[i].url,
+                    "skipped: {holder} is polling it (lease until {until})"
+                ),
                 Some((holder, until)) => tracing::info!(
                     source = %self.config.sources[i].url,
                     "skipped: {holder} is polling it (lease until {until})"
@@ -399,6 +405,17 @@ impl Pipeline {
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
         states.extend(claimed);
         mine
+    }
+
+    /// How long until the lease on source `index` runs out (`None`: no live lease).
+    pub fn lease_left(&self, index: usize) -> Option<Duration> {
+        let now = Utc::now();
+        let (_, until) = self
+            .store
+            .lease_of(self.source_ids[index], &store::timestamp(now))
+            .ok()??;
+        let until = DateTime::parse_from_rfc3339(&until).ok()?;
+        (until.with_timezone(&Utc) - now).to_std().ok()
     }
 
     /// Reads a source's state from the store again (after a claim that failed: another worker

@@ -200,7 +200,14 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                 // other one polls it, look again after a while.
                 let at = match pipeline.refresh_state(i) {
                     Some(next) if next > Utc::now() => due_at(&pipeline, Some(next), i),
-                    _ => now + LEASE_RETRY,
+                    // Its holder records the poll (and frees it) well before the lease ends;
+                    // a holder that died frees it when the lease ends. No lease to be seen:
+                    // another worker was claiming it at that very moment; look again soon.
+                    _ => {
+                        let left = pipeline.lease_left(i).unwrap_or(Duration::from_secs(1));
+                        now + (left + Duration::from_millis(fastrand::u64(50..500)))
+                            .min(LEASE_RETRY)
+                    }
                 };
                 queue.heap.push(Reverse((at, i)));
                 continue;
