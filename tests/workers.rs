@@ -241,6 +241,11 @@ fn three_workers_poll_each_due_source_once_a_round_and_take_over_a_killed_ones()
         let url = site.url(path);
         for pair in times.windows(2) {
             let gap = pair[1] - pair[0];
+            // A poll worker-b had under way when it was killed never got recorded: the
+            // worker that takes the source over polls it again, whenever that falls.
+            if held_urls.contains_key(&url) && pair[0] <= killed_at && pair[1] > killed_at {
+                continue;
+            }
             assert!(
                 gap >= INTERVAL - Duration::from_millis(1500),
                 "{path} polled twice in a round: {gap:?} apart"

@@ -194,6 +194,9 @@ pub struct Pipeline {
     lease_owner: String,
     /// Database ids of `config.sources`, same order.
     source_ids: Vec<i64>,
+    /// The same, as a JSON array (what the claims of workers sharing a store name), and by id.
+    source_ids_json: String,
+    source_index: HashMap<i64, usize>,
     /// Each source's scheduling state, by id: read once, then kept by the polls, so that a
     /// poll costs no read of it.
     states: Mutex<HashMap<i64, SourceState>>,
@@ -244,6 +247,12 @@ impl Pipeline {
             figures,
             alerts_raised: tokio::sync::watch::Sender::new(0),
             lease_owner,
+            source_ids_json: serde_json::to_string(&source_ids)?,
+            source_index: source_ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (*id, i))
+                .collect(),
             source_ids,
             states,
             in_flight: Mutex::new(HashSet::new()),
@@ -407,6 +416,53 @@ impl Pipeline {
         mine
     }
 
+    /// Leases up to `limit` of the configured sources that are due and that no other worker
+    /// holds (workers sharing a store take their work this way); returns them, soonest due
+    /// first, with their state refreshed from the store.
+    pub fn claim_due(&self, limit: usize) -> Vec<usize> {
+        let now = Utc::now();
+        let claimed = match self.store.claim_due_sources(
+            &self.source_ids_json,
+            &self.lease_owner,
+            &store::timestamp(now),
+            &store::timestamp(now + self.lease_length()),
+            limit,
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("cannot lease sources for polling: {e}");
+                return Vec::new();
+            }
+        };
+        let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        claimed
+            .into_iter()
+            .filter_map(|(id, state)| {
+                states.insert(id, state);
+                self.source_index.get(&id).copied()
+            })
+            .collect()
+    }
+
+    /// When the next configured source can be claimed (due, and no live lease on it).
+    pub fn next_claimable(&self) -> Option<DateTime<Utc>> {
+        match self
+            .store
+            .next_claimable(&self.source_ids_json, &store::now())
+        {
+            Ok(at) => at.map_or(Some(Utc::now()), |t| {
+                DateTime::parse_from_rfc3339(&t)
+                    .map(|t| t.with_timezone(&Utc))
+                    .ok()
+                    .or(Some(Utc::now()))
+            }),
+            Err(e) => {
+                tracing::error!("cannot read the schedule: {e}");
+                None
+            }
+        }
+    }
+
     /// How long until the lease on source `index` runs out (`None`: no live lease).
     pub fn lease_left(&self, index: usize) -> Option<Duration> {
         let now = Utc::now();
@@ -494,8 +550,39 @@ impl Pipeline {
     }
 
     /// Polls one source, records the outcome on it and schedules its next check. The caller
-    /// bounds how many run at once (`[fetch] concurrency`).
+    /// bounds how many run at once (`[fetch] concurrency`). A poll that runs long (a slow
+    /// host, a wait for its turn) renews its lease, so that only a worker that died loses
+    /// its sources to another.
     pub async fn poll_source(&self, index: usize) -> PassSummary {
+        let every = (self.lease_length() / 3)
+            .to_std()
+            .unwrap_or(Duration::from_secs(60))
+            .max(Duration::from_secs(1));
+        let renew = async {
+            loop {
+                tokio::time::sleep(every).await;
+                let until = store::timestamp(Utc::now() + self.lease_length());
+                match self
+                    .store
+                    .renew_lease(self.source_ids[index], &self.lease_owner, &until)
+                {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        source = %self.config.sources[index].url,
+                        "this worker's lease on the source ran out while it polled it"
+                    ),
+                    Err(e) => tracing::warn!("cannot renew a lease: {e}"),
+                }
+            }
+        };
+        tokio::select! {
+            biased;
+            summary = self.poll_source_now(index) => summary,
+            never = renew => never,
+        }
+    }
+
+    async fn poll_source_now(&self, index: usize) -> PassSummary {
         let source = &self.config.sources[index];
         let id = self.source_ids[index];
         let mut summary = PassSummary {

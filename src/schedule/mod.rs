@@ -23,6 +23,9 @@ const LEASE_RETRY: Duration = Duration::from_secs(30);
 /// last two minutes).
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// The longest a worker sharing PostgreSQL waits before it looks for due sources again.
+const SHARED_IDLE: Duration = Duration::from_secs(2);
+
 pub mod cadence;
 mod systemd;
 
@@ -171,10 +174,40 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
         "figwatch is running; stop with SIGTERM or Ctrl-C, reload the configuration with SIGHUP"
     );
 
+    // Workers sharing PostgreSQL take what is due from the store instead of each keeping its
+    // own queue of every source: a source is claimed once, by whichever worker has a free slot.
+    let shared = pipeline.store.is_postgres();
+    let mut shared_wake = Instant::now();
     loop {
         let now = Instant::now();
         let slots = pipeline.config.fetch.concurrency;
-        while running.len() < slots && queue.next_due().is_some_and(|at| at <= now) {
+        if shared && running.len() < slots && shared_wake <= now {
+            let want = slots - running.len();
+            let claimed = pipeline.claim_due(want);
+            shared_wake = if claimed.len() == want {
+                now
+            } else {
+                // Nothing more is due: look again when the next source can be claimed, and
+                // at least every 2 s (a lease of a worker that died may run out).
+                let next = pipeline
+                    .next_claimable()
+                    .and_then(|t| (t - Utc::now()).to_std().ok())
+                    .unwrap_or_default();
+                now + next.clamp(Duration::from_millis(50), SHARED_IDLE)
+            };
+            for i in claimed {
+                if !running.insert(i) {
+                    continue;
+                }
+                let p = Arc::clone(&pipeline);
+                let handle = tasks.spawn(async move {
+                    let summary = p.poll_source(i).await;
+                    tracing::debug!(source = %p.config.sources[i].url, "{summary}");
+                });
+                task_source.insert(handle.id(), (i, generation));
+            }
+        }
+        while !shared && running.len() < slots && queue.next_due().is_some_and(|at| at <= now) {
             let Reverse((_, i)) = queue.heap.pop().expect("peeked");
             if running.contains(&i) {
                 continue;
@@ -220,10 +253,12 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             });
             task_source.insert(handle.id(), (i, generation));
         }
-        let wake = if running.len() < slots {
-            queue.next_due()
-        } else {
+        let wake = if running.len() >= slots {
             None
+        } else if shared {
+            Some(shared_wake)
+        } else {
+            queue.next_due()
         };
         tokio::select! {
             _ = &mut shutdown => break,
@@ -253,7 +288,10 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                     }
                 };
                 if let Some((i, g)) = task_source.remove(&id) {
-                    if g == generation {
+                    if g == generation && shared {
+                        running.remove(&i);
+                        shared_wake = Instant::now();
+                    } else if g == generation {
                         running.remove(&i);
                         let next = pipeline
                             .state_of(pipeline.source_id(i))
@@ -272,6 +310,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             }
             note = next_note(&mut notes) => match note.as_deref() {
                 Some(crate::store::ALERTS_CHANNEL) => pipeline.alert_committed(),
+                Some(_) if shared => shared_wake = Instant::now(),
                 Some(_) => {
                     // Another worker stopped and gave its sources back: those this one was
                     // waiting on are due again.

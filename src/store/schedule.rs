@@ -196,6 +196,72 @@ impl Store {
             .collect())
     }
 
+    /// Leases to `owner`, until `until`, up to `limit` of the sources `ids` (a JSON array)
+    /// that are due at `now` and that no live lease holds, soonest due first; returns them with
+    /// their state as stored. This is how workers sharing PostgreSQL divide the work: each takes
+    /// what is due, rows another worker is taking at that moment are skipped, and a dead
+    /// worker's sources come up again when its leases run out.
+    pub fn claim_due_sources(
+        &self,
+        ids: &str,
+        owner: &str,
+        now: &str,
+        until: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, SourceState)>> {
+        let conn = self.conn();
+        let (list, lock) = if conn.is_postgres() {
+            (
+                "SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT)",
+                "FOR UPDATE SKIP LOCKED",
+            )
+        } else {
+            ("SELECT value FROM json_each(?1)", "")
+        };
+        conn.query_map(
+            &format!(
+                "UPDATE sources SET lease_owner = ?2, lease_until = ?4
+                 WHERE id IN (SELECT id FROM sources
+                              WHERE id IN ({list})
+                                AND (next_check_at IS NULL OR next_check_at <= ?3)
+                                AND (lease_until IS NULL OR lease_until <= ?3)
+                              ORDER BY coalesce(next_check_at, ''), id LIMIT ?5
+                              {lock})
+                 RETURNING {STATE}"
+            ),
+            params![ids, owner, now, until, limit],
+            state,
+        )
+    }
+
+    /// When the next of the sources `ids` (a JSON array) can be claimed: its next check, or,
+    /// while a lease holds it, the lease's end. `None`: no source.
+    pub fn next_claimable(&self, ids: &str, now: &str) -> Result<Option<String>> {
+        let conn = self.conn();
+        let list = if conn.is_postgres() {
+            "SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT)"
+        } else {
+            "SELECT value FROM json_each(?1)"
+        };
+        conn.query_row(
+            &format!(
+                "SELECT min(CASE WHEN lease_until > ?2 AND lease_until > coalesce(next_check_at, '')
+                                 THEN lease_until ELSE coalesce(next_check_at, '') END)
+                 FROM sources WHERE id IN ({list})"
+            ),
+            params![ids, now],
+            |r| r.get(0),
+        )
+    }
+
+    /// Extends `owner`'s lease on a source to `until`; false when it is no longer `owner`'s.
+    pub fn renew_lease(&self, id: i64, owner: &str, until: &str) -> Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE sources SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2",
+            params![id, owner, until],
+        )? == 1)
+    }
+
     /// Who holds a live lease on a source, and until when.
     pub fn lease_of(&self, id: i64, now: &str) -> Result<Option<(String, String)>> {
         self.conn().query_opt(
