@@ -444,6 +444,27 @@ impl Pipeline {
             .collect()
     }
 
+    /// Frees the leases and request slots of processes of this machine that have ended
+    /// (killed, or crashed), so that their sources are polled now rather than when the
+    /// leases run out.
+    pub fn free_dead_leases(&self) {
+        let holders = match self.store.lease_holders(&store::now()) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!("cannot read the leases: {e}");
+                return;
+            }
+        };
+        for holder in holders.iter().filter(|h| lease::is_dead_local(h)) {
+            match self.store.free_leases_of(holder) {
+                Ok(n) => {
+                    tracing::info!("took over {n} source(s) from {holder}, which no longer runs")
+                }
+                Err(e) => tracing::warn!("cannot free the leases of {holder}: {e}"),
+            }
+        }
+    }
+
     /// When the next configured source can be claimed (due, and no live lease on it).
     pub fn next_claimable(&self) -> Option<DateTime<Utc>> {
         match self

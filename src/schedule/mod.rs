@@ -178,10 +178,16 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     // own queue of every source: a source is claimed once, by whichever worker has a free slot.
     let shared = pipeline.store.is_postgres();
     let mut shared_wake = Instant::now();
+    // Leases of this machine's processes that died are freed at start and then now and then.
+    let mut dead_check = Instant::now();
     loop {
         let now = Instant::now();
         let slots = pipeline.config.fetch.concurrency;
         if shared && running.len() < slots && shared_wake <= now {
+            if dead_check <= now {
+                pipeline.free_dead_leases();
+                dead_check = now + SHARED_IDLE;
+            }
             let want = slots - running.len();
             let claimed = pipeline.claim_due(want);
             shared_wake = if claimed.len() == want {

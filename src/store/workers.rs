@@ -98,6 +98,30 @@ impl Store {
         Ok(())
     }
 
+    /// Who holds a live lease on a source or a host's request slot.
+    pub fn lease_holders(&self, now: &str) -> Result<Vec<String>> {
+        self.conn().query_map(
+            "SELECT lease_owner FROM sources WHERE lease_until > ?1 AND lease_owner IS NOT NULL
+             UNION SELECT holder FROM host_slots WHERE until > ?1 AND holder IS NOT NULL",
+            params![now],
+            |r| r.get(0),
+        )
+    }
+
+    /// Frees every lease and request slot `holder` has (a process known to have ended).
+    /// Returns how many sources it held.
+    pub fn free_leases_of(&self, holder: &str) -> Result<usize> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE host_slots SET holder = NULL, until = NULL WHERE holder = ?1",
+            params![holder],
+        )?;
+        conn.execute(
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1",
+            params![holder],
+        )
+    }
+
     /// Says that worker `name` is alive (at start, then now and then).
     pub fn worker_alive(&self, name: &str, started_at: &str) -> Result<()> {
         self.conn().execute(

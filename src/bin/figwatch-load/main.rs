@@ -16,6 +16,7 @@ use anyhow::{bail, Context};
 
 mod bare;
 mod server;
+mod workers;
 
 struct Args {
     feeds: usize,
@@ -26,6 +27,8 @@ struct Args {
     check: bool,
     check_ratio: bool,
     binary: PathBuf,
+    /// `figwatch-load workers`: the scale-out benchmark on PostgreSQL.
+    workers: Option<workers::Options>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -41,8 +44,17 @@ fn args() -> anyhow::Result<Args> {
             .parent()
             .context("no folder for the binary")?
             .join("figwatch"),
+        workers: None,
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = std::env::args().skip(1).peekable();
+    if it.peek().map(String::as_str) == Some("workers") {
+        it.next();
+        a.workers = Some(workers::Options {
+            postgres: std::env::var("FIGWATCH_TEST_POSTGRES").unwrap_or_default(),
+            workers: vec![1, 2, 3],
+            concurrency: 64,
+        });
+    }
     while let Some(arg) = it.next() {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
         match arg.as_str() {
@@ -52,6 +64,15 @@ fn args() -> anyhow::Result<Args> {
             "--changed" => a.changed = value()?.parse()?,
             "--concurrency" => a.concurrency = value()?.parse()?,
             "--figwatch" => a.binary = PathBuf::from(value()?),
+            "--postgres" if a.workers.is_some() => {
+                a.workers.as_mut().expect("checked").postgres = value()?
+            }
+            "--workers" if a.workers.is_some() => {
+                a.workers.as_mut().expect("checked").workers = value()?
+                    .split(',')
+                    .map(|n| n.trim().parse())
+                    .collect::<Result<_, _>>()?
+            }
             "--check" => a.check = true,
             "--check-ratio" => {
                 a.check = true;
@@ -59,6 +80,7 @@ fn args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!("figwatch-load [--feeds N] [--hosts N] [--rounds N] [--changed FRACTION] [--concurrency N] [--figwatch PATH] [--check] [--check-ratio]");
+                println!("figwatch-load workers --postgres URL [--workers 1,2,3] [--feeds N] [--hosts N] [--concurrency N]");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other}; see --help"),
@@ -228,6 +250,18 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let site = rt.block_on(server::start(a.feeds, a.hosts))?;
     let dir = TempDir::new()?;
+    if let Some(w) = &a.workers {
+        if w.postgres.is_empty() {
+            bail!("figwatch-load workers needs --postgres URL (or FIGWATCH_TEST_POSTGRES); .ci/postgres starts a server");
+        }
+        let mut w = workers::Options {
+            postgres: w.postgres.clone(),
+            workers: w.workers.clone(),
+            concurrency: a.concurrency,
+        };
+        w.workers.retain(|n| *n > 0);
+        return rt.block_on(workers::run(site, &a.binary, dir.path(), &w));
+    }
     let config = write_config(dir.path(), &site, a.concurrency)?;
     let n = a.feeds as f64;
     println!(
