@@ -197,6 +197,10 @@ pub struct Pipeline {
     /// The same, as a JSON array (what the claims of workers sharing a store name), and by id.
     source_ids_json: String,
     source_index: HashMap<i64, usize>,
+    /// Whether the claims must name this worker's sources: only while the table holds sources
+    /// it does not poll (removed from the configuration, or configured elsewhere). Naming ten
+    /// thousand ids costs each claim more than the claim itself.
+    claims_name_sources: std::sync::atomic::AtomicBool,
     /// Each source's scheduling state, by id: read once, then kept by the polls, so that a
     /// poll costs no read of it.
     states: Mutex<HashMap<i64, SourceState>>,
@@ -240,6 +244,7 @@ impl Pipeline {
         let figures = Arc::new(FigureExtractor::new(&config.topics));
         let source_ids = store.sync_sources(&config.sources)?;
         let states = Mutex::new(store.source_states()?);
+        let name_sources = store.source_count()? != source_ids.len() as i64;
         Ok(Pipeline {
             config,
             store,
@@ -247,6 +252,7 @@ impl Pipeline {
             figures,
             alerts_raised: tokio::sync::watch::Sender::new(0),
             lease_owner,
+            claims_name_sources: std::sync::atomic::AtomicBool::new(name_sources),
             source_ids_json: serde_json::to_string(&source_ids)?,
             source_index: source_ids
                 .iter()
@@ -420,9 +426,10 @@ impl Pipeline {
     /// holds (workers sharing a store take their work this way); returns them, soonest due
     /// first, with their state refreshed from the store.
     pub fn claim_due(&self, limit: usize) -> Vec<usize> {
+        use std::sync::atomic::Ordering;
         let now = Utc::now();
         let claimed = match self.store.claim_due_sources(
-            &self.source_ids_json,
+            self.claimed_ids(),
             &self.lease_owner,
             &store::timestamp(now),
             &store::timestamp(now + self.lease_length()),
@@ -434,14 +441,31 @@ impl Pipeline {
                 return Vec::new();
             }
         };
+        let mut mine = Vec::with_capacity(claimed.len());
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
-        claimed
-            .into_iter()
-            .filter_map(|(id, state)| {
-                states.insert(id, state);
-                self.source_index.get(&id).copied()
-            })
-            .collect()
+        for (id, state) in claimed {
+            match self.source_index.get(&id) {
+                Some(&i) => {
+                    states.insert(id, state);
+                    mine.push(i);
+                }
+                None => {
+                    // Another process added a source this worker does not poll: give it
+                    // back, and name this worker's sources in its claims from now on.
+                    self.claims_name_sources.store(true, Ordering::Relaxed);
+                    if let Err(e) = self.store.release_source(id, &self.lease_owner) {
+                        tracing::warn!("cannot give back a source: {e}");
+                    }
+                }
+            }
+        }
+        mine
+    }
+
+    fn claimed_ids(&self) -> Option<&str> {
+        self.claims_name_sources
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .then_some(self.source_ids_json.as_str())
     }
 
     /// Frees the leases and request slots of processes of this machine that have ended
@@ -467,10 +491,7 @@ impl Pipeline {
 
     /// When the next configured source can be claimed (due, and no live lease on it).
     pub fn next_claimable(&self) -> Option<DateTime<Utc>> {
-        match self
-            .store
-            .next_claimable(&self.source_ids_json, &store::now())
-        {
+        match self.store.next_claimable(self.claimed_ids(), &store::now()) {
             Ok(at) => at.map_or(Some(Utc::now()), |t| {
                 DateTime::parse_from_rfc3339(&t)
                     .map(|t| t.with_timezone(&Utc))

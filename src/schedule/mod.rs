@@ -23,6 +23,9 @@ const LEASE_RETRY: Duration = Duration::from_secs(30);
 /// last two minutes).
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// How long a worker sharing PostgreSQL lets freed slots gather before it claims again.
+const CLAIM_GATHER: Duration = Duration::from_millis(10);
+
 /// The longest a worker sharing PostgreSQL waits before it looks for due sources again.
 const SHARED_IDLE: Duration = Duration::from_secs(2);
 
@@ -191,7 +194,8 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             let want = slots - running.len();
             let claimed = pipeline.claim_due(want);
             shared_wake = if claimed.len() == want {
-                now
+                // Every slot is busy: the polls ending bring the next claim forward.
+                now + SHARED_IDLE
             } else {
                 // Nothing more is due: look again when the next source can be claimed, and
                 // at least every 2 s (a lease of a worker that died may run out).
@@ -296,7 +300,15 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                 if let Some((i, g)) = task_source.remove(&id) {
                     if g == generation && shared {
                         running.remove(&i);
-                        shared_wake = Instant::now();
+                        // Claims are gathered: one statement for a quarter of the slots, or
+                        // whatever is free a few milliseconds on.
+                        let free = pipeline.config.fetch.concurrency.saturating_sub(running.len());
+                        let soon = if free * 4 >= pipeline.config.fetch.concurrency {
+                            Instant::now()
+                        } else {
+                            Instant::now() + CLAIM_GATHER
+                        };
+                        shared_wake = shared_wake.min(soon);
                     } else if g == generation {
                         running.remove(&i);
                         let next = pipeline

@@ -201,9 +201,10 @@ impl Store {
     /// their state as stored. This is how workers sharing PostgreSQL divide the work: each takes
     /// what is due, rows another worker is taking at that moment are skipped, and a dead
     /// worker's sources come up again when its leases run out.
+    /// `ids` `None`: any source of the table (every row is a configured source).
     pub fn claim_due_sources(
         &self,
-        ids: &str,
+        ids: Option<&str>,
         owner: &str,
         now: &str,
         until: &str,
@@ -212,18 +213,22 @@ impl Store {
         let conn = self.conn();
         let (list, lock) = if conn.is_postgres() {
             (
-                "SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT)",
+                "AND id IN (SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT))",
                 "FOR UPDATE SKIP LOCKED",
             )
         } else {
-            ("SELECT value FROM json_each(?1)", "")
+            ("AND id IN (SELECT value FROM json_each(?1))", "")
+        };
+        let list = if ids.is_some() {
+            list
+        } else {
+            "AND CAST(?1 AS TEXT) IS NULL"
         };
         conn.query_map(
             &format!(
                 "UPDATE sources SET lease_owner = ?2, lease_until = ?4
                  WHERE id IN (SELECT id FROM sources
-                              WHERE id IN ({list})
-                                AND (next_check_at IS NULL OR next_check_at <= ?3)
+                              WHERE (next_check_at IS NULL OR next_check_at <= ?3) {list}
                                 AND (lease_until IS NULL OR lease_until <= ?3)
                               ORDER BY coalesce(next_check_at, ''), id LIMIT ?5
                               {lock})
@@ -236,12 +241,14 @@ impl Store {
 
     /// When the next of the sources `ids` (a JSON array) can be claimed: its next check, or,
     /// while a lease holds it, the lease's end. `None`: no source.
-    pub fn next_claimable(&self, ids: &str, now: &str) -> Result<Option<String>> {
+    pub fn next_claimable(&self, ids: Option<&str>, now: &str) -> Result<Option<String>> {
         let conn = self.conn();
-        let list = if conn.is_postgres() {
-            "SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT)"
-        } else {
-            "SELECT value FROM json_each(?1)"
+        let list = match (ids, conn.is_postgres()) {
+            (None, _) => "SELECT id FROM sources WHERE CAST(?1 AS TEXT) IS NULL",
+            (Some(_), true) => {
+                "SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT)"
+            }
+            (Some(_), false) => "SELECT value FROM json_each(?1)",
         };
         conn.query_row(
             &format!(
@@ -252,6 +259,22 @@ impl Store {
             params![ids, now],
             |r| r.get(0),
         )
+    }
+
+    /// How many sources the table holds (configured now or once).
+    pub fn source_count(&self) -> Result<i64> {
+        self.conn()
+            .query_row("SELECT count(*) FROM sources", params![], |r| r.get(0))
+    }
+
+    /// Gives back `owner`'s lease on one source.
+    pub fn release_source(&self, id: i64, owner: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL
+             WHERE id = ?1 AND lease_owner = ?2",
+            params![id, owner],
+        )?;
+        Ok(())
     }
 
     /// Extends `owner`'s lease on a source to `until`; false when it is no longer `owner`'s.

@@ -70,13 +70,13 @@ async fn round(
 ) -> anyhow::Result<Duration> {
     let mark: String = db
         .query_one(
-            "UPDATE sources SET next_check_at = NULL
-             RETURNING to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+            "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
             &[],
         )
-        .await
-        .map(|r| r.get(0))
-        .or_else(|_| -> anyhow::Result<String> { bail!("no sources") })?;
+        .await?
+        .get(0);
+    db.execute("UPDATE sources SET next_check_at = NULL", &[])
+        .await?;
     let start = Instant::now();
     let mut children = Vec::new();
     for k in 0..n {
