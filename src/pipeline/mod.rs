@@ -592,10 +592,15 @@ impl Pipeline {
     }
 
     /// Polls one source, records the outcome on it and schedules its next check. The caller
-    /// bounds how many run at once (`[fetch] concurrency`). A poll that runs long (a slow
-    /// host, a wait for its turn) renews its lease, so that only a worker that died loses
-    /// its sources to another.
+    /// bounds how many run at once (`[fetch] concurrency`). On PostgreSQL, a poll that runs
+    /// long (a slow host, a wait for its turn) renews its lease, so that only a worker that
+    /// died loses its sources to another.
     pub async fn poll_source(&self, index: usize) -> PassSummary {
+        // On SQLite the workers are one machine's processes, whose leases end with them (a
+        // dead one's are taken over at once): no renewal, and no timer per poll.
+        if !self.store.is_postgres() {
+            return self.poll_source_now(index).await;
+        }
         let every = (self.lease_length() / 3)
             .to_std()
             .unwrap_or(Duration::from_secs(60))
