@@ -395,7 +395,7 @@ impl Exec for Conn {
             Conn::Pg(c) => {
                 // Streamed: an export of every version never sits in memory at once.
                 use futures_util::StreamExt;
-                let stmt = c.statement(sql, &c.client)?;
+                let stmt = c.statement(sql)?;
                 let rows = block_on(c.client.query_raw(&stmt, params.iter()))?;
                 let mut rows = std::pin::pin!(rows);
                 while let Some(row) = block_on(rows.next()) {
@@ -410,7 +410,7 @@ impl Exec for Conn {
         match self {
             Conn::Lite(c) => lite_execute(c, sql, params),
             Conn::Pg(c) => {
-                let stmt = c.statement(sql, &c.client)?;
+                let stmt = c.statement(sql)?;
                 Ok(block_on(c.client.execute(&stmt, &pg_params(params)))? as usize)
             }
         }
@@ -478,24 +478,37 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 pub struct PgConn {
     client: tokio_postgres::Client,
     /// Prepared statements by their SQLite text.
-    statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
+    statements: Statements,
 }
 
 pub struct PgTx<'a> {
     tx: tokio_postgres::Transaction<'a>,
-    statements: &'a RefCell<HashMap<String, tokio_postgres::Statement>>,
+    statements: &'a Statements,
+}
+
+type Statements = RefCell<HashMap<String, tokio_postgres::Statement>>;
+
+/// The statement prepared for `sql` on this connection, prepared now if it is new.
+fn prepared(
+    statements: &Statements,
+    sql: &str,
+    prepare: impl FnOnce(String) -> Result<tokio_postgres::Statement>,
+) -> Result<tokio_postgres::Statement> {
+    if let Some(s) = statements.borrow().get(sql) {
+        return Ok(s.clone());
+    }
+    let stmt = prepare(to_postgres(sql))?;
+    statements
+        .borrow_mut()
+        .insert(sql.to_string(), stmt.clone());
+    Ok(stmt)
 }
 
 impl PgTx<'_> {
     fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement> {
-        if let Some(s) = self.statements.borrow().get(sql) {
-            return Ok(s.clone());
-        }
-        let stmt = block_on(self.tx.prepare(&to_postgres(sql)))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_string(), stmt.clone());
-        Ok(stmt)
+        prepared(self.statements, sql, |pg| {
+            Ok(block_on(self.tx.prepare(&pg))?)
+        })
     }
 }
 
@@ -504,57 +517,29 @@ impl PgConn {
     /// connection is dropped.
     pub fn connect(url: &str) -> std::result::Result<PgConn, String> {
         let config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("postgres".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = tx.send(Err(e.to_string()));
-                        return;
+        let client = on_own_thread("postgres", move |ready| async move {
+            match config.connect(tokio_postgres::NoTls).await {
+                Ok((client, connection)) => {
+                    let _ = ready.send(Ok(client));
+                    if let Err(e) = connection.await {
+                        tracing::error!("PostgreSQL connection: {e}");
                     }
-                };
-                rt.block_on(async move {
-                    match config.connect(tokio_postgres::NoTls).await {
-                        Ok((client, connection)) => {
-                            let _ = tx.send(Ok(client));
-                            if let Err(e) = connection.await {
-                                tracing::error!("PostgreSQL connection: {e}");
-                            }
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(pg_message(&e)));
-                        }
-                    }
-                })
-            })
-            .map_err(|e| e.to_string())?;
-        let client = rx
-            .recv()
-            .map_err(|_| "the connection thread ended".to_string())??;
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(pg_message(&e)));
+                }
+            }
+        })?;
         Ok(PgConn {
             client,
             statements: RefCell::new(HashMap::new()),
         })
     }
 
-    fn statement(
-        &self,
-        sql: &str,
-        client: &tokio_postgres::Client,
-    ) -> Result<tokio_postgres::Statement> {
-        if let Some(s) = self.statements.borrow().get(sql) {
-            return Ok(s.clone());
-        }
-        let stmt = block_on(client.prepare(&to_postgres(sql)))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_string(), stmt.clone());
-        Ok(stmt)
+    fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement> {
+        prepared(&self.statements, sql, |pg| {
+            Ok(block_on(self.client.prepare(&pg))?)
+        })
     }
 }
 
@@ -567,65 +552,74 @@ pub fn listen(
 ) -> std::result::Result<tokio::sync::mpsc::UnboundedReceiver<String>, String> {
     let config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
     let sql: String = channels.iter().map(|c| format!("LISTEN {c};")).collect();
-    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    on_own_thread("postgres-listen", move |ready| async move {
+        let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = ready.send(Err(pg_message(&e)));
+                return;
+            }
+        };
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        use futures_util::StreamExt;
+        let forward = async {
+            while let Some(message) = messages.next().await {
+                match message {
+                    Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                        if tx.send(n.channel().to_string()).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!("PostgreSQL notifications: {}", pg_message(&e));
+                        return;
+                    }
+                }
+            }
+        };
+        let subscribe = async {
+            let subscribed = client.batch_execute(&sql).await.map_err(|e| pg_message(&e));
+            let _ = ready.send(subscribed);
+            // Kept open (the client must live) until the connection ends.
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            _ = forward => {}
+            _ = subscribe => {}
+        }
+    })?;
+    Ok(rx)
+}
+
+/// Runs `task` on a thread of its own, under a single-threaded runtime. `task` sends its first
+/// result (a connection, or why there is none) on the channel it is given, then may go on
+/// (driving that connection) until it ends. Returns the first result.
+fn on_own_thread<T, F, Fut>(name: &str, task: F) -> std::result::Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce(std::sync::mpsc::SyncSender<std::result::Result<T, String>>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (ready, first) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()
-        .name("postgres-listen".into())
+        .name(name.into())
         .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread()
+            match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt,
+                Ok(rt) => rt.block_on(task(ready)),
                 Err(e) => {
-                    let _ = ready_tx.send(Err(e.to_string()));
-                    return;
+                    let _ = ready.send(Err(e.to_string()));
                 }
-            };
-            rt.block_on(async move {
-                let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(pg_message(&e)));
-                        return;
-                    }
-                };
-                let mut messages =
-                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-                use futures_util::StreamExt;
-                let forward = async {
-                    while let Some(message) = messages.next().await {
-                        match message {
-                            Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
-                                if tx.send(n.channel().to_string()).is_err() {
-                                    return;
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(e) => {
-                                tracing::warn!("PostgreSQL notifications: {}", pg_message(&e));
-                                return;
-                            }
-                        }
-                    }
-                };
-                let subscribe = async {
-                    let result = client.batch_execute(&sql).await.map_err(|e| pg_message(&e));
-                    let _ = ready_tx.send(result);
-                    // Kept open (the client must live) until the connection ends.
-                    std::future::pending::<()>().await
-                };
-                tokio::select! {
-                    _ = forward => {}
-                    _ = subscribe => {}
-                }
-            })
+            }
         })
         .map_err(|e| e.to_string())?;
-    ready_rx
+    first
         .recv()
-        .map_err(|_| "the notification thread ended".to_string())??;
-    Ok(rx)
+        .map_err(|_| format!("the {name} thread ended"))?
 }
 
 /// PostgreSQL's message with its detail: the bare `Display` of a server error is "db error".
