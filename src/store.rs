@@ -398,7 +398,7 @@ impl Store {
 
     /// True when the store is PostgreSQL (shared by several workers).
     pub fn is_postgres(&self) -> bool {
-        self.conn().is_postgres()
+        self.postgres_url.is_some()
     }
 
     /// Makes sure every configured source has a row; returns their ids in the same order.
@@ -586,11 +586,13 @@ impl Store {
         // row. Either way the check below and the insert see the same state while another
         // process writes.
         let tx = conn.transaction()?;
-        tx.query_opt(
-            "SELECT id FROM articles WHERE id = ?1 /*pg:FOR UPDATE*/",
-            params![new.article_id],
-            |r| r.get::<i64>(0),
-        )?;
+        if tx.is_postgres() {
+            tx.query_opt(
+                "SELECT id FROM articles WHERE id = ?1 FOR UPDATE",
+                params![new.article_id],
+                |r| r.get::<i64>(0),
+            )?;
+        }
         let latest: Option<i64> = tx.query_row(
             "SELECT max(number) FROM versions WHERE article_id = ?1",
             params![new.article_id],
@@ -770,7 +772,7 @@ impl Store {
 /// rolled-back transaction sends nothing). SQLite has no such channel: its readers poll.
 pub(crate) fn notify_alerts(tx: &Tx<'_>) -> Result<()> {
     if tx.is_postgres() {
-        tx.execute("SELECT pg_notify('figwatch_alerts', '')", params![])?;
+        tx.execute("SELECT pg_notify(?1, '')", params![ALERTS_CHANNEL])?;
     }
     Ok(())
 }

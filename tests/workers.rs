@@ -111,7 +111,7 @@ fn three_workers_poll_each_due_source_once_a_round_and_take_over_a_killed_ones()
     );
     let mut config = std::fs::read_to_string(home.config()).unwrap();
     config.push_str(&format!(
-        "\n[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}\"\n",
+        "\n[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}\"\ntimeout = \"3s\"\n",
         receiver.url("/hook")
     ));
     std::fs::write(home.config(), config).unwrap();
@@ -326,11 +326,29 @@ fn three_workers_poll_each_due_source_once_a_round_and_take_over_a_killed_ones()
     );
     assert!(home.count("SELECT count(*) FROM versions") >= (FEEDS + 30) as i64);
 
-    // Each alert reached each sink once: the webhook and the shared alert log.
+    // Each alert reached each sink once: the webhook and the shared alert log. The one
+    // exception: an alert worker-b had sent to the webhook but not recorded as delivered when
+    // it was killed is sent again by the worker that reclaims it (its delivery then shows a
+    // second attempt; the receiver sees the same stable id twice). The log skips what it holds.
+    let retried: HashSet<String> = home
+        .query(
+            "SELECT string_agg(a.alert_id, ' ') FROM deliveries d JOIN alerts a ON a.id = d.alert
+             WHERE d.sink LIKE 'webhook:%' AND d.attempts > 1",
+        )
+        .split_whitespace()
+        .map(String::from)
+        .collect();
     let mut seen = HashSet::new();
+    let mut twice = Vec::new();
     for id in delivered() {
-        assert!(seen.insert(id.clone()), "alert {id} delivered twice");
+        if !seen.insert(id.clone()) {
+            twice.push(id);
+        }
     }
+    assert!(
+        twice.len() <= 1 && twice.iter().all(|id| retried.contains(id)),
+        "delivered twice: {twice:?} (retried after worker-b's death: {retried:?})"
+    );
     let stored_now: HashSet<String> = home
         .query("SELECT string_agg(alert_id, ' ') FROM alerts")
         .split_whitespace()

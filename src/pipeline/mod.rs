@@ -232,7 +232,7 @@ impl Pipeline {
         }
         let store = Arc::new(store);
         let lease_owner = lease::owner_name();
-        if store.is_postgres() && std::env::var_os("NOSHARE").is_none() {
+        if store.is_postgres() {
             // Workers on other machines poll the same hosts: the limits go through the store.
             hosts.share(Arc::new(StoreHosts {
                 store: Arc::clone(&store),
@@ -492,12 +492,11 @@ impl Pipeline {
     /// When the next configured source can be claimed (due, and no live lease on it).
     pub fn next_claimable(&self) -> Option<DateTime<Utc>> {
         match self.store.next_claimable(self.claimed_ids(), &store::now()) {
-            Ok(at) => at.map_or(Some(Utc::now()), |t| {
-                DateTime::parse_from_rfc3339(&t)
-                    .map(|t| t.with_timezone(&Utc))
-                    .ok()
-                    .or(Some(Utc::now()))
-            }),
+            // Never polled (stored as no time): now.
+            Ok(at) => Some(
+                at.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                    .map_or_else(Utc::now, |t| t.with_timezone(&Utc)),
+            ),
             Err(e) => {
                 tracing::error!("cannot read the schedule: {e}");
                 None

@@ -98,6 +98,12 @@ struct Queue {
 
 impl Queue {
     fn load(pipeline: &Pipeline) -> anyhow::Result<Queue> {
+        if pipeline.store.is_postgres() {
+            // Workers sharing PostgreSQL keep no queue: they claim what is due from the store.
+            return Ok(Queue {
+                heap: BinaryHeap::new(),
+            });
+        }
         let states = pipeline.store.source_states()?;
         let order = interleave_hosts(pipeline, (0..pipeline.config.sources.len()).collect());
         let mut heap = BinaryHeap::new();
@@ -285,6 +291,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                     };
                     generation += 1;
                     queue = Queue::load(&pipeline)?;
+                    shared_wake = Instant::now();
                     running.clear();
                     systemd::ready(&status_line(&pipeline));
                 }
@@ -328,12 +335,9 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             }
             note = next_note(&mut notes) => match note.as_deref() {
                 Some(crate::store::ALERTS_CHANNEL) => pipeline.alert_committed(),
-                Some(_) if shared => shared_wake = Instant::now(),
-                Some(_) => {
-                    // Another worker stopped and gave its sources back: those this one was
-                    // waiting on are due again.
-                    queue = Queue::load(&pipeline)?;
-                }
+                // Another worker stopped and gave its sources back: look for due ones now.
+                // (Notifications come only from PostgreSQL, so only to shared workers.)
+                Some(_) => shared_wake = Instant::now(),
                 None => {
                     tracing::warn!("lost the notifications of the other workers; alerts of other workers are delivered within 30s");
                     notes = None;

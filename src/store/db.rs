@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use tokio_postgres::types::{IsNull, ToSql, Type};
+use tokio_postgres::GenericClient;
 
 use super::{Result, StoreError};
 
@@ -392,27 +393,14 @@ impl Exec for Conn {
     ) -> Result<()> {
         match self {
             Conn::Lite(c) => lite_each(c, sql, params, each),
-            Conn::Pg(c) => {
-                // Streamed: an export of every version never sits in memory at once.
-                use futures_util::StreamExt;
-                let stmt = c.statement(sql)?;
-                let rows = block_on(c.client.query_raw(&stmt, params.iter()))?;
-                let mut rows = std::pin::pin!(rows);
-                while let Some(row) = block_on(rows.next()) {
-                    each(&Row::Pg(&row?))?;
-                }
-                Ok(())
-            }
+            Conn::Pg(c) => pg_each(&c.client, &c.statements, sql, params, each),
         }
     }
 
     fn execute(&self, sql: &str, params: &[Value]) -> Result<usize> {
         match self {
             Conn::Lite(c) => lite_execute(c, sql, params),
-            Conn::Pg(c) => {
-                let stmt = c.statement(sql)?;
-                Ok(block_on(c.client.execute(&stmt, &pg_params(params)))? as usize)
-            }
+            Conn::Pg(c) => pg_execute(&c.client, &c.statements, sql, params),
         }
     }
 
@@ -430,20 +418,14 @@ impl Exec for Tx<'_> {
     ) -> Result<()> {
         match self {
             Tx::Lite(c) => lite_each(c, sql, params, each),
-            Tx::Pg(t) => {
-                let stmt = t.statement(sql)?;
-                pg_each(block_on(t.tx.query(&stmt, &pg_params(params)))?, each)
-            }
+            Tx::Pg(t) => pg_each(&t.tx, t.statements, sql, params, each),
         }
     }
 
     fn execute(&self, sql: &str, params: &[Value]) -> Result<usize> {
         match self {
             Tx::Lite(c) => lite_execute(c, sql, params),
-            Tx::Pg(t) => {
-                let stmt = t.statement(sql)?;
-                Ok(block_on(t.tx.execute(&stmt, &pg_params(params)))? as usize)
-            }
+            Tx::Pg(t) => pg_execute(&t.tx, t.statements, sql, params),
         }
     }
 
@@ -452,18 +434,37 @@ impl Exec for Tx<'_> {
     }
 }
 
-fn pg_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
-    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
-}
-
+/// Runs `sql` on a PostgreSQL connection or transaction, streaming its rows to `each`: an
+/// export of every version never sits in memory at once.
 fn pg_each(
-    rows: Vec<tokio_postgres::Row>,
+    c: &impl GenericClient,
+    statements: &Statements,
+    sql: &str,
+    params: &[Value],
     each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
 ) -> Result<()> {
-    for row in &rows {
-        each(&Row::Pg(row))?;
+    use futures_util::StreamExt;
+    let stmt = prepared(statements, sql, |pg| Ok(block_on(c.prepare(&pg))?))?;
+    let rows = block_on(c.query_raw(&stmt, params.iter()))?;
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = block_on(rows.next()) {
+        each(&Row::Pg(&row?))?;
     }
     Ok(())
+}
+
+fn pg_execute(
+    c: &impl GenericClient,
+    statements: &Statements,
+    sql: &str,
+    params: &[Value],
+) -> Result<usize> {
+    let stmt = prepared(statements, sql, |pg| Ok(block_on(c.prepare(&pg))?))?;
+    Ok(block_on(c.execute(&stmt, &pg_params(params)))? as usize)
+}
+
+fn pg_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
 /// Waits for a PostgreSQL call on the calling thread. The connection itself is driven by its
@@ -504,14 +505,6 @@ fn prepared(
     Ok(stmt)
 }
 
-impl PgTx<'_> {
-    fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement> {
-        prepared(self.statements, sql, |pg| {
-            Ok(block_on(self.tx.prepare(&pg))?)
-        })
-    }
-}
-
 impl PgConn {
     /// Connects to `url`. The connection runs on a thread of its own, which ends when the
     /// connection is dropped.
@@ -533,12 +526,6 @@ impl PgConn {
         Ok(PgConn {
             client,
             statements: RefCell::new(HashMap::new()),
-        })
-    }
-
-    fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement> {
-        prepared(&self.statements, sql, |pg| {
-            Ok(block_on(self.client.prepare(&pg))?)
         })
     }
 }

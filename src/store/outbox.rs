@@ -82,6 +82,13 @@ impl Store {
     ) -> Result<usize> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        if tx.is_postgres() {
+            // Workers commit alerts out of id order: without this, the cursor could pass an
+            // alert whose transaction had not committed yet, and the sink would never get it.
+            // SHARE waits for the transactions inserting alerts and holds off new ones until
+            // this commits, so every id below the newest one seen is there to be seen.
+            tx.execute("LOCK TABLE alerts IN SHARE MODE", params![])?;
+        }
         // The sink's row is locked (PostgreSQL; SQLite's transaction holds the write lock), so
         // two workers moving one cursor take turns instead of both queuing the same alerts.
         let Some(cursor) = tx.query_opt(

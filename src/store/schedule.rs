@@ -314,7 +314,7 @@ impl Store {
         )?;
         if released > 0 && conn.is_postgres() {
             // Workers waiting on these leases look again now rather than after a while.
-            conn.execute("SELECT pg_notify('figwatch_sources', '')", params![])?;
+            conn.execute("SELECT pg_notify(?1, '')", params![super::SOURCES_CHANNEL])?;
         }
         Ok(())
     }
