@@ -34,6 +34,7 @@ const PG_POOL: usize = 4;
 pub(crate) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_workers.sql"),
+    include_str!("../migrations/postgres/0003_reserve_host.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -366,3 +366,126 @@ fn three_workers_poll_each_due_source_once_a_round_and_take_over_a_killed_ones()
     }
     assert_eq!(logged, stored_now, "every alert reached the log");
 }
+
+/// The host turns workers share: the same answers from SQLite and from PostgreSQL's one-statement
+/// function — slots up to the limit, then busy; start times `delay` apart whoever asks; a slot
+/// given back only by its holder or when its hold runs out; a pause answered to everyone.
+#[test]
+fn host_turns_keep_slots_delay_and_pauses_for_every_worker() {
+    use figwatch::fetch::HostTurn;
+    use figwatch::store::Store;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut stores = vec![("SQLite", Store::open(&dir.path().join("turns.db")).unwrap())];
+    let db = pg::fresh_database("turns");
+    if let Some(url) = &db {
+        stores.push(("PostgreSQL", Store::open_postgres(url).unwrap()));
+    }
+    let delay = Duration::from_millis(250);
+    // Stored start times keep milliseconds: `delay` apart, to the millisecond.
+    let assert_apart = |gap: chrono::Duration, backend: &str| {
+        let off = (gap - chrono::Duration::milliseconds(250)).abs();
+        assert!(
+            off < chrono::Duration::milliseconds(1),
+            "{backend}: starts {gap} apart, not 250 ms"
+        );
+    };
+    let hold = Duration::from_secs(60);
+    for (backend, store) in &stores {
+        let go = |turn: HostTurn, who: &str| match turn {
+            HostTurn::Go { slot, start_at } => (slot, start_at),
+            other => panic!("{backend}: {who} was answered {other:?}, not a slot"),
+        };
+        let before = chrono::Utc::now() - chrono::Duration::milliseconds(5);
+        let (s1, t1) = go(
+            store
+                .reserve_host("a.example", "w1", 2, delay, hold)
+                .unwrap(),
+            "w1",
+        );
+        let (s2, t2) = go(
+            store
+                .reserve_host("a.example", "w2", 2, delay, hold)
+                .unwrap(),
+            "w2",
+        );
+        assert_eq!((s1, s2), (0, 1), "{backend}: the lowest free slots");
+        assert!(
+            t1 >= before && t1 <= chrono::Utc::now(),
+            "{backend}: first start now: {t1}"
+        );
+        assert_apart(t2 - t1, backend);
+        let busy = store
+            .reserve_host("a.example", "w3", 2, delay, hold)
+            .unwrap();
+        assert!(
+            matches!(busy, HostTurn::Busy),
+            "{backend}: {busy:?} with every slot held"
+        );
+        // Another host is not held up.
+        go(
+            store
+                .reserve_host("b.example", "w3", 2, delay, hold)
+                .unwrap(),
+            "w3 on b",
+        );
+
+        // Only the holder gives a slot back.
+        store.release_host("a.example", 1, "w1").unwrap();
+        let busy = store
+            .reserve_host("a.example", "w3", 2, delay, hold)
+            .unwrap();
+        assert!(
+            matches!(busy, HostTurn::Busy),
+            "{backend}: w1 freed w2's slot: {busy:?}"
+        );
+        store.release_host("a.example", 0, "w1").unwrap();
+        let (s3, t3) = go(
+            store
+                .reserve_host("a.example", "w3", 2, delay, hold)
+                .unwrap(),
+            "w3",
+        );
+        assert_eq!(s3, 0, "{backend}: the slot given back");
+        assert_apart(t3 - t2, backend);
+
+        // A slot whose hold ran out (a dead worker's) is free again.
+        store.release_host("a.example", 0, "w3").unwrap();
+        go(
+            store
+                .reserve_host("a.example", "w4", 2, delay, Duration::ZERO)
+                .unwrap(),
+            "w4",
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        go(
+            store
+                .reserve_host("a.example", "w5", 2, delay, hold)
+                .unwrap(),
+            "w5",
+        );
+
+        // A pause is answered to every worker, until it ends.
+        let until = chrono::Utc::now() + chrono::Duration::seconds(30);
+        store
+            .pause_host("c.example", &figwatch::store::timestamp(until), "429")
+            .unwrap();
+        for who in ["w1", "w2"] {
+            match store
+                .reserve_host("c.example", who, 2, delay, hold)
+                .unwrap()
+            {
+                HostTurn::Paused(at) => assert_eq!(
+                    figwatch::store::timestamp(at),
+                    figwatch::store::timestamp(until),
+                    "{backend}"
+                ),
+                other => panic!("{backend}: {who} was answered {other:?} on a paused host"),
+            }
+        }
+    }
+    drop(stores);
+    if let Some(url) = db {
+        pg::drop_database(&url);
+    }
+}

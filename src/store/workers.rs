@@ -39,10 +39,27 @@ impl Store {
         delay: Duration,
         hold: Duration,
     ) -> Result<HostTurn> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
         let now = Utc::now();
         let now_text = timestamp(now);
+        let chrono = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        let hold_until = timestamp(now + chrono(hold));
+        let mut conn = self.conn();
+        if conn.is_postgres() {
+            // One round trip (migrations/postgres/0003): this runs before every request.
+            let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+            let (turn, slot, at): (String, Option<i64>, Option<String>) = conn.query_row(
+                "SELECT turn, turn_slot, turn_at FROM figwatch_reserve_host(?1, ?2, ?3, ?4, ?5, ?6)",
+                params![host, holder, slots as i64, delay_ms, now_text, hold_until],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let at = at.as_deref().and_then(parse);
+            return Ok(match (turn.as_str(), slot, at) {
+                ("paused", _, Some(until)) => HostTurn::Paused(until),
+                ("go", Some(slot), Some(start_at)) => HostTurn::Go { slot, start_at },
+                _ => HostTurn::Busy,
+            });
+        }
+        let tx = conn.transaction()?;
         tx.execute(
             "INSERT INTO hosts (host, paused_until) VALUES (?1, '') ON CONFLICT (host) DO NOTHING",
             params![host],
@@ -66,11 +83,10 @@ impl Store {
             tx.commit()?;
             return Ok(HostTurn::Busy);
         };
-        let chrono = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
         tx.execute(
             "INSERT INTO host_slots (host, slot, holder, until) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (host, slot) DO UPDATE SET holder = excluded.holder, until = excluded.until",
-            params![host, slot, holder, timestamp(now + chrono(hold))],
+            params![host, slot, holder, hold_until],
         )?;
         let start = next_start
             .as_deref()
