@@ -64,6 +64,24 @@ fn serve_round(site: &LocalServer, round: usize) {
     }
 }
 
+/// Waits (up to a second) until process `pid` shows as stopped: a signal is delivered, not
+/// obeyed, when `kill` returns.
+fn wait_stopped(pid: libc::pid_t) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state follows the command name, which is in parentheses.
+        if stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('T'))
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("process {pid} did not stop");
+}
+
 fn terminate(child: &mut Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -130,16 +148,18 @@ fn three_workers_poll_each_due_source_once_a_round_and_take_over_a_killed_ones()
             round = due_round;
             serve_round(&site, round);
         }
-        // Mid-round 3: once worker-b is polling something, kill it where it stands.
-        if killed.is_none()
-            && start.elapsed() > INTERVAL * 2
-            && home.count("SELECT count(*) FROM sources WHERE lease_owner LIKE 'worker-b %'") > 0
-        {
-            status = home.ok(&["status"]);
+        // Mid-round 3: once worker-b is polling something, kill it where it stands. It is
+        // stopped first, so that what the store shows it holding is what it dies holding
+        // (between a look and a kill, a running worker may finish its polls).
+        if killed.is_none() && start.elapsed() > INTERVAL * 2 {
+            if status.is_empty() {
+                status = home.ok(&["status"]);
+            }
             let (_, b) = &mut workers[1];
-            b.kill().unwrap(); // SIGKILL
-            b.wait().unwrap();
-            let at = (Instant::now(), chrono::Utc::now());
+            let pid = b.id() as libc::pid_t;
+            // SAFETY: plain signals to our own child, which has not been waited for.
+            unsafe { libc::kill(pid, libc::SIGSTOP) };
+            wait_stopped(pid);
             let held: Vec<(String, String)> = home
                 .query(
                     "SELECT string_agg(url || ' ' || lease_until, ' ') FROM sources
@@ -150,7 +170,13 @@ fn three_workers_poll_each_due_source_once_a_round_and_take_over_a_killed_ones()
                 .chunks(2)
                 .map(|c| (c[0].to_string(), c[1].to_string()))
                 .collect();
-            killed = Some((at.0, at.1, held));
+            if held.is_empty() {
+                unsafe { libc::kill(pid, libc::SIGCONT) };
+            } else {
+                b.kill().unwrap(); // SIGKILL
+                b.wait().unwrap();
+                killed = Some((Instant::now(), chrono::Utc::now(), held));
+            }
         }
         std::thread::sleep(Duration::from_millis(20));
     }
