@@ -418,78 +418,47 @@ fn host_turns_keep_slots_delay_and_pauses_for_every_worker() {
     };
     let hold = Duration::from_secs(60);
     for (backend, store) in &stores {
-        let go = |turn: HostTurn, who: &str| match turn {
+        let turn = |host: &str, who: &str, hold: Duration| {
+            store.reserve_host(host, who, 2, delay, hold).unwrap()
+        };
+        let go = |host: &str, who: &str, hold: Duration| match turn(host, who, hold) {
             HostTurn::Go { slot, start_at } => (slot, start_at),
-            other => panic!("{backend}: {who} was answered {other:?}, not a slot"),
+            other => panic!("{backend}: {who} was answered {other:?} on {host}, not a slot"),
         };
         let before = chrono::Utc::now() - chrono::Duration::milliseconds(5);
-        let (s1, t1) = go(
-            store
-                .reserve_host("a.example", "w1", 2, delay, hold)
-                .unwrap(),
-            "w1",
-        );
-        let (s2, t2) = go(
-            store
-                .reserve_host("a.example", "w2", 2, delay, hold)
-                .unwrap(),
-            "w2",
-        );
+        let (s1, t1) = go("a.example", "w1", hold);
+        let (s2, t2) = go("a.example", "w2", hold);
         assert_eq!((s1, s2), (0, 1), "{backend}: the lowest free slots");
         assert!(
             t1 >= before && t1 <= chrono::Utc::now(),
             "{backend}: first start now: {t1}"
         );
         assert_apart(t2 - t1, backend);
-        let busy = store
-            .reserve_host("a.example", "w3", 2, delay, hold)
-            .unwrap();
+        let busy = turn("a.example", "w3", hold);
         assert!(
             matches!(busy, HostTurn::Busy),
             "{backend}: {busy:?} with every slot held"
         );
         // Another host is not held up.
-        go(
-            store
-                .reserve_host("b.example", "w3", 2, delay, hold)
-                .unwrap(),
-            "w3 on b",
-        );
+        go("b.example", "w3", hold);
 
         // Only the holder gives a slot back.
         store.release_host("a.example", 1, "w1").unwrap();
-        let busy = store
-            .reserve_host("a.example", "w3", 2, delay, hold)
-            .unwrap();
+        let busy = turn("a.example", "w3", hold);
         assert!(
             matches!(busy, HostTurn::Busy),
             "{backend}: w1 freed w2's slot: {busy:?}"
         );
         store.release_host("a.example", 0, "w1").unwrap();
-        let (s3, t3) = go(
-            store
-                .reserve_host("a.example", "w3", 2, delay, hold)
-                .unwrap(),
-            "w3",
-        );
+        let (s3, t3) = go("a.example", "w3", hold);
         assert_eq!(s3, 0, "{backend}: the slot given back");
         assert_apart(t3 - t2, backend);
 
         // A slot whose hold ran out (a dead worker's) is free again.
         store.release_host("a.example", 0, "w3").unwrap();
-        go(
-            store
-                .reserve_host("a.example", "w4", 2, delay, Duration::ZERO)
-                .unwrap(),
-            "w4",
-        );
+        go("a.example", "w4", Duration::ZERO);
         std::thread::sleep(Duration::from_millis(5));
-        go(
-            store
-                .reserve_host("a.example", "w5", 2, delay, hold)
-                .unwrap(),
-            "w5",
-        );
+        go("a.example", "w5", hold);
 
         // A pause is answered to every worker, until it ends.
         let until = chrono::Utc::now() + chrono::Duration::seconds(30);
@@ -497,10 +466,7 @@ fn host_turns_keep_slots_delay_and_pauses_for_every_worker() {
             .pause_host("c.example", &figwatch::store::timestamp(until), "429")
             .unwrap();
         for who in ["w1", "w2"] {
-            match store
-                .reserve_host("c.example", who, 2, delay, hold)
-                .unwrap()
-            {
+            match turn("c.example", who, hold) {
                 HostTurn::Paused(at) => assert_eq!(
                     figwatch::store::timestamp(at),
                     figwatch::store::timestamp(until),
