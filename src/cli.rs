@@ -2,7 +2,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -16,7 +15,9 @@ use crate::store::Store;
 mod alerts;
 mod export;
 mod figures;
+mod poll;
 mod progress;
+mod status;
 
 pub use alerts::print_alerts;
 
@@ -35,9 +36,17 @@ pub struct Cli {
     #[arg(long)]
     pub poll: bool,
 
-    /// With --poll: every source, due or not
+    /// With --poll: every source and every watched article, due or not
     #[arg(long, requires = "poll")]
     pub all: bool,
+
+    /// With --poll: check this one source or stored article now
+    #[arg(long, requires = "poll", value_name = "URL", conflicts_with = "all")]
+    pub url: Option<String>,
+
+    /// With --poll: only the sources (feeds and pages), or only the articles' re-checks
+    #[arg(long, requires = "poll", value_enum)]
+    pub only: Option<poll::Only>,
 
     /// Log more (-v: debug, -vv: trace); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -49,12 +58,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// One pass over the sources that are due, then exit
-    Poll {
-        /// Every source, due or not
-        #[arg(long)]
-        all: bool,
-    },
+    /// One pass over the sources and articles that are due (or one of them, by URL), then exit
+    Poll(poll::PollArgs),
     /// Run as a daemon: poll each source on its interval until SIGTERM/SIGINT (and serve the
     /// dashboard when [web] is configured)
     Run,
@@ -64,7 +69,7 @@ pub enum Command {
     Alerts(alerts::AlertsArgs),
     /// Write alerts, figures or versions as CSV or JSON, for spreadsheets and scripts
     Export(export::ExportArgs),
-    /// List the stored versions of one article
+    /// List the stored versions of one article, and when it is checked next
     History {
         url: String,
         #[arg(long)]
@@ -103,7 +108,8 @@ pub enum Command {
     },
     /// Validate the configuration and summarise its sources and topics
     CheckConfig,
-    /// Each source's health: last poll, consecutive failures, last error
+    /// Each source's health (last poll, consecutive failures, last error) and its articles'
+    /// schedule (watched, due within the hour, retired)
     Status {
         #[arg(long)]
         json: bool,
@@ -175,10 +181,16 @@ fn init_logging(verbose: u8, quiet: bool) {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match (cli.poll, cli.command) {
-        (true, None) => Command::Poll { all: cli.all },
-        (true, Some(Command::Poll { all })) => Command::Poll {
-            all: all || cli.all,
-        },
+        (true, None) => Command::Poll(poll::PollArgs {
+            all: cli.all,
+            url: cli.url,
+            only: cli.only,
+        }),
+        (true, Some(Command::Poll(args))) => Command::Poll(poll::PollArgs {
+            all: args.all || cli.all,
+            url: args.url.or(cli.url),
+            only: args.only.or(cli.only),
+        }),
         (true, Some(other)) => bail!("--poll cannot be combined with `{}`", name_of(&other)),
         (false, Some(c)) => c,
         (false, None) => {
@@ -208,7 +220,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     match command {
         Command::CheckConfig => check_config(&config),
-        Command::Poll { all } => runtime()?.block_on(poll(config, all)),
+        Command::Poll(args) => runtime()?.block_on(poll::poll(config, args)),
         Command::Run => runtime()?.block_on(daemon(config)),
         Command::Serve => runtime()?.block_on(serve(config)),
         other => {
@@ -216,7 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match other {
                 Command::Alerts(args) => alerts::run(&store, &args),
                 Command::Export(args) => export::run(&store, &args),
-                Command::History { url, json } => history(&store, &url, json),
+                Command::History { url, json } => status::history(&store, &config, &url, json),
                 Command::Diff {
                     url,
                     from,
@@ -224,7 +236,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     full,
                     json,
                 } => show_diff(&store, &url, from, to, full, json),
-                Command::Status { json } => status(&store, &config, json),
+                Command::Status { json } => status::status(&store, &config, json),
                 Command::Prune { dry_run, vacuum } => prune(&store, &config, dry_run, vacuum),
                 Command::Figures(_) => {
                     figures::ledger(&store, &config, figures_args.as_ref().expect("set above"))
@@ -237,7 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn name_of(c: &Command) -> &'static str {
     match c {
-        Command::Poll { .. } => "poll",
+        Command::Poll(_) => "poll",
         Command::Run => "run",
         Command::Serve => "serve",
         Command::Alerts(_) => "alerts",
@@ -337,75 +349,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn open_store(config: &Config) -> anyhow::Result<Store> {
+pub(crate) fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::connect(&config.database)?)
-}
-
-/// `figwatch --poll`: one pass over what is due (everything with `all`), a progress bar on a
-/// terminal or progress lines in a log, and a one-line summary on stdout.
-pub async fn poll(config: Config, all: bool) -> anyhow::Result<()> {
-    if config.sources.is_empty() {
-        bail!(
-            "{}: no [[feeds]] or [[pages]] configured; nothing to poll",
-            config.path.display()
-        );
-    }
-    let store = open_store(&config)?;
-    // Sinks are registered before the pass, so that a sink added to the configuration gets
-    // the alerts of this very run.
-    let outbox = crate::alerts::outbox::Outbox::open(&config)?;
-    let pipeline = Arc::new(Pipeline::new(config, store)?);
-    let sources = if all {
-        crate::schedule::interleave_hosts(&pipeline, (0..pipeline.config.sources.len()).collect())
-    } else {
-        crate::schedule::due_sources(&pipeline)?
-    };
-    let total = pipeline.config.sources.len();
-    if sources.is_empty() {
-        let next = pipeline
-            .store
-            .source_states()?
-            .values()
-            .filter_map(|s| s.next_check_at)
-            .min();
-        println!(
-            "no source is due (of {total}); the next is due at {}; `figwatch --poll --all` polls every source now",
-            next.map_or("-".into(), crate::store::timestamp)
-        );
-        // Alerts left by an earlier run still go out.
-        deliver(&pipeline.config, outbox).await;
-        return Ok(());
-    }
-    let mut progress = progress::Progress::new(sources.len(), total);
-    let summary = pipeline.poll_sources(sources, |s| progress.update(s)).await;
-    progress.finish();
-    println!("{summary}");
-    pipeline.flush();
-    deliver(&pipeline.config, outbox).await;
-    Ok(())
-}
-
-/// Delivers what waits in the outbox, within `delivery_timeout`, and says what is left.
-async fn deliver(config: &Config, outbox: crate::alerts::outbox::Outbox) {
-    if outbox.is_empty() {
-        return;
-    }
-    for left in outbox.drain(config.alerts.delivery_timeout).await {
-        if left.collecting {
-            tracing::info!(
-                sink = %left.sink,
-                "{} alert(s) collected for the next digest",
-                left.pending
-            );
-        } else {
-            tracing::warn!(
-                sink = %left.sink,
-                "{} alert(s) not delivered yet (last error: {}); they stay in the outbox for the next run or the daemon",
-                left.pending,
-                left.last_error.as_deref().unwrap_or("none; not tried within the delivery timeout")
-            );
-        }
-    }
 }
 
 /// `figwatch serve`: the dashboard alone, until SIGTERM/SIGINT.
@@ -636,7 +581,7 @@ fn print_sinks(c: &Config) {
 }
 
 /// Writes one JSON object a line: the form every `--json` output takes.
-fn json_lines<T: serde::Serialize>(out: &mut impl Write, items: &[T]) -> anyhow::Result<()> {
+pub(crate) fn json_lines<T: serde::Serialize>(out: &mut impl Write, items: &[T]) -> anyhow::Result<()> {
     for item in items {
         serde_json::to_writer(&mut *out, item)?;
         writeln!(out)?;
@@ -645,7 +590,7 @@ fn json_lines<T: serde::Serialize>(out: &mut impl Write, items: &[T]) -> anyhow:
 }
 
 /// Finds an article by the URL a user typed, trying its canonical form too.
-fn find_article(store: &Store, url: &str) -> anyhow::Result<i64> {
+pub(crate) fn find_article(store: &Store, url: &str) -> anyhow::Result<i64> {
     // By its own address, an alias (a link whose page named another canonical URL), or the
     // canonical form of what was typed.
     if let Some(a) = store.find_article(url)? {
@@ -665,40 +610,6 @@ fn find_article(store: &Store, url: &str) -> anyhow::Result<i64> {
         "no article is stored under {url}; did you mean:\n  {}",
         similar.join("\n  ")
     );
-}
-
-fn history(store: &Store, url: &str, json: bool) -> anyhow::Result<()> {
-    let id = find_article(store, url)?;
-    let versions = store.history(id)?;
-    let mut out = std::io::stdout().lock();
-    if json {
-        return json_lines(&mut out, &versions);
-    }
-    if versions.is_empty() {
-        writeln!(
-            out,
-            "{url}: no version stored yet (see `figwatch status` for fetch errors)"
-        )?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "{:>7}  {:<24}  {:>8}  {:<12}  {:>6}",
-        "version", "fetched (UTC)", "bytes", "hash", "alerts"
-    )?;
-    for v in &versions {
-        let hash = &v.hash[..12.min(v.hash.len())];
-        write!(
-            out,
-            "{:>7}  {:<24}  {:>8}  {hash:<12}  {:>6}",
-            v.number, v.fetched_at, v.size, v.alerts
-        )?;
-        match &v.flag {
-            Some(why) => writeln!(out, "  flagged: {why}")?,
-            None => writeln!(out)?,
-        }
-    }
-    Ok(())
 }
 
 fn show_diff(
@@ -776,115 +687,3 @@ pub fn write_diff(
     Ok(())
 }
 
-fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> {
-    let configured: Vec<String> = config.sources.iter().map(|s| s.url.to_string()).collect();
-    let rows: Vec<_> = store
-        .source_statuses()?
-        .into_iter()
-        .filter(|s| configured.contains(&s.url))
-        .collect();
-    let mut out = std::io::stdout().lock();
-    if json {
-        return json_lines(&mut out, &rows);
-    }
-    if rows.is_empty() {
-        writeln!(out, "no source has been polled yet; run `figwatch --poll`")?;
-    }
-    for r in &rows {
-        let health = match (r.consecutive_failures, &r.last_polled_at) {
-            (_, None) => "never polled".to_string(),
-            (0, _) => "ok".to_string(),
-            (n, _) => format!("FAILING ({n} in a row)"),
-        };
-        writeln!(out, "{} {}  — {}", r.kind, r.url, health)?;
-        let every = r
-            .interval_secs
-            .map(|s| {
-                let d = std::time::Duration::from_secs(s.round() as u64);
-                humantime::format_duration(d).to_string()
-            })
-            .unwrap_or_else(|| "-".into());
-        writeln!(
-            out,
-            "    last poll {}{}, last success {}; next check {} (every {every}); {} articles, {} versions",
-            r.last_polled_at.as_deref().unwrap_or("-"),
-            r.last_http_status
-                .map(|s| format!(" (HTTP {s})"))
-                .unwrap_or_default(),
-            r.last_ok_at.as_deref().unwrap_or("-"),
-            r.next_check_at.as_deref().unwrap_or("now"),
-            r.articles,
-            r.versions
-        )?;
-        if let Some(since) = &r.failing_since {
-            writeln!(out, "    source_failing alert raised at {since}")?;
-        }
-        if let (Some(by), Some(until)) = (&r.polled_by, &r.lease_until) {
-            writeln!(out, "    being polled by {by} (lease until {until})")?;
-        }
-        if let Some(e) = &r.last_error {
-            writeln!(
-                out,
-                "    {}: {e}",
-                if r.consecutive_failures > 0 {
-                    "error"
-                } else {
-                    "note"
-                }
-            )?;
-        }
-    }
-    print_workers(store, &rows, &mut out)?;
-    print_sink_status(store, config, &mut out)
-}
-
-/// The workers: each `figwatch run` seen in the last two minutes (idle ones too), and any
-/// other process (a `--poll` pass) holding leases, with how many sources each is polling.
-fn print_workers(
-    store: &Store,
-    rows: &[crate::store::SourceStatus],
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let mut polling: std::collections::BTreeMap<&str, usize> = Default::default();
-    for by in rows.iter().filter_map(|r| r.polled_by.as_deref()) {
-        *polling.entry(by).or_default() += 1;
-    }
-    let recent = crate::store::timestamp(chrono::Utc::now() - chrono::Duration::minutes(2));
-    for w in store.workers(&recent)? {
-        let n = polling.remove(w.name.as_str()).unwrap_or(0);
-        writeln!(
-            out,
-            "worker {}  — running since {}, last seen {}; polling {n} source(s)",
-            w.name, w.started_at, w.seen_at
-        )?;
-    }
-    for (by, n) in polling {
-        writeln!(out, "worker {by}  — polling {n} source(s)")?;
-    }
-    Ok(())
-}
-
-/// Each sink's outbox: what waits, what was delivered, the last error.
-fn print_sink_status(store: &Store, config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
-    for sink in &config.alerts.sinks {
-        let b = store.sink_backlog(&sink.key)?;
-        let state = if b.pending == 0 {
-            "up to date".to_string()
-        } else {
-            format!(
-                "{} waiting, next attempt {}",
-                b.pending,
-                b.next_attempt_at.as_deref().unwrap_or("now")
-            )
-        };
-        writeln!(
-            out,
-            "sink {}  — {state}; {} delivered",
-            sink.label, b.delivered
-        )?;
-        if let Some(e) = &b.last_error {
-            writeln!(out, "    error: {e}")?;
-        }
-    }
-    Ok(())
-}

@@ -13,6 +13,8 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+pub use recheck::{Recheck, Tier};
+
 /// Where the configuration is looked for when `--config` is not given.
 pub const ENV_VAR: &str = "FIGWATCH_CONFIG";
 const LOCAL_DEFAULT: &str = "config/figwatch.toml";
@@ -105,6 +107,8 @@ pub struct Config {
     pub figure_memory: Duration,
     pub interval: Duration,
     pub schedule: ScheduleSettings,
+    /// `[articles] recheck`: the age schedule of articles whose feed sets none of its own.
+    pub recheck: Recheck,
     pub user_agent: String,
     pub fetch: FetchSettings,
     pub sources: Vec<SourceConfig>,
@@ -224,6 +228,23 @@ pub struct SourceConfig {
     /// The bounds of the adaptive interval; `min_interval <= interval <= max_interval`.
     pub min_interval: Duration,
     pub max_interval: Duration,
+    /// How the articles a feed lists are checked again as they age (a feed's own `recheck`,
+    /// else `[articles] recheck`); a page is itself checked every `interval` instead.
+    pub recheck: Recheck,
+}
+
+impl SourceConfig {
+    /// The schedule as configured, kept with the source's row: when it differs at the next
+    /// start, stored next checks later than it allows are pulled in.
+    pub fn schedule_key(&self) -> String {
+        format!(
+            "interval={:?};min={:?};max={:?};recheck={}",
+            self.interval,
+            self.min_interval,
+            self.max_interval,
+            self.recheck.key()
+        )
+    }
 }
 
 /// A tracked topic, in the `[[topics]]` schema of the labelled figure data.
@@ -377,6 +398,8 @@ struct RawConfig {
     #[serde(default)]
     fetch: RawFetch,
     #[serde(default)]
+    articles: recheck::RawArticles,
+    #[serde(default)]
     alerts: sinks::RawAlerts,
     retention: Option<RawRetention>,
     web: Option<RawWeb>,
@@ -423,6 +446,7 @@ struct RawSource {
     interval: Option<Spanned<Dur>>,
     min_interval: Option<Spanned<Dur>>,
     max_interval: Option<Spanned<Dur>>,
+    recheck: Option<Spanned<Vec<Vec<String>>>>,
 }
 
 /// The intervals below this are refused: a news site polled every few milliseconds would
@@ -488,6 +512,10 @@ impl Config {
         };
         default_bounds.check(interval, "", &at)?;
         let schedule = schedule_settings(&raw, &at)?;
+        let global_recheck = match &raw.articles.recheck {
+            Some(r) => recheck::parse(r, "articles.recheck", &at)?,
+            None => Recheck::default(),
+        };
         // Zero is allowed: it turns the ledger's memory off, so every outlet alerts on its own.
         let figure_memory = raw
             .figure_memory
@@ -520,6 +548,19 @@ impl Config {
                     max: opt_interval(&src.max_interval, &format!("{prefix}max_interval"), &at)?,
                 };
                 own.check(interval, &prefix, &at)?;
+                let recheck = match (&src.recheck, kind) {
+                    (None, _) => global_recheck.clone(),
+                    (Some(r), SourceKind::Feed) => {
+                        recheck::parse(r, &format!("{prefix}recheck"), &at)?
+                    }
+                    (Some(r), SourceKind::Page) => {
+                        return Err(at(
+                            Some(r.span()),
+                            Some(format!("{prefix}recheck")),
+                            "a page is itself the article and is checked every `interval`; `recheck` is for the articles a feed lists".into(),
+                        ))
+                    }
+                };
                 // Bounds set on the source must hold; bounds inherited from the top level give
                 // way to the source's own interval.
                 let min_interval = own
@@ -538,6 +579,7 @@ impl Config {
                     interval,
                     min_interval,
                     max_interval,
+                    recheck,
                 });
             }
         }
@@ -694,6 +736,7 @@ impl Config {
             figure_memory,
             interval,
             schedule,
+            recheck: global_recheck,
             user_agent: raw
                 .user_agent
                 .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
@@ -899,5 +942,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests;
 
+mod recheck;
 mod sinks;
 pub use sinks::{AlertSettings, SinkConfig, SinkTarget, WebhookFormat, ALERT_KINDS};

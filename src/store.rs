@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_outbox.sql"),
     include_str!("../migrations/0006_leases.sql"),
     include_str!("../migrations/0007_workers.sql"),
+    include_str!("../migrations/0008_article_ages.sql"),
 ];
 
 /// Connections each worker keeps to PostgreSQL.
@@ -35,6 +36,7 @@ pub(crate) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_workers.sql"),
     include_str!("../migrations/postgres/0003_reserve_host.sql"),
+    include_str!("../migrations/postgres/0004_article_ages.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -162,7 +164,7 @@ pub struct NewVersion<'a> {
 pub struct FetchRecord<'a> {
     pub validators: &'a crate::fetch::Validators,
     pub body_hash: &'a str,
-    pub next_check_at: &'a str,
+    pub next: NextCheck,
 }
 
 /// Which alerts to read.
@@ -404,31 +406,52 @@ impl Store {
 
     /// Makes sure every configured source has a row; returns their ids in the same order.
     /// Rows that exist are only read: a configuration of 10,000 sources costs no write at start.
-    pub fn sync_sources(&self, sources: &[SourceConfig]) -> Result<Vec<i64>> {
+    /// Also returns the indices of the sources whose schedule (intervals, `recheck`) differs
+    /// from the one stored with them: their next checks may need pulling in.
+    pub fn sync_sources(&self, sources: &[SourceConfig]) -> Result<(Vec<i64>, Vec<usize>)> {
         let mut conn = self.conn();
-        let known: std::collections::HashMap<String, (i64, String)> = conn
-            .query_map("SELECT url, id, kind FROM sources", params![], |r| {
-                Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
-            })?
+        type Known = (i64, String, Option<String>);
+        let known: std::collections::HashMap<String, Known> = conn
+            .query_map(
+                "SELECT url, id, kind, schedule_key FROM sources",
+                params![],
+                |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))),
+            )?
             .into_iter()
             .collect();
-        let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(sources.len());
+        let mut changed = Vec::new();
         let now = now();
-        for s in sources {
-            match known.get(s.url.as_str()) {
-                Some((id, kind)) if kind == s.kind.as_str() => ids.push(*id),
-                _ => ids.push(tx.query_row(
-                    "INSERT INTO sources (url, kind, added_at) VALUES (?1, ?2, ?3)
+        let new: Vec<usize> = (0..sources.len())
+            .filter(|&i| {
+                !matches!(known.get(sources[i].url.as_str()),
+                    Some((_, kind, _)) if kind == sources[i].kind.as_str())
+            })
+            .collect();
+        // A configuration of 10,000 known sources costs no write at start.
+        let tx = (!new.is_empty()).then(|| conn.transaction()).transpose()?;
+        for (i, s) in sources.iter().enumerate() {
+            match (known.get(s.url.as_str()), &tx) {
+                (Some((id, kind, key)), _) if kind == s.kind.as_str() => {
+                    ids.push(*id);
+                    if key.as_deref() != Some(s.schedule_key().as_str()) {
+                        changed.push(i);
+                    }
+                }
+                (_, Some(tx)) => ids.push(tx.query_row(
+                    "INSERT INTO sources (url, kind, added_at, schedule_key) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (url) DO UPDATE SET kind = excluded.kind
                      RETURNING id",
-                    params![s.url.as_str(), s.kind.as_str(), now],
+                    params![s.url.as_str(), s.kind.as_str(), now, s.schedule_key()],
                     |r| r.get(0),
                 )?),
+                (_, None) => unreachable!("a transaction is open while there are new sources"),
             }
         }
-        tx.commit()?;
-        Ok(ids)
+        if let Some(tx) = tx {
+            tx.commit()?;
+        }
+        Ok((ids, changed))
     }
 
     /// The configured sources' health, in configuration order when `urls` is given.
@@ -668,17 +691,22 @@ impl Store {
         }
         match &new.fetch {
             Some(f) => tx.execute(
-                "UPDATE articles SET last_checked_at = ?2, last_error = NULL, etag = ?3,
-                        last_modified = ?4, body_hash = ?5, next_check_at = ?6
-                 WHERE id = ?1",
-                params![
-                    new.article_id,
-                    new.fetched_at,
-                    f.validators.etag,
-                    f.validators.last_modified,
-                    f.body_hash,
-                    f.next_check_at
-                ],
+                &format!(
+                    "UPDATE articles SET last_checked_at = ?2, last_error = NULL, etag = ?3,
+                            last_modified = ?4, body_hash = ?5, {}
+                     WHERE id = ?1",
+                    articles::schedule_sql(6)
+                ),
+                &articles::schedule_params(
+                    params![
+                        new.article_id,
+                        new.fetched_at,
+                        f.validators.etag,
+                        f.validators.last_modified,
+                        f.body_hash
+                    ],
+                    &f.next,
+                ),
             )?,
             None => tx.execute(
                 "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
@@ -800,6 +828,7 @@ pub struct StoreCounts {
 }
 
 pub(crate) mod db;
+mod articles;
 mod export;
 mod ledger;
 pub mod migrate;
@@ -811,7 +840,10 @@ pub use export::{AlertRow, FigureRow, VersionRow};
 pub use ledger::{LedgerEntry, LedgerSource};
 pub use outbox::{Claimed, SinkBacklog};
 pub use retention::PruneReport;
-pub use schedule::{ArticleState, PollRecord, PollResult, SourceState};
+pub use articles::{
+    ArticleSchedule, ArticleState, Claim, DueArticle, NextCheck, WatchCounts,
+};
+pub use schedule::{PollRecord, PollResult, SourceState};
 pub use workers::WorkerStatus;
 
 #[cfg(test)]

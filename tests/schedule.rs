@@ -96,7 +96,7 @@ fn a_pass_polls_what_is_due_and_all_polls_everything() {
     );
     assert!(home.ok(&["--poll"]).contains("polled 1 source"));
     let again = home.ok(&["--poll"]);
-    assert!(again.contains("no source is due"), "{again}");
+    assert!(again.contains("nothing is due"), "{again}");
     assert_eq!(server.hits("/page.html"), 1);
     assert!(home.ok(&["--poll", "--all"]).contains("polled 1 source"));
     assert!(home.ok(&["poll", "--all"]).contains("polled 1 source"));

@@ -39,6 +39,43 @@ impl Progress {
         }
     }
 
+    /// The re-checks of watched articles: how many are due is not known before they are
+    /// claimed, so a count rather than a bar.
+    pub fn articles() -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} articles re-checked  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            bar,
+            due: 0,
+            last_line: Instant::now(),
+        }
+    }
+
+    pub fn update_articles(&mut self, s: &PassSummary) {
+        let msg = format!(
+            "{} not modified, {} new versions, {} alerts",
+            s.rechecked_not_modified, s.new_versions, s.alerts
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(s.rechecked as u64);
+                bar.set_message(msg);
+            }
+            None if self.last_line.elapsed() >= LOG_EVERY => {
+                self.last_line = Instant::now();
+                tracing::info!("re-checked {} articles: {msg}", s.rechecked);
+            }
+            None => {}
+        }
+    }
+
     pub fn update(&mut self, s: &PassSummary) {
         let msg = format!(
             "{} failed, {} not modified, {} new versions, {} alerts",

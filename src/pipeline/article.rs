@@ -5,18 +5,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{Failure, Pipeline};
 use crate::alerts::{Alert, AlertKind};
-use crate::config::SourceConfig;
+use crate::config::{Recheck, SourceConfig};
 use crate::extract::{self, Article};
 use crate::feed::FeedEntry;
 use crate::fetch::{Conditional, Fetched};
 use crate::figures::{compare, Figure};
-use crate::schedule::cadence;
-use crate::store::{self, ArticleState, FetchRecord, NewVersion};
+use crate::schedule::ages;
+use crate::store::{self, ArticleState, FetchRecord, NewVersion, NextCheck};
 
 /// What happened to one article.
 #[derive(Debug, Default)]
@@ -32,8 +33,37 @@ pub(super) struct ArticleOutcome {
     pub fresh_for: Option<Duration>,
 }
 
+/// How an article came to be checked.
+#[derive(Clone, Copy)]
+pub(super) enum Listed<'a> {
+    /// A page source: the page is the article, checked on the source's own interval.
+    Page,
+    /// A feed entry with a link: fetched when new, or when retired and listed anew
+    /// (`listed_before`: the feed listed it last time too). A known article is otherwise left to
+    /// its age schedule.
+    Entry { id: &'a str, listed_before: bool },
+    /// A feed entry without a link: its own content is the article, read with the feed.
+    Inline {
+        id: &'a str,
+        content: &'a str,
+        entry: &'a FeedEntry,
+    },
+}
+
+/// How an article is scheduled after a check.
+#[derive(Clone, Copy)]
+pub(super) enum Watch<'a> {
+    /// A page or an entry without a link: checked with its source, not by age.
+    BySource,
+    /// By age, through `recheck`, its clock started at `age_from`.
+    Ages {
+        recheck: &'a Recheck,
+        age_from: DateTime<Utc>,
+    },
+}
+
 /// Removes a URL from the in-flight set when its check ends, however it ends.
-struct InFlight<'a> {
+pub(super) struct InFlight<'a> {
     pipeline: &'a Pipeline,
     key: String,
 }
@@ -50,17 +80,45 @@ impl Drop for InFlight<'_> {
 }
 
 impl Pipeline {
-    /// Checks one article: a known article that is not due is left alone unless `force`
-    /// (a page source, whose schedule is its own); an article another poll is checking at this
-    /// moment is left to it. Errors are recorded on the article and returned.
+    /// Marks `key` as being checked by this process; `None` when another poll is checking it
+    /// at this moment (two feeds linking one article at once fetch it once).
+    pub(super) fn in_flight(&self, key: &str) -> Option<InFlight<'_>> {
+        let mut set = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(key.to_string()).then(|| InFlight {
+            pipeline: self,
+            key: key.to_string(),
+        })
+    }
+
+    /// When an article is checked next, after a check at this moment; `changed`: its text
+    /// changed, which starts its age clock again.
+    pub(super) fn next_check(&self, watch: Watch<'_>, changed: bool) -> NextCheck {
+        let Watch::Ages { recheck, age_from } = watch else {
+            return NextCheck::by_source();
+        };
+        let now = chrono::Utc::now();
+        let from = if changed { now } else { age_from };
+        let mut next = match ages::next_check(recheck, from, now, self.config.schedule.jitter) {
+            ages::Next::At(t) => NextCheck::at(store::timestamp(t)),
+            ages::Next::Retire => NextCheck::retired(),
+        };
+        if changed {
+            next.clock_from = Some(store::timestamp(now));
+        }
+        next
+    }
+
+    /// Checks one article a source lists: a new one is fetched at once; a known one is left
+    /// to its age schedule, unless it is a page (checked on the source's interval), an entry
+    /// without a link (read from the feed), or a retired article a feed lists anew (its clock
+    /// starts again). An article another poll is checking at this moment is left to it. Errors
+    /// are recorded on the article and returned.
     pub(super) async fn check_article(
         &self,
         source_id: i64,
         source: &SourceConfig,
         link: &Url,
-        entry_id: Option<&str>,
-        inline: Option<(&str, &FeedEntry)>,
-        force: bool,
+        listed: Listed<'_>,
     ) -> Result<ArticleOutcome, Failure> {
         let key = canonical_url(link);
         let db = |e: store::StoreError| Failure::new(format!("{link}: {e}"));
@@ -69,52 +127,43 @@ impl Pipeline {
             None if key != *link => self.store.find_article(link.as_str()).map_err(db)?,
             None => None,
         };
-        let due_by = article_due_by(source);
-        if let Some(k) = &known {
-            let due = k
-                .next_check_at
-                .as_deref()
-                .is_none_or(|t| t <= due_by.as_str());
-            if !due && !force && inline.is_none() {
+        let now = chrono::Utc::now();
+        let watch = match listed {
+            Listed::Page | Listed::Inline { .. } => Watch::BySource,
+            Listed::Entry { .. } => Watch::Ages {
+                recheck: &source.recheck,
+                age_from: now,
+            },
+        };
+        if let (Some(k), Listed::Entry { listed_before, .. }) = (&known, listed) {
+            if !k.retired || listed_before {
                 return Ok(ArticleOutcome {
                     article_id: Some(k.id),
                     ..Default::default()
                 });
             }
+            // Retired, and listed anew: watched again from now.
+            self.store
+                .revive_article(k.id, &store::timestamp(now))
+                .map_err(db)?;
+            tracing::info!(article = %link, "a feed lists a retired article anew; it is watched again");
         }
-        let _guard = {
-            let mut set = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            if !set.insert(key.to_string()) {
-                return Ok(ArticleOutcome {
-                    article_id: known.map(|k| k.id),
-                    ..Default::default()
-                });
-            }
-            InFlight {
-                pipeline: self,
-                key: key.to_string(),
-            }
+        let Some(_guard) = self.in_flight(key.as_str()) else {
+            return Ok(ArticleOutcome {
+                article_id: known.map(|k| k.id),
+                ..Default::default()
+            });
         };
-        let next_check = store::timestamp(
-            chrono::Utc::now()
-                + chrono::Duration::from_std(cadence::jitter(
-                    source.interval,
-                    self.config.schedule.jitter,
-                ))
-                .unwrap_or(chrono::Duration::MAX),
-        );
-        match inline {
-            Some((content, entry)) => self.inline_entry(
-                source_id,
-                &key,
-                known,
-                entry_id,
-                content,
-                entry,
-                &next_check,
-            ),
-            None => {
-                self.fetched_article(source_id, link, &key, known, entry_id, &next_check)
+        match listed {
+            Listed::Inline { id, content, entry } => {
+                self.inline_entry(source_id, &key, known, id, content, entry)
+            }
+            Listed::Page => {
+                self.fetched_article(source_id, link, &key, known, None, watch)
+                    .await
+            }
+            Listed::Entry { id, .. } => {
+                self.fetched_article(source_id, link, &key, known, Some(id), watch)
                     .await
             }
         }
@@ -122,24 +171,23 @@ impl Pipeline {
 
     /// An entry without a link: its own content is the article. Unchanged content (by the
     /// hash of what the feed sent) is not read again.
-    #[allow(clippy::too_many_arguments)]
     fn inline_entry(
         &self,
         source_id: i64,
         key: &Url,
         known: Option<ArticleState>,
-        entry_id: Option<&str>,
+        entry_id: &str,
         content: &str,
         entry: &FeedEntry,
-        next_check: &str,
     ) -> Result<ArticleOutcome, Failure> {
+        let next_check = NextCheck::by_source();
         let hash = body_hash(content.as_bytes());
         let db = |e: store::StoreError| Failure::new(format!("{key}: {e}"));
         let (id, created) = match &known {
             Some(k) => (k.id, false),
             None => self
                 .store
-                .article_for(key.as_str(), source_id, entry_id)
+                .article_for(key.as_str(), source_id, Some(entry_id))
                 .map_err(db)?,
         };
         let mut outcome = ArticleOutcome {
@@ -157,26 +205,26 @@ impl Pipeline {
         };
         if article.text.is_empty() {
             let e = format!("{key}: the entry has no text");
-            self.record_article_error(id, key, &e, next_check);
+            self.record_article_error(id, key, &e, &next_check);
             return Err(Failure::new(e));
         }
         self.store_article(id, key, article, None, None, &mut outcome)?;
         self.store
-            .article_fetched(id, &store::now(), None, Some(&hash), next_check)
+            .article_fetched(id, &store::now(), None, Some(&hash), &next_check)
             .map_err(db)?;
         Ok(outcome)
     }
 
     /// An article behind a link: fetched conditionally, extracted only when its bytes changed,
     /// and stored under the canonical URL the page names (on the same site) when it is new.
-    async fn fetched_article(
+    pub(super) async fn fetched_article(
         &self,
         source_id: i64,
         link: &Url,
         key: &Url,
         known: Option<ArticleState>,
         entry_id: Option<&str>,
-        next_check: &str,
+        watch: Watch<'_>,
     ) -> Result<ArticleOutcome, Failure> {
         let db = |e: store::StoreError| Failure::new(format!("{link}: {e}"));
         let validators = known
@@ -191,7 +239,7 @@ impl Pipeline {
                     .map(|k| k.id)
                     .expect("validators come from a known article");
                 self.store
-                    .article_fetched(id, &store::now(), None, None, next_check)
+                    .article_not_modified(id, &store::now(), self.next_check(watch, false))
                     .map_err(db)?;
                 return Ok(ArticleOutcome {
                     article_id: Some(id),
@@ -207,7 +255,12 @@ impl Pipeline {
                         .known_or_new(&known, key, source_id, entry_id)
                         .map_err(db)?
                         .0;
-                    self.record_article_error(id, link, &f.message, next_check);
+                    self.record_article_error(
+                        id,
+                        link,
+                        &f.message,
+                        &self.next_check(watch, false),
+                    );
                 }
                 return Err(f);
             }
@@ -225,7 +278,7 @@ impl Pipeline {
                     &store::now(),
                     Some(&validators),
                     Some(&hash),
-                    next_check,
+                    &self.next_check(watch, false),
                 )
                 .map_err(db)?;
             return Ok(ArticleOutcome {
@@ -241,7 +294,7 @@ impl Pipeline {
                     .known_or_new(&known, key, source_id, entry_id)
                     .map_err(db)?
                     .0;
-                self.record_article_error(id, link, &e, next_check);
+                self.record_article_error(id, link, &e, &self.next_check(watch, false));
                 return Err(Failure::new(e));
             }
         };
@@ -257,10 +310,10 @@ impl Pipeline {
             fresh_for,
             ..Default::default()
         };
-        let fetch = FetchRecord {
+        let fetch = Fetch {
             validators: &validators,
             body_hash: &hash,
-            next_check_at: next_check,
+            watch,
         };
         self.store_article(
             id,
@@ -278,7 +331,7 @@ impl Pipeline {
                     &store::now(),
                     Some(&validators),
                     Some(&hash),
-                    next_check,
+                    &self.next_check(watch, false),
                 )
                 .map_err(db)?;
         }
@@ -330,11 +383,12 @@ impl Pipeline {
         Ok((id, created, canonical))
     }
 
-    fn record_article_error(&self, id: i64, url: &Url, error: &str, next_check: &str) {
+    pub(super) fn record_article_error(&self, id: i64, url: &Url, error: &str, next: &NextCheck) {
+        let now = store::now();
         let recorded = self
             .store
-            .article_checked(id, &store::now(), Some(error))
-            .and_then(|()| self.store.article_retry_at(id, next_check));
+            .article_checked(id, &now, Some(error))
+            .and_then(|()| self.store.reschedule_article(id, &now, next));
         if let Err(db) = recorded {
             tracing::error!(article = %url, "cannot record the error: {db}");
         }
@@ -375,7 +429,7 @@ impl Pipeline {
         url: &Url,
         article: Article,
         figures: Option<Vec<Figure>>,
-        fetch: Option<FetchRecord<'_>>,
+        fetch: Option<Fetch<'_>>,
         outcome: &mut ArticleOutcome,
     ) -> Result<(), Failure> {
         let saved = self
@@ -396,7 +450,7 @@ impl Pipeline {
         url: &Url,
         article: Article,
         figures: Option<Vec<Figure>>,
-        fetch: Option<FetchRecord<'_>>,
+        fetch: Option<Fetch<'_>>,
     ) -> store::Result<Saved> {
         let now = store::now();
         let previous = self.store.latest_version(article_id)?;
@@ -423,7 +477,12 @@ impl Pipeline {
             url: url.as_str(),
             site: &site_of(url),
             figure_memory: self.config.figure_memory,
-            fetch,
+            // A trusted change of text starts the article's age clock again.
+            fetch: fetch.map(|f| FetchRecord {
+                validators: f.validators,
+                body_hash: f.body_hash,
+                next: self.next_check(f.watch, flag.is_none()),
+            }),
         })?;
         let Some((number, alerts)) = stored else {
             // Another source linking the same article stored it a moment ago.
@@ -504,11 +563,11 @@ impl Pipeline {
     }
 }
 
-/// An article is checked when its next check falls before this: within half an interval, so
-/// that a feed polled a little early by jitter does not skip its articles for a whole round.
-pub(super) fn article_due_by(source: &SourceConfig) -> String {
-    let slack = (source.interval / 2).max(Duration::from_secs(5));
-    store::timestamp(chrono::Utc::now() + chrono::Duration::from_std(slack).unwrap_or_default())
+/// What a fetch that brought a new text leaves for the article's next check.
+pub(super) struct Fetch<'a> {
+    validators: &'a crate::fetch::Validators,
+    body_hash: &'a str,
+    watch: Watch<'a>,
 }
 
 /// The hash of a response body as it came, before decoding or extraction.

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use url::Url;
 
 use crate::alerts::{SourceAlert, SourceAlertKind};
 use crate::config::{Config, SourceConfig, SourceKind};
@@ -21,9 +20,11 @@ use crate::store::{self, PollRecord, PollResult, SourceState, Store};
 
 mod article;
 mod lease;
+mod recheck;
 
 pub use article::canonical_url;
-use article::ArticleOutcome;
+use article::{ArticleOutcome, Listed};
+pub use recheck::ArticlePass;
 
 /// What a pass (or one source's poll) did, for the one-line summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -41,6 +42,11 @@ pub struct PassSummary {
     pub alerts: usize,
     /// Articles of healthy feeds that could not be fetched or extracted.
     pub article_errors: usize,
+    /// Watched articles checked again by age, and how many of them answered 304.
+    pub rechecked: usize,
+    pub rechecked_not_modified: usize,
+    /// Articles past their last tier, retired without a fetch.
+    pub retired: usize,
 }
 
 impl PassSummary {
@@ -60,6 +66,9 @@ impl PassSummary {
         self.new_versions += o.new_versions;
         self.alerts += o.alerts;
         self.article_errors += o.article_errors;
+        self.rechecked += o.rechecked;
+        self.rechecked_not_modified += o.rechecked_not_modified;
+        self.retired += o.retired;
     }
 }
 
@@ -83,6 +92,18 @@ impl fmt::Display for PassSummary {
                 ", {} skipped (being polled by another figwatch process)",
                 self.busy
             )?;
+        }
+        if self.rechecked + self.retired > 0 {
+            write!(
+                f,
+                "; re-checked {} ({} not modified",
+                count(self.rechecked, "article"),
+                self.rechecked_not_modified
+            )?;
+            if self.retired > 0 {
+                write!(f, ", {} retired", self.retired)?;
+            }
+            write!(f, ")")?;
         }
         write!(
             f,
@@ -140,14 +161,12 @@ impl Failure {
 enum Polled {
     NotModified {
         fresh_for: Option<Duration>,
-        articles_due_at: Option<String>,
     },
     Fetched {
         note: Option<String>,
         validators: Validators,
         fresh_for: Option<Duration>,
         status: u16,
-        articles_due_at: Option<String>,
     },
 }
 
@@ -242,7 +261,10 @@ impl Pipeline {
         }
         let fetcher = Fetcher::with_hosts(&config.user_agent, &config.fetch, hosts)?;
         let figures = Arc::new(FigureExtractor::new(&config.topics));
-        let source_ids = store.sync_sources(&config.sources)?;
+        let (source_ids, changed) = store.sync_sources(&config.sources)?;
+        for i in changed {
+            recheck::pull_in(&store, source_ids[i], &config.sources[i])?;
+        }
         let states = Mutex::new(store.source_states()?);
         let name_sources = store.source_count()? != source_ids.len() as i64;
         Ok(Pipeline {
@@ -718,21 +740,14 @@ impl Pipeline {
         after.next_check_at = Some(next);
         after.interval = Some(interval);
         let record_result = match result {
-            Ok(Polled::NotModified {
-                articles_due_at, ..
-            }) => {
+            Ok(Polled::NotModified { .. }) => {
                 after.consecutive_failures = 0;
                 after.failing_since = None;
-                after.articles_due_at = articles_due_at;
                 PollResult::NotModified
             }
             Ok(Polled::Fetched {
-                note,
-                validators,
-                articles_due_at,
-                ..
+                note, validators, ..
             }) => {
-                after.articles_due_at = articles_due_at;
                 after.consecutive_failures = 0;
                 after.failing_since = None;
                 after.validators = validators.clone();
@@ -763,7 +778,6 @@ impl Pipeline {
             PollResult::Failed { .. } => crate::metrics::PollOutcome::Failed,
             PollResult::Deferred => crate::metrics::PollOutcome::Deferred,
         });
-        let articles_due_at = after.articles_due_at.clone();
         self.states
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -776,7 +790,6 @@ impl Pipeline {
             interval,
             http_status: status,
             alert: alert.clone(),
-            articles_due_at,
         };
         if let Err(e) = self.store.record_poll(record) {
             tracing::error!(source = %source.url, "cannot record the poll: {e}");
@@ -824,26 +837,25 @@ impl Pipeline {
         summary: &mut PassSummary,
     ) -> Result<Polled, Failure> {
         let o = self
-            .check_article(source_id, source, &source.url, None, None, true)
+            .check_article(source_id, source, &source.url, Listed::Page)
             .await?;
         summary.count(&o);
         Ok(match o.not_modified {
             true => Polled::NotModified {
                 fresh_for: o.fresh_for,
-                articles_due_at: None,
             },
             false => Polled::Fetched {
                 note: o.flag,
                 validators: Validators::default(),
                 fresh_for: o.fresh_for,
                 status: 200,
-                articles_due_at: None,
             },
         })
     }
 
-    /// Fetches a feed unless it is unchanged, then follows each entry that is new or due.
-    /// A 304 costs no parsing; the articles the feed listed last are still checked when due.
+    /// Fetches a feed unless it is unchanged, then follows each entry that is new (or retired
+    /// and listed anew). A 304 costs no parsing; the articles it lists are checked again on
+    /// their own age schedule, whether the feed lists them or not.
     async fn poll_feed(
         &self,
         source_id: i64,
@@ -859,13 +871,7 @@ impl Pipeline {
             .map_err(|e| self.fetch_failed(e))?
         {
             Conditional::NotModified { fresh_for } => {
-                let articles_due_at = self
-                    .recheck_listed(source_id, source, state.articles_due_at.as_deref(), summary)
-                    .await;
-                return Ok(Polled::NotModified {
-                    fresh_for,
-                    articles_due_at,
-                });
+                return Ok(Polled::NotModified { fresh_for });
             }
             Conditional::Changed(f) => f,
         };
@@ -878,18 +884,24 @@ impl Pipeline {
         let mut failures: Vec<String> = Vec::new();
         let mut flagged: Vec<String> = Vec::new();
         let mut listed: Vec<(i64, String)> = Vec::new();
+        let before = self.store.listings(source_id).unwrap_or_else(|e| {
+            tracing::error!(source = %url, "cannot read the feed's last entries: {e}");
+            Default::default()
+        });
         for entry in &parsed.entries {
             let (link, inline) = article::entry_target(url, entry);
-            let checked = self
-                .check_article(
-                    source_id,
-                    source,
-                    &link,
-                    Some(&entry.id),
-                    inline.map(|c| (c, entry)),
-                    false,
-                )
-                .await;
+            let how = match inline {
+                Some(content) => Listed::Inline {
+                    id: &entry.id,
+                    content,
+                    entry,
+                },
+                None => Listed::Entry {
+                    id: &entry.id,
+                    listed_before: before.values().any(|l| l == link.as_str()),
+                },
+            };
+            let checked = self.check_article(source_id, source, &link, how).await;
             match checked {
                 Ok(o) => {
                     summary.count(&o);
@@ -903,10 +915,9 @@ impl Pipeline {
                 }
             }
         }
-        if let Err(e) = self.store.set_listings(source_id, &listed) {
+        if let Err(e) = self.store.set_listings(source_id, &before, &listed) {
             tracing::error!(source = %url, "cannot record the feed's entries: {e}");
         }
-        let articles_due_at = self.store.listed_due_at(source_id).ok();
         summary.article_errors += failures.len();
         let n = parsed.entries.len();
         let notes: Vec<String> = [
@@ -928,47 +939,6 @@ impl Pipeline {
             validators: fetched.validators,
             fresh_for,
             status: fetched.status,
-            articles_due_at,
         })
-    }
-
-    /// After a 304 from a feed: its listed articles that are due are checked again. Returns
-    /// the soonest next check among them afterwards; when that is known and not yet near, the
-    /// database is not even asked.
-    async fn recheck_listed(
-        &self,
-        source_id: i64,
-        source: &SourceConfig,
-        known_due_at: Option<&str>,
-        summary: &mut PassSummary,
-    ) -> Option<String> {
-        let due_by = article::article_due_by(source);
-        if let Some(at) = known_due_at.filter(|at| *at > due_by.as_str()) {
-            return Some(at.to_string());
-        }
-        let due = match self.store.due_listings(source_id, &due_by) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(source = %source.url, "cannot read the feed's entries: {e}");
-                return None;
-            }
-        };
-        for (_, link) in due {
-            let Ok(link) = Url::parse(&link) else {
-                continue;
-            };
-            match self
-                .check_article(source_id, source, &link, None, None, false)
-                .await
-            {
-                Ok(o) => summary.count(&o),
-                Err(f) if f.deferred_until.is_some() => {}
-                Err(f) => {
-                    tracing::warn!(source = %source.url, article = %link, "article skipped: {}", f.message);
-                    summary.article_errors += 1;
-                }
-            }
-        }
-        self.store.listed_due_at(source_id).ok()
     }
 }

@@ -96,6 +96,7 @@ mod tests {
             interval: Duration::from_secs(interval),
             min_interval: Duration::from_secs(min),
             max_interval: Duration::from_secs(max),
+            recheck: Default::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{ArticlePass, Pipeline};
 use crate::store::Store;
 
 /// How soon the daemon looks again at a source another process is polling.
@@ -29,6 +29,7 @@ const CLAIM_GATHER: Duration = Duration::from_millis(10);
 /// The longest a worker sharing PostgreSQL waits before it looks for due sources again.
 const SHARED_IDLE: Duration = Duration::from_secs(2);
 
+pub mod ages;
 pub mod cadence;
 mod systemd;
 
@@ -137,6 +138,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     }
     let mut queue = Queue::load(&pipeline)?;
     let mut delivery = Delivery::start(&pipeline)?;
+    let mut articles = ArticleChecks::start(&pipeline);
     let (web_stop, web_stopped) = tokio::sync::watch::channel(false);
     let web = match &pipeline.config.web {
         Some(w) => {
@@ -289,6 +291,10 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                             Delivery::none()
                         }
                     };
+                    // The old checks finish what they started; their claims keep the new
+                    // ones off those articles.
+                    articles.stop();
+                    articles = ArticleChecks::start(&pipeline);
                     generation += 1;
                     queue = Queue::load(&pipeline)?;
                     shared_wake = Instant::now();
@@ -327,6 +333,10 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                 }
             }
             _ = sleep_until(wake) => {}
+            ended = articles.ended() => {
+                tracing::error!("the article re-checks stopped ({ended}); starting them again");
+                articles = ArticleChecks::start(&pipeline);
+            }
             _ = watchdog.tick() => {}
             _ = heartbeat.tick() => {
                 if let Err(e) = pipeline.store.worker_alive(pipeline.worker_name(), &started_at) {
@@ -349,6 +359,13 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     }
 
     systemd::stopping();
+    articles.stop();
+    if let Some(task) = articles.task.take() {
+        // Waited for with the polls below, as one of them.
+        tasks.spawn(async move {
+            let _ = task.await;
+        });
+    }
     if !tasks.is_empty() {
         tracing::info!(
             in_flight = tasks.len(),
@@ -394,6 +411,60 @@ fn prune(pipeline: &Pipeline) {
         ),
         Ok(_) => {}
         Err(e) => tracing::error!("retention: cannot prune: {e}"),
+    }
+}
+
+/// The daemon's re-checks of watched articles, for one configuration: passes over what is due,
+/// and between them a wait until the next article is due.
+struct ArticleChecks {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ArticleChecks {
+    fn start(pipeline: &Arc<Pipeline>) -> ArticleChecks {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let p = Arc::clone(pipeline);
+        let task = tokio::spawn(async move {
+            while !*stopped.borrow() {
+                let pass = ArticlePass::Due {
+                    slack: Duration::ZERO,
+                };
+                let done = p.recheck_articles(pass, stopped.clone(), |_| {}).await;
+                if done.rechecked + done.retired > 0 {
+                    tracing::debug!("article re-checks: {done}");
+                }
+                let wait = p.next_article_wait();
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stopped.wait_for(|s| *s) => {}
+                }
+            }
+        });
+        ArticleChecks {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// No further check starts; those running finish.
+    fn stop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Resolves if the task ends while it should run (a panic, a bug): why.
+    async fn ended(&mut self) -> String {
+        match self.task.as_mut() {
+            Some(t) => {
+                let why = match t.await {
+                    Ok(()) => "it returned".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                self.task = None;
+                why
+            }
+            None => std::future::pending().await,
+        }
     }
 }
 

@@ -24,9 +24,6 @@ pub struct SourceState {
     /// Set while a `source_failing` alert stands.
     pub failing_since: Option<String>,
     pub validators: Validators,
-    /// The soonest next check among the articles a feed listed (`None`: not known), so that a
-    /// 304 looks for due articles only when one can be due.
-    pub articles_due_at: Option<String>,
 }
 
 /// How a poll of a source ended, as recorded.
@@ -58,34 +55,24 @@ pub struct PollRecord {
     pub interval: Duration,
     pub http_status: Option<u16>,
     pub alert: Option<SourceAlert>,
-    pub articles_due_at: Option<String>,
 }
 
 /// Poll records not yet written. Written in batches, one transaction for many (a pass of
 /// 10,000 sources mostly answering 304 would otherwise spend its time committing one row at a
 /// time); a record with an alert is written at once, with everything before it.
+/// The re-checks of articles that answered 304 wait beside them, written the same way.
 #[derive(Default)]
-pub struct PendingPolls(std::sync::Mutex<Vec<PollRecord>>);
-
-/// A time no check is due before: what a feed listing nothing waits for.
-const NEVER: &str = "9999-12-31T00:00:00.000Z";
+pub struct PendingPolls(
+    std::sync::Mutex<Vec<PollRecord>>,
+    pub(super) std::sync::Mutex<Vec<super::articles::Checked>>,
+);
 
 /// How many poll records wait before they are written together.
-const BATCH: usize = 256;
-
-/// What is known about an article before it is fetched again.
-#[derive(Debug, Clone, Default)]
-pub struct ArticleState {
-    pub id: i64,
-    pub validators: Validators,
-    /// The hash of the raw body last fetched: a byte-identical page is not extracted again.
-    pub body_hash: Option<String>,
-    pub next_check_at: Option<String>,
-}
+pub(super) const BATCH: usize = 256;
 
 /// The columns of a source's scheduling state, as [`state`] reads them.
 const STATE: &str = "id, next_check_at, interval_secs, last_change_at, change_gap_secs,
-    consecutive_failures, failing_since, etag, last_modified, articles_due_at";
+    consecutive_failures, failing_since, etag, last_modified";
 
 fn state(r: &Row<'_>) -> Result<(i64, SourceState)> {
     Ok((
@@ -101,7 +88,6 @@ fn state(r: &Row<'_>) -> Result<(i64, SourceState)> {
                 etag: r.get(7)?,
                 last_modified: r.get(8)?,
             },
-            articles_due_at: r.get(9)?,
         },
     ))
 }
@@ -321,6 +307,7 @@ impl Store {
 
     /// Writes the waiting poll records in one transaction.
     pub fn flush_polls(&self) -> Result<()> {
+        self.flush_checks()?;
         let batch = std::mem::take(&mut *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()));
         if batch.is_empty() {
             return Ok(());
@@ -356,143 +343,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    /// The article stored under `url` or under an alias of it.
-    pub fn find_article(&self, url: &str) -> Result<Option<ArticleState>> {
-        let conn = self.conn();
-        let map = |r: &Row<'_>| {
-            Ok(ArticleState {
-                id: r.get(0)?,
-                validators: Validators {
-                    etag: r.get(1)?,
-                    last_modified: r.get(2)?,
-                },
-                body_hash: r.get(3)?,
-                next_check_at: r.get(4)?,
-            })
-        };
-        let cols = "a.id, a.etag, a.last_modified, a.body_hash, a.next_check_at";
-        if let Some(a) = conn.query_opt(
-            &format!("SELECT {cols} FROM articles a WHERE a.url = ?1"),
-            params![url],
-            map,
-        )? {
-            return Ok(Some(a));
-        }
-        conn.query_opt(
-            &format!(
-                "SELECT {cols} FROM article_aliases x JOIN articles a ON a.id = x.article_id
-                 WHERE x.url = ?1"
-            ),
-            params![url],
-            map,
-        )
-    }
-
-    /// Another address of an article (a feed's link to a page that names another canonical URL).
-    pub fn add_alias(&self, url: &str, article_id: i64) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO article_aliases (url, article_id) VALUES (?1, ?2)",
-            params![url, article_id],
-        )?;
-        Ok(())
-    }
-
-    /// Records a successful check of an article: its validators, the raw body's hash, and
-    /// when to check it again. `body_hash` `None` keeps the stored one (a 304).
-    pub fn article_fetched(
-        &self,
-        article_id: i64,
-        at: &str,
-        validators: Option<&Validators>,
-        body_hash: Option<&str>,
-        next_check_at: &str,
-    ) -> Result<()> {
-        let (etag, lm) = validators.map_or((None, None), |v| {
-            (v.etag.as_deref(), v.last_modified.as_deref())
-        });
-        self.conn().execute(
-            "UPDATE articles SET last_checked_at = ?2, last_error = NULL, next_check_at = ?3,
-                    etag = CASE WHEN ?6 THEN ?4 ELSE etag END,
-                    last_modified = CASE WHEN ?6 THEN ?5 ELSE last_modified END,
-                    body_hash = coalesce(?7, body_hash)
-             WHERE id = ?1",
-            params![
-                article_id,
-                at,
-                next_check_at,
-                etag,
-                lm,
-                validators.is_some(),
-                body_hash
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// When a failed article is tried again.
-    pub fn article_retry_at(&self, article_id: i64, next_check_at: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE articles SET next_check_at = ?2 WHERE id = ?1",
-            params![article_id, next_check_at],
-        )?;
-        Ok(())
-    }
-
-    /// Replaces what a feed lists, when it differs from what is stored (a re-served feed with
-    /// the same entries writes nothing).
-    pub fn set_listings(&self, source_id: i64, listed: &[(i64, String)]) -> Result<()> {
-        let mut conn = self.conn();
-        let stored: HashMap<i64, String> = conn
-            .query_map(
-                "SELECT article_id, link FROM listings WHERE source_id = ?1",
-                params![source_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?
-            .into_iter()
-            .collect();
-        let wanted: HashMap<i64, String> = listed.iter().cloned().collect();
-        if stored == wanted {
-            return Ok(());
-        }
-        let tx = conn.transaction()?;
-        tx.execute(
-            "DELETE FROM listings WHERE source_id = ?1",
-            params![source_id],
-        )?;
-        for (article_id, link) in &wanted {
-            tx.execute(
-                "INSERT INTO listings (source_id, article_id, link) VALUES (?1, ?2, ?3)",
-                params![source_id, article_id, link],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// The articles a feed listed last that are due to be checked again: what a 304 from the
-    /// feed still leads to.
-    pub fn due_listings(&self, source_id: i64, now: &str) -> Result<Vec<(i64, String)>> {
-        self.conn().query_map(
-            "SELECT l.article_id, l.link FROM listings l JOIN articles a ON a.id = l.article_id
-             WHERE l.source_id = ?1 AND (a.next_check_at IS NULL OR a.next_check_at <= ?2)
-             ORDER BY l.article_id",
-            params![source_id, now],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-    }
-
-    /// The soonest next check among the articles a feed lists; a time far in the future when
-    /// it lists none.
-    pub fn listed_due_at(&self, source_id: i64) -> Result<String> {
-        let at: Option<String> = self.conn().query_row(
-            "SELECT min(coalesce(a.next_check_at, '')) FROM listings l
-             JOIN articles a ON a.id = l.article_id WHERE l.source_id = ?1",
-            params![source_id],
-            |r| r.get(0),
-        )?;
-        Ok(at.unwrap_or_else(|| NEVER.to_string()))
     }
 
     /// Remembers that a host asked us to wait, for the next run too.
@@ -532,12 +382,12 @@ fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
     match &p.result {
             PollResult::NotModified => db.execute(
                 "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
-                        interval_secs = ?4, last_http_status = 304, articles_due_at = ?5,
+                        interval_secs = ?4, last_http_status = 304,
                         last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
                         consecutive_failures = 0, failing_since = NULL,
                         lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
-            params![id, p.at, p.next_check_at, interval, p.articles_due_at])?,
+            params![id, p.at, p.next_check_at, interval])?,
             PollResult::Fetched {
                 note,
                 validators,
@@ -548,7 +398,7 @@ fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
                         consecutive_failures = 0, failing_since = NULL, etag = ?7,
                         last_modified = ?8,
                         last_change_at = CASE WHEN ?9 THEN ?2 ELSE last_change_at END,
-                        change_gap_secs = coalesce(?10, change_gap_secs), articles_due_at = ?11,
+                        change_gap_secs = coalesce(?10, change_gap_secs),
                         lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1",
             params![
@@ -562,7 +412,6 @@ fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
                     validators.last_modified,
                     changed.is_some(),
                     changed.filter(|d| !d.is_zero()).map(|d| d.as_secs_f64()),
-                    p.articles_due_at,
                 ],
             )?,
             PollResult::Failed { error } => db.execute(

@@ -16,6 +16,7 @@ fn source(url: &str) -> SourceConfig {
         interval: std::time::Duration::from_secs(60),
         min_interval: std::time::Duration::from_secs(60),
         max_interval: std::time::Duration::from_secs(240),
+        recheck: Default::default(),
     }
 }
 
@@ -91,9 +92,9 @@ fn unusable_database_is_a_clear_error() {
 #[test]
 fn versions_are_numbered_per_article_with_their_alerts() {
     let (_d, s) = temp_store();
-    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap();
+    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap().0;
     assert_eq!(
-        s.sync_sources(&[source("https://n.example/rss")]).unwrap(),
+        s.sync_sources(&[source("https://n.example/rss")]).unwrap().0,
         ids,
         "stable ids"
     );
@@ -181,7 +182,7 @@ fn versions_are_numbered_per_article_with_their_alerts() {
 #[test]
 fn alerts_filter_by_topic_time_and_limit() {
     let (_d, s) = temp_store();
-    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap();
+    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap().0;
     let (a, _) = s.article_for("https://n.example/a", ids[0], None).unwrap();
     let art = article("x");
     let alerts = vec![
@@ -239,7 +240,7 @@ fn alerts_filter_by_topic_time_and_limit() {
 fn source_failures_count_up_and_reset() {
     use crate::store::{PollRecord, PollResult};
     let (_d, s) = temp_store();
-    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap();
+    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap().0;
     let record = |at: &str, result: PollResult| PollRecord {
         source_id: ids[0],
         at: at.into(),
@@ -248,7 +249,6 @@ fn source_failures_count_up_and_reset() {
         interval: std::time::Duration::from_secs(60),
         http_status: None,
         alert: None,
-        articles_due_at: None,
     };
     for (at, error) in [
         ("2026-01-01T00:00:00Z", "boom"),
