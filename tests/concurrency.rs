@@ -125,7 +125,8 @@ fn twenty_kills_at_random_moments_lose_and_corrupt_nothing() {
         Response::ok("application/rss+xml", rss_feed(&base, &entries)),
     );
     let home = Home::custom(
-        "interval = \"1s\"\nmin_interval = \"1s\"\nmax_interval = \"1s\"\nadaptive = false\njitter = 0.0",
+        // The stories are re-checked every second by their age schedule, as the feed is.
+        "interval = \"1s\"\nmin_interval = \"1s\"\nmax_interval = \"1s\"\nadaptive = false\njitter = 0.0\n[articles]\nrecheck = [[\"1h\", \"1s\"]]",
         "per_host_delay = \"0s\"\nper_host_concurrency = 8",
         &format!("[[feeds]]\nurl = \"{}\"\n", server.url("/rss.xml")),
     );

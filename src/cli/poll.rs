@@ -53,6 +53,7 @@ pub async fn poll(config: Config, args: PollArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut summary = PassSummary::default();
+    let started = crate::store::now();
     if args.only != Some(Only::Articles) {
         let sources = if args.all {
             crate::schedule::interleave_hosts(
@@ -79,7 +80,9 @@ pub async fn poll(config: Config, args: PollArgs) -> anyhow::Result<()> {
         let mut progress = Progress::articles();
         let (_stop, never) = tokio::sync::watch::channel(false);
         let checked = pipeline
-            .recheck_articles(which, never, |s| progress.update_articles(s))
+            .recheck_articles(which, Some(started), never, |s| {
+                progress.update_articles(s)
+            })
             .await;
         progress.finish();
         summary.add(&checked);

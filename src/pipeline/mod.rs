@@ -606,10 +606,19 @@ impl Pipeline {
         total
     }
 
-    /// Polls every configured source once.
+    /// Polls every configured source once, then checks every watched article it did not
+    /// just fetch (`figwatch --poll --all`).
     pub async fn poll_all(self: &Arc<Self>) -> PassSummary {
-        self.poll_sources((0..self.config.sources.len()).collect(), |_| {})
-            .await
+        let started = store::now();
+        let mut total = self
+            .poll_sources((0..self.config.sources.len()).collect(), |_| {})
+            .await;
+        let (_stop, never) = tokio::sync::watch::channel(false);
+        let articles = self
+            .recheck_articles(ArticlePass::All, Some(started), never, |_| {})
+            .await;
+        total.add(&articles);
+        total
     }
 
     /// Polls one source, records the outcome on it and schedules its next check. The caller

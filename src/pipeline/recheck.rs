@@ -46,6 +46,25 @@ impl Pipeline {
             .map_or(&self.config.recheck, |&i| &self.config.sources[i].recheck)
     }
 
+    /// Frees the claims on articles of processes of this machine that have ended (killed, or
+    /// crashed mid-pass), so that their articles are checked now rather than when the claims
+    /// run out.
+    fn free_dead_article_leases(&self) {
+        let holders = match self.store.article_lease_holders() {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!("cannot read the articles' claims: {e}");
+                return;
+            }
+        };
+        for holder in holders.iter().filter(|h| super::lease::is_dead_local(h)) {
+            match self.store.free_article_leases(holder) {
+                Ok(n) => tracing::info!("took over {n} article check(s) from {holder}, which no longer runs"),
+                Err(e) => tracing::warn!("cannot free the claims of {holder}: {e}"),
+            }
+        }
+    }
+
     /// How long the daemon waits before it looks for due articles again: until the next is
     /// due, and at most a few seconds (a feed's poll may have added one due sooner).
     pub fn next_article_wait(&self) -> Duration {
@@ -87,15 +106,19 @@ impl Pipeline {
     }
 
     /// Checks watched articles as `which` says, `[fetch] concurrency` at a time, until none is
-    /// left or `stop` turns true; a pass checks each article once. `progress` hears of each.
+    /// left or `stop` turns true. A pass checks each article once: none checked since
+    /// `started` (the start of a `--poll` whose feeds have just fetched their new articles;
+    /// `None`: the start of this call). `progress` hears of each.
     pub async fn recheck_articles(
         self: &Arc<Self>,
         which: ArticlePass,
+        started: Option<String>,
         stop: tokio::sync::watch::Receiver<bool>,
         mut progress: impl FnMut(&PassSummary),
     ) -> PassSummary {
         use futures_util::StreamExt;
-        let started = store::now();
+        let started = started.unwrap_or_else(store::now);
+        self.free_dead_article_leases();
         let concurrency = self.config.fetch.concurrency;
         let mut total = PassSummary::default();
         while !*stop.borrow() {
@@ -112,6 +135,7 @@ impl Pipeline {
                 sources: self.article_sources(),
                 now: &store::timestamp(now),
                 until: &store::timestamp(now + self.lease_length()),
+                owner: &self.lease_owner,
                 limit: (concurrency * 8).clamp(32, 1024),
             });
             let batch = match claimed {
@@ -205,6 +229,9 @@ impl Pipeline {
                 summary.rechecked += 1;
                 summary.article_errors += 1;
                 tracing::warn!(article = %link, "re-check failed: {}", f.message);
+                // A failed fetch wrote its next check; a failed write (a full disk) did not,
+                // and the article is due again at once rather than when the claim runs out.
+                let _ = self.store.release_articles(&[a.id]);
             }
         }
         summary
@@ -250,7 +277,7 @@ impl Pipeline {
         let until = store::timestamp(Utc::now() + self.lease_length());
         let claimed = self
             .store
-            .claim_article(found.id, &until)?
+            .claim_article(found.id, &until, &self.lease_owner)?
             .ok_or_else(|| anyhow::anyhow!("{url}: the article was removed meanwhile"))?;
         let summary = self.recheck(claimed, true).await;
         self.flush();

@@ -58,7 +58,7 @@ impl NextCheck {
 pub(super) fn schedule_sql(n: usize) -> String {
     format!(
         "next_check_at = ?{n}, retired_at = CASE WHEN ?{} THEN ?2 ELSE NULL END,
-         age_from = coalesce(?{}, age_from), lease_until = NULL",
+         age_from = coalesce(?{}, age_from), lease_until = NULL, lease_owner = NULL",
         n + 1,
         n + 2
     )
@@ -107,8 +107,11 @@ pub struct Claim<'a> {
     /// Only articles of these sources (a JSON array of ids); `None`: any.
     pub sources: Option<&'a str>,
     pub now: &'a str,
-    /// The claim holds until then: a process that dies leaves them due again after this.
+    /// The claim holds until then: a process that dies leaves them due again after this
+    /// (at once, for a process of this machine: see [`Store::article_lease_holders`]).
     pub until: &'a str,
+    /// Who claims them.
+    pub owner: &'a str,
     pub limit: usize,
 }
 
@@ -284,7 +287,7 @@ impl Store {
         };
         conn.query_map(
             &format!(
-                "UPDATE articles SET lease_until = ?6
+                "UPDATE articles SET lease_until = ?6, lease_owner = ?7
                  WHERE id IN (SELECT id FROM articles
                               WHERE next_check_at <= ?1
                                 AND (lease_until IS NULL OR lease_until <= ?5)
@@ -301,21 +304,39 @@ impl Store {
                 claim.limit,
                 claim.sources,
                 claim.now,
-                claim.until
+                claim.until,
+                claim.owner
             ],
             due,
         )
     }
 
+    /// Who holds leases on articles (to free those of processes that died).
+    pub fn article_lease_holders(&self) -> Result<Vec<String>> {
+        self.conn().query_map(
+            "SELECT DISTINCT lease_owner FROM articles WHERE lease_owner IS NOT NULL",
+            params![],
+            |r| r.get(0),
+        )
+    }
+
+    /// Frees the leases `owner` holds on articles; returns how many.
+    pub fn free_article_leases(&self, owner: &str) -> Result<usize> {
+        self.conn().execute(
+            "UPDATE articles SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = ?1",
+            params![owner],
+        )
+    }
+
     /// One article as a claim returns it, claimed (a `figwatch poll URL`).
-    pub fn claim_article(&self, id: i64, until: &str) -> Result<Option<DueArticle>> {
+    pub fn claim_article(&self, id: i64, until: &str, owner: &str) -> Result<Option<DueArticle>> {
         self.conn().query_opt(
             &format!(
-                "UPDATE articles SET lease_until = ?2 WHERE id = ?1
+                "UPDATE articles SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1
                  RETURNING {}",
                 DUE.replace("next_check_at", "coalesce(next_check_at, ?2)")
             ),
-            params![id, until],
+            params![id, until, owner],
             due,
         )
     }
@@ -327,10 +348,11 @@ impl Store {
         }
         let list = serde_json::to_string(ids)?;
         let sql = if self.is_postgres() {
-            "UPDATE articles SET lease_until = NULL
+            "UPDATE articles SET lease_until = NULL, lease_owner = NULL
              WHERE id IN (SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT))"
         } else {
-            "UPDATE articles SET lease_until = NULL WHERE id IN (SELECT value FROM json_each(?1))"
+            "UPDATE articles SET lease_until = NULL, lease_owner = NULL
+             WHERE id IN (SELECT value FROM json_each(?1))"
         };
         self.conn().execute(sql, params![list])?;
         Ok(())

@@ -31,8 +31,9 @@ impl Home {
     /// A temporary folder with `figwatch.toml` holding `sources` (TOML) and the nk-troops topic.
     pub fn new(sources: &str) -> Home {
         // Every test server is on 127.0.0.1: one host. The politeness tests set their own limits.
+        // Articles are checked again every second, as their feeds are polled.
         Home::custom(
-            "interval = \"1s\"",
+            "interval = \"1s\"\n[articles]\nrecheck = [[\"1h\", \"1s\"]]",
             "per_host_delay = \"0s\"\nper_host_concurrency = 8",
             sources,
         )
@@ -51,7 +52,7 @@ impl Home {
     /// Like `new`, always on an SQLite file (tests of SQLite itself, and of `migrate`).
     pub fn sqlite(sources: &str) -> Home {
         Home::with_database(
-            "interval = \"1s\"",
+            "interval = \"1s\"\n[articles]\nrecheck = [[\"1h\", \"1s\"]]",
             "per_host_delay = \"0s\"\nper_host_concurrency = 8",
             sources,
             None,

@@ -14,12 +14,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+mod articles;
 mod bare;
 mod server;
 mod workers;
 
 struct Args {
     feeds: usize,
+    /// Watched articles of the article rounds (0: none).
+    articles: usize,
     hosts: usize,
     rounds: usize,
     changed: f64,
@@ -34,6 +37,7 @@ struct Args {
 fn args() -> anyhow::Result<Args> {
     let mut a = Args {
         feeds: 10_000,
+        articles: 100_000,
         hosts: 100,
         rounds: 3,
         changed: 0.05,
@@ -59,6 +63,7 @@ fn args() -> anyhow::Result<Args> {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--feeds" => a.feeds = value()?.parse()?,
+            "--articles" => a.articles = value()?.parse()?,
             "--hosts" => a.hosts = value()?.parse()?,
             "--rounds" => a.rounds = value()?.parse()?,
             "--changed" => a.changed = value()?.parse()?,
@@ -79,7 +84,7 @@ fn args() -> anyhow::Result<Args> {
                 a.check_ratio = true
             }
             "-h" | "--help" => {
-                println!("figwatch-load [--feeds N] [--hosts N] [--rounds N] [--changed FRACTION] [--concurrency N] [--figwatch PATH] [--check] [--check-ratio]");
+                println!("figwatch-load [--feeds N] [--articles N] [--hosts N] [--rounds N] [--changed FRACTION] [--concurrency N] [--figwatch PATH] [--check] [--check-ratio]");
                 println!("figwatch-load workers --postgres URL [--workers 1,2,3] [--feeds N] [--hosts N] [--concurrency N]");
                 std::process::exit(0);
             }
@@ -103,14 +108,25 @@ struct Run {
     stdout: String,
 }
 
-/// Runs the real binary and measures it with wait4 (CPU time and peak RSS of that process).
+/// The feed rounds poll the feeds only (`--only sources`): their listed articles are watched
+/// on their own age schedule, timed in the article rounds.
+const FEED_ROUND: &[&str] = &["--poll", "--all", "--only", "sources"];
+
+/// Runs the real binary on the feeds and measures it with wait4 (CPU time and peak RSS of that
+/// process).
 fn run_figwatch(binary: &Path, config: &Path) -> anyhow::Result<Run> {
-    run_wrapped(binary, config, None)
+    run_wrapped(binary, config, None, FEED_ROUND)
 }
 
-/// Like `run_figwatch`, under a profiler (`FIGWATCH_LOAD_PROFILE="perf record -g -o F --"`
-/// wraps the changed round); its numbers then include the profiler's.
-fn run_wrapped(binary: &Path, config: &Path, wrap: Option<&str>) -> anyhow::Result<Run> {
+/// Like `run_figwatch`, with `args` and under a profiler
+/// (`FIGWATCH_LOAD_PROFILE="perf record -g -o F --"` wraps the changed round); its numbers then
+/// include the profiler's.
+fn run_wrapped(
+    binary: &Path,
+    config: &Path,
+    wrap: Option<&str>,
+    args: &[&str],
+) -> anyhow::Result<Run> {
     let start = Instant::now();
     let mut words = wrap.unwrap_or_default().split_whitespace();
     let mut command = match words.next() {
@@ -124,7 +140,7 @@ fn run_wrapped(binary: &Path, config: &Path, wrap: Option<&str>) -> anyhow::Resu
     let child = command
         .arg("--config")
         .arg(config)
-        .args(["--poll", "--all"])
+        .args(args)
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
@@ -145,7 +161,7 @@ fn run_wrapped(binary: &Path, config: &Path, wrap: Option<&str>) -> anyhow::Resu
     let wall = start.elapsed();
     let stdout = reader.join().expect("reader thread")?;
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        bail!("figwatch --poll --all failed (status {status}): {stdout}");
+        bail!("figwatch {args:?} failed (status {status}): {stdout}");
     }
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Ok(Run {
@@ -159,10 +175,7 @@ fn run_wrapped(binary: &Path, config: &Path, wrap: Option<&str>) -> anyhow::Resu
 /// A hash of everything stored except the sources' schedule columns: equal before and after a
 /// round of 304s means those polls wrote nothing but their schedule.
 fn content_digest(db: &Path) -> anyhow::Result<String> {
-    use sha2::{Digest, Sha256};
-    let conn = rusqlite::Connection::open(db)?;
-    let mut h = Sha256::new();
-    let tables = [
+    digest(db, &[
         "SELECT id, url, kind, etag, last_modified, last_change_at, change_gap_secs FROM sources",
         "SELECT * FROM articles",
         "SELECT * FROM versions",
@@ -173,7 +186,14 @@ fn content_digest(db: &Path) -> anyhow::Result<String> {
         "SELECT * FROM listings",
         "SELECT * FROM article_aliases",
         "SELECT * FROM hosts",
-    ];
+    ])
+}
+
+/// A hash of what the statements read, in order.
+fn digest(db: &Path, tables: &[&str]) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let conn = rusqlite::Connection::open(db)?;
+    let mut h = Sha256::new();
     for sql in tables {
         let mut stmt = conn.prepare(&format!("{sql} ORDER BY 1"))?;
         let n = stmt.column_count();
@@ -248,7 +268,8 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let site = rt.block_on(server::start(a.feeds, a.hosts))?;
+    let archive = if a.workers.is_some() { 0 } else { a.articles / server::ARCHIVE_ENTRIES as usize };
+    let site = rt.block_on(server::start(a.feeds, a.hosts, archive))?;
     let dir = TempDir::new()?;
     if let Some(w) = &a.workers {
         if w.postgres.is_empty() {
@@ -288,11 +309,11 @@ fn main() -> anyhow::Result<()> {
     let profile = std::env::var("FIGWATCH_LOAD_PROFILE").ok();
     let round = std::env::var("FIGWATCH_LOAD_ROUND").unwrap_or_else(|_| "changed".into());
     let wrap = |name: &str| profile.as_deref().filter(|_| round == name);
-    let full = run_wrapped(&a.binary, &config, wrap("changed"))?;
+    let full = run_wrapped(&a.binary, &config, wrap("changed"), FEED_ROUND)?;
     let full_growth = db_size(dir.path()).saturating_sub(size_before);
     let digest = content_digest(&dir.path().join("figwatch.db"))?;
     let size_before = db_size(dir.path());
-    let nm = run_wrapped(&a.binary, &config, wrap("304"))?;
+    let nm = run_wrapped(&a.binary, &config, wrap("304"), FEED_ROUND)?;
     let nm_growth = db_size(dir.path()).saturating_sub(size_before);
     let untouched = content_digest(&dir.path().join("figwatch.db"))? == digest;
     let mut mixed = Vec::new();
@@ -398,8 +419,16 @@ fn main() -> anyhow::Result<()> {
             run.stdout
         );
     }
+    // The article rounds: 100,000 watched articles re-checked by age, in a store of their own.
+    let art = match a.articles {
+        0 => None,
+        _ => Some(articles::run(&a.binary, &site, dir.path(), a.concurrency)?),
+    };
     if a.check {
         let mut failed = Vec::new();
+        if let Some(art) = &art {
+            failed.extend(art.failures());
+        }
         if fw_full < 500.0 {
             failed.push(format!("changed feeds/s {fw_full:.0} < 500"));
         }
@@ -429,8 +458,9 @@ fn main() -> anyhow::Result<()> {
             bail!("below target: {}", failed.join("; "));
         }
         println!(
-            "load targets met: changed and not-modified feeds/s, peak RSS, no write beyond the schedule{}",
-            if a.check_ratio { ", ratio to the bare loop" } else { " (ratio to the bare loop reported, not gated)" }
+            "load targets met: changed and not-modified feeds/s, peak RSS, no write beyond the schedule{}{}",
+            if a.check_ratio { ", ratio to the bare loop" } else { " (ratio to the bare loop reported, not gated)" },
+            if art.is_some() { "; article 304 re-checks/s, peak RSS and no write beyond the schedule in the article rounds" } else { "" }
         );
     }
     Ok(())

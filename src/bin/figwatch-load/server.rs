@@ -16,6 +16,10 @@ use axum::Router;
 /// How many entries a feed lists (its newest).
 pub const ENTRIES: u32 = 3;
 
+/// How many articles an archive feed lists: the article rounds' 100,000 watched articles come
+/// from 1,000 of them.
+pub const ARCHIVE_ENTRIES: u32 = 100;
+
 pub struct Site {
     /// Per feed: the number of its newest entry.
     versions: Vec<AtomicU32>,
@@ -23,6 +27,8 @@ pub struct Site {
     pub not_modified: AtomicU64,
     /// Where each host listens; feed `i` is on host `i % hosts.len()`.
     pub hosts: Vec<SocketAddr>,
+    /// Per archive feed: the revision of its articles (each change rewrites all of them).
+    archive: Vec<AtomicU32>,
 }
 
 impl Site {
@@ -41,6 +47,30 @@ impl Site {
         }
     }
 
+    /// An archive feed: `ARCHIVE_ENTRIES` small article pages on host `i % hosts.len()`.
+    pub fn archive_url(&self, i: usize) -> String {
+        format!("http://{}/archive/{i}.xml", self.hosts[i % self.hosts.len()])
+    }
+
+    pub fn archive_feeds(&self) -> usize {
+        self.archive.len()
+    }
+
+    /// The URL of article `k` of archive feed `i`, as the feed links it.
+    pub fn archive_article_url(&self, i: usize, k: u32) -> String {
+        format!(
+            "http://{}/archived/{i}/{k}.html",
+            self.hosts[i % self.hosts.len()]
+        )
+    }
+
+    /// Rewrites every article of the given archive feeds (new text, new ETag).
+    pub fn change_archive(&self, feeds: impl IntoIterator<Item = usize>) {
+        for i in feeds {
+            self.archive[i].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     /// Every feed back to its first state (for the bare loop's run).
     pub fn reset(&self) {
         for v in &self.versions {
@@ -49,8 +79,9 @@ impl Site {
     }
 }
 
-/// Starts the site on `hosts` loopback addresses from 127.0.0.2 up.
-pub async fn start(feeds: usize, hosts: usize) -> anyhow::Result<Arc<Site>> {
+/// Starts the site on `hosts` loopback addresses from 127.0.0.2 up, with `feeds` news feeds
+/// and `archive` archive feeds.
+pub async fn start(feeds: usize, hosts: usize, archive: usize) -> anyhow::Result<Arc<Site>> {
     let mut listeners = Vec::new();
     anyhow::ensure!((1..=250).contains(&hosts), "--hosts must be from 1 to 250");
     for h in 0..hosts {
@@ -66,10 +97,13 @@ pub async fn start(feeds: usize, hosts: usize) -> anyhow::Result<Arc<Site>> {
             .iter()
             .map(|l| l.local_addr())
             .collect::<Result<_, _>>()?,
+        archive: (0..archive).map(|_| AtomicU32::new(0)).collect(),
     });
     let app = Router::new()
         .route("/feeds/{file}", get(feed))
         .route("/articles/{feed}/{file}", get(article))
+        .route("/archive/{file}", get(archive_feed))
+        .route("/archived/{feed}/{file}", get(archived))
         .with_state(Arc::clone(&site));
     for l in listeners {
         let app = app.clone();
@@ -180,5 +214,70 @@ fn page(feed: usize, k: u32) -> String {
          <p>The report is number {k} of desk {feed}; it is one of many served by the load server.</p></article>\
          <aside><h2>Most read</h2><ul><li><a href=\"/x\">Another story</a></li><li><a href=\"/y\">A third story</a></li></ul></aside>\
          <footer>© Load News</footer></body></html>"
+    )
+}
+
+async fn archive_feed(
+    State(site): State<Arc<Site>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(i) = file
+        .strip_suffix(".xml")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|i| *i < site.archive.len())
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    conditional(
+        &site,
+        &headers,
+        format!("\"archive-{i}\""),
+        "application/rss+xml",
+        || {
+            let items: String = (0..ARCHIVE_ENTRIES)
+                .map(|k| {
+                    format!(
+                        "<item><title>Archived report {k} of desk {i}</title><link>{}</link><guid>archive-{i}-{k}</guid></item>",
+                        site.archive_article_url(i, k)
+                    )
+                })
+                .collect();
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>\
+                 <title>Archive {i}</title><link>http://{}/</link><description>Load test archive</description>{items}</channel></rss>",
+                site.hosts[i % site.hosts.len()]
+            )
+        },
+    )
+}
+
+/// A small archived page: a headline and two short paragraphs, one with a casualty figure
+/// that changes with the feed's revision.
+async fn archived(
+    State(site): State<Arc<Site>>,
+    Path((feed, file)): Path<(usize, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (Some(k), Some(rev)) = (
+        file.strip_suffix(".html").and_then(|n| n.parse::<u32>().ok()),
+        site.archive.get(feed).map(|r| r.load(Ordering::SeqCst)),
+    ) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let figure = 1000 + (feed as u32 * 31 + k * 7 + rev * 500) % 9000;
+    conditional(
+        &site,
+        &headers,
+        format!("\"w{feed}-{k}-{rev}\""),
+        "text/html; charset=utf-8",
+        || {
+            format!(
+                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Archived report {k} of desk {feed}</title></head><body>\
+                 <article><h1>Archived report {k} of desk {feed}</h1>\
+                 <p>Officials said that {figure} North Korean troops had been killed or wounded since they joined the fighting in the Kursk region.</p>\
+                 <p>Archived report {k} of desk {feed}, revision {rev}, could not be independently verified.</p></article></body></html>"
+            )
+        },
     )
 }
