@@ -370,6 +370,15 @@ async fn daemon(config: Config) -> anyhow::Result<()> {
     crate::schedule::run(Pipeline::new(config, store)?).await
 }
 
+/// "checked every 15m until 3h old, every 1h until 1day old, …, then retired".
+fn describe_recheck(r: &config::Recheck) -> String {
+    if r.tiers.is_empty() {
+        return "fetched once, never checked again (recheck = [])".into();
+    }
+    let tiers: Vec<String> = r.tiers.iter().map(config::Recheck::describe).collect();
+    format!("checked {}, then retired", tiers.join(", "))
+}
+
 fn check_config(c: &Config) -> anyhow::Result<()> {
     let count = |k: SourceKind| c.sources.iter().filter(|s| s.kind == k).count();
     println!(
@@ -418,6 +427,7 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
         humantime::format_duration(c.schedule.max_backoff),
         c.schedule.fail_after
     );
+    println!("articles   {}", describe_recheck(&c.recheck));
     println!("\nsources:");
     for s in &c.sources {
         let bounds = format!(
@@ -432,6 +442,9 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
             bounds,
             s.url
         );
+        if s.kind == SourceKind::Feed && s.recheck != c.recheck {
+            println!("        its articles: {}", describe_recheck(&s.recheck));
+        }
     }
     println!("\ntopics:");
     for t in &c.topics {
@@ -581,7 +594,10 @@ fn print_sinks(c: &Config) {
 }
 
 /// Writes one JSON object a line: the form every `--json` output takes.
-pub(crate) fn json_lines<T: serde::Serialize>(out: &mut impl Write, items: &[T]) -> anyhow::Result<()> {
+pub(crate) fn json_lines<T: serde::Serialize>(
+    out: &mut impl Write,
+    items: &[T],
+) -> anyhow::Result<()> {
     for item in items {
         serde_json::to_writer(&mut *out, item)?;
         writeln!(out)?;
@@ -686,4 +702,3 @@ pub fn write_diff(
     writeln!(out, "{}", diff::render(&shown, color))?;
     Ok(())
 }
-

@@ -827,8 +827,8 @@ pub struct StoreCounts {
     pub alerts: i64,
 }
 
-pub(crate) mod db;
 mod articles;
+pub(crate) mod db;
 mod export;
 mod ledger;
 pub mod migrate;
@@ -836,13 +836,11 @@ mod outbox;
 mod retention;
 mod schedule;
 mod workers;
+pub use articles::{ArticleSchedule, ArticleState, Claim, DueArticle, NextCheck, WatchCounts};
 pub use export::{AlertRow, FigureRow, VersionRow};
 pub use ledger::{LedgerEntry, LedgerSource};
 pub use outbox::{Claimed, SinkBacklog};
 pub use retention::PruneReport;
-pub use articles::{
-    ArticleSchedule, ArticleState, Claim, DueArticle, NextCheck, WatchCounts,
-};
 pub use schedule::{PollRecord, PollResult, SourceState};
 pub use workers::WorkerStatus;
 

@@ -36,7 +36,10 @@ fn drop_from_feed(server: &LocalServer) {
     let base = server.url("");
     server.set(
         "/other.html",
-        Response::html(article_page("Weather", &["Sunny spells, and rain later in the week."])),
+        Response::html(article_page(
+            "Weather",
+            &["Sunny spells, and rain later in the week."],
+        )),
     );
     server.set(
         "/rss.xml",
@@ -93,7 +96,11 @@ fn an_edit_is_caught_at_once_by_poll_all_and_by_poll_url() {
     assert_eq!(figure_changes(&home).len(), 3);
     let feed_hits = server.hits("/rss.xml");
     home.ok(&["poll", &server.url("/rss.xml")]);
-    assert_eq!(server.hits("/rss.xml"), feed_hits + 1, "a source by its URL");
+    assert_eq!(
+        server.hits("/rss.xml"),
+        feed_hits + 1,
+        "a source by its URL"
+    );
     let unknown = home.figwatch(&["poll", &server.url("/nowhere.html")]);
     assert!(!unknown.status.success());
     assert!(
@@ -159,7 +166,11 @@ fn past_its_last_tier_an_article_is_not_fetched_and_a_change_brings_it_back() {
     let hits = server.hits(ARTICLE);
     let out = home.ok(&["--poll"]);
     assert!(out.contains("1 retired"), "{out}");
-    assert_eq!(server.hits(ARTICLE), hits, "a retired article is not fetched");
+    assert_eq!(
+        server.hits(ARTICLE),
+        hits,
+        "a retired article is not fetched"
+    );
     home.ok(&["--poll", "--all"]);
     assert_eq!(server.hits(ARTICLE), hits, "nor by --poll --all");
     let status = home.ok(&["status"]);

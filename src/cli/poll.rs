@@ -80,9 +80,7 @@ pub async fn poll(config: Config, args: PollArgs) -> anyhow::Result<()> {
         let mut progress = Progress::articles();
         let (_stop, never) = tokio::sync::watch::channel(false);
         let checked = pipeline
-            .recheck_articles(which, Some(started), never, |s| {
-                progress.update_articles(s)
-            })
+            .recheck_articles(which, Some(started), never, |s| progress.update_articles(s))
             .await;
         progress.finish();
         summary.add(&checked);

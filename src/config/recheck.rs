@@ -119,10 +119,7 @@ pub(super) fn parse(
     let mut tiers: Vec<Tier> = Vec::new();
     for (i, pair) in raw.get_ref().iter().enumerate() {
         let [up_to, every] = pair.as_slice() else {
-            return fail(
-                i,
-                format!("{} values where two are needed", pair.len()),
-            );
+            return fail(i, format!("{} values where two are needed", pair.len()));
         };
         let up_to = match parse_duration(up_to) {
             Ok(d) => d,
@@ -133,7 +130,10 @@ pub(super) fn parse(
             Err(e) => return fail(i, e),
         };
         if every < Duration::from_secs(1) {
-            return fail(i, format!("the interval {every:?} is too short; the minimum is 1s"));
+            return fail(
+                i,
+                format!("the interval {every:?} is too short; the minimum is 1s"),
+            );
         }
         if let Some(prev) = tiers.last() {
             if up_to <= prev.up_to {
@@ -160,10 +160,22 @@ mod tests {
 
     #[test]
     fn the_default_key_reads_like_the_configuration() {
-        assert_eq!(Recheck::default().key(), "3h:15m,1day:1h,3days:3h,14days:1day");
+        assert_eq!(
+            Recheck::default().key(),
+            "3h:15m,1day:1h,3days:3h,14days:1day"
+        );
         let r = Recheck::default();
-        assert_eq!(r.tier_at(Duration::from_secs(60)).unwrap().every.as_secs(), 900);
-        assert_eq!(r.tier_at(Duration::from_secs(4 * 3600)).unwrap().every.as_secs(), 3600);
+        assert_eq!(
+            r.tier_at(Duration::from_secs(60)).unwrap().every.as_secs(),
+            900
+        );
+        assert_eq!(
+            r.tier_at(Duration::from_secs(4 * 3600))
+                .unwrap()
+                .every
+                .as_secs(),
+            3600
+        );
         assert!(r.tier_at(Duration::from_secs(15 * 86400)).is_none());
         assert_eq!(r.retire_after().as_secs(), 14 * 86400);
     }

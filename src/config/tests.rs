@@ -291,3 +291,80 @@ fn the_same_sink_twice_is_refused_unless_named_apart() {
     let named = twice.replacen("type = \"log\"", "type = \"log\"\nname = \"copy\"", 1);
     assert_eq!(parse(&named).unwrap().alerts.sinks.len(), 2);
 }
+
+#[test]
+fn article_schedules_are_global_or_per_feed_and_checked() {
+    let c = parse(&format!(
+        "[articles]\nrecheck = [[\"1h\", \"5m\"], [\"2d\", \"6h\"]]\n{}",
+        GOOD.replace(
+            "interval = \"10m\"\n",
+            "interval = \"10m\"\nrecheck = [[\"30m\", \"1m\"]]\n"
+        )
+    ))
+    .unwrap();
+    assert_eq!(c.recheck.tiers.len(), 2);
+    assert_eq!(c.recheck.retire_after(), Duration::from_secs(2 * 86400));
+    assert_eq!(c.sources[0].recheck.tiers[0].every, Duration::from_secs(60));
+    assert_eq!(c.sources[1].recheck, c.recheck, "a page inherits, unused");
+    // The default when nothing is said: 15m / 1h / 3h / 1d up to 14 days.
+    let d = parse(GOOD).unwrap();
+    assert_eq!(d.recheck, Recheck::default());
+    assert_eq!(
+        d.sources[0].recheck.tiers[0].every,
+        Duration::from_secs(900)
+    );
+    // An empty schedule: fetched once, never again.
+    let none = parse(&format!("[articles]\nrecheck = []\n{GOOD}")).unwrap();
+    assert!(none.recheck.tiers.is_empty());
+    // A change of schedule changes the source's key (what pulls next checks in).
+    assert_ne!(c.sources[0].schedule_key(), d.sources[0].schedule_key());
+}
+
+#[test]
+fn bad_article_schedules_name_the_key() {
+    for (text, key, words) in [
+        (
+            "[articles]\nrecheck = [[\"1h\"]]\n",
+            "articles.recheck[0]",
+            "two are needed",
+        ),
+        (
+            "[articles]\nrecheck = [[\"1h\", \"soon\"]]\n",
+            "articles.recheck[0]",
+            "invalid duration",
+        ),
+        (
+            "[articles]\nrecheck = [[\"1h\", \"100ms\"]]\n",
+            "articles.recheck[0]",
+            "too short",
+        ),
+        (
+            "[articles]\nrecheck = [[\"1d\", \"1h\"], [\"3h\", \"1h\"]]\n",
+            "articles.recheck[1]",
+            "must grow",
+        ),
+        (
+            "[articles]\nrecheck = [[\"0s\", \"1h\"]]\n",
+            "articles.recheck[0]",
+            "nothing to check",
+        ),
+        (
+            "[articles]\nrecheck = \"often\"\n",
+            "articles.recheck",
+            "invalid type",
+        ),
+        ("[articles]\nevery = \"1h\"\n", "articles", "unknown field"),
+    ] {
+        let msg = error(text);
+        assert!(msg.contains(key) && msg.contains(words), "{text}: {msg}");
+        assert!(msg.contains("test.toml:"), "located: {msg}");
+    }
+    let msg = error(&GOOD.replace(
+        "url = \"https://example.org/live/ukraine\"\n",
+        "url = \"https://example.org/live/ukraine\"\nrecheck = [[\"1h\", \"1m\"]]\n",
+    ));
+    assert!(
+        msg.contains("pages[0].recheck") && msg.contains("interval"),
+        "{msg}"
+    );
+}

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::links::{canonical_url, same_site, site_of};
 use super::{Failure, Pipeline};
 use crate::alerts::{Alert, AlertKind};
 use crate::config::{Recheck, SourceConfig};
@@ -255,12 +256,7 @@ impl Pipeline {
                         .known_or_new(&known, key, source_id, entry_id)
                         .map_err(db)?
                         .0;
-                    self.record_article_error(
-                        id,
-                        link,
-                        &f.message,
-                        &self.next_check(watch, false),
-                    );
+                    self.record_article_error(id, link, &f.message, &self.next_check(watch, false));
                 }
                 return Err(f);
             }
@@ -575,23 +571,6 @@ fn body_hash(body: &[u8]) -> String {
     crate::feed::hex(&Sha256::digest(body)[..16])
 }
 
-/// The host an article came from, as alerts and the ledger name it: `washingtonpost.com`.
-fn site_of(url: &Url) -> String {
-    url.host_str()
-        .unwrap_or_default()
-        .trim_start_matches("www.")
-        .to_string()
-}
-
-/// Two URLs on one site, `www.` aside.
-fn same_site(a: &Url, b: &Url) -> bool {
-    let host = |u: &Url| {
-        u.host_str()
-            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
-    };
-    host(a).is_some() && host(a) == host(b)
-}
-
 /// What storing one fetched article did.
 #[derive(Debug, Default)]
 struct Saved {
@@ -616,59 +595,4 @@ fn suspicion(article: &Article, previous: Option<&Article>) -> Option<String> {
     let (now, before) = (article.text.chars().count(), previous?.text.chars().count());
     (now * 2 < before)
         .then(|| format!("the text shrank by more than half ({before} → {now} characters)"))
-}
-
-/// Where an entry's article comes from: its link, or (no link) its own content under a
-/// stable address inside the feed.
-pub(super) fn entry_target<'e>(feed_url: &Url, entry: &'e FeedEntry) -> (Url, Option<&'e str>) {
-    match &entry.link {
-        Some(link) => (link.clone(), None),
-        None => {
-            let mut url = feed_url.clone();
-            url.set_fragment(Some(&format!(
-                "entry-{}",
-                extract::content_hash(&entry.id)[..16].to_owned()
-            )));
-            (url, Some(entry.content.as_deref().unwrap_or_default()))
-        }
-    }
-}
-
-/// The address an article is stored under: tracking parameters (`utm_*`) and the fragment
-/// removed, so the same story linked from several feeds is one article.
-pub fn canonical_url(url: &Url) -> Url {
-    let mut out = url.clone();
-    if url.fragment().is_some_and(|f| !f.starts_with("entry-")) {
-        out.set_fragment(None);
-    }
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| !k.starts_with("utm_"))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        out.set_query(None);
-    } else if kept.len() != url.query_pairs().count() {
-        out.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn canonical_url_drops_tracking_and_fragments() {
-        let u =
-            Url::parse("https://n.example/a?id=3&utm_source=rss&utm_medium=x#comments").unwrap();
-        assert_eq!(canonical_url(&u).as_str(), "https://n.example/a?id=3");
-        let u = Url::parse("https://n.example/a?utm_source=rss").unwrap();
-        assert_eq!(canonical_url(&u).as_str(), "https://n.example/a");
-        let u = Url::parse("https://n.example/feed.xml#entry-abc").unwrap();
-        assert_eq!(
-            canonical_url(&u).as_str(),
-            "https://n.example/feed.xml#entry-abc"
-        );
-    }
 }

@@ -20,10 +20,11 @@ use crate::store::{self, PollRecord, PollResult, SourceState, Store};
 
 mod article;
 mod lease;
+mod links;
 mod recheck;
 
-pub use article::canonical_url;
 use article::{ArticleOutcome, Listed};
+pub use links::canonical_url;
 pub use recheck::ArticlePass;
 
 /// What a pass (or one source's poll) did, for the one-line summary.
@@ -898,7 +899,7 @@ impl Pipeline {
             Default::default()
         });
         for entry in &parsed.entries {
-            let (link, inline) = article::entry_target(url, entry);
+            let (link, inline) = links::entry_target(url, entry);
             let how = match inline {
                 Some(content) => Listed::Inline {
                     id: &entry.id,

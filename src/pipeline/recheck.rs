@@ -59,7 +59,9 @@ impl Pipeline {
         };
         for holder in holders.iter().filter(|h| super::lease::is_dead_local(h)) {
             match self.store.free_article_leases(holder) {
-                Ok(n) => tracing::info!("took over {n} article check(s) from {holder}, which no longer runs"),
+                Ok(n) => tracing::info!(
+                    "took over {n} article check(s) from {holder}, which no longer runs"
+                ),
                 Err(e) => tracing::warn!("cannot free the claims of {holder}: {e}"),
             }
         }
@@ -315,14 +317,13 @@ fn interleave_hosts(articles: Vec<DueArticle>) -> Vec<DueArticle> {
 /// After a change of a source's schedule (its `interval` or `recheck`, or the global ones it
 /// inherits): its next poll and its articles' next checks, where later than the new schedule
 /// allows, are pulled in; the new schedule is recorded with it.
-pub(super) fn pull_in(
-    store: &Store,
-    source_id: i64,
-    source: &SourceConfig,
-) -> store::Result<()> {
+pub(super) fn pull_in(store: &Store, source_id: i64, source: &SourceConfig) -> store::Result<()> {
     let now = Utc::now();
     let (last_polled, next) = store.source_times(source_id)?;
-    let source_next = match (last_polled.as_deref().and_then(parse_time), next.as_deref().and_then(parse_time)) {
+    let source_next = match (
+        last_polled.as_deref().and_then(parse_time),
+        next.as_deref().and_then(parse_time),
+    ) {
         (Some(last), Some(next)) => {
             let allowed = last + chrono::Duration::from_std(source.interval).unwrap_or_default();
             (allowed < next).then(|| store::timestamp(allowed))
@@ -348,5 +349,10 @@ pub(super) fn pull_in(
             "the schedule changed: next checks later than it allows are pulled in"
         );
     }
-    store.pull_in(source_id, source_next.as_deref(), &articles, &source.schedule_key())
+    store.pull_in(
+        source_id,
+        source_next.as_deref(),
+        &articles,
+        &source.schedule_key(),
+    )
 }

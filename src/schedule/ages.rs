@@ -102,10 +102,7 @@ mod tests {
             Next::At(t(6 * 1440))
         );
         // The check a day after 13.5 days would be past 14 days: this was the last.
-        assert_eq!(
-            next_check(&r, t(0), t(13 * 1440 + 720), 0.0),
-            Next::Retire
-        );
+        assert_eq!(next_check(&r, t(0), t(13 * 1440 + 720), 0.0), Next::Retire);
         assert_eq!(next_check(&r, t(0), t(20 * 1440), 0.0), Next::Retire);
     }
 

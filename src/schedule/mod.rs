@@ -430,7 +430,9 @@ impl ArticleChecks {
                 let pass = ArticlePass::Due {
                     slack: Duration::ZERO,
                 };
-                let done = p.recheck_articles(pass, None, stopped.clone(), |_| {}).await;
+                let done = p
+                    .recheck_articles(pass, None, stopped.clone(), |_| {})
+                    .await;
                 if done.rechecked + done.retired > 0 {
                     tracing::debug!("article re-checks: {done}");
                 }

@@ -208,14 +208,7 @@ impl Store {
                 schedule_sql(7)
             ),
             &schedule_params(
-                params![
-                    article_id,
-                    at,
-                    etag,
-                    lm,
-                    validators.is_some(),
-                    body_hash
-                ],
+                params![article_id, at, etag, lm, validators.is_some(), body_hash],
                 next,
             ),
         )?;
@@ -523,7 +516,10 @@ impl Store {
 }
 
 /// The parameters `first`, then a [`NextCheck`]'s three (see [`schedule_sql`]).
-pub(super) fn schedule_params(first: &[super::db::Value], next: &NextCheck) -> Vec<super::db::Value> {
+pub(super) fn schedule_params(
+    first: &[super::db::Value],
+    next: &NextCheck,
+) -> Vec<super::db::Value> {
     let mut all = first.to_vec();
     all.extend_from_slice(params![next.at, next.retired, next.clock_from]);
     all

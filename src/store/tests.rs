@@ -92,9 +92,14 @@ fn unusable_database_is_a_clear_error() {
 #[test]
 fn versions_are_numbered_per_article_with_their_alerts() {
     let (_d, s) = temp_store();
-    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap().0;
+    let ids = s
+        .sync_sources(&[source("https://n.example/rss")])
+        .unwrap()
+        .0;
     assert_eq!(
-        s.sync_sources(&[source("https://n.example/rss")]).unwrap().0,
+        s.sync_sources(&[source("https://n.example/rss")])
+            .unwrap()
+            .0,
         ids,
         "stable ids"
     );
@@ -182,7 +187,10 @@ fn versions_are_numbered_per_article_with_their_alerts() {
 #[test]
 fn alerts_filter_by_topic_time_and_limit() {
     let (_d, s) = temp_store();
-    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap().0;
+    let ids = s
+        .sync_sources(&[source("https://n.example/rss")])
+        .unwrap()
+        .0;
     let (a, _) = s.article_for("https://n.example/a", ids[0], None).unwrap();
     let art = article("x");
     let alerts = vec![
@@ -240,7 +248,10 @@ fn alerts_filter_by_topic_time_and_limit() {
 fn source_failures_count_up_and_reset() {
     use crate::store::{PollRecord, PollResult};
     let (_d, s) = temp_store();
-    let ids = s.sync_sources(&[source("https://n.example/rss")]).unwrap().0;
+    let ids = s
+        .sync_sources(&[source("https://n.example/rss")])
+        .unwrap()
+        .0;
     let record = |at: &str, result: PollResult| PollRecord {
         source_id: ids[0],
         at: at.into(),

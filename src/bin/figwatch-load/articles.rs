@@ -21,7 +21,10 @@ impl Report {
     pub fn failures(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.nm_rate < 5000.0 {
-            out.push(format!("article 304 re-checks/s {:.0} < 5000", self.nm_rate));
+            out.push(format!(
+                "article 304 re-checks/s {:.0} < 5000",
+                self.nm_rate
+            ));
         }
         if self.peak_mb > 150.0 {
             out.push(format!(
@@ -63,7 +66,11 @@ fn write_config(
         }
     }
     text += figwatch::demo::TOPIC_TOML;
-    let path = dir.join(if shortened { "rounds.toml" } else { "first.toml" });
+    let path = dir.join(if shortened {
+        "rounds.toml"
+    } else {
+        "first.toml"
+    });
     std::fs::write(&path, text)?;
     Ok(path)
 }
@@ -165,7 +172,12 @@ pub fn run(
     let before = articles_digest(&db)?;
     let size = db_size(&dir);
     let requests = site.requests.load(std::sync::atomic::Ordering::SeqCst);
-    let nm = run_wrapped(binary, &config, None, &["--poll", "--all", "--only", "articles"])?;
+    let nm = run_wrapped(
+        binary,
+        &config,
+        None,
+        &["--poll", "--all", "--only", "articles"],
+    )?;
     let nm_growth = db_size(&dir) as i64 - size as i64;
     let fetched = site.requests.load(std::sync::atomic::Ordering::SeqCst) - requests;
     let untouched = articles_digest(&db)? == before;
@@ -185,7 +197,9 @@ pub fn run(
     );
 
     // The changed round: 5% of the articles rewritten and made due; the others are not due.
-    let changed: Vec<usize> = (0..site.archive_feeds()).filter(|&i| changed_feed(i)).collect();
+    let changed: Vec<usize> = (0..site.archive_feeds())
+        .filter(|&i| changed_feed(i))
+        .collect();
     site.change_archive(changed.iter().copied());
     {
         let conn = rusqlite::Connection::open(&db)?;
@@ -195,7 +209,10 @@ pub fn run(
              WHERE source_id IN (SELECT s.id FROM sources s, json_each(?1) j WHERE s.url = j.value)",
             [serde_json::to_string(&urls)?],
         )?;
-        println!("changed round    : {made_due} articles of {} feeds rewritten and due", changed.len());
+        println!(
+            "changed round    : {made_due} articles of {} feeds rewritten and due",
+            changed.len()
+        );
     }
     let size = db_size(&dir);
     let ch: Run = run_wrapped(binary, &config, None, &["--poll", "--only", "articles"])

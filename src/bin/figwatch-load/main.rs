@@ -268,7 +268,11 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let archive = if a.workers.is_some() { 0 } else { a.articles / server::ARCHIVE_ENTRIES as usize };
+    let archive = if a.workers.is_some() {
+        0
+    } else {
+        a.articles / server::ARCHIVE_ENTRIES as usize
+    };
     let site = rt.block_on(server::start(a.feeds, a.hosts, archive))?;
     let dir = TempDir::new()?;
     if let Some(w) = &a.workers {

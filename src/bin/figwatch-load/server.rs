@@ -49,7 +49,10 @@ impl Site {
 
     /// An archive feed: `ARCHIVE_ENTRIES` small article pages on host `i % hosts.len()`.
     pub fn archive_url(&self, i: usize) -> String {
-        format!("http://{}/archive/{i}.xml", self.hosts[i % self.hosts.len()])
+        format!(
+            "http://{}/archive/{i}.xml",
+            self.hosts[i % self.hosts.len()]
+        )
     }
 
     pub fn archive_feeds(&self) -> usize {
@@ -260,7 +263,8 @@ async fn archived(
     headers: HeaderMap,
 ) -> Response {
     let (Some(k), Some(rev)) = (
-        file.strip_suffix(".html").and_then(|n| n.parse::<u32>().ok()),
+        file.strip_suffix(".html")
+            .and_then(|n| n.parse::<u32>().ok()),
         site.archive.get(feed).map(|r| r.load(Ordering::SeqCst)),
     ) else {
         return StatusCode::NOT_FOUND.into_response();
