@@ -123,6 +123,7 @@ impl Pipeline {
         self.free_dead_article_leases();
         let concurrency = self.config.fetch.concurrency;
         let mut total = PassSummary::default();
+        let mut after: Option<(String, i64)> = None;
         while !*stop.borrow() {
             let now = Utc::now();
             let due_by = match which {
@@ -138,11 +139,15 @@ impl Pipeline {
                 now: &store::timestamp(now),
                 until: &store::timestamp(now + self.lease_length()),
                 owner: &self.lease_owner,
+                after: after.as_ref().map(|(t, id)| (t.as_str(), *id)),
                 limit: (concurrency * 8).clamp(32, 1024),
             });
             let batch = match claimed {
                 Ok(b) if b.is_empty() => break,
-                Ok(b) => interleave_hosts(b),
+                Ok(b) => {
+                    after = b.iter().map(|a| (a.due_at.clone(), a.id)).max().or(after);
+                    interleave_hosts(b)
+                }
                 Err(e) => {
                     tracing::error!("cannot claim the articles due for a check: {e}");
                     break;

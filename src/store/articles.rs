@@ -112,6 +112,10 @@ pub struct Claim<'a> {
     pub until: &'a str,
     /// Who claims them.
     pub owner: &'a str,
+    /// Only those after this (next check, id): the last a previous claim of the same pass
+    /// took, so that each claim starts where the last one ended instead of stepping again over
+    /// the rows the pass has checked and rescheduled.
+    pub after: Option<(&'a str, i64)>,
     pub limit: usize,
 }
 
@@ -133,6 +137,9 @@ pub struct WatchCounts {
     pub due_within_hour: i64,
     pub retired: i64,
 }
+
+/// A watched article's schedule inputs: (id, age clock start, last check, next check).
+pub type Watched = (i64, String, Option<String>, String);
 
 /// A re-check that answered 304, waiting to be written with others.
 #[derive(Debug)]
@@ -278,16 +285,22 @@ impl Store {
             }
             (Some(_), false) => "AND source_id IN (SELECT value FROM json_each(?4))",
         };
+        // A plain lower bound on the indexed column, so that the claim seeks to the cursor.
+        let after = match claim.after {
+            Some(_) => "AND next_check_at >= ?8 AND (next_check_at, id) > (?8, ?9)",
+            None => "AND CAST(?8 AS TEXT) IS NULL AND CAST(?9 AS BIGINT) = 0",
+        };
         conn.query_map(
             &format!(
                 "UPDATE articles SET lease_until = ?6, lease_owner = ?7
                  WHERE id IN (SELECT id FROM articles
                               WHERE next_check_at <= ?1
+                                {after}
                                 AND (lease_until IS NULL OR lease_until <= ?5)
                                 AND (CAST(?2 AS TEXT) IS NULL OR last_checked_at IS NULL
                                      OR last_checked_at < ?2)
                                 {sources}
-                              ORDER BY next_check_at LIMIT ?3
+                              ORDER BY next_check_at, id LIMIT ?3
                               /*pg:FOR UPDATE SKIP LOCKED*/)
                  RETURNING {DUE}"
             ),
@@ -298,7 +311,9 @@ impl Store {
                 claim.sources,
                 claim.now,
                 claim.until,
-                claim.owner
+                claim.owner,
+                claim.after.map(|a| a.0),
+                claim.after.map_or(0, |a| a.1)
             ],
             due,
         )
@@ -368,12 +383,8 @@ impl Store {
         )
     }
 
-    /// A source's watched articles with what their schedule depends on: (id, age clock start,
-    /// last check, next check).
-    pub fn watched_articles(
-        &self,
-        source_id: i64,
-    ) -> Result<Vec<(i64, String, Option<String>, String)>> {
+    /// A source's watched articles with what their schedule depends on.
+    pub fn watched_articles(&self, source_id: i64) -> Result<Vec<Watched>> {
         self.conn().query_map(
             "SELECT id, coalesce(age_from, first_seen_at), last_checked_at, next_check_at
              FROM articles WHERE source_id = ?1 AND next_check_at IS NOT NULL",

@@ -42,7 +42,7 @@ impl Report {
 /// Archive feeds whose articles are retired in the rounds (their `recheck` is shortened), and
 /// those whose articles change: 5% each.
 fn retired_feed(i: usize) -> bool {
-    i % 20 == 0
+    i.is_multiple_of(20)
 }
 
 fn changed_feed(i: usize) -> bool {
@@ -62,7 +62,7 @@ fn write_config(
     for i in 0..site.archive_feeds() {
         text += &format!("[[feeds]]\nurl = \"{}\"\n", site.archive_url(i));
         if shortened && retired_feed(i) {
-            text += "recheck = [[\"1s\", \"1s\"]]\n";
+            text += "recheck = [[\"1ms\", \"1s\"]]\n";
         }
     }
     text += figwatch::demo::TOPIC_TOML;
@@ -190,6 +190,15 @@ pub fn run(
         nm.max_rss_kb as f64 / 1024.0,
         nm_growth as f64 / 1024.0,
         if untouched { "nothing" } else { "SOMETHING" }
+    );
+    let expected_retired = (0..site.archive_feeds())
+        .filter(|&i| retired_feed(i))
+        .count()
+        * server::ARCHIVE_ENTRIES as usize;
+    anyhow::ensure!(
+        retired as usize == expected_retired,
+        "{retired} articles retired in the 304 round, {expected_retired} expected: {}",
+        nm.stdout
     );
     anyhow::ensure!(
         fetched == not_modified,

@@ -256,6 +256,11 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        // FIGWATCH_LOAD_KEEP=1 keeps the databases for a look afterwards.
+        if std::env::var_os("FIGWATCH_LOAD_KEEP").is_some() {
+            eprintln!("kept {}", self.0.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -255,8 +255,8 @@ async fn archive_feed(
     )
 }
 
-/// A small archived page: a headline and two short paragraphs, one with a casualty figure
-/// that changes with the feed's revision.
+/// A small archived page: a headline and two short paragraphs, one with a number that changes
+/// with the feed's revision.
 async fn archived(
     State(site): State<Arc<Site>>,
     Path((feed, file)): Path<(usize, String)>,
@@ -269,7 +269,13 @@ async fn archived(
     ) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    // One page in ten reports a figure of the benchmark's topic, as on a real desk.
     let figure = 1000 + (feed as u32 * 31 + k * 7 + rev * 500) % 9000;
+    let lead = if k.is_multiple_of(10) {
+        format!("Officials said that {figure} North Korean troops had been killed or wounded since they joined the fighting in the Kursk region.")
+    } else {
+        format!("The council met on Tuesday to discuss item {k} on its agenda; {figure} residents wrote in.")
+    };
     conditional(
         &site,
         &headers,
@@ -279,7 +285,7 @@ async fn archived(
             format!(
                 "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Archived report {k} of desk {feed}</title></head><body>\
                  <article><h1>Archived report {k} of desk {feed}</h1>\
-                 <p>Officials said that {figure} North Korean troops had been killed or wounded since they joined the fighting in the Kursk region.</p>\
+                 <p>{lead}</p>\
                  <p>Archived report {k} of desk {feed}, revision {rev}, could not be independently verified.</p></article></body></html>"
             )
         },
