@@ -279,3 +279,46 @@ fn a_bad_schedule_is_refused_with_its_key() {
         "{err}"
     );
 }
+
+/// `t` moved by `secs` seconds, as the store writes times.
+fn stamp(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[test]
+fn an_edit_two_days_after_the_article_left_its_feed_alerts_on_schedule() {
+    // The default schedule; time is moved in the store: the article was first seen two days
+    // ago, left its feed since, and its 3-hourly check falls due now.
+    let (server, home) = site(
+        "1h",
+        r#"[["3h", "15m"], ["1d", "1h"], ["3d", "3h"], ["14d", "1d"]]"#,
+    );
+    home.ok(&["--poll"]);
+    drop_from_feed(&server);
+    home.ok(&["--poll", "--all", "--only", "sources"]);
+    let url = server.url(ARTICLE);
+    let two_days = stamp(-2 * 86400);
+    home.execute(&format!(
+        "UPDATE articles SET first_seen_at = '{two_days}', age_from = '{two_days}',
+                last_checked_at = '{}', next_check_at = '{}'
+         WHERE url = '{url}'",
+        stamp(-3 * 3600),
+        stamp(-1)
+    ));
+    let history = home.ok(&["history", &url]);
+    assert!(history.contains("every 3h until 3days old"), "{history}");
+    server.set(ARTICLE, Response::html(story("4,500", None)));
+    let out = home.ok(&["--poll"]);
+    assert!(out.contains("1 new version, 1 alert"), "{out}");
+    assert_eq!(figure_changes(&home), vec![("3000".into(), "4500".into())]);
+    // The change starts its clock again: back to every 15 minutes.
+    let next = seconds_until(&article_row(&home, "next_check_at", &server));
+    assert!(
+        (13.0 * 60.0..17.0 * 60.0).contains(&next),
+        "next check in {next} s"
+    );
+    assert!(home
+        .ok(&["history", &url])
+        .contains("every 15m until 3h old"));
+}

@@ -119,6 +119,19 @@ allow_private = true
         }
     }
 
+    /// Runs a statement that returns nothing on this home's store (a test moving time in the
+    /// stored schedule).
+    pub fn execute(&self, sql: &str) {
+        match &self.postgres {
+            Some(url) => pg::batch(url, sql),
+            None => {
+                let db = rusqlite::Connection::open(self.path("figwatch.db")).unwrap();
+                db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                db.execute_batch(sql).unwrap();
+            }
+        }
+    }
+
     /// `query` for a count or another integer.
     pub fn count(&self, sql: &str) -> i64 {
         self.query(sql)
