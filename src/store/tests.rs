@@ -295,3 +295,92 @@ fn source_failures_count_up_and_reset() {
         Some("2026-01-01T01:00:00.000Z")
     );
 }
+
+#[test]
+fn article_claims_hold_resume_and_free() {
+    use crate::store::{Claim, NextCheck};
+    let (_d, s) = temp_store();
+    let ids = s
+        .sync_sources(&[source("https://n.example/rss")])
+        .unwrap()
+        .0;
+    let mut articles = Vec::new();
+    for i in 0..3 {
+        let (id, _) = s
+            .article_for(&format!("https://n.example/{i}"), ids[0], None)
+            .unwrap();
+        let next = NextCheck::at(format!("2026-01-01T00:0{i}:00.000Z"));
+        s.article_fetched(id, "2026-01-01T00:00:00.000Z", None, None, &next)
+            .unwrap();
+        articles.push(id);
+    }
+    let claim = |owner: &str, after: Option<(&str, i64)>| {
+        s.claim_articles(&Claim {
+            due_by: "2026-01-01T01:00:00.000Z",
+            checked_before: None,
+            sources: None,
+            now: "2026-01-01T00:30:00.000Z",
+            until: "2026-01-01T00:35:00.000Z",
+            owner,
+            after,
+            limit: 2,
+        })
+        .unwrap()
+    };
+    // Soonest due first; a second claim resumes after the first's last row.
+    let first = claim("a", None);
+    assert_eq!(
+        first.iter().map(|a| a.id).collect::<Vec<_>>(),
+        articles[..2]
+    );
+    let last = first.last().unwrap();
+    let second = claim("a", Some((&last.due_at, last.id)));
+    assert_eq!(
+        second.iter().map(|a| a.id).collect::<Vec<_>>(),
+        articles[2..]
+    );
+    // All three are held: another process gets none, until they are freed.
+    assert!(claim("b", None).is_empty());
+    assert_eq!(s.article_lease_holders().unwrap(), vec!["a".to_string()]);
+    assert_eq!(s.free_article_leases("a").unwrap(), 3);
+    assert_eq!(claim("b", None).len(), 2);
+    // A 304 writes the next check and frees the claim; a retirement takes it off the schedule.
+    s.article_not_modified(
+        articles[0],
+        "2026-01-01T00:31:00.000Z",
+        NextCheck::at("2026-01-01T02:00:00.000Z".into()),
+    )
+    .unwrap();
+    s.reschedule_article(
+        articles[1],
+        "2026-01-01T00:31:00.000Z",
+        &NextCheck::retired(),
+    )
+    .unwrap();
+    s.flush_polls().unwrap();
+    let a0 = s.article_schedule(articles[0]).unwrap().unwrap();
+    assert_eq!(
+        a0.next_check_at.as_deref(),
+        Some("2026-01-01T02:00:00.000Z")
+    );
+    assert_eq!(
+        a0.last_checked_at.as_deref(),
+        Some("2026-01-01T00:31:00.000Z")
+    );
+    let a1 = s.article_schedule(articles[1]).unwrap().unwrap();
+    assert_eq!(
+        (a1.next_check_at, a1.retired_at.as_deref()),
+        (None, Some("2026-01-01T00:31:00.000Z"))
+    );
+    let counts = s.watch_counts("2026-01-01T01:00:00.000Z").unwrap()[&ids[0]];
+    assert_eq!(
+        (counts.watched, counts.due_within_hour, counts.retired),
+        (2, 1, 1)
+    );
+    // Revived by a feed listing it anew: watched from then, due at once.
+    s.revive_article(articles[1], "2026-01-02T00:00:00.000Z")
+        .unwrap();
+    let a1 = s.article_schedule(articles[1]).unwrap().unwrap();
+    assert_eq!(a1.retired_at, None);
+    assert_eq!(a1.age_from, "2026-01-02T00:00:00.000Z");
+}
