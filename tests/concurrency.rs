@@ -218,3 +218,54 @@ fn status_shows_who_is_polling_what() {
         "leases given back: {after}"
     );
 }
+
+#[test]
+fn a_poll_beside_the_daemon_never_checks_an_article_at_the_same_moment() {
+    // Slow articles re-checked every second by the daemon while `--poll --all` runs beside it:
+    // each article is claimed by one process at a time.
+    let delay = Duration::from_millis(400);
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    let articles: Vec<String> = (0..6).map(|i| format!("/s{i}.html")).collect();
+    let entries: Vec<(&str, &str)> = articles.iter().map(|a| ("Story", a.as_str())).collect();
+    server.set(
+        "/rss.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &entries)),
+    );
+    for a in &articles {
+        server.set(a, Response::html(story("3,000", None)).delayed(delay));
+    }
+    let home = Home::custom(
+        "interval = \"1h\"\n[articles]\nrecheck = [[\"1h\", \"1s\"]]",
+        "per_host_delay = \"0s\"\nper_host_concurrency = 8\nconcurrency = 3",
+        &format!("[[feeds]]\nurl = \"{}\"\n", server.url("/rss.xml")),
+    );
+    home.ok(&["--poll"]);
+    let mut daemon = home.spawn_daemon();
+    std::thread::sleep(Duration::from_millis(1500));
+    for _ in 0..3 {
+        home.ok(&["--poll", "--all", "--only", "articles"]);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let mut requests = server.requests();
+    requests.sort_by_key(|r| r.at);
+    let mut last: HashMap<String, Instant> = HashMap::new();
+    let mut twice = Vec::new();
+    for r in requests.iter().filter(|r| r.path.starts_with("/s")) {
+        if let Some(prev) = last.get(&r.path) {
+            if r.at.duration_since(*prev) < delay {
+                twice.push(r.path.clone());
+            }
+        }
+        last.insert(r.path.clone(), r.at);
+    }
+    let per_article = server.hits("/s0.html");
+    assert!(
+        per_article >= 3,
+        "re-checked by both: {per_article} requests"
+    );
+    assert!(twice.is_empty(), "checked twice at once: {twice:?}");
+    assert_eq!(home.integrity(), "ok");
+}
