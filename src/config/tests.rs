@@ -295,7 +295,7 @@ fn the_same_sink_twice_is_refused_unless_named_apart() {
 #[test]
 fn article_schedules_are_global_or_per_feed_and_checked() {
     let c = parse(&format!(
-        "[articles]\nrecheck = [[\"1h\", \"5m\"], [\"2d\", \"6h\"]]\n{}",
+        "{}\n[articles]\nrecheck = [[\"1h\", \"5m\"], [\"2d\", \"6h\"]]\n",
         GOOD.replace(
             "interval = \"10m\"\n",
             "interval = \"10m\"\nrecheck = [[\"30m\", \"1m\"]]\n"
@@ -314,7 +314,7 @@ fn article_schedules_are_global_or_per_feed_and_checked() {
         Duration::from_secs(900)
     );
     // An empty schedule: fetched once, never again.
-    let none = parse(&format!("[articles]\nrecheck = []\n{GOOD}")).unwrap();
+    let none = parse(&format!("{GOOD}\n[articles]\nrecheck = []\n")).unwrap();
     assert!(none.recheck.tiers.is_empty());
     // A change of schedule changes the source's key (what pulls next checks in).
     assert_ne!(c.sources[0].schedule_key(), d.sources[0].schedule_key());
