@@ -104,6 +104,10 @@ pub struct SourceStatus {
     pub failing_since: Option<String>,
     pub articles: i64,
     pub versions: i64,
+    /// Its articles on the age schedule: watched, due within the hour, retired.
+    pub watched: i64,
+    pub due_within_hour: i64,
+    pub retired: i64,
     /// The process polling it right now (`host pid N (…)`), while its lease holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub polled_by: Option<String>,
@@ -464,9 +468,15 @@ impl Store {
                     (SELECT count(*) FROM versions v JOIN articles a ON a.id = v.article_id
                       WHERE a.source_id = s.id),
                     CASE WHEN s.lease_until > ?1 THEN s.lease_owner END,
-                    CASE WHEN s.lease_until > ?1 THEN s.lease_until END
+                    CASE WHEN s.lease_until > ?1 THEN s.lease_until END,
+                    (SELECT count(*) FROM articles a
+                      WHERE a.source_id = s.id AND a.next_check_at IS NOT NULL),
+                    (SELECT count(*) FROM articles a
+                      WHERE a.source_id = s.id AND a.next_check_at <= ?2),
+                    (SELECT count(*) FROM articles a
+                      WHERE a.source_id = s.id AND a.retired_at IS NOT NULL)
              FROM sources s ORDER BY s.id",
-            params![now()],
+            params![now(), timestamp(Utc::now() + chrono::Duration::hours(1))],
             |r| {
                 Ok(SourceStatus {
                     id: r.get(0)?,
@@ -484,6 +494,9 @@ impl Store {
                     versions: r.get(12)?,
                     polled_by: r.get(13)?,
                     lease_until: r.get(14)?,
+                    watched: r.get(15)?,
+                    due_within_hour: r.get(16)?,
+                    retired: r.get(17)?,
                 })
             },
         )
@@ -836,7 +849,7 @@ mod outbox;
 mod retention;
 mod schedule;
 mod workers;
-pub use articles::{ArticleSchedule, ArticleState, Claim, DueArticle, NextCheck, WatchCounts};
+pub use articles::{ArticleSchedule, ArticleState, Claim, DueArticle, NextCheck};
 pub use export::{AlertRow, FigureRow, VersionRow};
 pub use ledger::{LedgerEntry, LedgerSource};
 pub use outbox::{Claimed, SinkBacklog};

@@ -104,21 +104,8 @@ pub fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> 
         .into_iter()
         .filter(|s| configured.contains(&s.url))
         .collect();
-    let soon = crate::store::timestamp(chrono::Utc::now() + chrono::Duration::hours(1));
-    let counts = store.watch_counts(&soon)?;
     let mut out = std::io::stdout().lock();
     if json {
-        let rows: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                let mut v = serde_json::to_value(r)?;
-                if r.kind == "feed" {
-                    v["articles_schedule"] =
-                        serde_json::to_value(counts.get(&r.id).copied().unwrap_or_default())?;
-                }
-                Ok(v)
-            })
-            .collect::<serde_json::Result<_>>()?;
         return json_lines(&mut out, &rows);
     }
     if rows.is_empty() {
@@ -151,11 +138,10 @@ pub fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> 
             r.versions
         )?;
         if r.kind == "feed" {
-            let c = counts.get(&r.id).copied().unwrap_or_default();
             writeln!(
                 out,
                 "    articles: {} watched, {} due in the next hour, {} retired",
-                c.watched, c.due_within_hour, c.retired
+                r.watched, r.due_within_hour, r.retired
             )?;
         }
         if let Some(since) = &r.failing_since {

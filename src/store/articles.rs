@@ -130,14 +130,6 @@ pub struct ArticleSchedule {
     pub retired_at: Option<String>,
 }
 
-/// How many articles a source has in each state of the schedule.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
-pub struct WatchCounts {
-    pub watched: i64,
-    pub due_within_hour: i64,
-    pub retired: i64,
-}
-
 /// A watched article's schedule inputs: (id, age clock start, last check, next check).
 pub type Watched = (i64, String, Option<String>, String);
 
@@ -439,29 +431,6 @@ impl Store {
             params![article_id, at],
         )?;
         Ok(())
-    }
-
-    /// Per source: articles watched, due before `soon`, and retired.
-    pub fn watch_counts(&self, soon: &str) -> Result<HashMap<i64, WatchCounts>> {
-        let rows = self.conn().query_map(
-            "SELECT source_id,
-                    sum(CASE WHEN next_check_at IS NOT NULL THEN 1 ELSE 0 END),
-                    sum(CASE WHEN next_check_at <= ?1 THEN 1 ELSE 0 END),
-                    sum(CASE WHEN retired_at IS NOT NULL THEN 1 ELSE 0 END)
-             FROM articles WHERE source_id IS NOT NULL GROUP BY source_id",
-            params![soon],
-            |r| {
-                Ok((
-                    r.get::<i64>(0)?,
-                    WatchCounts {
-                        watched: r.get::<Option<i64>>(1)?.unwrap_or(0),
-                        due_within_hour: r.get::<Option<i64>>(2)?.unwrap_or(0),
-                        retired: r.get::<Option<i64>>(3)?.unwrap_or(0),
-                    },
-                ))
-            },
-        )?;
-        Ok(rows.into_iter().collect())
     }
 
     /// An article's place in the schedule.

@@ -213,7 +213,7 @@ pub fn sources(list: &[SourceStatus]) -> Markup {
         "Sources",
         html! {
             table class="sources" {
-                thead { tr { th { "source" } th { "status" } th { "last poll" } th { "next check" } th { "articles" } th { "versions" } th { "last error" } } }
+                thead { tr { th { "source" } th { "status" } th { "last poll" } th { "next check" } th { "articles" } th { "watched / retired" } th { "versions" } th { "last error" } } }
                 tbody {
                     @for s in list {
                         tr class=[(s.consecutive_failures > 0).then_some("failing")] {
@@ -226,6 +226,7 @@ pub fn sources(list: &[SourceStatus]) -> Markup {
                             td { (s.last_polled_at.as_deref().unwrap_or("-")) }
                             td { (s.next_check_at.as_deref().unwrap_or("now")) }
                             td { (s.articles) }
+                            td { @if s.kind == "feed" { (s.watched) " / " (s.retired) } @else { "-" } }
                             td { (s.versions) }
                             td class="error" { (s.last_error.as_deref().unwrap_or("")) }
                         }
