@@ -502,12 +502,15 @@ impl Store {
         )
     }
 
-    /// The article stored under a URL, created on first sight. Returns (id, created).
+    /// The article stored under a URL, created on first sight. Returns (id, created). An
+    /// article checked `by_age` (a feed entry with a link) is created due at once, so that one
+    /// whose first fetch never completed (a process killed mid-way) is still checked.
     pub fn article_for(
         &self,
         url: &str,
         source_id: i64,
         entry_id: Option<&str>,
+        by_age: bool,
     ) -> Result<(i64, bool)> {
         let conn = self.conn();
         if let Some(id) = conn.query_opt(
@@ -519,9 +522,10 @@ impl Store {
         }
         // Another worker may create it between the two statements: then its row is used.
         let created = conn.query_opt(
-            "INSERT INTO articles (url, source_id, entry_id, first_seen_at)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (url) DO NOTHING RETURNING id",
-            params![url, source_id, entry_id, now()],
+            "INSERT INTO articles (url, source_id, entry_id, first_seen_at, next_check_at)
+             VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?4 END)
+             ON CONFLICT (url) DO NOTHING RETURNING id",
+            params![url, source_id, entry_id, now(), by_age],
             |r| r.get(0),
         )?;
         match created {

@@ -34,11 +34,16 @@ fn slow_site(feeds: usize, delay: Duration) -> (LocalServer, String) {
 
 /// Requests to the same feed that were in flight at the same time (each takes `delay`).
 fn overlapping(server: &LocalServer, delay: Duration) -> Vec<String> {
+    overlapping_under(server, delay, "/f")
+}
+
+/// Requests to the same path under `prefix` that were in flight at the same time.
+fn overlapping_under(server: &LocalServer, delay: Duration, prefix: &str) -> Vec<String> {
     let mut last: HashMap<String, Instant> = HashMap::new();
     let mut out = Vec::new();
     let mut requests = server.requests();
     requests.sort_by_key(|r| r.at);
-    for r in requests.iter().filter(|r| r.path.starts_with("/f")) {
+    for r in requests.iter().filter(|r| r.path.starts_with(prefix)) {
         if let Some(prev) = last.get(&r.path) {
             if r.at.duration_since(*prev) < delay {
                 out.push(r.path.clone());
@@ -249,18 +254,7 @@ fn a_poll_beside_the_daemon_never_checks_an_article_at_the_same_moment() {
     std::thread::sleep(Duration::from_secs(1));
     daemon.kill().unwrap();
     daemon.wait().unwrap();
-    let mut requests = server.requests();
-    requests.sort_by_key(|r| r.at);
-    let mut last: HashMap<String, Instant> = HashMap::new();
-    let mut twice = Vec::new();
-    for r in requests.iter().filter(|r| r.path.starts_with("/s")) {
-        if let Some(prev) = last.get(&r.path) {
-            if r.at.duration_since(*prev) < delay {
-                twice.push(r.path.clone());
-            }
-        }
-        last.insert(r.path.clone(), r.at);
-    }
+    let twice = overlapping_under(&server, delay, "/s");
     let per_article = server.hits("/s0.html");
     assert!(
         per_article >= 3,

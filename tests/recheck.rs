@@ -13,16 +13,7 @@ use common::*;
 /// A site with one feed listing the story at [`ARTICLE`] (3,000 casualties), and a home whose
 /// feed is polled every `interval`, its articles on `recheck`.
 fn site(interval: &str, recheck: &str) -> (LocalServer, Home) {
-    let server = LocalServer::start().unwrap();
-    let base = server.url("");
-    server.set(
-        "/rss.xml",
-        Response::ok(
-            "application/rss+xml",
-            rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
-        ),
-    );
-    server.set(ARTICLE, Response::html(story("3,000", None)));
+    let server = story_server();
     let home = Home::custom(
         &format!("interval = \"{interval}\"\n\n[articles]\nrecheck = {recheck}"),
         "per_host_delay = \"0s\"\nper_host_concurrency = 8",
@@ -193,14 +184,7 @@ fn a_retired_article_listed_anew_is_watched_again() {
     home.ok(&["--poll"]);
     assert_ne!(article_row(&home, "retired_at", &server), "");
     // The feed lists it again, updated: it is fetched and watched from now.
-    let base = server.url("");
-    server.set(
-        "/rss.xml",
-        Response::ok(
-            "application/rss+xml",
-            rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
-        ),
-    );
+    list_story(&server);
     server.set(ARTICLE, Response::html(story("4,000", None)));
     home.ok(&["--poll", "--all", "--only", "sources"]);
     assert_eq!(article_row(&home, "retired_at", &server), "");

@@ -188,7 +188,7 @@ impl Pipeline {
             Some(k) => (k.id, false),
             None => self
                 .store
-                .article_for(key.as_str(), source_id, Some(entry_id))
+                .article_for(key.as_str(), source_id, Some(entry_id), false)
                 .map_err(db)?,
         };
         let mut outcome = ArticleOutcome {
@@ -343,7 +343,9 @@ impl Pipeline {
     ) -> store::Result<(i64, bool)> {
         match known {
             Some(k) => Ok((k.id, false)),
-            None => self.store.article_for(key.as_str(), source_id, entry_id),
+            None => self
+                .store
+                .article_for(key.as_str(), source_id, entry_id, entry_id.is_some()),
         }
     }
 
@@ -366,14 +368,19 @@ impl Pipeline {
             .map(|c| canonical_url(&c))
             .filter(|c| c != key);
         let Some(canonical) = canonical else {
-            let (id, created) = self.store.article_for(key.as_str(), source_id, entry_id)?;
+            let (id, created) =
+                self.store
+                    .article_for(key.as_str(), source_id, entry_id, entry_id.is_some())?;
             return Ok((id, created, key.clone()));
         };
         let (id, created) = match self.store.find_article(canonical.as_str())? {
             Some(existing) => (existing.id, false),
-            None => self
-                .store
-                .article_for(canonical.as_str(), source_id, entry_id)?,
+            None => self.store.article_for(
+                canonical.as_str(),
+                source_id,
+                entry_id,
+                entry_id.is_some(),
+            )?,
         };
         self.store.add_alias(key.as_str(), id)?;
         Ok((id, created, canonical))

@@ -104,15 +104,17 @@ fn versions_are_numbered_per_article_with_their_alerts() {
         "stable ids"
     );
     let (a, created) = s
-        .article_for("https://n.example/a", ids[0], Some("g1"))
+        .article_for("https://n.example/a", ids[0], Some("g1"), true)
         .unwrap();
     assert!(created);
     assert_eq!(
-        s.article_for("https://n.example/a", ids[0], Some("g1"))
+        s.article_for("https://n.example/a", ids[0], Some("g1"), true)
             .unwrap(),
         (a, false)
     );
-    let (b, _) = s.article_for("https://n.example/b", ids[0], None).unwrap();
+    let (b, _) = s
+        .article_for("https://n.example/b", ids[0], None, true)
+        .unwrap();
 
     let save = |article_id, text: &str, alerts| {
         let art = article(text);
@@ -191,7 +193,9 @@ fn alerts_filter_by_topic_time_and_limit() {
         .sync_sources(&[source("https://n.example/rss")])
         .unwrap()
         .0;
-    let (a, _) = s.article_for("https://n.example/a", ids[0], None).unwrap();
+    let (a, _) = s
+        .article_for("https://n.example/a", ids[0], None, true)
+        .unwrap();
     let art = article("x");
     let alerts = vec![
         alert("a", "2026-01-01T00:00:00.000Z", 1.0),
@@ -307,7 +311,7 @@ fn article_claims_hold_resume_and_free() {
     let mut articles = Vec::new();
     for i in 0..3 {
         let (id, _) = s
-            .article_for(&format!("https://n.example/{i}"), ids[0], None)
+            .article_for(&format!("https://n.example/{i}"), ids[0], None, true)
             .unwrap();
         let next = NextCheck::at(format!("2026-01-01T00:0{i}:00.000Z"));
         s.article_fetched(id, "2026-01-01T00:00:00.000Z", None, None, &next)

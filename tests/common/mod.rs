@@ -247,7 +247,24 @@ pub const ARTICLE: &str = "/world/nk-troops.html";
 /// A news site with one feed (`/rss.xml`) linking one story at [`ARTICLE`] that reports 3,000
 /// casualties, and a home watching it (not yet polled).
 pub fn story_site() -> (LocalServer, Home) {
+    let server = story_server();
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n",
+        server.url("/rss.xml")
+    ));
+    (server, home)
+}
+
+/// The server of `story_site`: `/rss.xml` listing the story at [`ARTICLE`] (3,000 casualties).
+pub fn story_server() -> LocalServer {
     let server = LocalServer::start().unwrap();
+    list_story(&server);
+    server.set(ARTICLE, Response::html(story("3,000", None)));
+    server
+}
+
+/// `/rss.xml` lists the story at [`ARTICLE`] (again).
+pub fn list_story(server: &LocalServer) {
     let base = server.url("");
     server.set(
         "/rss.xml",
@@ -256,12 +273,6 @@ pub fn story_site() -> (LocalServer, Home) {
             rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
         ),
     );
-    server.set(ARTICLE, Response::html(story("3,000", None)));
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n",
-        server.url("/rss.xml")
-    ));
-    (server, home)
 }
 
 /// A free port on 127.0.0.1 (for a server the test starts by its own means).
