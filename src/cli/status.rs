@@ -52,11 +52,7 @@ fn schedule_line(
     s: &crate::store::ArticleSchedule,
 ) -> anyhow::Result<String> {
     let source_url = match s.source_id {
-        Some(id) => store
-            .source_statuses()?
-            .into_iter()
-            .find(|r| r.id == id)
-            .map(|r| r.url),
+        Some(id) => store.source_url(id)?,
         None => None,
     };
     let recheck = config

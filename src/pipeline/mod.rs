@@ -898,6 +898,7 @@ impl Pipeline {
             tracing::error!(source = %url, "cannot read the feed's last entries: {e}");
             Default::default()
         });
+        let links_before: HashSet<&str> = before.values().map(String::as_str).collect();
         for entry in &parsed.entries {
             let (link, inline) = links::entry_target(url, entry);
             let how = match inline {
@@ -908,7 +909,7 @@ impl Pipeline {
                 },
                 None => Listed::Entry {
                     id: &entry.id,
-                    listed_before: before.values().any(|l| l == link.as_str()),
+                    listed_before: links_before.contains(link.as_str()),
                 },
             };
             let checked = self.check_article(source_id, source, &link, how).await;

@@ -411,6 +411,15 @@ impl Store {
         Ok(())
     }
 
+    /// A source's address, by its id.
+    pub fn source_url(&self, source_id: i64) -> Result<Option<String>> {
+        self.conn().query_opt(
+            "SELECT url FROM sources WHERE id = ?1",
+            params![source_id],
+            |r| r.get(0),
+        )
+    }
+
     /// A source's last poll and next check, as stored.
     pub fn source_times(&self, source_id: i64) -> Result<(Option<String>, Option<String>)> {
         Ok(self
