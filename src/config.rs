@@ -291,6 +291,10 @@ impl Topic {
 pub struct TopicMeasure {
     pub name: String,
     pub words: Vec<String>,
+    /// The measure counts money ("$12 billion in aid"), in the labelled data's schema.
+    /// Accepted and kept; amounts of money are not yet read as figures of it.
+    #[serde(default)]
+    pub money: bool,
 }
 
 /// A duration written like `90s`, `15m`, `2h` or `1d`.

@@ -6,6 +6,12 @@
 use super::NumberMention;
 use crate::config::Topic;
 
+/// The names of the built-in measures; any other name a figure carries is a topic's own, or
+/// one named after what the sentence counts.
+pub fn built_in_names() -> impl Iterator<Item = &'static str> {
+    BUILT_IN.iter().map(|(name, _)| *name)
+}
+
 /// The built-in measures of the labelled data's format, with the words that signal them.
 /// Longer phrases win over the words inside them ("killed or wounded" over "killed").
 const BUILT_IN: &[(&str, &[&str])] = &[

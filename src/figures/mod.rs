@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Topic;
 
 pub use compare::{compare, FigureChange};
+pub use measures::built_in_names;
 pub use numbers::{find_numbers, find_numbers_in, recognize_numbers, Notation, NumberMention};
 pub use sentences::split_sentences;
 pub use topics::TopicMatcher;

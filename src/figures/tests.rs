@@ -7,6 +7,7 @@ fn topics() -> Vec<Topic> {
     fires.measures.push(TopicMeasure {
         name: "acres_burned".into(),
         words: vec!["acres".into()],
+        money: false,
     });
     vec![
         t(

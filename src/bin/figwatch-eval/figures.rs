@@ -19,7 +19,7 @@ struct DevLine {
 }
 
 #[derive(Deserialize, Clone)]
-struct Gold {
+pub struct Gold {
     topic: String,
     value: Option<f64>,
     lo: Option<f64>,
@@ -32,7 +32,7 @@ struct Gold {
 }
 
 impl Gold {
-    fn value(&self) -> Option<FigureValue> {
+    pub fn value(&self) -> Option<FigureValue> {
         match (self.value, self.lo, self.hi, &self.vague) {
             (Some(v), _, _, _) => Some(FigureValue::Number(v)),
             (None, Some(lo), Some(hi), _) => Some(FigureValue::Range { lo, hi }),
@@ -75,6 +75,7 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
     let config = Config::load(&dir.join("topics.toml"))?;
     let extractor = FigureExtractor::new(&config.topics);
     let verbose = std::env::var_os("FIGWATCH_EVAL_VERBOSE").is_some();
+    let known = KnownMeasures::new(&config.topics);
 
     // Figures: three levels of strictness, matched one to one per line.
     let mut levels = [Score::default(), Score::default(), Score::default()];
@@ -95,53 +96,14 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
                 );
             }
         }
-        for (level, score) in levels.iter_mut().enumerate() {
-            let matches = |f: &figwatch::figures::Figure, g: &Gold| {
-                g.topic == f.topic
-                    && g.value().is_some_and(|v| v.same_as(&f.value))
-                    && (level < 1 || g.qualifier == f.qualifier.as_str())
-                    && (level < 2 || g.measure == f.measure)
-            };
-            let mut used = vec![false; line.figures.len()];
-            for f in &found {
-                match (0..line.figures.len()).find(|&i| !used[i] && matches(f, &line.figures[i])) {
-                    Some(i) => {
-                        used[i] = true;
-                        if !line.figures[i].optional {
-                            score.tp += 1;
-                        }
-                    }
-                    None => {
-                        score.fp += 1;
-                        if verbose && level == 2 {
-                            println!(
-                                "  FP {} {}/{} {} [{}]",
-                                line.id,
-                                f.topic,
-                                f.measure,
-                                f.value,
-                                f.qualifier.as_str()
-                            );
-                        }
-                    }
-                }
-            }
-            for (i, g) in line.figures.iter().enumerate() {
-                if !used[i] && !g.optional {
-                    score.fn_ += 1;
-                    if verbose && level == 2 {
-                        println!(
-                            "  FN {} {}/{} {:?} [{}]",
-                            line.id,
-                            g.topic,
-                            g.measure,
-                            g.value(),
-                            g.qualifier
-                        );
-                    }
-                }
-            }
-        }
+        score_line(
+            &mut levels,
+            &line.id,
+            &found,
+            &line.figures,
+            &known,
+            verbose,
+        );
     }
     let elapsed = started.elapsed();
     println!(
@@ -226,4 +188,99 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
         anyhow::bail!("figures below target: {}", below.join(", "));
     }
     Ok(())
+}
+
+/// The measure names a figure may carry and be scored by name: the built-in ones and each
+/// topic's own. Any other (a measure named after what the sentence counts) scores as `other`.
+pub struct KnownMeasures(
+    std::collections::HashSet<(String, String)>,
+    Vec<&'static str>,
+);
+
+impl KnownMeasures {
+    pub fn new(topics: &[figwatch::config::Topic]) -> KnownMeasures {
+        KnownMeasures(
+            topics
+                .iter()
+                .flat_map(|t| t.measures.iter().map(|m| (t.id.clone(), m.name.clone())))
+                .collect(),
+            figwatch::figures::built_in_names().collect(),
+        )
+    }
+
+    /// The measure as scored.
+    pub fn scored<'a>(&self, topic: &str, measure: &'a str) -> &'a str {
+        let known =
+            self.1.contains(&measure) || self.0.contains(&(topic.to_string(), measure.to_string()));
+        if known {
+            measure
+        } else {
+            "other"
+        }
+    }
+}
+
+/// Matches one line's figures against its labels, one to one, at the three levels
+/// (`value`, `qualified`, `full`); a match with an `optional` label counts neither way.
+pub fn score_line(
+    levels: &mut [Score; 3],
+    id: &str,
+    found: &[figwatch::figures::Figure],
+    gold: &[Gold],
+    known: &KnownMeasures,
+    verbose: bool,
+) {
+    let line = Line { id, figures: gold };
+    for (level, score) in levels.iter_mut().enumerate() {
+        let matches = |f: &figwatch::figures::Figure, g: &Gold| {
+            g.topic == f.topic
+                && g.value().is_some_and(|v| v.same_as(&f.value))
+                && (level < 1 || g.qualifier == f.qualifier.as_str())
+                && (level < 2 || g.measure == known.scored(&f.topic, &f.measure))
+        };
+        let mut used = vec![false; line.figures.len()];
+        for f in found {
+            match (0..line.figures.len()).find(|&i| !used[i] && matches(f, &line.figures[i])) {
+                Some(i) => {
+                    used[i] = true;
+                    if !line.figures[i].optional {
+                        score.tp += 1;
+                    }
+                }
+                None => {
+                    score.fp += 1;
+                    if verbose && level == 2 {
+                        println!(
+                            "  FP {} {}/{} {} [{}]",
+                            line.id,
+                            f.topic,
+                            f.measure,
+                            f.value,
+                            f.qualifier.as_str()
+                        );
+                    }
+                }
+            }
+        }
+        for (i, g) in line.figures.iter().enumerate() {
+            if !used[i] && !g.optional {
+                score.fn_ += 1;
+                if verbose && level == 2 {
+                    println!(
+                        "  FN {} {}/{} {:?} [{}]",
+                        line.id,
+                        g.topic,
+                        g.measure,
+                        g.value(),
+                        g.qualifier
+                    );
+                }
+            }
+        }
+    }
+}
+
+struct Line<'a> {
+    id: &'a str,
+    figures: &'a [Gold],
 }

@@ -1,6 +1,8 @@
 //! Evaluation of figwatch's stages on labelled data, printed with their numbers.
 //!
 //! - `figwatch-eval figures [DIR]`: figure extraction and alerts (DIR: `../shared/figures`).
+//! - `figwatch-eval articles [DIR]`: figure extraction on whole real articles (DIR:
+//!   `../shared/figures`).
 //! - `figwatch-eval extraction [DIR]`: article extraction (DIR: `../shared/extraction`).
 //! - `figwatch-eval speed [SHARED]`: figure extraction speed in MB/s (SHARED: `../shared`).
 //! - `figwatch-eval robustness [SHARED]`: every feed and page of the corpora through the
@@ -11,6 +13,7 @@
 //! Each says so and exits 0 when its folder is absent. `--check` makes a run fail (exit 1)
 //! when a result is below the project's targets, for CI.
 
+mod articles;
 mod extraction;
 mod figures;
 mod numbers;
@@ -32,6 +35,10 @@ fn main() -> ExitCode {
         .collect();
     let result = match rest.as_slice() {
         ["figures", dir @ ..] if dir.len() <= 1 => figures::run(
+            Path::new(dir.first().copied().unwrap_or("../shared/figures")),
+            check,
+        ),
+        ["articles", dir @ ..] if dir.len() <= 1 => articles::run(
             Path::new(dir.first().copied().unwrap_or("../shared/figures")),
             check,
         ),
@@ -57,7 +64,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: figwatch-eval figures [DIR] | extraction [DIR] | numbers [DIR] | speed [SHARED] | robustness [SHARED] [--check]"
+                "usage: figwatch-eval figures [DIR] | articles [DIR] | extraction [DIR] | numbers [DIR] | speed [SHARED] | robustness [SHARED] [--check]"
             );
             return ExitCode::from(2);
         }
