@@ -207,6 +207,8 @@ const VAGUE: &[&[&str]] = &[
     &["hundreds"],
     &["thousands"],
     &["millions"],
+    &["billions"],
+    &["trillions"],
     &["scores"],
     &["several"],
 ];
@@ -275,6 +277,8 @@ const LABELS: &[&str] = &[
     "season",
     "episode",
     "amendment",
+    "proposition",
+    "prop",
     "code",
     "tier",
     "phase",
@@ -314,6 +318,12 @@ const STREETS: &[&str] = &[
 ];
 
 const AGE_WORDS: &[&str] = &["aged", "age", "ages"];
+
+/// People an age may follow, set off by commas ("a male juvenile, 16, was …").
+const PERSONS: &[&str] = &[
+    "juvenile", "man", "woman", "boy", "girl", "teen", "teenager", "youth", "male", "female",
+    "resident", "driver", "suspect", "victim",
+];
 
 /// Units of measurement: a number before one of these measures something, it does not count
 /// people or things (unless a topic's own measure is that unit, like "acres").
@@ -493,7 +503,7 @@ fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<Numbe
 
     raws.into_iter()
         .filter(|r| !masked.iter().any(|m| m.contains(&toks[r.first].start)))
-        .filter(|r| !counts_only || !is_excluded(&toks, r))
+        .filter(|r| !counts_only || !is_excluded(sentence, &toks, r))
         .map(|r| {
             let (qualifier, unit) = describe(&toks, &r);
             let unit = match &r.value {
@@ -851,6 +861,28 @@ fn spelled_numbers(toks: &[Tok<'_>], used: &mut [bool], raws: &mut Vec<Raw>) {
             continue;
         }
         let mut value = occ.value;
+        // "future ones", "the ones": a pronoun.
+        if first == last && toks[first].lower == "ones" {
+            continue;
+        }
+        // "a quarter million", "half a million": a fraction of the scale word.
+        let mut first = first;
+        if first == last && scale(&toks[first].lower, false).is_some_and(|m| m >= 1e3) {
+            let at = |k: usize| first.checked_sub(k).map(|j| toks[j].lower.as_ref());
+            if at(1) == Some("quarter") && matches!(at(2), Some("a" | "one")) {
+                value *= 0.25;
+                first -= 2;
+            } else if at(1) == Some("a") && at(2) == Some("half") {
+                value *= 0.5;
+                first -= 2;
+            } else if at(1) == Some("half") {
+                value *= 0.5;
+                first -= 1;
+            }
+            if (first..=last).any(|j| used[j]) {
+                continue;
+            }
+        }
         // "one of the two" / "one of them": a part of a group, not a count of its own; "no
         // one", "the one", "every one": a pronoun.
         let before = first.checked_sub(1).map(|j| toks[j].lower.as_ref());
@@ -960,7 +992,7 @@ fn join_ranges(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
     out
 }
 
-fn is_excluded(toks: &[Tok<'_>], r: &Raw) -> bool {
+fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
     let prev = |k: usize| {
         r.first
             .checked_sub(k)
@@ -997,15 +1029,51 @@ fn is_excluded(toks: &[Tok<'_>], r: &Raw) -> bool {
     {
         return true;
     }
-    // Durations and ages: "two weeks", "30 years", "25-year-old", "aged 25".
+    // Durations and ages: "two weeks", "30 years", "25-year-old", "aged 25", and "3 or 4
+    // weeks", "2 to 3 days" (the first number of a span of time).
     let next_word = if next(1) == "-" { next(2) } else { next(1) };
+    let span_of_time = matches!(next(1), "or" | "to" | "-" | "and")
+        && toks.get(r.last + 2).is_some_and(|t| t.kind == Kind::Num)
+        && DURATIONS.contains(&next(3));
     if DURATIONS.contains(&next_word)
+        || span_of_time
         || next_word.contains("year-old")
         || next_word.contains("years-old")
         || next_word.contains("month-old")
         || AGE_WORDS.contains(&prev(1))
     {
         return true;
+    }
+    // An age set off by commas after a name or a person: "Hayley Hull, 30, Bulpitt, was
+    // arrested", "a male juvenile, 16, was …".
+    let small_whole = matches!(r.value, FigureValue::Number(v) if v.fract() == 0.0 && (1.0..=110.0).contains(&v))
+        && first.kind == Kind::Num
+        && r.first == r.last;
+    let after_person = r.first >= 2 && {
+        let who = &toks[r.first - 2];
+        let written = &sentence[who.start..who.end];
+        who.kind == Kind::Word
+            && (written.starts_with(|c: char| c.is_uppercase())
+                || PERSONS.contains(&who.lower.as_ref()))
+    };
+    if small_whole && prev(1) == "," && next(1) == "," && after_person {
+        return true;
+    }
+    // Rates: the denominator of "per 100,000", and "a rate of 20 new cases" — a rate is not a
+    // count. (A rate before "per 100,000" stays: a topic may have a measure for it.)
+    if prev(1) == "per" || (prev(1) == "of" && matches!(prev(2), "rate" | "rates")) {
+        return true;
+    }
+    // Digits glued to a word are part of a name or a mark, not a count: "CO2", "A350",
+    // "G7", and a footnote after a full stop ("… Starting Line.2 Warren has …").
+    if r.first > 0 && first.kind == Kind::Num {
+        let before = &toks[r.first - 1];
+        let glued = before.kind == Kind::Word
+            && (before.end == first.start
+                || (before.end + 1 == first.start && sentence[before.end..first.start] == *"."));
+        if glued {
+            return true;
+        }
     }
     // Money: "$2bn", "£500", "2 million dollars".
     if matches!(prev(1), "$" | "£" | "€" | "¥" | "us$") || CURRENCY_WORDS.contains(&next(1)) {

@@ -251,12 +251,13 @@ pub fn score_line(
                     score.fp += 1;
                     if verbose && level == 2 {
                         println!(
-                            "  FP {} {}/{} {} [{}]",
+                            "  FP {} {}/{} {} [{}]  “{}”",
                             line.id,
                             f.topic,
                             f.measure,
                             f.value,
-                            f.qualifier.as_str()
+                            f.qualifier.as_str(),
+                            f.quote
                         );
                     }
                 }

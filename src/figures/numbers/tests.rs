@@ -358,3 +358,58 @@ fn the_language_decides_what_a_dot_and_a_comma_mean() {
         [FigureValue::Number(4.0)]
     );
 }
+
+#[test]
+fn ages_set_off_by_commas_after_a_name_are_not_counts() {
+    assert!(found("Hayley N. Hull, 30, Bulpitt, was arrested for retail theft.").is_empty());
+    assert!(found("A male juvenile, 16, Taylorville, was arrested.").is_empty());
+    // A count between commas after a lower-case word stays.
+    assert_eq!(
+        found("In the end, 30, not 40, were arrested."),
+        vec![num(30.0, Qualifier::Exact), num(40.0, Qualifier::Exact)]
+    );
+}
+
+#[test]
+fn rates_denominators_and_spans_of_time_are_not_counts() {
+    // The denominator goes; the rate itself stays for a topic's own rate measure.
+    assert_eq!(
+        found("Denmark recorded 65.2 cases per 100,000 people."),
+        vec![num(65.2, Qualifier::Exact)]
+    );
+    assert!(found("a seven-day rate of 20 new cases").is_empty());
+    assert!(found("a strict lockdown for 3 or 4 weeks").is_empty());
+    assert!(found("it lasted 2 to 3 days").is_empty());
+    // Two counts of people are not a span of time.
+    assert_eq!(found("3 or 4 people were hurt").len(), 2);
+}
+
+#[test]
+fn digits_glued_to_words_and_names_with_numbers_are_not_counts() {
+    assert!(found("16 million metric tons of CO2 in 2020").len() == 1);
+    assert!(found("about 120 A350 jets").len() == 1);
+    assert!(found("according to Iowa Starting Line.2 Warren has the most").is_empty());
+    assert!(found("more yes votes than Proposition 4 (property tax relief)").is_empty());
+    assert!(found("cutting ongoing emissions or preventing future ones").is_empty());
+}
+
+#[test]
+fn fractions_of_a_scale_and_plural_scales() {
+    assert_eq!(
+        found("left a quarter million people without power"),
+        vec![num(250_000.0, Qualifier::Exact)]
+    );
+    assert_eq!(
+        found("half a million people fled"),
+        vec![num(500_000.0, Qualifier::Exact)]
+    );
+    assert_eq!(
+        found("billions of users"),
+        vec![(
+            FigureValue::Vague {
+                vague: "billions".into()
+            },
+            Qualifier::Vague
+        )]
+    );
+}
