@@ -460,7 +460,8 @@ impl MeasureFinder {
             let found = own[i]
                 .clone()
                 .or_else(part_of_next)
-                .or_else(joined_to_previous);
+                .or_else(joined_to_previous)
+                .or_else(|| self.bracketed_tally(sentence, number, topic));
             out.push(found);
         }
         out
@@ -508,6 +509,23 @@ impl MeasureFinder {
             all[all.len().saturating_sub(BEFORE_WORDS + 3)..].to_vec()
         };
 
+        // A rate ("65.2 cases per 100,000 people", "300 new cases per day") is never a count:
+        // it is a figure only of a topic's own measure for rates (one whose words start with
+        // "per"), and of nothing else.
+        let per = after
+            .iter()
+            .take(4)
+            .enumerate()
+            .any(|(k, w)| w == "per" && after.get(k + 1).is_none_or(|n| n != "cent"));
+        if per {
+            return self
+                .triggers
+                .iter()
+                .find(|t| {
+                    t.topic.as_deref() == Some(topic) && t.words.first().is_some_and(|w| w == "per")
+                })
+                .map(|t| t.measure.clone());
+        }
         let percent = number.unit.as_deref() == Some("percent");
         // A unit of measurement counts only through a topic's own measure ("acres").
         let measured = number.unit.as_deref().is_some_and(|u| u != "percent");
@@ -611,6 +629,34 @@ impl MeasureFinder {
         }
         // The level of the topic itself, with nothing named that it counts.
         subject_is_topic.then(|| "other".to_string())
+    }
+
+    /// "Amy Klobuchar (17) and Elizabeth Warren (12) lead": a number alone in brackets after a
+    /// name is that name's tally of what the sentence counts before it ("… legislators who
+    /// have endorsed a candidate").
+    fn bracketed_tally(
+        &self,
+        sentence: &str,
+        number: &NumberMention,
+        topic: &str,
+    ) -> Option<String> {
+        let before = sentence[..number.start].trim_end();
+        let after = sentence[number.end..].trim_start();
+        let named = before
+            .strip_suffix('(')?
+            .trim_end()
+            .rsplit(' ')
+            .next()
+            .is_some_and(|w| w.starts_with(|c: char| c.is_uppercase()));
+        if !named || !after.starts_with(')') || number.unit.is_some() {
+            return None;
+        }
+        let words: Vec<String> = words(&before.to_lowercase()).map(str::to_string).collect();
+        let usable = |t: &&Trigger| t.topic.as_deref().is_none_or(|id| id == topic);
+        (0..words.len())
+            .rev()
+            .find_map(|start| self.best_at(&words, start, &usable))
+            .map(|t| t.measure.clone())
     }
 
     fn best_at(

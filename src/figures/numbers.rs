@@ -1059,6 +1059,11 @@ fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
     if small_whole && prev(1) == "," && next(1) == "," && after_person {
         return true;
     }
+    // A part of a group named before, not a count of its own: "the other three", "the first
+    // two states", "the top 10".
+    if prev(2) == "the" && matches!(prev(1), "other" | "first" | "last" | "top" | "next") {
+        return true;
+    }
     // Rates: the denominator of "per 100,000", and "a rate of 20 new cases" — a rate is not a
     // count. (A rate before "per 100,000" stays: a topic may have a measure for it.)
     if prev(1) == "per" || (prev(1) == "of" && matches!(prev(2), "rate" | "rates")) {

@@ -403,3 +403,47 @@ fn a_table_run_together_into_one_sentence_is_not_read() {
         vec![fig("nk-troops", "killed", 12.0, Qualifier::Exact)]
     );
 }
+
+#[test]
+fn rates_count_only_as_a_topics_own_rate_measure() {
+    let mut covid = Topic::new("covid", &["Covid"], &[], &[]);
+    let rate = TopicMeasure {
+        name: "case_rate".into(),
+        words: vec!["per 100,000".into()],
+        money: false,
+    };
+    let plain = FigureExtractor::new(std::slice::from_ref(&covid));
+    let text = "Denmark recorded 65.2 Covid cases per 100,000 people, and 400 Covid cases in all.";
+    let found = plain.extract(text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].value, FigureValue::Number(400.0));
+    covid.measures.push(rate);
+    let with_rate = FigureExtractor::new(&[covid]);
+    let found = with_rate.extract(text);
+    assert!(found
+        .iter()
+        .any(|f| f.measure == "case_rate" && f.value == FigureValue::Number(65.2)));
+}
+
+#[test]
+fn a_bracketed_tally_after_a_name_takes_the_sentences_measure() {
+    let mut primary = Topic::new("primary", &["Iowa legislators"], &[], &[]);
+    primary.measures.push(TopicMeasure {
+        name: "endorsements".into(),
+        words: vec!["endorsed".into()],
+        money: false,
+    });
+    let x = FigureExtractor::new(&[primary]);
+    let found = x.extract(
+        "Among Iowa legislators who have endorsed a candidate, Amy Klobuchar (17) and Elizabeth Warren (12) lead.",
+    );
+    let values: Vec<_> = found
+        .iter()
+        .filter(|f| f.measure == "endorsements")
+        .map(|f| f.value.clone())
+        .collect();
+    assert_eq!(
+        values,
+        vec![FigureValue::Number(17.0), FigureValue::Number(12.0)]
+    );
+}

@@ -413,3 +413,10 @@ fn fractions_of_a_scale_and_plural_scales() {
         )]
     );
 }
+
+#[test]
+fn parts_of_a_group_named_before_are_not_counts() {
+    assert!(found("the other three were released").is_empty());
+    assert!(found("fourth in polls of the first two states").is_empty());
+    assert_eq!(found("the 30 hostages").len(), 1);
+}
