@@ -210,6 +210,14 @@ fn joined(between: &str) -> bool {
                     | "declined"
                     | "higher"
                     | "lower"
+                    | "increasing"
+                    | "decreasing"
+                    | "rising"
+                    | "falling"
+                    | "growing"
+                    | "dropping"
+                    | "climbing"
+                    | "declining"
             )
         })
     };
@@ -217,10 +225,16 @@ fn joined(between: &str) -> bool {
     // "2,000 soldiers have died in the war, up from 600 in April", "31,003, compared with
     // 28,000"; or its change: "36,800 crossed, up 25%".
     let tail: Vec<&str> = words(lower.rsplit(',').next().unwrap_or_default()).collect();
+    // "… was 777, down slightly from the record high of 799": a few words may name the
+    // earlier value between "from" and the number.
+    let from_earlier = tail
+        .iter()
+        .rposition(|w| *w == "from")
+        .is_some_and(|at| tail.len() - at <= 5);
     let compared = match tail.as_slice() {
         [.., "compared", "with" | "to"] | ["up" | "down"] => true,
         [.., "from"] => changed(),
-        _ => false,
+        _ => from_earlier && changed(),
     };
     compared
         || all.len() <= JOINED_MAX_WORDS

@@ -447,3 +447,19 @@ fn a_bracketed_tally_after_a_name_takes_the_sentences_measure() {
         vec![FigureValue::Number(17.0), FigureValue::Number(12.0)]
     );
 }
+
+#[test]
+fn the_earlier_value_in_a_comparison_is_the_same_measure() {
+    let x = FigureExtractor::new(&topics());
+    let found = x.extract(
+        "The daily rise in North Korean troops killed was 777 - down slightly from the record high of 799 the day before.",
+    );
+    let values: Vec<_> = found
+        .iter()
+        .map(|f| (f.value.clone(), f.measure.as_str()))
+        .collect();
+    assert!(
+        values.contains(&(FigureValue::Number(799.0), "killed")),
+        "{values:?}"
+    );
+}
