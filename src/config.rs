@@ -291,8 +291,8 @@ impl Topic {
 pub struct TopicMeasure {
     pub name: String,
     pub words: Vec<String>,
-    /// The measure counts money ("$12 billion in aid"), in the labelled data's schema.
-    /// Accepted and kept; amounts of money are not yet read as figures of it.
+    /// The measure counts money ("$12 billion in aid"): amounts in a currency are figures of
+    /// it (the currency's ISO code as their unit), and nothing else is.
     #[serde(default)]
     pub money: bool,
 }

@@ -401,6 +401,8 @@ struct Trigger {
     measure: String,
     /// The topic that owns it; `None` for built-in measures.
     topic: Option<String>,
+    /// Its measure counts money: it takes amounts in a currency, and nothing else does.
+    money: bool,
 }
 
 pub struct MeasureFinder {
@@ -422,6 +424,7 @@ impl MeasureFinder {
                         words: split(w),
                         measure: m.name.clone(),
                         topic: Some(t.id.clone()),
+                        money: m.money,
                     });
                 }
             }
@@ -432,6 +435,7 @@ impl MeasureFinder {
                     words: split(p),
                     measure: measure.to_string(),
                     topic: None,
+                    money: false,
                 });
             }
         }
@@ -459,14 +463,23 @@ impl MeasureFinder {
             .map(|n| self.measure_for(sentence, n, topic, numbers))
             .collect();
         let mut out: Vec<Option<String>> = Vec::with_capacity(numbers.len());
+        let money = |n: &NumberMention| n.unit.as_deref().is_some_and(super::numbers::is_currency);
         for (i, number) in numbers.iter().enumerate() {
+            // An amount of money takes a measure only from its own clause.
+            if money(number) {
+                out.push(own[i].clone());
+                continue;
+            }
             let part_of_next = || {
-                let whole = numbers.get(i + 1)?;
+                let whole = numbers.get(i + 1).filter(|n| !money(n))?;
                 let between = sentence[number.end..whole.start].trim().to_lowercase();
                 let part = matches!(between.as_str(), "of" | "of the" | "out of");
                 (part && own[i + 1].is_some()).then(|| "other".to_string())
             };
             let joined_to_previous = || {
+                if i == 0 || money(&numbers[i - 1]) {
+                    return None;
+                }
                 let previous = out.last()?.as_ref()?;
                 let gap = &sentence[numbers[i - 1].end..number.start];
                 (joined(gap) || part_of(&sentence[number.end..])).then(|| previous.clone())
@@ -531,12 +544,18 @@ impl MeasureFinder {
             .take(4)
             .enumerate()
             .any(|(k, w)| w == "per" && after.get(k + 1).is_none_or(|n| n != "cent"));
+        let money = number
+            .unit
+            .as_deref()
+            .is_some_and(super::numbers::is_currency);
         if per {
             return self
                 .triggers
                 .iter()
                 .find(|t| {
-                    t.topic.as_deref() == Some(topic) && t.words.first().is_some_and(|w| w == "per")
+                    t.topic.as_deref() == Some(topic)
+                        && t.money == money
+                        && t.words.first().is_some_and(|w| w == "per")
                 })
                 .map(|t| t.measure.clone());
         }
@@ -544,7 +563,9 @@ impl MeasureFinder {
         // A unit of measurement counts only through a topic's own measure ("acres").
         let measured = number.unit.as_deref().is_some_and(|u| u != "percent");
         let usable = |t: &&Trigger| {
-            t.topic.as_deref().is_none_or(|id| id == topic) && (!measured || t.topic.is_some())
+            t.topic.as_deref().is_none_or(|id| id == topic)
+                && (!measured || t.topic.is_some())
+                && t.money == money
         };
         // A verb right before the number takes it as its object: "killed 35 people and
         // wounded 117", "launched 728 drones".

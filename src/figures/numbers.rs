@@ -241,11 +241,6 @@ const TIME_MARKS: &[&str] = &[
     "a.m.", "p.m.", "am", "pm", "gmt", "utc", "bst", "cet", "et", "pt", "o'clock",
 ];
 
-const CURRENCY_WORDS: &[&str] = &[
-    "dollars", "dollar", "euros", "euro", "pounds", "sterling", "yuan", "rubles", "roubles",
-    "hryvnias", "hryvnia", "yen", "rupees", "won", "francs", "usd", "eur", "gbp",
-];
-
 /// Words before a number that make it a label or an identifier, not a count.
 const LABELS: &[&str] = &[
     "resolution",
@@ -506,6 +501,11 @@ fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<Numbe
         .filter(|r| !counts_only || !is_excluded(sentence, &toks, r))
         .map(|r| {
             let (qualifier, unit) = describe(&toks, &r);
+            // Counts carry the currency of an amount of money, for a topic's money measure.
+            let unit = match counts_only.then(|| currency(&toks, &r)).flatten() {
+                Some(code) => Some(code.to_string()),
+                None => unit,
+            };
             let unit = match &r.value {
                 FigureValue::Vague { vague } if vague == "percent" => Some("percent".into()),
                 _ => unit,
@@ -992,6 +992,44 @@ fn join_ranges(toks: &[Tok<'_>], raws: Vec<Raw>) -> Vec<Raw> {
     out
 }
 
+/// The ISO code of the currency an amount is written in: "$2bn", "€3-4 billion", "15 million
+/// euros", "billions of dollars".
+fn currency(toks: &[Tok<'_>], r: &Raw) -> Option<&'static str> {
+    let prev = r.first.checked_sub(1).map(|j| toks[j].lower.as_ref());
+    let next = |k: usize| toks.get(r.last + k).map(|t| t.lower.as_ref());
+    let symbol = match prev {
+        Some("$" | "us$") => Some("USD"),
+        Some("£") => Some("GBP"),
+        Some("€") => Some("EUR"),
+        Some("¥") => Some("JPY"),
+        _ => None,
+    };
+    let word = |w: Option<&str>| -> Option<&'static str> {
+        Some(match w? {
+            "dollars" | "dollar" | "usd" => "USD",
+            "euros" | "euro" | "eur" => "EUR",
+            "pounds" | "sterling" | "gbp" => "GBP",
+            "yen" => "JPY",
+            "yuan" => "CNY",
+            "rubles" | "roubles" => "RUB",
+            "hryvnias" | "hryvnia" => "UAH",
+            "rupees" => "INR",
+            "won" => "KRW",
+            "francs" => "CHF",
+            _ => return None,
+        })
+    };
+    let vague_of = matches!(r.value, FigureValue::Vague { .. }) && next(1) == Some("of");
+    symbol
+        .or_else(|| word(next(1)))
+        .or_else(|| vague_of.then(|| word(next(2))).flatten())
+}
+
+/// True for a unit that is a currency's ISO code (a money amount).
+pub fn is_currency(unit: &str) -> bool {
+    unit.len() == 3 && unit.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
     let prev = |k: usize| {
         r.first
@@ -1080,10 +1118,8 @@ fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
             return true;
         }
     }
-    // Money: "$2bn", "£500", "2 million dollars".
-    if matches!(prev(1), "$" | "£" | "€" | "¥" | "us$") || CURRENCY_WORDS.contains(&next(1)) {
-        return true;
-    }
+    // Money ("$2bn", "£500", "2 million dollars") is kept with its currency as the unit (see
+    // `currency`): only a topic's own money measure counts it.
     // Labels and identifiers: "Resolution 2334", "No. 3", "#4".
     if LABELS.contains(&prev(1)) || prev(1) == "#" || (prev(1) == "." && prev(2) == "no") {
         return true;

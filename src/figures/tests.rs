@@ -463,3 +463,33 @@ fn the_earlier_value_in_a_comparison_is_the_same_measure() {
         "{values:?}"
     );
 }
+
+#[test]
+fn money_counts_only_for_a_topics_money_measure() {
+    let mut appeal = Topic::new("appeal", &["fundraising"], &[], &[]);
+    let text = "The fundraising campaign is seeking 1.3 million euros ($1.4 million) and 300 volunteers joined.";
+    let without = FigureExtractor::new(std::slice::from_ref(&appeal)).extract(text);
+    assert!(
+        without.iter().all(|f| f.unit.is_none()),
+        "money stays out: {without:?}"
+    );
+    appeal.measures.push(TopicMeasure {
+        name: "raised".into(),
+        words: vec!["seeking".into(), "raised".into()],
+        money: true,
+    });
+    let with = FigureExtractor::new(&[appeal]).extract(text);
+    let raised: Vec<_> = with
+        .iter()
+        .filter(|f| f.measure == "raised")
+        .map(|f| (f.value.clone(), f.unit.as_deref()))
+        .collect();
+    assert_eq!(
+        raised,
+        vec![(FigureValue::Number(1_300_000.0), Some("EUR"))]
+    );
+    // A count is never a money measure's figure.
+    assert!(with
+        .iter()
+        .all(|f| f.measure != "raised" || f.unit.is_some()));
+}

@@ -131,8 +131,6 @@ fn things_that_are_not_counts() {
         "the third attack",
         "the 3rd brigade",
         "Resolution 2334 passed",
-        "it cost $500",
-        "it cost £2bn",
         "call 555-123-4567 now",
         "F-16 jets",
         "talks at 10 Downing Street",
@@ -142,6 +140,21 @@ fn things_that_are_not_counts() {
     ] {
         assert!(found(s).is_empty(), "{s:?} gave {:?}", found(s));
     }
+}
+
+#[test]
+fn money_is_found_with_its_currency() {
+    // Not a count: it carries its currency, which only a topic's money measure takes.
+    let units =
+        |s: &str| -> Vec<Option<String>> { find_numbers(s).into_iter().map(|n| n.unit).collect() };
+    assert_eq!(units("it cost $500"), vec![Some("USD".to_string())]);
+    assert_eq!(units("it cost £2bn"), vec![Some("GBP".to_string())]);
+    assert_eq!(units("15 million euros"), vec![Some("EUR".to_string())]);
+    assert_eq!(
+        units("billions of dollars in aid"),
+        vec![Some("USD".to_string())]
+    );
+    assert_eq!(units("500 people"), vec![None]);
 }
 
 #[test]
