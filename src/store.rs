@@ -85,6 +85,13 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// A time as the store writes it (RFC 3339), read back; `None` when it is not one.
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// A source's health, as `figwatch status` shows it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SourceStatus {
@@ -853,7 +860,7 @@ mod outbox;
 mod retention;
 mod schedule;
 mod workers;
-pub use articles::{ArticleSchedule, ArticleState, Claim, DueArticle, NextCheck};
+pub use articles::{ArticleSchedule, ArticleState, Claim, DueArticle, NextCheck, PullIn};
 pub use export::{AlertRow, FigureRow, VersionRow};
 pub use ledger::{LedgerEntry, LedgerSource};
 pub use outbox::{Claimed, SinkBacklog};

@@ -283,11 +283,7 @@ impl Outbox {
     }
 }
 
-fn parse(t: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(t)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
+use crate::store::parse_timestamp as parse;
 
 async fn sleep_until(t: DateTime<Utc>) {
     let wait = (t - Utc::now()).to_std().unwrap_or_default();

@@ -60,11 +60,7 @@ fn schedule_line(
         .iter()
         .find(|c| Some(c.url.as_str()) == source_url.as_deref())
         .map_or(&config.recheck, |c| &c.recheck);
-    let parse = |t: &str| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .ok()
-            .map(|t| t.with_timezone(&chrono::Utc))
-    };
+    let parse = crate::store::parse_timestamp;
     let now = chrono::Utc::now();
     let age = parse(&s.age_from)
         .and_then(|from| (now - from).to_std().ok())

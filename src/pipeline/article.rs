@@ -386,7 +386,7 @@ impl Pipeline {
         Ok((id, created, canonical))
     }
 
-    pub(super) fn record_article_error(&self, id: i64, url: &Url, error: &str, next: &NextCheck) {
+    fn record_article_error(&self, id: i64, url: &Url, error: &str, next: &NextCheck) {
         let now = store::now();
         let recorded = self
             .store

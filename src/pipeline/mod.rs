@@ -263,9 +263,11 @@ impl Pipeline {
         let fetcher = Fetcher::with_hosts(&config.user_agent, &config.fetch, hosts)?;
         let figures = Arc::new(FigureExtractor::new(&config.topics));
         let (source_ids, changed) = store.sync_sources(&config.sources)?;
-        for i in changed {
-            recheck::pull_in(&store, source_ids[i], &config.sources[i])?;
-        }
+        let changed: Vec<_> = changed
+            .iter()
+            .map(|&i| (source_ids[i], &config.sources[i]))
+            .collect();
+        recheck::pull_in(&store, &changed)?;
         let states = Mutex::new(store.source_states()?);
         let name_sources = store.source_count()? != source_ids.len() as i64;
         Ok(Pipeline {

@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use url::Url;
 
 use super::article::Watch;
 use super::{PassSummary, Pipeline};
 use crate::config::{SourceConfig, SourceKind};
 use crate::schedule::ages;
-use crate::store::{self, ArticleState, Claim, DueArticle, NextCheck, Store};
+use crate::store::{self, ArticleState, Claim, DueArticle, NextCheck, PullIn, Store};
 
 /// Which watched articles a pass checks.
 #[derive(Debug, Clone, Copy)]
@@ -31,11 +31,7 @@ pub enum ArticlePass {
 /// A far-away time: every watched article is due by it.
 const EVER: &str = "9999-12-31T00:00:00.000Z";
 
-fn parse_time(t: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(t)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
+use crate::store::parse_timestamp as parse_time;
 
 impl Pipeline {
     /// The schedule an article follows: its source's, or the global one when its source is
@@ -134,7 +130,7 @@ impl Pipeline {
             };
             let claimed = self.store.claim_articles(&Claim {
                 due_by: &due_by,
-                checked_before: Some(&started),
+                checked_before: &started,
                 sources: self.article_sources(),
                 now: &store::timestamp(now),
                 until: &store::timestamp(now + self.lease_length()),
@@ -319,10 +315,19 @@ fn interleave_hosts(articles: Vec<DueArticle>) -> Vec<DueArticle> {
     out
 }
 
-/// After a change of a source's schedule (its `interval` or `recheck`, or the global ones it
-/// inherits): its next poll and its articles' next checks, where later than the new schedule
-/// allows, are pulled in; the new schedule is recorded with it.
-pub(super) fn pull_in(store: &Store, source_id: i64, source: &SourceConfig) -> store::Result<()> {
+/// After a change of sources' schedules (their `interval` or `recheck`, or the global ones they
+/// inherit): their next polls and their articles' next checks, where later than the new
+/// schedule allows, are pulled in; the new schedules are recorded with them.
+pub(super) fn pull_in(store: &Store, changed: &[(i64, &SourceConfig)]) -> store::Result<()> {
+    let moves = changed
+        .iter()
+        .map(|&(id, source)| moves_of(store, id, source))
+        .collect::<store::Result<Vec<_>>>()?;
+    store.pull_in(&moves)
+}
+
+/// What a new schedule moves for one source.
+fn moves_of(store: &Store, source_id: i64, source: &SourceConfig) -> store::Result<PullIn> {
     let now = Utc::now();
     let (last_polled, next) = store.source_times(source_id)?;
     let source_next = match (
@@ -354,10 +359,10 @@ pub(super) fn pull_in(store: &Store, source_id: i64, source: &SourceConfig) -> s
             "the schedule changed: next checks later than it allows are pulled in"
         );
     }
-    store.pull_in(
+    Ok(PullIn {
         source_id,
-        source_next.as_deref(),
-        &articles,
-        &source.schedule_key(),
-    )
+        source_next,
+        articles,
+        key: source.schedule_key(),
+    })
 }

@@ -103,7 +103,7 @@ pub struct Claim<'a> {
     /// Due by this time (every watched article: a time far ahead).
     pub due_by: &'a str,
     /// Not checked since this time (a pass checks an article once).
-    pub checked_before: Option<&'a str>,
+    pub checked_before: &'a str,
     /// Only articles of these sources (a JSON array of ids); `None`: any.
     pub sources: Option<&'a str>,
     pub now: &'a str,
@@ -128,6 +128,16 @@ pub struct ArticleSchedule {
     pub last_checked_at: Option<String>,
     pub next_check_at: Option<String>,
     pub retired_at: Option<String>,
+}
+
+/// What a change of a source's schedule moves: its next poll (`None`: left as it is), its
+/// articles' next checks (id, time), and the schedule key to record.
+#[derive(Debug)]
+pub struct PullIn {
+    pub source_id: i64,
+    pub source_next: Option<String>,
+    pub articles: Vec<(i64, String)>,
+    pub key: String,
 }
 
 /// A watched article's schedule inputs: (id, age clock start, last check, next check).
@@ -289,8 +299,7 @@ impl Store {
                               WHERE next_check_at <= ?1
                                 {after}
                                 AND (lease_until IS NULL OR lease_until <= ?5)
-                                AND (CAST(?2 AS TEXT) IS NULL OR last_checked_at IS NULL
-                                     OR last_checked_at < ?2)
+                                AND (last_checked_at IS NULL OR last_checked_at < ?2)
                                 {sources}
                               ORDER BY next_check_at, id LIMIT ?3
                               /*pg:FOR UPDATE SKIP LOCKED*/)
@@ -385,28 +394,28 @@ impl Store {
         )
     }
 
-    /// Moves next checks (article id, new next check) in one transaction, and records the
-    /// schedule `key` the source was pulled in for.
-    pub fn pull_in(
-        &self,
-        source_id: i64,
-        source_next: Option<&str>,
-        articles: &[(i64, String)],
-        key: &str,
-    ) -> Result<()> {
+    /// Moves the next checks of sources whose schedule changed, and of their articles, and
+    /// records each source's new schedule key: one transaction for all of them (the first
+    /// start after an upgrade changes every source's key).
+    pub fn pull_in(&self, sources: &[PullIn]) -> Result<()> {
+        if sources.is_empty() {
+            return Ok(());
+        }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for (id, at) in articles {
+        for s in sources {
+            for (id, at) in &s.articles {
+                tx.execute(
+                    "UPDATE articles SET next_check_at = ?2 WHERE id = ?1",
+                    params![id, at],
+                )?;
+            }
             tx.execute(
-                "UPDATE articles SET next_check_at = ?2 WHERE id = ?1",
-                params![id, at],
+                "UPDATE sources SET schedule_key = ?2,
+                        next_check_at = coalesce(?3, next_check_at) WHERE id = ?1",
+                params![s.source_id, s.key, s.source_next],
             )?;
         }
-        tx.execute(
-            "UPDATE sources SET schedule_key = ?2,
-                    next_check_at = coalesce(?3, next_check_at) WHERE id = ?1",
-            params![source_id, key, source_next],
-        )?;
         tx.commit()?;
         Ok(())
     }

@@ -93,9 +93,7 @@ fn state(r: &Row<'_>) -> Result<(i64, SourceState)> {
 }
 
 fn parse_time(text: Option<String>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(&text?)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    super::parse_timestamp(&text?)
 }
 
 fn secs(v: Option<f64>) -> Option<Duration> {

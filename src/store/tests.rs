@@ -321,7 +321,7 @@ fn article_claims_hold_resume_and_free() {
     let claim = |owner: &str, after: Option<(&str, i64)>| {
         s.claim_articles(&Claim {
             due_by: "2026-01-01T01:00:00.000Z",
-            checked_before: None,
+            checked_before: "2026-01-01T00:30:00.000Z",
             sources: None,
             now: "2026-01-01T00:30:00.000Z",
             until: "2026-01-01T00:35:00.000Z",

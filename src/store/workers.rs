@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::db::{params, Exec};
 use super::{timestamp, Result, Store};
@@ -21,11 +21,7 @@ pub struct WorkerStatus {
     pub polling: i64,
 }
 
-fn parse(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
+use super::parse_timestamp as parse;
 
 impl Store {
     /// Takes one of `host`'s `slots` request slots for `holder` until `hold` from now, and

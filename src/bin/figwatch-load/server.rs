@@ -115,6 +115,11 @@ pub async fn start(feeds: usize, hosts: usize, archive: usize) -> anyhow::Result
     Ok(site)
 }
 
+/// The number a file of the site is named by: `12.xml` → 12.
+fn numbered<T: std::str::FromStr>(file: &str, extension: &str) -> Option<T> {
+    file.strip_suffix(extension)?.parse().ok()
+}
+
 fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
@@ -149,10 +154,7 @@ async fn feed(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(i) = file
-        .strip_suffix(".xml")
-        .and_then(|n| n.parse::<usize>().ok())
-    else {
+    let Some(i) = numbered::<usize>(&file, ".xml") else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let Some(v) = site.versions.get(i).map(|v| v.load(Ordering::SeqCst)) else {
@@ -187,10 +189,7 @@ async fn article(
     Path((feed, file)): Path<(usize, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(k) = file
-        .strip_suffix(".html")
-        .and_then(|n| n.parse::<u32>().ok())
-    else {
+    let Some(k) = numbered::<u32>(&file, ".html") else {
         return StatusCode::NOT_FOUND.into_response();
     };
     conditional(
@@ -225,11 +224,7 @@ async fn archive_feed(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(i) = file
-        .strip_suffix(".xml")
-        .and_then(|n| n.parse::<usize>().ok())
-        .filter(|i| *i < site.archive.len())
-    else {
+    let Some(i) = numbered::<usize>(&file, ".xml").filter(|i| *i < site.archive.len()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     conditional(
@@ -263,8 +258,7 @@ async fn archived(
     headers: HeaderMap,
 ) -> Response {
     let (Some(k), Some(rev)) = (
-        file.strip_suffix(".html")
-            .and_then(|n| n.parse::<u32>().ok()),
+        numbered::<u32>(&file, ".html"),
         site.archive.get(feed).map(|r| r.load(Ordering::SeqCst)),
     ) else {
         return StatusCode::NOT_FOUND.into_response();
