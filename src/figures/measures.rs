@@ -542,22 +542,21 @@ impl MeasureFinder {
         let per = after
             .iter()
             .take(4)
-            .enumerate()
-            .any(|(k, w)| w == "per" && after.get(k + 1).is_none_or(|n| n != "cent"));
+            .position(|w| w == "per")
+            .filter(|&k| after.get(k + 1).is_none_or(|n| n != "cent"));
         let money = number
             .unit
             .as_deref()
             .is_some_and(super::numbers::is_currency);
-        if per {
-            return self
-                .triggers
-                .iter()
-                .find(|t| {
-                    t.topic.as_deref() == Some(topic)
-                        && t.money == money
-                        && t.words.first().is_some_and(|w| w == "per")
-                })
-                .map(|t| t.measure.clone());
+        if let Some(k) = per {
+            // The rate's own words, read on past the comma of a number ("per 100,000"): a topic
+            // measure named by exactly them, else nothing ("4,000 bottles per year").
+            let rate: Vec<String> = words(&sentence[number.end..].to_lowercase())
+                .take(k + 6)
+                .map(str::to_string)
+                .collect();
+            let own = |t: &&Trigger| t.topic.as_deref() == Some(topic) && t.money == money;
+            return self.best_at(&rate, k, &own).map(|t| t.measure.clone());
         }
         let percent = number.unit.as_deref() == Some("percent");
         // A unit of measurement counts only through a topic's own measure ("acres").

@@ -423,6 +423,9 @@ fn rates_count_only_as_a_topics_own_rate_measure() {
     assert!(found
         .iter()
         .any(|f| f.measure == "case_rate" && f.value == FigureValue::Number(65.2)));
+    // Another rate is not that measure's, nor a count: "per day" is not "per 100,000".
+    let daily = with_rate.extract("Denmark recorded 300 Covid cases per day.");
+    assert!(daily.is_empty(), "{daily:?}");
 }
 
 #[test]
