@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_leases.sql"),
     include_str!("../migrations/0007_workers.sql"),
     include_str!("../migrations/0008_article_ages.sql"),
+    include_str!("../migrations/0009_figure_scope.sql"),
 ];
 
 /// Connections each worker keeps to PostgreSQL.
@@ -37,6 +38,7 @@ pub(crate) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0002_workers.sql"),
     include_str!("../migrations/postgres/0003_reserve_host.sql"),
     include_str!("../migrations/postgres/0004_article_ages.sql"),
+    include_str!("../migrations/postgres/0005_figure_scope.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -85,7 +85,41 @@ fn text_shows_figures_and_the_numbers_passed_over() {
         shown.contains("nk-troops · deployed · 3,000 (at_most; speculative)"),
         "{shown}"
     );
-    assert!(shown.contains("nk-troops · 12 in"), "{shown}");
+    assert!(
+        shown.contains("nk-troops · 12: nothing named beside it that the topic counts"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn figures_text_says_why_a_number_was_passed_over() {
+    let home = Home::new("");
+    let shown = home.ok(&[
+        "figures",
+        "--text",
+        "In 2024, 3,000 North Korean troops were killed or wounded, two officials said. \
+         North Korean soldiers were sent on Jan. 5 for 3 or 4 weeks. \
+         About 50,000 Russian soldiers fought beside North Korean troops. \
+         North Korea sent troops worth $2 billion.",
+    ]);
+    assert!(
+        shown.contains("nk-troops · casualties · 3,000 (exact; 2024"),
+        "{shown}"
+    );
+    for why in [
+        "2024: a year",
+        "two: a count of the people quoted",
+        "5: a date",
+        "3: a duration or an age",
+        "4: a duration or an age",
+        "50,000: about another party, place or event",
+        "2 billion: an amount of money (USD), and no measure of the topic has money = true",
+    ] {
+        assert!(
+            shown.contains(&format!("nk-troops · {why}")),
+            "{why}: {shown}"
+        );
+    }
 }
 
 #[test]
@@ -154,9 +188,98 @@ fn the_same_figure_from_a_second_outlet_is_a_source_not_an_alert() {
 
     let timeline = home.ok(&["figures", "--topic", "nk-troops"]);
     assert!(timeline.contains("nk-troops · casualties"), "{timeline}");
-    let three = timeline.find("3,000 (exact").expect("3,000 listed");
-    let four = timeline.find("4,000 (exact").expect("4,000 listed");
+    // Both outlets say where: the place is part of what the figure covers.
+    let three = timeline
+        .find("3,000 in Kursk (exact")
+        .expect("3,000 listed");
+    let four = timeline
+        .find("4,000 in Kursk (exact")
+        .expect("4,000 listed");
     assert!(three < four, "oldest first: {timeline}");
     let unknown = home.figwatch(&["figures", "--topic", "nope"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("configured topics: nk-troops"));
+}
+
+#[test]
+fn one_version_never_changes_its_own_figures_and_scopes_keep_claims_apart() {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    server.set(
+        "/a.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[("A", "/a.html")])),
+    );
+    server.set(
+        "/b.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[])),
+    );
+    // One version with two casualty values: two new figures, not a change between them.
+    server.set(
+        "/a.html",
+        Response::html(article_page(
+            "North Korean troops",
+            &[
+                "Since December, 3,000 North Korean troops have been killed or wounded in Kursk, officials said.",
+                "Over the past decade, 40 North Korean soldiers were killed or wounded in border clashes.",
+            ],
+        )),
+    );
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n[[feeds]]\nurl = \"{}\"\n",
+        server.url("/a.xml"),
+        server.url("/b.xml")
+    ));
+    home.ok(&["--poll"]);
+    let log = home.alert_log();
+    let kinds: Vec<&str> = log.iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["new_figure", "new_figure"], "{log:?}");
+    assert_eq!(log[1]["scope"], "over decade", "{log:?}");
+
+    // A second outlet reports a toll over another period: a new figure that lists the values
+    // standing, not a change of the decade's 40.
+    server.set(
+        "/b.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &[("B", "/b.html")])),
+    );
+    server.set(
+        "/b.html",
+        Response::html(article_page(
+            "North Korean troops",
+            &["Between 1950 and 1953, 400,000 North Korean soldiers were killed or wounded."],
+        )),
+    );
+    home.ok(&["--poll"]);
+    let log = home.alert_log();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(log[2]["kind"], "new_figure", "{log:?}");
+    assert_eq!(log[2]["scope"], "1950–1953");
+    let standing: Vec<String> = log[2]["standing"]
+        .as_array()
+        .expect("standing values")
+        .iter()
+        .map(|s| s["value"].to_string())
+        .collect();
+    assert_eq!(standing, ["40", "3000"], "{log:?}");
+    let shown = home.ok(&["alerts"]);
+    assert!(
+        shown.contains("standing: 40 over decade (127.0.0.1"),
+        "{shown}"
+    );
+
+    // The same outlet edits its decade figure: that is the claim changing.
+    server.set(
+        "/a.html",
+        Response::html(article_page(
+            "North Korean troops",
+            &[
+                "Since December, 3,000 North Korean troops have been killed or wounded in Kursk, officials said.",
+                "Over the past decade, 55 North Korean soldiers were killed or wounded in border clashes.",
+            ],
+        )),
+    );
+    home.ok(&["--poll"]);
+    let log = home.alert_log();
+    assert_eq!(log.len(), 4, "{log:?}");
+    assert_eq!(log[3]["kind"], "figure_changed", "{log:?}");
+    assert_eq!(log[3]["old"], 40);
+    assert_eq!(log[3]["new"], 55);
 }

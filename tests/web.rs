@@ -125,6 +125,23 @@ fn alerts_lead_to_the_diff_and_the_topic_chart_has_a_mark_per_figure() {
     assert_eq!(topic.body.matches("class=\"mark ").count(), stored);
     assert!(stored >= 3);
     assert!(topic.body.contains("<title>4,000"), "marks say their value");
+    // Each measure counts its reports once per article and value, however many versions
+    // repeat them.
+    let mut reports = std::collections::HashSet::new();
+    for line in home.ok(&["export", "figures", "--format", "jsonl"]).lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        if row["topic"] == "nk-troops" && row["measure"] == "casualties" {
+            reports.insert((row["url"].to_string(), row["value"].to_string()));
+        }
+    }
+    assert!(
+        topic.body.contains(&format!(
+            "casualties <span class=\"count\">({} reports)",
+            reports.len()
+        )),
+        "{}",
+        topic.body
+    );
 
     // The article with markup in its text renders it as text.
     let xss = get(&format!(

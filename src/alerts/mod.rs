@@ -55,6 +55,15 @@ pub struct Alert {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub old_site: Option<String>,
     pub new: FigureValue,
+    /// What the figure covers when its sentence says so ("since 2022", "in Europe", "new"):
+    /// values are one claim changing only within one scope.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub scope: String,
+    /// For a `new_figure` of a (topic, measure) other outlets already report with another
+    /// scope or claimant: the values standing for it, newest first, each with its site, so the
+    /// reader sees the new value beside them without it being called a change.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub standing: Vec<Standing>,
     /// The sentence the new figure stands in.
     pub quote: String,
     /// Who the sentence says reports the figure ("Zelensky", "KCNA").
@@ -69,6 +78,17 @@ pub struct Alert {
     pub site: String,
     /// The article version that raised it.
     pub version: i64,
+}
+
+/// A value already standing for an alert's (topic, measure), as the ledger knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Standing {
+    pub value: FigureValue,
+    pub site: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub claimant: Option<String>,
 }
 
 impl Alert {
@@ -179,6 +199,8 @@ impl SourceAlert {
 /// Any stored alert: about a figure, or about a source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+// Alerts are few and short-lived; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyAlert {
     Figure(Alert),
     Source(SourceAlert),

@@ -19,15 +19,43 @@ pub fn line(alert: &AnyAlert) -> String {
 
 pub(super) fn figure_line(a: &Alert) -> String {
     format!(
-        "{} · {} {}{} · \"{}\" · {} (version {})",
+        "{} · {} {}{}{} · \"{}\" · {} (version {})",
         a.topic,
         a.measure,
         change(a),
         notes(a),
+        standing(a),
         excerpt(&a.quote, &a.new.to_string(), QUOTE_CHARS),
         short_link(a),
         a.version
     )
+}
+
+/// " · standing: 3,000 since 2022 (apnews.com), 25 million in 14th century (bbc.com)": the
+/// values other reports keep for the measure under another scope or claimant.
+fn standing(a: &Alert) -> String {
+    if a.standing.is_empty() {
+        return String::new();
+    }
+    let unit = match a.unit.as_deref() {
+        None => String::new(),
+        Some("percent") => "%".into(),
+        Some(u) => format!(" {u}"),
+    };
+    let values: Vec<String> = a
+        .standing
+        .iter()
+        .map(|s| {
+            let mut v = format!("{}{unit}", s.value);
+            if !s.scope.is_empty() {
+                v.push_str(&format!(" {}", s.scope));
+            }
+            let mut whose = vec![s.site.as_str()];
+            whose.extend(s.claimant.as_deref());
+            format!("{v} ({})", whose.join("; "))
+        })
+        .collect();
+    format!(" · standing: {}", values.join(", "))
 }
 
 pub(super) fn source_line(s: &SourceAlert) -> String {
@@ -55,6 +83,9 @@ fn notes(a: &Alert) -> String {
     let mut parts: Vec<&str> = Vec::new();
     if a.old.is_none() {
         parts.push("new");
+    }
+    if !a.scope.is_empty() {
+        parts.push(&a.scope);
     }
     if let Some(q) = qualifier_words(a.qualifier) {
         parts.push(q);
@@ -217,6 +248,8 @@ mod tests {
             unit: None,
             old: Some(FigureValue::Number(3000.0)),
             old_site: None,
+            scope: String::new(),
+            standing: Vec::new(),
             new: FigureValue::Number(4000.0),
             quote: quote.into(),
             claimant: Some("Zelensky".into()),

@@ -154,10 +154,15 @@ pub fn print_ledger(entries: &[LedgerEntry], out: &mut impl Write) -> anyhow::Re
             .as_deref()
             .map(|c| format!("; {c}"))
             .unwrap_or_default();
+        let scope = if e.scope.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", e.scope)
+        };
         let sites: Vec<&str> = e.sources.iter().map(|s| s.site.as_str()).collect();
         writeln!(
             out,
-            "  {when}Z  {}{unit} ({}{claimant})  {}",
+            "  {when}Z  {}{unit}{scope} ({}{claimant})  {}",
             e.value,
             e.qualifier,
             sites.join(", ")
@@ -193,6 +198,9 @@ fn show_text(
             ""
         };
         let mut notes = vec![f.qualifier.as_str().to_string()];
+        if !f.scope.is_empty() {
+            notes.push(f.scope.clone());
+        }
         notes.extend(f.claimant.clone());
         if f.speculative {
             notes.push("speculative".into());
@@ -207,19 +215,17 @@ fn show_text(
         )?;
         writeln!(out, "    \"{}\"", ellipsis(&f.quote, 200))?;
     }
-    let passed_over = extractor.unreported(text);
+    let passed_over = extractor.passed_over(text);
     if !passed_over.is_empty() {
-        writeln!(
-            out,
-            "\nnumbers in topic sentences with nothing named that they count:"
-        )?;
-        for r in passed_over {
+        writeln!(out, "\nnumbers in topic sentences passed over, and why:")?;
+        for p in passed_over {
             writeln!(
                 out,
-                "  {} · {} in \"{}\"",
-                r.topic,
-                &r.sentence[r.number.start..r.number.end],
-                ellipsis(r.sentence, 160)
+                "  {} · {}: {} — \"{}\"",
+                p.topic,
+                &p.sentence[p.number.start..p.number.end],
+                p.why,
+                ellipsis(p.sentence, 160)
             )?;
         }
     }

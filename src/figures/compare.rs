@@ -60,13 +60,19 @@ pub fn compare(old: &[Figure], new: &[Figure]) -> Vec<FigureChange> {
             } else {
                 &removed
             };
-            let best = pool
-                .iter()
-                .copied()
-                .max_by(|a, b| {
-                    similarity(&a.quote, &f.quote).total_cmp(&similarity(&b.quote, &f.quote))
-                })
-                .expect("the pool is never empty");
+            // The same sentence edited is one claim whatever else it says; otherwise only a
+            // figure that covers the same period, place and kind is the value this one
+            // replaced ("since 2022" is not "in the 14th century").
+            let best = closest(pool.iter().copied(), f)
+                .filter(|b| b.scope == f.scope || similarity(&b.quote, &f.quote) >= SAME_SENTENCE)
+                .or_else(|| closest(pool.iter().copied().filter(|b| b.scope == f.scope), f));
+            let Some(best) = best else {
+                changes.push(FigureChange {
+                    figure: f.clone(),
+                    old: None,
+                });
+                continue;
+            };
             removed.retain(|r| !std::ptr::eq(*r, best));
             changes.push(FigureChange {
                 figure: f.clone(),
@@ -76,6 +82,14 @@ pub fn compare(old: &[Figure], new: &[Figure]) -> Vec<FigureChange> {
     }
     changes
 }
+
+/// The figure of `list` whose sentence is most like `f`'s.
+fn closest<'a>(list: impl Iterator<Item = &'a Figure>, f: &Figure) -> Option<&'a Figure> {
+    list.max_by(|a, b| similarity(&a.quote, &f.quote).total_cmp(&similarity(&b.quote, &f.quote)))
+}
+
+/// How alike two sentences' words must be to be one sentence edited.
+const SAME_SENTENCE: f64 = 0.6;
 
 /// Word-set overlap (Jaccard) of two sentences, digits ignored.
 fn similarity(a: &str, b: &str) -> f64 {

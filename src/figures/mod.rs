@@ -12,6 +12,7 @@ mod compare;
 mod measures;
 mod numbers;
 mod rivals;
+mod scope;
 mod sentences;
 mod topics;
 
@@ -155,6 +156,11 @@ pub struct Figure {
     /// Said as a possibility ("may send up to 3,000"), not as a report.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub speculative: bool,
+    /// What the figure covers when its sentence says so: a period ("since 2022",
+    /// "2010–2020"), a place ("in Europe"), "new" for a count of new cases. Two values of one
+    /// measure are one claim changing only when their scopes agree.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub scope: String,
     /// The sentence's position in the text, for aligning versions.
     pub sentence: usize,
 }
@@ -180,6 +186,7 @@ impl Figure {
             quote: &self.quote,
             claimant: self.claimant.as_deref(),
             speculative: self.speculative,
+            scope: &self.scope,
         }
     }
 }
@@ -209,6 +216,8 @@ pub struct FigureRecord<'a> {
     pub quote: &'a str,
     pub claimant: Option<&'a str>,
     pub speculative: bool,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub scope: &'a str,
 }
 
 /// `Some(4000.0)` as `4000`, `None` as null.
@@ -269,6 +278,9 @@ impl FigureExtractor {
                 quote: r.sentence.to_string(),
                 claimant: claimant.as_ref().and_then(|(_, c)| c.clone()),
                 speculative: claims::speculative(r.sentence, r.number.start, r.number.end),
+                scope: scope::scope(r.sentence, r.number.start, r.number.end, |w| {
+                    self.rivals.own_word(r.topic, w)
+                }),
                 sentence: r.index,
             };
             let repeated = figures.iter().any(|f| {
@@ -284,13 +296,53 @@ impl FigureExtractor {
         figures
     }
 
-    /// The numbers in a text's topic sentences that are not reported as figures, because
-    /// their clause names nothing they count: what a person tuning a topic wants to see.
-    pub fn unreported<'t>(&'t self, text: &'t str) -> Vec<Reading<'t>> {
-        self.readings(text, Notation::DecimalPoint)
-            .into_iter()
-            .filter(|r| r.measure.is_none() && !r.about_another)
-            .collect()
+    /// The numbers in a text's topic sentences that are not reported as figures, each with
+    /// why: what a person tuning a topic wants to see.
+    pub fn passed_over<'t>(&'t self, text: &'t str) -> Vec<PassedOver<'t>> {
+        let notation = Notation::DecimalPoint;
+        let mut out = Vec::new();
+        for (index, sentence) in split_sentences(text).into_iter().enumerate() {
+            if sentence.len() > MAX_SENTENCE_BYTES {
+                continue;
+            }
+            let topics = self.topics.topics_in(sentence);
+            if topics.is_empty() {
+                continue;
+            }
+            let not_counts = numbers::passed_over_in(sentence, notation);
+            let numbers = find_numbers_in(sentence, notation);
+            for topic in topics {
+                for (number, why) in &not_counts {
+                    out.push(PassedOver {
+                        index,
+                        sentence,
+                        topic,
+                        number: number.clone(),
+                        why: (*why).to_string(),
+                    });
+                }
+                let measures = self.measures.measures_of(sentence, topic, &numbers);
+                for (number, measure) in numbers.iter().zip(measures) {
+                    let another =
+                        self.rivals
+                            .about_another(sentence, topic, number.start, number.end);
+                    let why = match measure {
+                        Some(_) if !another => continue,
+                        Some(_) => "about another party, place or event named beside it".into(),
+                        None => unmeasured_why(sentence, number),
+                    };
+                    out.push(PassedOver {
+                        index,
+                        sentence,
+                        topic,
+                        number: number.clone(),
+                        why,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|p| (p.index, p.number.start));
+        out
     }
 
     /// Every number of every sentence that is about a topic, with its measure for that topic.
@@ -329,9 +381,52 @@ impl FigureExtractor {
     }
 }
 
+/// Why a number of a topic sentence took no measure.
+fn unmeasured_why(sentence: &str, number: &NumberMention) -> String {
+    if let Some(unit) = number.unit.as_deref().filter(|u| numbers::is_currency(u)) {
+        return format!(
+            "an amount of money ({unit}), and no measure of the topic has money = true"
+        );
+    }
+    let after = sentence[number.end..].to_lowercase();
+    let words: Vec<&str> = after
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .take(5)
+        .collect();
+    let quoted = [
+        "officials",
+        "sources",
+        "people",
+        "diplomats",
+        "analysts",
+        "experts",
+        "witnesses",
+    ];
+    let says = ["said", "say", "says", "told", "familiar"];
+    if words.first().is_some_and(|w| quoted.contains(w)) && words.iter().any(|w| says.contains(w)) {
+        return "a count of the people quoted, not of what the topic tracks".into();
+    }
+    if number.unit.as_deref() == Some("percent") {
+        return "a percentage of something the topic does not count".into();
+    }
+    "nothing named beside it that the topic counts (add the counted word to a [[topics.measures]] entry)".into()
+}
+
 /// The longest sentence read for figures. News sentences run to 300–600 bytes; 2,000 leaves
 /// room for long ones in scripts with multi-byte letters.
 const MAX_SENTENCE_BYTES: usize = 2_000;
+
+/// A number of a topic sentence that is not a figure, and why.
+#[derive(Debug, Clone)]
+pub struct PassedOver<'t> {
+    /// The sentence's position in the text.
+    pub index: usize,
+    pub sentence: &'t str,
+    pub topic: &'t str,
+    pub number: NumberMention,
+    pub why: String,
+}
 
 /// One number of a sentence about a topic, as the extractor read it.
 #[derive(Debug, Clone)]

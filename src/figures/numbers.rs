@@ -470,7 +470,29 @@ pub fn recognize_numbers(text: &str) -> Vec<NumberMention> {
     recognize(text, false, Notation::DecimalPoint)
 }
 
-fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<NumberMention> {
+/// The numbers of a sentence that are not counts, each with why ("a year", "an age"), for a
+/// person tuning a topic.
+pub fn passed_over_in(sentence: &str, notation: Notation) -> Vec<(NumberMention, &'static str)> {
+    let (toks, raws) = candidates(sentence, true, notation);
+    raws.into_iter()
+        .filter_map(|r| {
+            let why = excluded(sentence, &toks, &r)?;
+            let (qualifier, unit) = describe(&toks, &r);
+            let mention = NumberMention {
+                start: toks[r.first].start,
+                end: toks[r.last].end,
+                value: r.value,
+                qualifier,
+                unit,
+            };
+            Some((mention, why))
+        })
+        .collect()
+}
+
+/// The tokens of a sentence and its number candidates, ranges and compounds joined, numbers
+/// of phone numbers left out.
+fn candidates(sentence: &str, counts_only: bool, notation: Notation) -> (Vec<Tok<'_>>, Vec<Raw>) {
     let toks = tokenize(sentence, notation);
     let masked = phone_numbers(sentence);
     let mut used = vec![false; toks.len()];
@@ -495,10 +517,17 @@ fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<Numbe
     raws.sort_by_key(|r| r.first);
     let raws = join_compounds(&toks, raws);
     let raws = join_ranges(&toks, raws);
-
-    raws.into_iter()
+    let raws = raws
+        .into_iter()
         .filter(|r| !masked.iter().any(|m| m.contains(&toks[r.first].start)))
-        .filter(|r| !counts_only || !is_excluded(sentence, &toks, r))
+        .collect();
+    (toks, raws)
+}
+
+fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<NumberMention> {
+    let (toks, raws) = candidates(sentence, counts_only, notation);
+    raws.into_iter()
+        .filter(|r| !counts_only || excluded(sentence, &toks, r).is_none())
         .map(|r| {
             let (qualifier, unit) = describe(&toks, &r);
             // Counts carry the currency of an amount of money, for a topic's money measure.
@@ -1030,7 +1059,8 @@ pub fn is_currency(unit: &str) -> bool {
     unit.len() == 3 && unit.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
+/// Why a number is not a count, when it is not: a year, a date, a time, an age…
+fn excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> Option<&'static str> {
     let prev = |k: usize| {
         r.first
             .checked_sub(k)
@@ -1046,7 +1076,7 @@ fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
             && first.lower.len() == 4
             && !first.lower.contains([',', '.']);
         if plain && (1800.0..=2100.0).contains(&v) {
-            return true;
+            return Some("a year");
         }
     }
     // Dates: "January 5", "Jan. 5", "5 January", "5 Jan". Only a number that can be a day:
@@ -1058,14 +1088,14 @@ fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
         || MONTHS.contains(&next(1))
         || (prev(1) == "." && MONTHS.contains(&prev(2)));
     if day && month_near {
-        return true;
+        return Some("a date");
     }
     // Times: "6 a.m.", "9:30", "14.00 GMT".
     if TIME_MARKS.contains(&next(1))
         || next(1) == ":" && toks.get(r.last + 2).is_some_and(|t| t.kind == Kind::Num)
         || prev(1) == ":" && r.first >= 2 && toks[r.first - 2].kind == Kind::Num
     {
-        return true;
+        return Some("a time of day");
     }
     // Durations and ages: "two weeks", "30 years", "25-year-old", "aged 25", and "3 or 4
     // weeks", "2 to 3 days" (the first number of a span of time).
@@ -1080,7 +1110,7 @@ fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
         || next_word.contains("month-old")
         || AGE_WORDS.contains(&prev(1))
     {
-        return true;
+        return Some("a duration or an age");
     }
     // An age set off by commas after a name or a person: "Hayley Hull, 30, Bulpitt, was
     // arrested", "a male juvenile, 16, was …".
@@ -1095,17 +1125,17 @@ fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
                 || PERSONS.contains(&who.lower.as_ref()))
     };
     if small_whole && prev(1) == "," && next(1) == "," && after_person {
-        return true;
+        return Some("an age");
     }
     // A part of a group named before, not a count of its own: "the other three", "the first
     // two states", "the top 10".
     if prev(2) == "the" && matches!(prev(1), "other" | "first" | "last" | "top" | "next") {
-        return true;
+        return Some("a part of a group named before, not a count of its own");
     }
     // Rates: the denominator of "per 100,000", and "a rate of 20 new cases" — a rate is not a
     // count. (A rate before "per 100,000" stays: a topic may have a measure for it.)
     if prev(1) == "per" || (prev(1) == "of" && matches!(prev(2), "rate" | "rates")) {
-        return true;
+        return Some("a rate or its base (\"per 100,000\", \"a rate of 20\")");
     }
     // Digits glued to a word are part of a name or a mark, not a count: "CO2", "A350",
     // "G7", and a footnote after a full stop ("… Starting Line.2 Warren has …").
@@ -1115,21 +1145,21 @@ fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
             && (before.end == first.start
                 || (before.end + 1 == first.start && sentence[before.end..first.start] == *"."));
         if glued {
-            return true;
+            return Some("part of a name (\"CO2\", \"A350\") or a footnote mark");
         }
     }
     // Money ("$2bn", "£500", "2 million dollars") is kept with its currency as the unit (see
     // `currency`): only a topic's own money measure counts it.
     // Labels and identifiers: "Resolution 2334", "No. 3", "#4".
     if LABELS.contains(&prev(1)) || prev(1) == "#" || (prev(1) == "." && prev(2) == "no") {
-        return true;
+        return Some("a label or number of something (\"Resolution 2334\", \"No. 3\")");
     }
     // Addresses: "10 Downing Street", "1600 Pennsylvania Avenue".
     let street = |w: &str| STREETS.contains(&w);
     if street(next(1))
         || street(next(2)) && toks.get(r.last + 1).is_some_and(|t| t.kind == Kind::Word)
     {
-        return true;
+        return Some("part of an address");
     }
     // Numbers glued to letters or other numbers in ways counts never are: "F-16", "COVID-19".
     if r.first > 0
@@ -1139,9 +1169,9 @@ fn is_excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> bool {
         && toks[r.first - 2].kind == Kind::Word
         && toks[r.first - 1].end == first.start
     {
-        return true;
+        return Some("part of a name (\"F-16\", \"COVID-19\")");
     }
-    false
+    None
 }
 
 /// The qualifier in front of (or "or more" after) a number, and its unit.

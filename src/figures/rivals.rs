@@ -92,6 +92,13 @@ impl Rivals {
     }
 
     /// True when the number at `start..end` of `sentence` counts another party than `topic`.
+    /// The topic's own terms or near groups use this lower-case word.
+    pub fn own_word(&self, topic: &str, word: &str) -> bool {
+        self.topics
+            .get(topic)
+            .is_some_and(|t| t.words.contains(word))
+    }
+
     pub fn about_another(&self, sentence: &str, topic: &str, start: usize, end: usize) -> bool {
         let Some(t) = self.topics.get(topic) else {
             return false;
@@ -133,6 +140,8 @@ impl Rivals {
                 _ => phrase_end,
             };
             let phrase = &words[i..phrase_end];
+            // The proper name nearest the number decides: "50,000 Russian soldiers fought
+            // beside North Korean troops" counts Russians.
             for (k, w) in phrase.iter().enumerate() {
                 if !w.capital {
                     continue;
@@ -144,6 +153,9 @@ impl Rivals {
                         foreign |= !own;
                     }
                     None => anchored |= w.lower.split('-').any(|p| t.words.contains(p)),
+                }
+                if anchored || foreign {
+                    break;
                 }
             }
         }

@@ -552,6 +552,8 @@ impl Pipeline {
                 unit: c.figure.unit.clone(),
                 old: c.old,
                 old_site: None,
+                scope: c.figure.scope.clone(),
+                standing: Vec::new(),
                 new: c.figure.value.clone(),
                 quote: c.figure.quote.clone(),
                 claimant: c.figure.claimant.clone(),

@@ -8,7 +8,7 @@ use super::db::{params, Exec, Tx};
 use serde::Serialize;
 
 use super::{Result, Store};
-use crate::alerts::{Alert, AlertKind};
+use crate::alerts::{Alert, AlertKind, Standing};
 use crate::figures::{Figure, FigureValue};
 
 /// One value of one (topic, measure), as `figwatch figures` shows it.
@@ -20,6 +20,9 @@ pub struct LedgerEntry {
     pub unit: Option<String>,
     pub value: FigureValue,
     pub qualifier: String,
+    /// What the value covers ("since 2022", "in Europe", "new"); empty when unsaid.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claimant: Option<String>,
     pub quote: String,
@@ -53,7 +56,8 @@ pub(super) struct Report<'a> {
 /// Records a new version's figures in the ledger and decides which of its alerts stand: an
 /// alert for a value that another article already reported is dropped (its article becomes a
 /// source of that value); an alert for a (topic, measure) new to this article but known to the
-/// ledger becomes a `figure_changed` against the ledger's latest value.
+/// ledger becomes a `figure_changed` against the ledger's latest value of the same claim, or
+/// stays a `new_figure` listing the values standing under other scopes or claimants.
 pub(super) fn record(
     tx: &Tx<'_>,
     report: &Report<'_>,
@@ -100,10 +104,12 @@ pub(super) fn record(
         }
         let alert = match alert {
             Some(mut a) if a.old.is_none() => {
-                if let Some((latest, site)) = latest_value(tx, f, report.remember_since)? {
+                if let Some((latest, site)) = latest_value(tx, f, report)? {
                     a.old = Some(latest);
                     a.old_site = Some(site);
                     a.kind = AlertKind::FigureChanged;
+                } else {
+                    a.standing = standing(tx, f, report)?;
                 }
                 Some(a)
             }
@@ -111,8 +117,8 @@ pub(super) fn record(
         };
         let id: i64 = tx.query_row(
             "INSERT INTO ledger (topic, measure, unit, value, qualifier, claimant, quote,
-                                 first_seen_at, last_seen_at, alert_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) RETURNING id",
+                                 first_seen_at, last_seen_at, alert_id, scope)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10) RETURNING id",
             params![
                 f.topic,
                 f.measure,
@@ -123,6 +129,7 @@ pub(super) fn record(
                 f.quote,
                 report.at,
                 alert.as_ref().map(|a| a.id.as_str()),
+                f.scope,
             ],
             |r| r.get(0),
         )?;
@@ -176,16 +183,36 @@ fn remembered_value(tx: &Tx<'_>, f: &Figure, since: &str) -> Result<Option<i64>>
     Ok(None)
 }
 
-/// The newest value still remembered for `f`'s (topic, measure, unit), with the site of its
-/// first report: what a new value from a first-seen article changed from.
-fn latest_value(tx: &Tx<'_>, f: &Figure, since: &str) -> Result<Option<(FigureValue, String)>> {
+/// The newest value still remembered for the same claim as `f`: its (topic, measure, unit),
+/// the same scope, and — from another article — the same claimant when both name one. Values
+/// this version itself recorded a moment ago are not earlier values: the sentences of one
+/// version never change each other. Returns the value with the site of its first report.
+fn latest_value(
+    tx: &Tx<'_>,
+    f: &Figure,
+    report: &Report<'_>,
+) -> Result<Option<(FigureValue, String)>> {
     let row = tx.query_opt(
         "SELECT l.value,
                 (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1)
          FROM ledger l INDEXED BY ledger_newest
-         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
+         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4 AND scope = ?5
+               AND EXISTS (SELECT 1 FROM ledger_sources s
+                           WHERE s.ledger_id = l.id AND s.version_id != ?6)
+               AND (l.claimant IS NULL OR CAST(?7 AS TEXT) IS NULL OR l.claimant = ?7
+                    OR EXISTS (SELECT 1 FROM ledger_sources s
+                               WHERE s.ledger_id = l.id AND s.article_id = ?8))
          ORDER BY first_seen_at DESC, id DESC LIMIT 1",
-        params![f.topic, f.measure, f.unit.as_deref().unwrap_or(""), since],
+        params![
+            f.topic,
+            f.measure,
+            f.unit.as_deref().unwrap_or(""),
+            report.remember_since,
+            f.scope,
+            report.version_id,
+            f.claimant,
+            report.article_id
+        ],
         |r| Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?)),
     )?;
     match row {
@@ -196,6 +223,49 @@ fn latest_value(tx: &Tx<'_>, f: &Figure, since: &str) -> Result<Option<(FigureVa
         None => Ok(None),
     }
 }
+
+/// The values other reports keep standing for `f`'s (topic, measure, unit) under another
+/// scope or claimant, newest first: what a reader weighs a new figure against.
+fn standing(tx: &Tx<'_>, f: &Figure, report: &Report<'_>) -> Result<Vec<Standing>> {
+    let rows = tx.query_map(
+        "SELECT l.value, l.scope, l.claimant,
+                (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1)
+         FROM ledger l INDEXED BY ledger_newest
+         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
+               AND EXISTS (SELECT 1 FROM ledger_sources s
+                           WHERE s.ledger_id = l.id AND s.version_id != ?5)
+         ORDER BY first_seen_at DESC, id DESC LIMIT ?6",
+        params![
+            f.topic,
+            f.measure,
+            f.unit.as_deref().unwrap_or(""),
+            report.remember_since,
+            report.version_id,
+            STANDING_SHOWN
+        ],
+        |r| {
+            Ok((
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<Option<String>>(2)?,
+                r.get::<Option<String>>(3)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (value, scope, claimant, site) in rows {
+        out.push(Standing {
+            value: serde_json::from_str(&value)?,
+            site: site.unwrap_or_default(),
+            scope,
+            claimant,
+        });
+    }
+    Ok(out)
+}
+
+/// How many standing values a `new_figure` alert lists.
+const STANDING_SHOWN: i64 = 5;
 
 fn add_source(tx: &Tx<'_>, ledger_id: i64, report: &Report<'_>) -> Result<()> {
     tx.execute("INSERT OR IGNORE INTO ledger_sources (ledger_id, article_id, version_id, url, site, seen_at)
@@ -222,7 +292,7 @@ impl Store {
         let conn = self.conn();
         let rows = conn.query_map(
             "SELECT id, topic, measure, unit, value, qualifier, claimant, quote, first_seen_at,
-                    last_seen_at, alert_id
+                    last_seen_at, alert_id, scope
              FROM ledger WHERE CAST(?1 AS TEXT) IS NULL OR topic = ?1
              ORDER BY topic, measure, unit, first_seen_at, id",
             params![topic],
@@ -241,6 +311,7 @@ impl Store {
                         first_seen_at: r.get(8)?,
                         last_seen_at: r.get(9)?,
                         alert_id: r.get(10)?,
+                        scope: r.get(11)?,
                         sources: Vec::new(),
                     },
                 ))

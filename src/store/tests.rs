@@ -40,6 +40,8 @@ fn alert(topic: &str, ts: &str, new: f64) -> Alert {
         unit: None,
         old: None,
         old_site: None,
+        scope: String::new(),
+        standing: Vec::new(),
         new: FigureValue::Number(new),
         quote: "q".into(),
         claimant: None,

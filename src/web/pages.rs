@@ -124,8 +124,10 @@ pub fn topic(id: &str, name: &str, figures: &[FigureRow], ledger: &[LedgerEntry]
             @if figures.is_empty() { p class="empty" { "No figures stored for this topic yet." } }
             @for m in &measures {
                 @let rows: Vec<&FigureRow> = figures.iter().filter(|f| f.measure == *m).collect();
+                // A value an article repeats in every version is one report.
+                @let reports = rows.iter().map(|r| (r.url.as_str(), chart::value_text(r))).collect::<std::collections::HashSet<_>>().len();
                 section class="measure" {
-                    h2 { (m) " " span class="count" { "(" (rows.len()) " reports)" } }
+                    h2 { (m) " " span class="count" { "(" (reports) " reports)" } }
                     (chart::measure_chart(m, &rows))
                 }
             }

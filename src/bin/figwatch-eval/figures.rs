@@ -86,13 +86,13 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
         let found = extractor.extract(&line.text);
         if verbose {
             // Numbers passed over for want of a measure, and whether the labels count them.
-            for r in extractor.unreported(&line.text) {
+            for r in extractor.passed_over(&line.text) {
                 let labelled = line.figures.iter().any(|g| {
                     g.topic == r.topic && g.value().is_some_and(|v| v.same_as(&r.number.value))
                 });
                 println!(
-                    "  UN {} {} {} labelled={labelled}",
-                    line.id, r.topic, r.number.value
+                    "  UN {} {} {} labelled={labelled} ({})",
+                    line.id, r.topic, r.number.value, r.why
                 );
             }
         }
