@@ -36,7 +36,7 @@ fn alerts_filter_by_kind_and_read_at_a_glance() {
 
     let text = home.ok(&["alerts", "--kind", "figure_changed"]);
     assert!(
-        text.contains("nk-troops · casualties 3,000 → 4,000 (Officials) · \"Officials said on Monday that 4,000 North Korean troops"),
+        text.contains("nk-troops · casualties 3,000 → 4,000 (in Kursk; Officials) · \"Officials said on Monday that 4,000 North Korean troops"),
         "{text}"
     );
     assert!(text.contains("(version 2)"), "{text}");

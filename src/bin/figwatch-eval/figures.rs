@@ -20,7 +20,7 @@ struct DevLine {
 
 #[derive(Deserialize, Clone)]
 pub struct Gold {
-    topic: String,
+    pub topic: String,
     value: Option<f64>,
     lo: Option<f64>,
     hi: Option<f64>,

@@ -2,7 +2,8 @@
 //!
 //! - `figwatch-eval figures [DIR]`: figure extraction and alerts (DIR: `../shared/figures`).
 //! - `figwatch-eval articles [DIR]`: figure extraction on whole real articles (DIR:
-//!   `../shared/figures`).
+//!   `../shared/figures`); with `--e2e`, served as one local site and polled once by the real
+//!   binary, its alerts checked against the labels.
 //! - `figwatch-eval extraction [DIR]`: article extraction (DIR: `../shared/extraction`).
 //! - `figwatch-eval speed [SHARED]`: figure extraction speed in MB/s (SHARED: `../shared`).
 //! - `figwatch-eval robustness [SHARED]`: every feed and page of the corpora through the
@@ -14,6 +15,7 @@
 //! when a result is below the project's targets, for CI.
 
 mod articles;
+mod e2e;
 mod extraction;
 mod figures;
 mod numbers;
@@ -35,6 +37,10 @@ fn main() -> ExitCode {
         .collect();
     let result = match rest.as_slice() {
         ["figures", dir @ ..] if dir.len() <= 1 => figures::run(
+            Path::new(dir.first().copied().unwrap_or("../shared/figures")),
+            check,
+        ),
+        ["articles", "--e2e", dir @ ..] if dir.len() <= 1 => e2e::run(
             Path::new(dir.first().copied().unwrap_or("../shared/figures")),
             check,
         ),
@@ -64,7 +70,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: figwatch-eval figures [DIR] | articles [DIR] | extraction [DIR] | numbers [DIR] | speed [SHARED] | robustness [SHARED] [--check]"
+                "usage: figwatch-eval figures [DIR] | articles [--e2e] [DIR] | extraction [DIR] | numbers [DIR] | speed [SHARED] | robustness [SHARED] [--check]"
             );
             return ExitCode::from(2);
         }
