@@ -384,12 +384,85 @@ fn level_verb_before(before: &[String], percent: bool) -> bool {
         "up",
         "down",
     ];
+    /// Verbs that carry a level "to" a number: "rose to 400", "bringing the toll to 40".
+    const TO_VERBS: &[&str] = &[
+        "brought",
+        "bringing",
+        "brings",
+        "bring",
+        "raised",
+        "raising",
+        "raises",
+        "pushed",
+        "pushing",
+        "pushes",
+        "took",
+        "taking",
+        "takes",
+        "lifted",
+        "lifting",
+        "grown",
+        "soared",
+        "surged",
+        "swelled",
+        "doubled",
+        "tripled",
+        "fallen",
+        "increase",
+        "increases",
+        "rises",
+        "climbs",
+        "grows",
+        "jumps",
+        "falls",
+        "drops",
+        "revised",
+        "updated",
+        "put",
+        "puts",
+        "putting",
+        "went",
+        "gone",
+        "going",
+        "goes",
+        "amount",
+        "amounted",
+        "amounts",
+        "come",
+        "came",
+        "comes",
+        "added",
+        "adding",
+        "climb",
+        "rise",
+        "grow",
+        "jump",
+        "fall",
+        "drop",
+        "decline",
+        "declines",
+        "reduced",
+        "cut",
+        "lowered",
+        "decreased",
+        "expanded",
+        "expand",
+    ];
     let mut words = before
         .iter()
         .rev()
         .filter(|w| !HEDGES.contains(&w.as_str()) && !ADVERBS.contains(&w.as_str()));
     match words.next().map(String::as_str) {
         Some("by") => words.next().is_some_and(|w| CHANGE.contains(&w.as_str())),
+        // "To" gives a level only after a verb that moves one, or opening its clause ("has
+        // doubled in two weeks, to 146"): "women to hundreds of buyers" names no level.
+        Some("to") => {
+            let rest: Vec<&String> = words.take(6).collect();
+            rest.is_empty()
+                || rest
+                    .iter()
+                    .any(|w| CHANGE.contains(&w.as_str()) || TO_VERBS.contains(&w.as_str()))
+        }
         Some(w) => LEVEL.contains(&w) || !percent && COPULAS.contains(&w),
         None => false,
     }

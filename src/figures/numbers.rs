@@ -1059,6 +1059,13 @@ pub fn is_currency(unit: &str) -> bool {
     unit.len() == 3 && unit.bytes().all(|b| b.is_ascii_uppercase())
 }
 
+/// Words for a part of a whole: "half of the 30 hospitals".
+const PARTS: &[&str] = &[
+    "one", "half", "most", "some", "many", "none", "each", "several", "few", "majority",
+    "minority", "third", "thirds", "quarter", "quarters", "fraction", "portion", "share",
+    "percent", "%", "either", "neither", "any", "bulk", "rest",
+];
+
 /// Why a number is not a count, when it is not: a year, a date, a time, an age…
 fn excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> Option<&'static str> {
     let prev = |k: usize| {
@@ -1126,6 +1133,11 @@ fn excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> Option<&'static str> {
     };
     if small_whole && prev(1) == "," && next(1) == "," && after_person {
         return Some("an age");
+    }
+    // The whole a part is taken from: "half of the 30 hospitals have closed" counts closed
+    // hospitals with "half", not with 30; "one of the two senators".
+    if prev(1) == "the" && prev(2) == "of" && PARTS.contains(&prev(3)) {
+        return Some("the whole a part is taken from (\"half of the 30 hospitals\")");
     }
     // A part of a group named before, not a count of its own: "the other three", "the first
     // two states", "the top 10".

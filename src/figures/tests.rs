@@ -496,3 +496,32 @@ fn money_counts_only_for_a_topics_money_measure() {
         .iter()
         .all(|f| f.measure != "raised" || f.unit.is_some()));
 }
+
+#[test]
+fn the_whole_a_part_is_taken_from_and_a_to_without_a_level_are_no_counts() {
+    // "half" is the count of closed hospitals; 30 is the whole it is taken from.
+    let found = figures("More than half of the 30 measles clinics have closed, officials said.");
+    assert!(
+        found.iter().all(|f| f.2 != FigureValue::Number(30.0)),
+        "{found:?}"
+    );
+    // "to hundreds of buyers" is no level the arrests reached.
+    let found = figures(
+        "Three people were arrested in the measles vaccine fraud that sold fake cards to hundreds of buyers.",
+    );
+    assert!(
+        found
+            .iter()
+            .all(|f| !matches!(&f.2, FigureValue::Vague { vague } if vague == "hundreds")),
+        "{found:?}"
+    );
+    // A level after a verb that moves it, or opening its clause, still counts.
+    assert_eq!(
+        figures("Measles cases in West Texas have more than doubled in two weeks, to 146."),
+        [fig("measles-texas", "infected", 146.0, Qualifier::Exact)]
+    );
+    assert_eq!(
+        figures("The measles outbreak brought the number of cases to 159."),
+        [fig("measles-texas", "infected", 159.0, Qualifier::Exact)]
+    );
+}
