@@ -43,6 +43,11 @@ const BUILT_IN: &[(&str, &[&str])] = &[
             "perished",
             "bodies",
             "drowned",
+            "homicides",
+            "murders",
+            "murdered",
+            "slain",
+            "killings",
         ],
     ),
     ("wounded", &["wounded", "injured", "injuries", "hurt"]),
@@ -103,7 +108,15 @@ const BUILT_IN: &[(&str, &[&str])] = &[
     ),
     (
         "arrested",
-        &["arrested", "detained", "arrests", "detentions"],
+        &[
+            "arrested",
+            "detained",
+            "arrests",
+            "detentions",
+            "took custody of",
+            "taken into custody",
+            "in custody",
+        ],
     ),
     ("released", &["released", "freed"]),
     // Counts worth tracking that no built-in measure names: damage, rescues, returns,
@@ -145,6 +158,14 @@ const BUILT_IN: &[(&str, &[&str])] = &[
             "in hospital",
             "hospitalizations",
             "hospitalisations",
+            "admissions",
+            "admitted",
+            "taken to hospital",
+            "taken to a hospital",
+            "taken to the hospital",
+            "treated in hospital",
+            "treated at a hospital",
+            "treated at hospital",
         ],
     ),
     ("vaccinated", &["vaccinated", "vaccinations", "doses"]),
@@ -630,6 +651,10 @@ impl MeasureFinder {
                 .collect();
             let own = |t: &&Trigger| t.topic.as_deref() == Some(topic) && t.money == money;
             return self.best_at(&rate, k, &own).map(|t| t.measure.clone());
+        }
+        // "A rate of 20" with no "per" after it names no measure: a rate is not a count.
+        if matches!(before.as_slice(), [.., r, of] if of == "of" && (r == "rate" || r == "rates")) {
+            return None;
         }
         let percent = number.unit.as_deref() == Some("percent");
         // A unit of measurement counts only through a topic's own measure ("acres").

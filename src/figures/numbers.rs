@@ -1144,10 +1144,10 @@ fn excluded(sentence: &str, toks: &[Tok<'_>], r: &Raw) -> Option<&'static str> {
     if prev(2) == "the" && matches!(prev(1), "other" | "first" | "last" | "top" | "next") {
         return Some("a part of a group named before, not a count of its own");
     }
-    // Rates: the denominator of "per 100,000", and "a rate of 20 new cases" — a rate is not a
-    // count. (A rate before "per 100,000" stays: a topic may have a measure for it.)
-    if prev(1) == "per" || (prev(1) == "of" && matches!(prev(2), "rate" | "rates")) {
-        return Some("a rate or its base (\"per 100,000\", \"a rate of 20\")");
+    // Rates: the denominator of "per 100,000" is not a count. (The rate itself stays: a topic
+    // may have a measure for it; see `measures`.)
+    if prev(1) == "per" {
+        return Some("the base of a rate (\"per 100,000\")");
     }
     // Digits glued to a word are part of a name or a mark, not a count: "CO2", "A350",
     // "G7", and a footnote after a full stop ("… Starting Line.2 Warren has …").

@@ -221,11 +221,38 @@ impl Rivals {
         if !t.among_countries {
             return false;
         }
-        let before = &words[clause_start..last_before.map_or(clause_start, |i| i + 1)];
+        let mut before: Vec<&Word> = words
+            [clause_start..last_before.map_or(clause_start, |i| i + 1)]
+            .iter()
+            .collect();
+        // "China, where the virus emerged last year, has nearly 83,000 cases": the subject
+        // stands before a relative clause set off by commas; the clause itself is passed over.
+        let opens_relative = |k: usize| {
+            matches!(
+                words.get(k).map(|w| w.lower.as_str()),
+                Some("which" | "who" | "where" | "whose")
+            )
+        };
+        if clause_start > 0 && !opens_relative(clause_start) {
+            let mut relative = clause_start - 1;
+            while relative > 0 && !words[relative].after_punct {
+                relative -= 1;
+            }
+            if relative > 0 && opens_relative(relative) {
+                let mut subject = relative - 1;
+                while subject > 0 && !words[subject].after_punct {
+                    subject -= 1;
+                }
+                let mut with_subject: Vec<&Word> = words[subject..relative].iter().collect();
+                with_subject.extend(before);
+                before = with_subject;
+            }
+        }
+        let before: Vec<Word> = before.into_iter().cloned().collect();
         let mut i = before.len();
         while i > 0 {
             i -= 1;
-            if let Some((country, _)) = country_at(before, i) {
+            if let Some((country, _)) = country_at(&before, i) {
                 // "whom Ukraine puts at 12,000": a country that estimates is a claimant, not
                 // the party counted.
                 if before
@@ -273,6 +300,7 @@ const STOP: &[&str] = &[
     "near", "as", "than",
 ];
 
+#[derive(Clone)]
 struct Word {
     start: usize,
     end: usize,

@@ -426,6 +426,22 @@ fn rates_count_only_as_a_topics_own_rate_measure() {
     // Another rate is not that measure's, nor a count: "per day" is not "per 100,000".
     let daily = with_rate.extract("Denmark recorded 300 Covid cases per day.");
     assert!(daily.is_empty(), "{daily:?}");
+    // "A rate of …" is that measure's with its own words, and no count without them.
+    let found = with_rate.extract(
+        "Denmark had a seven-day rate of 65.2 Covid cases per 100,000 people, up from 33.8.",
+    );
+    let rates: Vec<&FigureValue> = found
+        .iter()
+        .filter(|f| f.measure == "case_rate")
+        .map(|f| &f.value)
+        .collect();
+    assert_eq!(
+        rates,
+        [&FigureValue::Number(65.2), &FigureValue::Number(33.8)],
+        "{found:?}"
+    );
+    let bare = plain.extract("Denmark had a seven-day Covid rate of 20 new cases.");
+    assert!(bare.is_empty(), "{bare:?}");
 }
 
 #[test]
@@ -523,5 +539,34 @@ fn the_whole_a_part_is_taken_from_and_a_to_without_a_level_are_no_counts() {
     assert_eq!(
         figures("The measles outbreak brought the number of cases to 159."),
         [fig("measles-texas", "infected", 159.0, Qualifier::Exact)]
+    );
+}
+
+#[test]
+fn common_words_for_deaths_arrests_and_hospital_stays_name_their_measure() {
+    let crime = Topic::new("crime", &["police"], &[], &[]);
+    let extractor = FigureExtractor::new(&[crime]);
+    let measure_of = |text: &str| -> Vec<(String, FigureValue)> {
+        extractor
+            .extract(text)
+            .into_iter()
+            .map(|f| (f.measure, f.value))
+            .collect()
+    };
+    assert_eq!(
+        measure_of("Police said 22 homicides were recorded in March."),
+        [("killed".to_string(), FigureValue::Number(22.0))]
+    );
+    assert_eq!(
+        measure_of("Police took custody of three men on Sunday."),
+        [("arrested".to_string(), FigureValue::Number(3.0))]
+    );
+    assert_eq!(
+        measure_of("Police said all five crash victims were taken to a hospital."),
+        [("hospitalized".to_string(), FigureValue::Number(5.0))]
+    );
+    assert_eq!(
+        measure_of("Police warned of 43 daily admissions by next month."),
+        [("hospitalized".to_string(), FigureValue::Number(43.0))]
     );
 }

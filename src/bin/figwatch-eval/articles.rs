@@ -4,8 +4,8 @@
 //! at the three levels, with the article as the line (FORMAT.md, "Whole articles").
 //!
 //! The targets (value precision ≥ 0.90 and recall ≥ 0.85, full F1 ≥ 0.80) are printed
-//! beside the numbers; `--check` fails below the floors this project has reached, so that no
-//! change makes whole articles worse while the targets are worked towards.
+//! beside the numbers; `--check` fails below the targets, or below the results reached where
+//! those are higher, so that no change makes whole articles worse.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -29,11 +29,11 @@ const TARGET_VALUE_PRECISION: f64 = 0.90;
 const TARGET_VALUE_RECALL: f64 = 0.85;
 const TARGET_FULL_F1: f64 = 0.80;
 
-/// What `--check` holds: today's results (value precision, value recall, full F1), less a
-/// margin of one figure's worth.
-const FLOOR_VALUE_PRECISION: f64 = 0.83;
-const FLOOR_VALUE_RECALL: f64 = 0.77;
-const FLOOR_FULL_F1: f64 = 0.78;
+/// What `--check` holds: the targets, or today's results less a margin of one figure's worth
+/// where those are higher (precision is at its target, with no margin).
+const FLOOR_VALUE_PRECISION: f64 = 0.90;
+const FLOOR_VALUE_RECALL: f64 = 0.87;
+const FLOOR_FULL_F1: f64 = 0.87;
 
 pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
     let data = dir.join("articles.jsonl");

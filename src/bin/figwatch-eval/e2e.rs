@@ -30,7 +30,7 @@ struct ArticleLine {
 /// The target: labelled alerts among all figure alerts.
 const TARGET_LABELLED: f64 = 0.90;
 /// What `--check` holds: today's share, less a margin of about one alert.
-const FLOOR_LABELLED: f64 = 0.87;
+const FLOOR_LABELLED: f64 = 0.93;
 
 pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
     let data = dir.join("articles.jsonl");
