@@ -514,12 +514,20 @@ impl MeasureFinder {
         for t in topics {
             for m in &t.measures {
                 for w in &m.words {
-                    triggers.push(Trigger {
-                        words: split(w),
-                        measure: m.name.clone(),
-                        topic: Some(t.id.clone()),
-                        money: m.money,
-                    });
+                    let phrase = split(w);
+                    // A word is written in all its forms: "cut" is also "cuts" and "cutting".
+                    let forms = match phrase.as_slice() {
+                        [one] => inflections(one),
+                        _ => vec![phrase],
+                    };
+                    for words in forms {
+                        triggers.push(Trigger {
+                            words,
+                            measure: m.name.clone(),
+                            topic: Some(t.id.clone()),
+                            money: m.money,
+                        });
+                    }
                 }
             }
         }
@@ -806,6 +814,50 @@ impl MeasureFinder {
             })
             .max_by_key(|t| (t.words.len(), t.topic.is_some()))
     }
+}
+
+/// A topic's measure word in the forms English writes it: "cut" → "cuts", "cutting"; "layoff" →
+/// "layoffs"; "evacuate" → "evacuated", "evacuating"; "customers" → "customer". Only words of
+/// letters are inflected ("per 100,000" stays as written).
+pub(super) fn inflections(word: &str) -> Vec<Vec<String>> {
+    let mut forms = vec![word.to_string()];
+    if word.len() < 3 || !word.chars().all(|c| c.is_ascii_lowercase()) {
+        return vec![forms];
+    }
+    let vowel = |c: char| "aeiou".contains(c);
+    let chars: Vec<char> = word.chars().collect();
+    let n = chars.len();
+    if let Some(stem) = word.strip_suffix("ies") {
+        forms.push(format!("{stem}y"));
+    } else if word.ends_with("ss") {
+        forms.push(format!("{word}es"));
+    } else if let Some(stem) = word.strip_suffix('s') {
+        forms.push(stem.to_string());
+    } else if let Some(stem) = word.strip_suffix('y').filter(|s| !s.ends_with(vowel)) {
+        forms.extend([
+            format!("{stem}ies"),
+            format!("{stem}ied"),
+            format!("{word}ing"),
+        ]);
+    } else if let Some(stem) = word.strip_suffix('e') {
+        forms.extend([format!("{word}s"), format!("{word}d"), format!("{stem}ing")]);
+    } else if !word.ends_with("ed") && !word.ends_with("ing") {
+        let ends_sibilant = ["sh", "ch", "x", "z"].iter().any(|e| word.ends_with(e));
+        forms.push(format!("{word}{}", if ends_sibilant { "es" } else { "s" }));
+        // "cut" → "cutting": a short word ending consonant-vowel-consonant doubles its last.
+        let doubles = n <= 4
+            && !vowel(chars[n - 1])
+            && !"wxy".contains(chars[n - 1])
+            && vowel(chars[n - 2])
+            && !vowel(chars[n - 3]);
+        let stem = if doubles {
+            format!("{word}{}", chars[n - 1])
+        } else {
+            word.to_string()
+        };
+        forms.extend([format!("{stem}ed"), format!("{stem}ing")]);
+    }
+    forms.into_iter().map(|f| vec![f]).collect()
 }
 
 /// Words of a text: letters, digits, apostrophes and inner hyphens.

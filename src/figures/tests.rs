@@ -570,3 +570,36 @@ fn common_words_for_deaths_arrests_and_hospital_stays_name_their_measure() {
         [("hospitalized".to_string(), FigureValue::Number(43.0))]
     );
 }
+
+#[test]
+fn topic_measure_words_match_their_inflections() {
+    let mut jobs = Topic::new("jobs", &["Acme"], &[], &[]);
+    jobs.measures.push(TopicMeasure {
+        name: "layoffs".into(),
+        words: vec!["cut".into(), "layoff".into()],
+        money: false,
+    });
+    let x = FigureExtractor::new(&[jobs]);
+    for text in [
+        "Acme is cutting 900 jobs.",
+        "Acme cuts 900 jobs.",
+        "Acme announced 900 layoffs.",
+        "Acme cut 900 jobs.",
+    ] {
+        let found = x.extract(text);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.measure == "layoffs" && f.value == FigureValue::Number(900.0)),
+            "{text}: {found:?}"
+        );
+    }
+    assert_eq!(
+        super::measures::inflections("evacuate"),
+        [["evacuate"], ["evacuates"], ["evacuated"], ["evacuating"]]
+    );
+    assert_eq!(
+        super::measures::inflections("customers"),
+        [["customers"], ["customer"]]
+    );
+}
