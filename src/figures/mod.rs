@@ -260,14 +260,18 @@ impl FigureExtractor {
 
     fn extract_in(&self, text: &str, notation: Notation) -> Vec<Figure> {
         let mut figures: Vec<Figure> = Vec::new();
-        // The claimant is the sentence's, read once for all of its figures.
-        let mut claimant: Option<(usize, Option<String>)> = None;
+        // The claimant is the sentence's, read once per topic for all of its figures.
+        let mut claimant: Option<(usize, &str, Option<String>)> = None;
         for r in self.readings(text, notation) {
             let Some(measure) = r.measure else {
                 continue;
             };
-            if claimant.as_ref().is_none_or(|(i, _)| *i != r.index) {
-                claimant = Some((r.index, claims::claimant(r.sentence)));
+            if claimant
+                .as_ref()
+                .is_none_or(|(i, topic, _)| *i != r.index || *topic != r.topic)
+            {
+                let own = |w: &str| self.rivals.own_word(r.topic, w);
+                claimant = Some((r.index, r.topic, claims::claimant_for(r.sentence, own)));
             }
             let figure = Figure {
                 topic: r.topic.to_string(),
@@ -276,7 +280,7 @@ impl FigureExtractor {
                 qualifier: r.number.qualifier,
                 unit: r.number.unit,
                 quote: r.sentence.to_string(),
-                claimant: claimant.as_ref().and_then(|(_, c)| c.clone()),
+                claimant: claimant.as_ref().and_then(|(_, _, c)| c.clone()),
                 speculative: claims::speculative(r.sentence, r.number.start, r.number.end),
                 scope: scope::scope(r.sentence, r.number.start, r.number.end, |w| {
                     self.rivals.own_word(r.topic, w)
