@@ -98,9 +98,30 @@ pub fn claimant_for(sentence: &str, own: impl Fn(&str) -> bool) -> Option<String
 
 /// Words that never make a party on their own: "the data", "measles figures".
 const NOT_PARTIES: &[&str] = &[
-    "data", "figures", "figure", "numbers", "number", "statistics", "count", "counts", "toll",
-    "total", "totals", "cases", "case", "outbreak", "outbreaks", "virus", "disease", "it", "they",
-    "this", "that", "these", "those", "which",
+    "data",
+    "figures",
+    "figure",
+    "numbers",
+    "number",
+    "statistics",
+    "count",
+    "counts",
+    "toll",
+    "total",
+    "totals",
+    "cases",
+    "case",
+    "outbreak",
+    "outbreaks",
+    "virus",
+    "disease",
+    "it",
+    "they",
+    "this",
+    "that",
+    "these",
+    "those",
+    "which",
 ];
 
 const DETERMINERS: &[&str] = &["the", "a", "an", "its", "their", "his", "her", "our"];

@@ -48,6 +48,13 @@ const BUILT_IN: &[(&str, &[&str])] = &[
             "murdered",
             "slain",
             "killings",
+            "fallen soldiers",
+            "fallen troops",
+            "fallen firefighters",
+            "fallen officers",
+            "fallen servicemen",
+            "fallen heroes",
+            "fallen comrades",
         ],
     ),
     ("wounded", &["wounded", "injured", "injuries", "hurt"]),
@@ -196,6 +203,21 @@ const BUILT_IN: &[(&str, &[&str])] = &[
         ],
     ),
 ];
+
+/// Words of a power cut: homes counted beside them lost power, not their walls.
+const OUTAGE_WORDS: &[&str] = &[
+    "outage",
+    "outages",
+    "power",
+    "electricity",
+    "blackout",
+    "blackouts",
+    "internet",
+    "service",
+];
+/// Words for the dead and for the wounded, in a list of what a total includes.
+const KILLED_WORDS: &[&str] = &["dead", "killed", "deaths", "fatalities"];
+const WOUNDED_WORDS: &[&str] = &["injured", "wounded", "injuries", "hurt"];
 
 /// Nouns for a fighting force: a number of them with no other measure in its clause is the
 /// size of a deployment ("Ukraine puts them at 12,000 servicemen").
@@ -597,7 +619,54 @@ impl MeasureFinder {
     }
 
     /// The measure of `number` for `topic`, or `None` when the clause names nothing it counts.
+    /// The measure of one number, corrected by what the rest of its sentence says about it.
     fn measure_for(
+        &self,
+        sentence: &str,
+        number: &NumberMention,
+        topic: &str,
+        all: &[NumberMention],
+    ) -> Option<String> {
+        let measure = self.clause_measure(sentence, number, topic, all)?;
+        let lower = sentence.to_lowercase();
+        let after: Vec<&str> = words(&lower[number.end..]).collect();
+        let before: Vec<&str> = words(&lower[..number.start]).collect();
+        match measure.as_str() {
+            // "Outages at 300 homes", "cut power to 300 homes": homes that lost power, not
+            // homes destroyed ("destroyed 300 homes and cut power to more" stays).
+            "destroyed"
+                if before
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .any(|w| OUTAGE_WORDS.contains(w)) =>
+            {
+                None
+            }
+            // "A toll of 500, including the dead, the injured and the missing": a total of
+            // several kinds of loss is casualties.
+            "killed" | "wounded" | "missing" => {
+                let listed = after
+                    .iter()
+                    .position(|w| matches!(*w, "including" | "includes" | "include"))
+                    .map(|k| &after[k + 1..(k + 10).min(after.len())]);
+                let kinds = listed.map_or(0, |l| {
+                    [KILLED_WORDS, WOUNDED_WORDS, &["missing"][..]]
+                        .iter()
+                        .filter(|kind| l.iter().any(|w| kind.contains(w)))
+                        .count()
+                });
+                Some(if kinds >= 2 {
+                    "casualties".into()
+                } else {
+                    measure
+                })
+            }
+            _ => Some(measure),
+        }
+    }
+
+    fn clause_measure(
         &self,
         sentence: &str,
         number: &NumberMention,

@@ -603,3 +603,31 @@ fn topic_measure_words_match_their_inflections() {
         [["customers"], ["customer"]]
     );
 }
+
+#[test]
+fn the_measure_follows_what_the_sentence_says_about_the_count() {
+    let quake = Topic::new("quake", &["earthquake"], &[], &[]);
+    let x = FigureExtractor::new(&[quake]);
+    let measures =
+        |text: &str| -> Vec<String> { x.extract(text).into_iter().map(|f| f.measure).collect() };
+    // Outages are not destruction.
+    assert!(measures("The earthquake caused outages at 300 homes.").is_empty());
+    assert_eq!(
+        measures("The earthquake destroyed 300 homes and cut power to the city."),
+        ["destroyed"]
+    );
+    // The fallen are the killed; a total of several kinds of loss is casualties.
+    assert_eq!(
+        measures("The nation is mourning 60 fallen firefighters after the earthquake."),
+        ["killed"]
+    );
+    assert_eq!(
+        measures("The earthquake's toll of 500 includes the dead, the injured and the missing."),
+        ["casualties"]
+    );
+    // The verb outweighs the noun it follows.
+    assert_eq!(
+        measures("At least 12 protesters were killed after the earthquake."),
+        ["killed"]
+    );
+}
