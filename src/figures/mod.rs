@@ -327,12 +327,12 @@ impl FigureExtractor {
                 }
                 let measures = self.measures.measures_of(sentence, topic, &numbers);
                 for (number, measure) in numbers.iter().zip(measures) {
-                    let another =
-                        self.rivals
-                            .about_another(sentence, topic, number.start, number.end);
+                    let another = self.about_another(sentence, topic, number);
                     let why = match measure {
                         Some(_) if !another => continue,
-                        Some(_) => "about another party, place or event named beside it".into(),
+                        Some(_) => {
+                            "about another party, place, event or time named beside it".into()
+                        }
                         None => unmeasured_why(sentence, number),
                     };
                     out.push(PassedOver {
@@ -347,6 +347,13 @@ impl FigureExtractor {
         }
         out.sort_by_key(|p| (p.index, p.number.start));
         out
+    }
+
+    /// The number counts another party, place or event than the topic, or a time long past.
+    fn about_another(&self, sentence: &str, topic: &str, number: &NumberMention) -> bool {
+        self.rivals
+            .about_another(sentence, topic, number.start, number.end)
+            || scope::historical(sentence, number.start, number.end)
     }
 
     /// Every number of every sentence that is about a topic, with its measure for that topic.
@@ -367,9 +374,7 @@ impl FigureExtractor {
             for topic in topics {
                 let measures = self.measures.measures_of(sentence, topic, &numbers);
                 for (number, measure) in numbers.iter().zip(measures) {
-                    let about_another =
-                        self.rivals
-                            .about_another(sentence, topic, number.start, number.end);
+                    let about_another = self.about_another(sentence, topic, number);
                     out.push(Reading {
                         index,
                         sentence,

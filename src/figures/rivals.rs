@@ -217,7 +217,31 @@ impl Rivals {
             return true;
         }
 
-        // 3. The nearest country before the number in its clause.
+        // 3. Another disease or kind of disaster as the clause's subject or cause: "the 1918
+        // flu pandemic killed 50 million" or "300 who died of flu" beside a topic on Covid.
+        let before_in_clause = &words[clause_start..number_at.max(clause_start)];
+        // "COVID-19" is the topic's when "Covid" is.
+        let own = |w: &Word| w.lower.split('-').any(|p| t.words.contains(p));
+        for w in before_in_clause.iter().rev() {
+            // The topic's own event, or its own proper name, nearer the number decides.
+            if own(w) && (w.capital || EVENTS.contains(&w.lower.as_str())) {
+                break;
+            }
+            if EVENTS.contains(&w.lower.as_str()) {
+                return true;
+            }
+        }
+        let after_in_clause = &words[number_at.min(clause_end)..clause_end];
+        for pair in after_in_clause.windows(2) {
+            if matches!(pair[0].lower.as_str(), "of" | "from")
+                && EVENTS.contains(&pair[1].lower.as_str())
+                && !own(&pair[1])
+            {
+                return true;
+            }
+        }
+
+        // 4. The nearest country before the number in its clause.
         if !t.among_countries {
             return false;
         }
@@ -270,6 +294,46 @@ impl Rivals {
         false
     }
 }
+
+/// Diseases and kinds of disaster: one named in a number's clause that the topic does not
+/// name makes the number another event's.
+const EVENTS: &[&str] = &[
+    "flu",
+    "influenza",
+    "plague",
+    "cholera",
+    "ebola",
+    "measles",
+    "malaria",
+    "hiv",
+    "aids",
+    "sars",
+    "mers",
+    "tuberculosis",
+    "polio",
+    "smallpox",
+    "dengue",
+    "mpox",
+    "monkeypox",
+    "zika",
+    "typhoid",
+    "covid",
+    "covid-19",
+    "coronavirus",
+    "earthquake",
+    "tsunami",
+    "hurricane",
+    "typhoon",
+    "cyclone",
+    "tornado",
+    "flood",
+    "floods",
+    "wildfire",
+    "wildfires",
+    "famine",
+    "drought",
+    "heatwave",
+];
 
 /// Verbs whose subject is a claimant: "Ukraine puts them at", "Kyiv says".
 const CLAIMING: &[&str] = &[

@@ -36,6 +36,27 @@ pub fn scope(sentence: &str, start: usize, end: usize, own_place: impl Fn(&str) 
     parts.join(", ")
 }
 
+/// The number is tied to a period long past: "in the 14th century", "in the 1910s", "between
+/// 1347 and 1351". News tracks the present; such a figure is history, not the topic's.
+pub fn historical(sentence: &str, start: usize, end: usize) -> bool {
+    let Some(period) = nearest(periods(sentence), start, end) else {
+        return false;
+    };
+    let leading = |s: &str| -> Option<u32> {
+        s.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .ok()
+    };
+    if let Some(century) = period.strip_suffix(" century") {
+        return leading(century).is_some_and(|n| n <= 19);
+    }
+    // A decade, a span of years or a year: its last year.
+    let last = period.rsplit(['–', ' ']).find_map(leading);
+    last.is_some_and(|y| (1000..1950).contains(&y))
+}
+
 /// How far from a number a phrase may stand and still describe it: about one clause.
 const REACH: usize = 90;
 
@@ -63,7 +84,7 @@ fn nearest(
 /// Names the period a rule's match covers.
 type Namer = fn(&regex::Captures) -> String;
 
-const YEAR: &str = r"(1[5-9]\d\d|20\d\d)";
+const YEAR: &str = r"(1\d\d\d|20\d\d)";
 
 fn periods(s: &str) -> Vec<(std::ops::Range<usize>, String)> {
     static RE: OnceLock<Vec<(Regex, Namer)>> = OnceLock::new();
@@ -259,6 +280,29 @@ mod tests {
             of("Over centuries, millions died of it.", "millions"),
             "over centuries"
         );
+    }
+
+    #[test]
+    fn periods_long_past_are_history() {
+        let history = |s: &str, n: &str| {
+            let start = s.find(n).unwrap();
+            super::historical(s, start, start + n.len())
+        };
+        assert!(history(
+            "The plague killed 25 million in the 14th century.",
+            "25 million"
+        ));
+        assert!(history(
+            "Between 1347 and 1351, 25 million died.",
+            "25 million"
+        ));
+        assert!(history("In the 1910s, 50 million died.", "50 million"));
+        assert!(!history("Since 2022, 3,000 soldiers have died.", "3,000"));
+        assert!(!history(
+            "In the 21st century, 3,000 soldiers have died.",
+            "3,000"
+        ));
+        assert!(!history("3,000 soldiers have died.", "3,000"));
     }
 
     #[test]

@@ -631,3 +631,36 @@ fn the_measure_follows_what_the_sentence_says_about_the_count() {
         ["killed"]
     );
 }
+
+#[test]
+fn another_disease_and_a_time_long_past_are_not_the_topics() {
+    let covid = Topic::new(
+        "covid",
+        &["Covid", "coronavirus"],
+        &[&["pandemic", "virus"], &["deaths", "died", "killed"]],
+        &[],
+    );
+    let x = FigureExtractor::new(&[covid]);
+    let values =
+        |text: &str| -> Vec<FigureValue> { x.extract(text).into_iter().map(|f| f.value).collect() };
+    assert!(values("The 1918 flu pandemic killed 50 million people worldwide.").is_empty());
+    assert!(
+        values("Like Covid, the Black Death killed 25 million people in the 14th century.")
+            .is_empty()
+    );
+    assert_eq!(
+        values(
+            "The coronavirus has killed 500 people, more than the 300 who died of flu last year."
+        ),
+        [FigureValue::Number(500.0)]
+    );
+    assert_eq!(
+        values("Covid deaths rose to 700, while the flu virus killed 900."),
+        [FigureValue::Number(700.0)]
+    );
+    // The topic's own disease, however written, stays the topic's.
+    assert_eq!(
+        values("With 240 people yet to receive a shot of COVID-19 vaccine, 12 Covid deaths were reported."),
+        [FigureValue::Number(12.0)]
+    );
+}
