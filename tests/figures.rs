@@ -112,7 +112,7 @@ fn figures_text_says_why_a_number_was_passed_over() {
         "5: a date",
         "3: a duration or an age",
         "4: a duration or an age",
-        "50,000: about another party, place or event",
+        "50,000: about another party, place, event or time",
         "2 billion: an amount of money (USD), and no measure of the topic has money = true",
     ] {
         assert!(
@@ -282,4 +282,46 @@ fn one_version_never_changes_its_own_figures_and_scopes_keep_claims_apart() {
     assert_eq!(log[3]["kind"], "figure_changed", "{log:?}");
     assert_eq!(log[3]["old"], 40);
     assert_eq!(log[3]["new"], 55);
+}
+
+#[test]
+fn outlets_values_far_apart_or_vague_are_not_one_claim_moving() {
+    let server = LocalServer::start().unwrap();
+    let base = server.url("");
+    let feed =
+        |entries: &[(&str, &str)]| Response::ok("application/rss+xml", rss_feed(&base, entries));
+    let page = |sentence: &str| Response::html(article_page("North Korean troops", &[sentence]));
+    server.set("/a.xml", feed(&[("A", "/a.html")]));
+    server.set("/b.xml", feed(&[]));
+    server.set(
+        "/a.html",
+        page("Officials said 3,000 North Korean troops had been killed or wounded."),
+    );
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n[[feeds]]\nurl = \"{}\"\n",
+        server.url("/a.xml"),
+        server.url("/b.xml")
+    ));
+    home.ok(&["--poll"]);
+    // Another outlet's 40 is not the 3,000 falling: a new figure beside it.
+    server.set("/b.xml", feed(&[("B", "/b.html")]));
+    server.set(
+        "/b.html",
+        page("Officials said 40 North Korean troops had been killed or wounded."),
+    );
+    home.ok(&["--poll"]);
+    let log = home.alert_log();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1]["kind"], "new_figure", "{log:?}");
+    assert_eq!(log[1]["standing"][0]["value"], 3000, "{log:?}");
+    // The same outlet moving from 40 to 400 is its own claim moving, however far.
+    server.set(
+        "/b.html",
+        page("Officials said 400 North Korean troops had been killed or wounded."),
+    );
+    home.ok(&["--poll"]);
+    let log = home.alert_log();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(log[2]["kind"], "figure_changed", "{log:?}");
+    assert_eq!(log[2]["old"], 40);
 }

@@ -263,9 +263,10 @@ impl FigureExtractor {
         // The claimant is the sentence's, read once per topic for all of its figures.
         let mut claimant: Option<(usize, &str, Option<String>)> = None;
         for r in self.readings(text, notation) {
-            let Some(measure) = r.measure else {
+            let Some(measure) = r.measure.clone() else {
                 continue;
             };
+            let scope = self.scope(&r);
             if claimant
                 .as_ref()
                 .is_none_or(|(i, topic, _)| *i != r.index || *topic != r.topic)
@@ -282,9 +283,7 @@ impl FigureExtractor {
                 quote: r.sentence.to_string(),
                 claimant: claimant.as_ref().and_then(|(_, _, c)| c.clone()),
                 speculative: claims::speculative(r.sentence, r.number.start, r.number.end),
-                scope: scope::scope(r.sentence, r.number.start, r.number.end, |w| {
-                    self.rivals.own_word(r.topic, w)
-                }),
+                scope,
                 sentence: r.index,
             };
             let repeated = figures.iter().any(|f| {
@@ -347,6 +346,16 @@ impl FigureExtractor {
         }
         out.sort_by_key(|p| (p.index, p.number.start));
         out
+    }
+
+    /// What a reading's figure covers: its sentence's period, place and kind, with the country
+    /// its clause names before it as the place when no "in …" says one.
+    fn scope(&self, r: &Reading<'_>) -> String {
+        let own = |w: &str| self.rivals.own_word(r.topic, w);
+        let subject = self
+            .rivals
+            .place_before(r.sentence, r.topic, r.number.start);
+        scope::scope(r.sentence, r.number.start, r.number.end, own, subject)
     }
 
     /// The number counts another party, place or event than the topic, or a time long past.

@@ -92,11 +92,39 @@ impl Rivals {
     }
 
     /// True when the number at `start..end` of `sentence` counts another party than `topic`.
-    /// The topic's own terms or near groups use this lower-case word.
+    /// The topic's own terms or near groups use this lower-case word, and it names no one
+    /// place among several the topic spans: "in Texas" adds nothing to a topic on measles in
+    /// Texas, but "Spain" and "Italy" are two places of a topic on Covid in Europe.
     pub fn own_word(&self, topic: &str, word: &str) -> bool {
-        self.topics
-            .get(topic)
-            .is_some_and(|t| t.words.contains(word))
+        self.topics.get(topic).is_some_and(|t| {
+            t.words.contains(word)
+                && (t.own_countries.len() <= 1
+                    || !COUNTRIES.iter().any(|c| c.split('|').any(|n| n == word)))
+        })
+    }
+
+    /// The country a number's clause names before it, as written ("Spain has recorded about
+    /// 157,000 cases", "and Italy 143,600"): where the figure is from, unless the topic names
+    /// that country itself.
+    pub fn place_before(&self, sentence: &str, topic: &str, start: usize) -> Option<String> {
+        let words = tokens(sentence);
+        let last = words.iter().rposition(|w| w.end <= start)?;
+        let mut first = last;
+        while first > 0 && !words[first].after_punct {
+            first -= 1;
+        }
+        let clause = &words[first..=last];
+        for i in (0..clause.len()).rev() {
+            if let Some((_, len)) = country_at(clause, i) {
+                let named = &clause[i + 1 - len..=i];
+                let own = named.iter().any(|w| self.own_word(topic, &w.lower));
+                if own {
+                    return None;
+                }
+                return Some(sentence[named[0].start..named[len - 1].end].to_string());
+            }
+        }
+        None
     }
 
     pub fn about_another(&self, sentence: &str, topic: &str, start: usize, end: usize) -> bool {
@@ -556,7 +584,7 @@ const COUNTRIES: &[&str] = &[
     "turkey|turkish",
     "uganda|ugandan",
     "ukraine|ukrainian",
-    "united states|u.s.|american|america|usa",
+    "united states|u.s.|us|american|america|usa",
     "venezuela|venezuelan",
     "vietnam|vietnamese",
     "yemen|yemeni",

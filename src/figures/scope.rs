@@ -18,7 +18,13 @@ use regex::Regex;
 /// within its stretch of the sentence, and `new` for a count of new cases. `own_place` says
 /// whether a place is one the topic itself names (a topic on measles in Texas: "in Texas" is
 /// no narrower than the topic).
-pub fn scope(sentence: &str, start: usize, end: usize, own_place: impl Fn(&str) -> bool) -> String {
+pub fn scope(
+    sentence: &str,
+    start: usize,
+    end: usize,
+    own_place: impl Fn(&str) -> bool,
+    subject_place: Option<String>,
+) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(p) = nearest(periods(sentence), start, end) {
         parts.push(p);
@@ -27,7 +33,9 @@ pub fn scope(sentence: &str, start: usize, end: usize, own_place: impl Fn(&str) 
         .into_iter()
         .filter(|(_, name)| !name.split(' ').any(|w| own_place(&w.to_lowercase())))
         .collect();
-    if let Some(p) = nearest(places, start, end) {
+    // "In Europe, 4,000 cases", else the country the clause names before the number ("Spain
+    // has recorded 157,000 cases").
+    if let Some(p) = nearest(places, start, end).or(subject_place) {
         parts.push(format!("in {p}"));
     }
     if counts_new(sentence, start, end) {
@@ -247,7 +255,13 @@ mod tests {
 
     fn of(sentence: &str, number: &str) -> String {
         let start = sentence.find(number).expect("number in sentence");
-        scope(sentence, start, start + number.len(), |w| w == "texas")
+        scope(
+            sentence,
+            start,
+            start + number.len(),
+            |w| w == "texas",
+            None,
+        )
     }
 
     #[test]

@@ -664,3 +664,39 @@ fn another_disease_and_a_time_long_past_are_not_the_topics() {
         [FigureValue::Number(12.0)]
     );
 }
+
+#[test]
+fn the_country_a_clause_names_is_the_place_its_figure_covers() {
+    let europe = Topic::new(
+        "covid-europe",
+        &["Covid"],
+        &[&["cases", "deaths"], &["Spain", "Italy", "France"]],
+        &[],
+    );
+    let texas = Topic::new(
+        "measles-texas",
+        &["measles"],
+        &[&["cases"], &["Texas"]],
+        &[],
+    );
+    let x = FigureExtractor::new(&[europe, texas]);
+    let scopes = |text: &str| -> Vec<(String, String)> {
+        x.extract(text)
+            .into_iter()
+            .map(|f| (f.value.to_string(), f.scope))
+            .collect()
+    };
+    // Two places of a topic that spans several are two claims.
+    assert_eq!(
+        scopes("Spain has recorded about 157,000 Covid cases and Italy 143,600."),
+        [
+            ("157,000".to_string(), "in Spain".to_string()),
+            ("143,600".to_string(), "in Italy".to_string())
+        ]
+    );
+    // The one place a topic is about adds nothing.
+    assert_eq!(
+        scopes("Texas has recorded 400 measles cases."),
+        [("400".to_string(), String::new())]
+    );
+}

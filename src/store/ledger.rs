@@ -194,7 +194,8 @@ fn latest_value(
 ) -> Result<Option<(FigureValue, String)>> {
     let row = tx.query_opt(
         "SELECT l.value,
-                (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1)
+                (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1),
+                (SELECT COUNT(*) FROM ledger_sources s WHERE s.ledger_id = l.id AND s.article_id = ?8)
          FROM ledger l INDEXED BY ledger_newest
          WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4 AND scope = ?5
                AND EXISTS (SELECT 1 FROM ledger_sources s
@@ -213,16 +214,45 @@ fn latest_value(
             f.claimant,
             report.article_id
         ],
-        |r| Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?)),
+        |r| {
+            Ok((
+                r.get::<String>(0)?,
+                r.get::<Option<String>>(1)?,
+                r.get::<i64>(2)? > 0,
+            ))
+        },
     )?;
-    match row {
-        Some((value, site)) => Ok(Some((
-            serde_json::from_str(&value)?,
-            site.unwrap_or_default(),
-        ))),
-        None => Ok(None),
+    let Some((value, site, same_article)) = row else {
+        return Ok(None);
+    };
+    let value: FigureValue = serde_json::from_str(&value)?;
+    // Between articles a value is the same claim moving only when it could be: words such as
+    // "several" and "billions" are no reading of a count, and a value ten times larger or
+    // smaller than another outlet's is another count their sentences do not tell apart.
+    if !same_article && !comparable(&value, &f.value) {
+        return Ok(None);
+    }
+    Ok(Some((value, site.unwrap_or_default())))
+}
+
+/// Two values another outlet's report could move between.
+fn comparable(a: &FigureValue, b: &FigureValue) -> bool {
+    let mid = |v: &FigureValue| match v {
+        FigureValue::Number(n) => Some(*n),
+        FigureValue::Range { lo, hi } => Some((lo + hi) / 2.0),
+        FigureValue::Vague { .. } => None,
+    };
+    match (mid(a), mid(b)) {
+        (Some(x), Some(y)) if x > 0.0 && y > 0.0 => {
+            let ratio = if x > y { x / y } else { y / x };
+            ratio <= MAX_RATIO_BETWEEN_OUTLETS
+        }
+        _ => false,
     }
 }
+
+/// The largest factor between two outlets' values of one claim.
+const MAX_RATIO_BETWEEN_OUTLETS: f64 = 10.0;
 
 /// The values other reports keep standing for `f`'s (topic, measure, unit) under another
 /// scope or claimant, newest first: what a reader weighs a new figure against.

@@ -139,6 +139,18 @@ fn poll_and_score(
         labelled += usize::from(any);
         same_topic += usize::from(topic);
         changed += usize::from(a.old.is_some());
+        if verbose && a.old.is_some() {
+            println!(
+                "  CHANGED {} {} {} {} → {} [{}]: {:?}",
+                article.id,
+                a.topic,
+                a.measure,
+                a.old.as_ref().map(show).unwrap_or_default(),
+                show(&a.new),
+                a.scope,
+                a.quote
+            );
+        }
         if verbose && !topic {
             println!(
                 "  UNLABELLED {} {} {} {} {}: {:?}",
