@@ -116,12 +116,26 @@ impl Rivals {
         let clause = &words[first..=last];
         for i in (0..clause.len()).rev() {
             if let Some((_, len)) = country_at(clause, i) {
+                // "Ukraine's military intelligence agency said", "a U.S. official said": the
+                // country of the claimant is not where the figure is from.
+                if clause[i + 1..]
+                    .iter()
+                    .take(5)
+                    .any(|w| CLAIMING.contains(&w.lower.as_str()))
+                {
+                    continue;
+                }
                 let named = &clause[i + 1 - len..=i];
                 let own = named.iter().any(|w| self.own_word(topic, &w.lower));
                 if own {
                     return None;
                 }
-                return Some(sentence[named[0].start..named[len - 1].end].to_string());
+                let written = &sentence[named[0].start..named[len - 1].end];
+                let written = written
+                    .strip_suffix("'s")
+                    .or_else(|| written.strip_suffix("’s"))
+                    .unwrap_or(written);
+                return Some(written.to_string());
             }
         }
         None

@@ -694,6 +694,11 @@ fn the_country_a_clause_names_is_the_place_its_figure_covers() {
             ("143,600".to_string(), "in Italy".to_string())
         ]
     );
+    // The country of whoever says so is not the place.
+    assert_eq!(
+        scopes("Italy's health ministry said 143,600 Covid cases were recorded."),
+        [("143,600".to_string(), String::new())]
+    );
     // The one place a topic is about adds nothing.
     assert_eq!(
         scopes("Texas has recorded 400 measles cases."),
