@@ -36,6 +36,8 @@ pub fn scope(
     // "In Europe, 4,000 cases", else the country the clause names before the number ("Spain
     // has recorded 157,000 cases").
     if let Some(p) = nearest(places, start, end).or(subject_place) {
+        // Article text reaches terminals and XML through alerts: no control character passes.
+        let p: String = p.chars().filter(|c| !c.is_control()).collect();
         parts.push(format!("in {p}"));
     }
     if counts_new(sentence, start, end) {
@@ -317,6 +319,25 @@ mod tests {
             "3,000"
         ));
         assert!(!history("3,000 soldiers have died.", "3,000"));
+    }
+
+    #[test]
+    fn hostile_text_never_carries_control_characters_into_a_scope() {
+        let esc = "In Eu\u{1b}[31mrope\u{7}, since 2022\u{1b}]8;;http://x\u{7}, 4,000 new cases.";
+        let start = esc.find("4,000").unwrap();
+        let found = scope(esc, start, start + 5, |_| false, Some("Sp\u{1b}ain".into()));
+        assert!(!found.chars().any(char::is_control), "{found:?}");
+        // Long, multi-byte and degenerate text: no panic, a scope of bounded length.
+        let long = format!(
+            "{} 12 cases {}",
+            "Ωmega in Ülm ".repeat(500),
+            "ñ".repeat(500)
+        );
+        let start = long.find("12").unwrap();
+        assert!(scope(&long, start, start + 2, |_| false, None).len() < 200);
+        for (s, e) in [(0, 0), (0, 1)] {
+            scope("1", s, e, |_| false, None);
+        }
     }
 
     #[test]
