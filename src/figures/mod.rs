@@ -15,6 +15,7 @@ mod rivals;
 mod scope;
 mod sentences;
 mod topics;
+mod vocabulary;
 
 use std::fmt;
 
@@ -23,10 +24,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::Topic;
 
 pub use compare::{compare, FigureChange};
-pub use measures::built_in_names;
 pub use numbers::{find_numbers, find_numbers_in, recognize_numbers, Notation, NumberMention};
 pub use sentences::split_sentences;
 pub use topics::TopicMatcher;
+pub use vocabulary::built_in_names;
 
 /// A figure's value as written: one number, a range, or a vague quantity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

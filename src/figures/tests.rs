@@ -595,11 +595,11 @@ fn topic_measure_words_match_their_inflections() {
         );
     }
     assert_eq!(
-        super::measures::inflections("evacuate"),
+        super::vocabulary::inflections("evacuate"),
         [["evacuate"], ["evacuates"], ["evacuated"], ["evacuating"]]
     );
     assert_eq!(
-        super::measures::inflections("customers"),
+        super::vocabulary::inflections("customers"),
         [["customers"], ["customer"]]
     );
 }
