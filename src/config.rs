@@ -313,10 +313,22 @@ impl<'de> Deserialize<'de> for Dur {
 /// Parses a duration such as `90s`, `15m`, `2h30m` or `2d`, with a message that shows the
 /// accepted forms.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| {
+    let d = humantime::parse_duration(text.trim()).map_err(|e| {
         format!("invalid duration {text:?} ({e}); write it like \"90s\", \"15m\", \"2h\" or \"1d\"")
-    })
+    })?;
+    // Every time figwatch computes from a duration is stored as sortable text up to the year
+    // 9999; a century keeps any "keep_for" of decades and every such date far inside it.
+    if d > MAX_DURATION {
+        return Err(format!(
+            "duration {text:?} is too long: at most {} days (100 years)",
+            MAX_DURATION.as_secs() / 86_400
+        ));
+    }
+    Ok(d)
 }
+
+/// The longest duration a configuration may give.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
 
 /// An http(s) URL, checked when the file is read.
 #[derive(Debug, Clone)]

@@ -311,3 +311,29 @@ fn a_feed_cannot_make_figwatch_read_an_internal_page() {
     let checked = home.ok(&["check-config"]);
     assert!(checked.contains("refused, except 127.0.0.1"), "{checked}");
 }
+
+/// An absurd duration is refused when the configuration is read, with its key and the bound,
+/// instead of passing `check-config` and then panicking on every poll.
+#[test]
+fn an_absurd_duration_is_refused_with_its_key_and_bound() {
+    for (sources, key) in [
+        (
+            "[[feeds]]\nurl = \"http://127.0.0.1:9/rss\"\ninterval = \"999999999999d\"\n",
+            "feeds[0].interval",
+        ),
+        (
+            "[[feeds]]\nurl = \"http://127.0.0.1:9/rss\"\nrecheck = [[\"99999999d\", \"1h\"]]\n",
+            "feeds[0].recheck",
+        ),
+    ] {
+        let home = Home::sqlite(sources);
+        for args in [&["check-config"][..], &["--poll"][..]] {
+            let out = home.figwatch(args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?}: {err}");
+            assert!(err.contains(key), "{args:?}: {err}");
+            assert!(err.contains("at most 36500 days"), "{args:?}: {err}");
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+        }
+    }
+}

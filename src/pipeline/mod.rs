@@ -740,9 +740,7 @@ impl Pipeline {
             a.since = state.failing_since.clone();
             alert = Some(a);
         }
-        let mut next = now
-            + chrono::Duration::from_std(cadence::jitter(interval, settings.jitter))
-                .unwrap_or(chrono::Duration::MAX);
+        let mut next = store::later(now, cadence::jitter(interval, settings.jitter));
         if let Some(t) = not_before {
             next = next.max(t);
         }

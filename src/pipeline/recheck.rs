@@ -335,7 +335,7 @@ fn moves_of(store: &Store, source_id: i64, source: &SourceConfig) -> store::Resu
         next.as_deref().and_then(parse_time),
     ) {
         (Some(last), Some(next)) => {
-            let allowed = last + chrono::Duration::from_std(source.interval).unwrap_or_default();
+            let allowed = store::later(last, source.interval);
             (allowed < next).then(|| store::timestamp(allowed))
         }
         _ => None,

@@ -23,7 +23,7 @@ fn age(age_from: DateTime<Utc>, at: DateTime<Utc>) -> Duration {
 }
 
 fn add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
-    t + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+    crate::store::later(t, d)
 }
 
 /// The tier an article is in at `at`; `None` past the last.

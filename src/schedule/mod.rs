@@ -327,7 +327,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                         let next = pipeline
                             .state_of(pipeline.source_id(i))
                             .next_check_at
-                            .or_else(|| Some(Utc::now() + chrono::Duration::from_std(pipeline.config.sources[i].interval).unwrap_or_default()));
+                            .or_else(|| Some(crate::store::later(Utc::now(), pipeline.config.sources[i].interval)));
                         queue.heap.push(Reverse((due_at(&pipeline, next, i), i)));
                     }
                 }

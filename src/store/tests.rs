@@ -388,3 +388,21 @@ fn article_claims_hold_resume_and_free() {
     assert_eq!(a1.retired_at, None);
     assert_eq!(a1.age_from, "2026-01-02T00:00:00.000Z");
 }
+
+#[test]
+fn date_arithmetic_saturates_at_the_year_9999() {
+    let t = super::parse_timestamp("2026-01-01T00:00:00Z").unwrap();
+    assert_eq!(
+        super::timestamp(super::later(t, std::time::Duration::from_secs(3600))),
+        "2026-01-01T01:00:00.000Z"
+    );
+    for huge in [
+        std::time::Duration::MAX,
+        std::time::Duration::from_secs(999_999_999_999 * 86_400),
+    ] {
+        assert_eq!(
+            super::timestamp(super::later(t, huge)),
+            "9999-12-31T23:59:59.000Z"
+        );
+    }
+}

@@ -37,8 +37,7 @@ impl Store {
     ) -> Result<HostTurn> {
         let now = Utc::now();
         let now_text = timestamp(now);
-        let chrono = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
-        let hold_until = timestamp(now + chrono(hold));
+        let hold_until = timestamp(super::later(now, hold));
         let mut conn = self.conn();
         if conn.is_postgres() {
             // One round trip (migrations/postgres/0003): this runs before every request.
@@ -91,7 +90,7 @@ impl Store {
             .unwrap_or(now);
         tx.execute(
             "UPDATE hosts SET next_start_at = ?2 WHERE host = ?1",
-            params![host, timestamp(start + chrono(delay))],
+            params![host, timestamp(super::later(start, delay))],
         )?;
         tx.commit()?;
         Ok(HostTurn::Go {
