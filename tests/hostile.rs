@@ -337,3 +337,24 @@ fn an_absurd_duration_is_refused_with_its_key_and_bound() {
         }
     }
 }
+
+/// A malformed sink URL is named by its key and host at most: a Slack path or an SMTP
+/// password in it must not reach the terminal or the journal.
+#[test]
+fn a_malformed_sink_url_never_shows_its_secret() {
+    for sink in [
+        "type = \"webhook\"\nurl = \"https//hooks.slack.com/services/T0/B0/s3cretpath\"",
+        "type = \"webhook\"\nurl = \"ftp://hooks.example/s3cretpath\"",
+        "type = \"webhook\"\nurl = \"https://hooks.example/s3cret path\\u0007\"\nformat = \"teams\"",
+        "type = \"email\"\nsmtp_url = \"smtp://me:s3cretpw@mail.example.org:99999\"\nfrom = \"a@example.org\"\nto = [\"b@example.org\"]",
+        "type = \"email\"\nsmtp_url = \"smtps://mail.example.org?tls=s3cret\"\nfrom = \"a@example.org\"\nto = [\"b@example.org\"]",
+        "type = \"email\"\nsmtp_url = \"http://me:s3cretpw@mail.example.org\"\nfrom = \"a@example.org\"\nto = [\"b@example.org\"]",
+    ] {
+        let home = Home::sqlite(&format!("[[alerts.sinks]]\n{sink}\n"));
+        let out = home.figwatch(&["check-config"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{sink}: {err}");
+        assert!(err.contains("alerts.sinks[0]"), "{sink}: {err}");
+        assert!(!err.contains("s3cret"), "{sink}: {err}");
+    }
+}

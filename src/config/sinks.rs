@@ -317,7 +317,10 @@ fn sink(
                 .ok_or_else(|| {
                     fail(
                         "url",
-                        format!("invalid webhook URL {text:?}; it must be an http(s) URL"),
+                        format!(
+                            "invalid webhook URL ({}); it must be an http(s) URL",
+                            host_only(&text)
+                        ),
                     )
                 })?;
             let format = match raw.format.as_deref().unwrap_or("generic") {
@@ -405,11 +408,35 @@ fn sink(
     })
 }
 
+/// What a message may show of a sink URL, valid or not: its host at most. The path of a Slack
+/// or Discord webhook, and the user and password of an SMTP URL, are secrets that must not
+/// reach a terminal or the journal.
+pub(crate) fn host_only(text: &str) -> String {
+    let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority = after_scheme
+        .split(['/', '?', '#', '\\'])
+        .next()
+        .unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let clean = !host.is_empty()
+        && text.contains("://")
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if clean {
+        format!("host {host}")
+    } else {
+        "the URL is not shown".to_string()
+    }
+}
+
 fn smtp_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|e| format!("invalid SMTP URL {text:?}: {e}"))?;
+    let url =
+        Url::parse(text).map_err(|e| format!("invalid SMTP URL ({}): {e}", host_only(text)))?;
     if !matches!(url.scheme(), "smtp" | "smtps") || url.host().is_none() {
         return Err(format!(
-            "invalid SMTP URL {text:?}; write it like \"smtps://mail.example.org\" (TLS) or \"smtp://mail.example.org:587\" (STARTTLS)"
+            "invalid SMTP URL ({}); write it like \"smtps://mail.example.org\" (TLS) or \"smtp://mail.example.org:587\" (STARTTLS)",
+            host_only(text)
         ));
     }
     if url.password().is_some() {
@@ -418,7 +445,7 @@ fn smtp_url(text: &str) -> Result<Url, String> {
     for (k, v) in url.query_pairs() {
         if k != "tls" || !matches!(v.as_ref(), "required" | "opportunistic" | "none") {
             return Err(format!(
-                "unknown SMTP URL option {k}={v}; the only one is tls=required|opportunistic|none"
+                "unknown SMTP URL option {k:?} (its value is not shown); the only one is tls=required|opportunistic|none"
             ));
         }
     }
