@@ -424,3 +424,48 @@ fn a_sink_added_by_sighup_gets_the_daemons_next_alert() {
     assert_eq!(log[4]["id"].as_str(), Some(ids[0].as_str()));
     assert_eq!(log[4]["new"], 5000);
 }
+
+#[test]
+fn a_hung_command_is_ended_with_every_process_it_started() {
+    let site = site();
+    let home = home_for(&site);
+    let script = home.path("hang.sh");
+    // The first run starts a child that would outlive it, then hangs; later runs succeed.
+    std::fs::write(
+        &script,
+        format!(
+            "n=$(cat {dir}/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > {dir}/count\n\
+             if [ $n -eq 1 ]; then sleep 300 & echo $! > {dir}/grandchild; sleep 300; fi\n\
+             cat > /dev/null\n",
+            dir = home.dir.path().display()
+        ),
+    )
+    .unwrap();
+    add_alerts(
+        &home,
+        &format!(
+            "[alerts]\nretry_initial = \"100ms\"\nretry_max = \"200ms\"\n\n[[alerts.sinks]]\ntype = \"command\"\nprogram = \"/bin/sh\"\nargs = [\"{}\"]\ntimeout = \"1s\"",
+            script.display()
+        ),
+    );
+    let out = home.figwatch(&["--poll"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("did not finish within 1s"), "{stderr}");
+    let grandchild: i32 = std::fs::read_to_string(home.path("grandchild"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Give the kernel a moment to reap it, then it must be gone (or a zombie of init's).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = std::fs::read_to_string(format!("/proc/{grandchild}/status")).unwrap_or_default();
+    let alive = status
+        .lines()
+        .find(|l| l.starts_with("State:"))
+        .is_some_and(|l| !l.contains('Z'));
+    assert!(
+        !alive,
+        "the hung command's child {grandchild} still runs: {status}"
+    );
+}

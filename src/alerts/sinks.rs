@@ -257,15 +257,21 @@ async fn command(
 ) -> Result<(), String> {
     let body = serde_json::to_vec(&payload(batch)).map_err(|e| e.to_string())?;
     let ids: Vec<&str> = batch.iter().map(AnyAlert::id).collect();
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    command
         .args(args)
         .env("FIGWATCH_ALERT_IDS", ids.join(","))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    // Its own process group, so that a program that hangs is ended with everything it started.
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let group = child.id();
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let run = async {
         // A program that exits without reading its input is its own business: what counts is
@@ -277,8 +283,9 @@ async fn command(
     let output = tokio::time::timeout(timeout, run)
         .await
         .map_err(|_| {
+            end_group(group);
             format!(
-                "{program} did not finish within {}; it was stopped",
+                "{program} did not finish within {}; it was stopped with the processes it started",
                 humantime::format_duration(timeout)
             )
         })?
@@ -297,6 +304,19 @@ async fn command(
             format!(": {last}")
         }
     ))
+}
+
+/// Kills every process of a command sink's process group (the group's id is its leader's).
+fn end_group(group: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = group.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 1) {
+        // SAFETY: kill(2) with a negative pid signals a process group; it touches no memory.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = group;
 }
 
 /// Sends the batch as one plain-text email.
