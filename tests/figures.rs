@@ -122,6 +122,15 @@ fn figures_text_says_why_a_number_was_passed_over() {
     }
 }
 
+/// A home watching two outlets of `server`: the feeds `/a.xml` and `/b.xml`.
+fn two_outlets(server: &LocalServer) -> Home {
+    Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n[[feeds]]\nurl = \"{}\"\n",
+        server.url("/a.xml"),
+        server.url("/b.xml")
+    ))
+}
+
 #[test]
 fn the_same_figure_from_a_second_outlet_is_a_source_not_an_alert() {
     let server = LocalServer::start().unwrap();
@@ -144,11 +153,7 @@ fn the_same_figure_from_a_second_outlet_is_a_source_not_an_alert() {
         Response::ok("application/rss+xml", rss_feed(&base, &[])),
     );
     server.set("/a.html", Response::html(page("3,000")));
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n[[feeds]]\nurl = \"{}\"\n",
-        server.url("/a.xml"),
-        server.url("/b.xml")
-    ));
+    let home = two_outlets(&server);
 
     home.ok(&["--poll"]);
     assert_eq!(home.alert_log().len(), 1);
@@ -223,11 +228,7 @@ fn one_version_never_changes_its_own_figures_and_scopes_keep_claims_apart() {
             ],
         )),
     );
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n[[feeds]]\nurl = \"{}\"\n",
-        server.url("/a.xml"),
-        server.url("/b.xml")
-    ));
+    let home = two_outlets(&server);
     home.ok(&["--poll"]);
     let log = home.alert_log();
     let kinds: Vec<&str> = log.iter().map(|a| a["kind"].as_str().unwrap()).collect();
@@ -297,11 +298,7 @@ fn outlets_values_far_apart_or_vague_are_not_one_claim_moving() {
         "/a.html",
         page("Officials said 3,000 North Korean troops had been killed or wounded."),
     );
-    let home = Home::new(&format!(
-        "[[feeds]]\nurl = \"{}\"\n[[feeds]]\nurl = \"{}\"\n",
-        server.url("/a.xml"),
-        server.url("/b.xml")
-    ));
+    let home = two_outlets(&server);
     home.ok(&["--poll"]);
     // Another outlet's 40 is not the 3,000 falling: a new figure beside it.
     server.set("/b.xml", feed(&[("B", "/b.html")]));

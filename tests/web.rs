@@ -113,6 +113,14 @@ fn alerts_lead_to_the_diff_and_the_topic_chart_has_a_mark_per_figure() {
     assert!(diff.body.contains("<del>3,000</del>"), "{}", diff.body);
     assert!(diff.body.contains("<ins>4,000</ins>"), "{}", diff.body);
 
+    // A third version that only adds a paragraph repeats the 4,000: one more stored figure,
+    // not one more report.
+    server.set(
+        ARTICLE,
+        Response::html(story("4,000", Some("The ministry gave no details."))),
+    );
+    home.ok(&["--poll", "--all"]);
+
     // One mark per stored figure of the topic.
     let stored = home
         .ok(&["export", "figures", "--format", "jsonl"])
@@ -128,12 +136,15 @@ fn alerts_lead_to_the_diff_and_the_topic_chart_has_a_mark_per_figure() {
     // Each measure counts its reports once per article and value, however many versions
     // repeat them.
     let mut reports = std::collections::HashSet::new();
+    let mut rows = 0;
     for line in home.ok(&["export", "figures", "--format", "jsonl"]).lines() {
         let row: serde_json::Value = serde_json::from_str(line).unwrap();
         if row["topic"] == "nk-troops" && row["measure"] == "casualties" {
             reports.insert((row["url"].to_string(), row["value"].to_string()));
+            rows += 1;
         }
     }
+    assert!(reports.len() < rows, "a value repeated by a later version");
     assert!(
         topic.body.contains(&format!(
             "casualties <span class=\"count\">({} reports)",

@@ -80,6 +80,15 @@ pub struct Alert {
     pub version: i64,
 }
 
+/// How a value's unit is written after it: "%" for percent, " acres", nothing for a count.
+pub fn unit_suffix(unit: Option<&str>) -> String {
+    match unit {
+        None => String::new(),
+        Some("percent") => "%".into(),
+        Some(u) => format!(" {u}"),
+    }
+}
+
 /// A value already standing for an alert's (topic, measure), as the ledger knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Standing {
@@ -109,11 +118,7 @@ impl Alert {
 
     /// "3,000 → 4,000", "40% (new)": the change with its unit.
     pub fn change(&self) -> String {
-        let unit = match self.unit.as_deref() {
-            None => String::new(),
-            Some("percent") => "%".into(),
-            Some(u) => format!(" {u}"),
-        };
+        let unit = unit_suffix(self.unit.as_deref());
         match &self.old {
             Some(old) => format!("{old}{unit} → {}{unit}", self.new),
             None => format!("{}{unit} (new)", self.new),

@@ -37,11 +37,7 @@ fn standing(a: &Alert) -> String {
     if a.standing.is_empty() {
         return String::new();
     }
-    let unit = match a.unit.as_deref() {
-        None => String::new(),
-        Some("percent") => "%".into(),
-        Some(u) => format!(" {u}"),
-    };
+    let unit = super::unit_suffix(a.unit.as_deref());
     let values: Vec<String> = a
         .standing
         .iter()
@@ -108,11 +104,7 @@ fn change(a: &Alert) -> String {
     match a.old {
         Some(_) => a.change(),
         None => {
-            let unit = match a.unit.as_deref() {
-                None => String::new(),
-                Some("percent") => "%".into(),
-                Some(u) => format!(" {u}"),
-            };
+            let unit = super::unit_suffix(a.unit.as_deref());
             format!("{}{unit}", a.new)
         }
     }

@@ -139,11 +139,7 @@ pub fn print_ledger(entries: &[LedgerEntry], out: &mut impl Write) -> anyhow::Re
             writeln!(out, "{} · {}", e.topic, e.measure)?;
             group = Some((&e.topic, &e.measure));
         }
-        let unit = match e.unit.as_deref() {
-            Some("percent") => "%".to_string(),
-            Some(u) => format!(" {u}"),
-            None => String::new(),
-        };
+        let unit = crate::alerts::unit_suffix(e.unit.as_deref());
         let when = e
             .first_seen_at
             .get(..16)

@@ -305,16 +305,10 @@ impl FigureExtractor {
     pub fn passed_over<'t>(&'t self, text: &'t str) -> Vec<PassedOver<'t>> {
         let notation = Notation::DecimalPoint;
         let mut out = Vec::new();
-        for (index, sentence) in split_sentences(text).into_iter().enumerate() {
-            if sentence.len() > MAX_SENTENCE_BYTES {
-                continue;
-            }
-            let topics = self.topics.topics_in(sentence);
-            if topics.is_empty() {
-                continue;
-            }
+        for (index, sentence, topics) in self.topic_sentences(text) {
             let not_counts = numbers::passed_over_in(sentence, notation);
             let numbers = find_numbers_in(sentence, notation);
+            let periods = scope::periods(sentence);
             for topic in topics {
                 for (number, why) in &not_counts {
                     out.push(PassedOver {
@@ -327,7 +321,7 @@ impl FigureExtractor {
                 }
                 let measures = self.measures.measures_of(sentence, topic, &numbers);
                 for (number, measure) in numbers.iter().zip(measures) {
-                    let another = self.about_another(sentence, topic, number);
+                    let another = self.about_another(sentence, topic, number, &periods);
                     let why = match measure {
                         Some(_) if !another => continue,
                         Some(_) => {
@@ -360,31 +354,51 @@ impl FigureExtractor {
     }
 
     /// The number counts another party, place or event than the topic, or a time long past.
-    fn about_another(&self, sentence: &str, topic: &str, number: &NumberMention) -> bool {
+    /// `periods` are the sentence's, read once for all of its numbers.
+    fn about_another(
+        &self,
+        sentence: &str,
+        topic: &str,
+        number: &NumberMention,
+        periods: &[scope::Period],
+    ) -> bool {
         self.rivals
             .about_another(sentence, topic, number.start, number.end)
-            || scope::historical(sentence, number.start, number.end)
+            || scope::historical(periods, number.start, number.end)
+    }
+
+    /// The sentences of a text that are about a topic, with their position and topics.
+    fn topic_sentences<'t>(
+        &'t self,
+        text: &'t str,
+    ) -> impl Iterator<Item = (usize, &'t str, Vec<&'t str>)> + 't {
+        split_sentences(text)
+            .into_iter()
+            .enumerate()
+            // A "sentence" longer than any prose sentence is a table, a list or markup run
+            // together; reading it word by word around each of its numbers would cost time
+            // quadratic in its length for no figure a reader would stand behind.
+            .filter(|(_, sentence)| sentence.len() <= MAX_SENTENCE_BYTES)
+            .filter_map(|(index, sentence)| {
+                let topics = self.topics.topics_in(sentence);
+                (!topics.is_empty()).then_some((index, sentence, topics))
+            })
     }
 
     /// Every number of every sentence that is about a topic, with its measure for that topic.
     fn readings<'t>(&'t self, text: &'t str, notation: Notation) -> Vec<Reading<'t>> {
         let mut out = Vec::new();
-        for (index, sentence) in split_sentences(text).into_iter().enumerate() {
-            // A "sentence" longer than any prose sentence is a table, a list or markup run
-            // together; reading it word by word around each of its numbers would cost time
-            // quadratic in its length for no figure a reader would stand behind.
-            if sentence.len() > MAX_SENTENCE_BYTES {
-                continue;
-            }
-            let topics = self.topics.topics_in(sentence);
-            if topics.is_empty() {
-                continue;
-            }
+        for (index, sentence, topics) in self.topic_sentences(text) {
             let numbers = find_numbers_in(sentence, notation);
+            let periods = if numbers.is_empty() {
+                Vec::new()
+            } else {
+                scope::periods(sentence)
+            };
             for topic in topics {
                 let measures = self.measures.measures_of(sentence, topic, &numbers);
                 for (number, measure) in numbers.iter().zip(measures) {
-                    let about_another = self.about_another(sentence, topic, number);
+                    let about_another = self.about_another(sentence, topic, number, &periods);
                     out.push(Reading {
                         index,
                         sentence,

@@ -477,15 +477,7 @@ pub fn passed_over_in(sentence: &str, notation: Notation) -> Vec<(NumberMention,
     raws.into_iter()
         .filter_map(|r| {
             let why = excluded(sentence, &toks, &r)?;
-            let (qualifier, unit) = describe(&toks, &r);
-            let mention = NumberMention {
-                start: toks[r.first].start,
-                end: toks[r.last].end,
-                value: r.value,
-                qualifier,
-                unit,
-            };
-            Some((mention, why))
+            Some((mention(&toks, r, true), why))
         })
         .collect()
 }
@@ -528,29 +520,32 @@ fn recognize(sentence: &str, counts_only: bool, notation: Notation) -> Vec<Numbe
     let (toks, raws) = candidates(sentence, counts_only, notation);
     raws.into_iter()
         .filter(|r| !counts_only || excluded(sentence, &toks, r).is_none())
-        .map(|r| {
-            let (qualifier, unit) = describe(&toks, &r);
-            // Counts carry the currency of an amount of money, for a topic's money measure.
-            let unit = match counts_only.then(|| currency(&toks, &r)).flatten() {
-                Some(code) => Some(code.to_string()),
-                None => unit,
-            };
-            let unit = match &r.value {
-                FigureValue::Vague { vague } if vague == "percent" => Some("percent".into()),
-                _ => unit,
-            };
-            NumberMention {
-                start: toks[r.first].start,
-                end: toks[r.last].end,
-                value: r.value,
-                qualifier,
-                unit,
-            }
-        })
+        .map(|r| mention(&toks, r, counts_only))
         .fold(Vec::new(), |mut out: Vec<NumberMention>, m| {
             join_bounds(sentence, &mut out, m);
             out
         })
+}
+
+/// A candidate as the mention it is read as: its span, value, qualifier and unit.
+fn mention(toks: &[Tok<'_>], r: Raw, counts_only: bool) -> NumberMention {
+    let (qualifier, unit) = describe(toks, &r);
+    // Counts carry the currency of an amount of money, for a topic's money measure.
+    let unit = match counts_only.then(|| currency(toks, &r)).flatten() {
+        Some(code) => Some(code.to_string()),
+        None => unit,
+    };
+    let unit = match &r.value {
+        FigureValue::Vague { vague } if vague == "percent" => Some("percent".into()),
+        _ => unit,
+    };
+    NumberMention {
+        start: toks[r.first].start,
+        end: toks[r.last].end,
+        value: r.value,
+        qualifier,
+        unit,
+    }
 }
 
 /// "More than 100 and fewer than 300": a lower and an upper bound joined are one range.

@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::calendar::{MONTHS, WEEKDAYS};
+
 /// The scope of the number at `start..end` of `sentence`: the nearest period and place phrase
 /// within its stretch of the sentence, and `new` for a count of new cases. `own_place` says
 /// whether a place is one the topic itself names (a topic on measles in Texas: "in Texas" is
@@ -29,7 +31,7 @@ pub fn scope(
     if let Some(p) = nearest(periods(sentence), start, end) {
         parts.push(p);
     }
-    let places = places(sentence)
+    let places: Vec<Period> = places(sentence)
         .into_iter()
         .filter(|(_, name)| !name.split(' ').any(|w| own_place(&w.to_lowercase())))
         .collect();
@@ -48,8 +50,9 @@ pub fn scope(
 
 /// The number is tied to a period long past: "in the 14th century", "in the 1910s", "between
 /// 1347 and 1351". News tracks the present; such a figure is history, not the topic's.
-pub fn historical(sentence: &str, start: usize, end: usize) -> bool {
-    let Some(period) = nearest(periods(sentence), start, end) else {
+/// `periods` is what [`periods`] found in the sentence, read once for all of its numbers.
+pub fn historical(periods: &[Period], start: usize, end: usize) -> bool {
+    let Some(period) = nearest(periods.iter().cloned(), start, end) else {
         return false;
     };
     let leading = |s: &str| -> Option<u32> {
@@ -70,11 +73,7 @@ pub fn historical(sentence: &str, start: usize, end: usize) -> bool {
 /// How far from a number a phrase may stand and still describe it: about one clause.
 const REACH: usize = 90;
 
-fn nearest(
-    found: Vec<(std::ops::Range<usize>, String)>,
-    start: usize,
-    end: usize,
-) -> Option<String> {
+fn nearest(found: impl IntoIterator<Item = Period>, start: usize, end: usize) -> Option<String> {
     found
         .into_iter()
         .filter(|(r, _)| r.end <= start || r.start >= end)
@@ -96,7 +95,11 @@ type Namer = fn(&regex::Captures) -> String;
 
 const YEAR: &str = r"(1\d\d\d|20\d\d)";
 
-fn periods(s: &str) -> Vec<(std::ops::Range<usize>, String)> {
+/// A phrase of a sentence that names a period: where it stands, and its normalised name.
+pub type Period = (std::ops::Range<usize>, String);
+
+/// The periods a sentence names, in the order the rules found them.
+pub fn periods(s: &str) -> Vec<Period> {
     static RE: OnceLock<Vec<(Regex, Namer)>> = OnceLock::new();
     let rules = RE.get_or_init(|| {
         let re = |p: &str| Regex::new(&format!("(?i){p}")).expect("static regex");
@@ -147,7 +150,7 @@ fn periods(s: &str) -> Vec<(std::ops::Range<usize>, String)> {
             ),
         ]
     });
-    let mut out: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut out: Vec<Period> = Vec::new();
     for (re, name) in rules {
         for c in re.captures_iter(s) {
             let m = c.get(0).expect("whole match");
@@ -165,45 +168,10 @@ fn periods(s: &str) -> Vec<(std::ops::Range<usize>, String)> {
     out
 }
 
-/// Words that are capitalised without naming a place.
+/// Words that are capitalised without naming a place (months and weekdays aside).
 const NOT_PLACES: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "the",
-    "a",
-    "an",
-    "his",
-    "her",
-    "their",
-    "its",
-    "this",
-    "that",
-    "total",
-    "all",
-    "addition",
-    "response",
-    "part",
-    "fact",
-    "recent",
-    "court",
-    "hospital",
+    "the", "a", "an", "his", "her", "their", "its", "this", "that", "total", "all", "addition",
+    "response", "part", "fact", "recent", "court", "hospital",
 ];
 
 /// "in Europe", "across the United States", "throughout West Africa": a preposition of place
@@ -218,7 +186,10 @@ fn places(s: &str) -> Vec<(std::ops::Range<usize>, String)> {
         .filter_map(|c| {
             let name = c[1].to_string();
             let first = name.split(' ').next().unwrap_or("").to_lowercase();
-            if NOT_PLACES.contains(&first.as_str()) {
+            if [NOT_PLACES, MONTHS, WEEKDAYS]
+                .iter()
+                .any(|list| list.contains(&first.as_str()))
+            {
                 return None;
             }
             Some((c.get(0).expect("whole match").range(), name))
@@ -302,7 +273,7 @@ mod tests {
     fn periods_long_past_are_history() {
         let history = |s: &str, n: &str| {
             let start = s.find(n).unwrap();
-            super::historical(s, start, start + n.len())
+            super::historical(&super::periods(s), start, start + n.len())
         };
         assert!(history(
             "The plague killed 25 million in the 14th century.",

@@ -138,7 +138,7 @@ pub fn topic(id: &str, name: &str, figures: &[FigureRow], ledger: &[LedgerEntry]
                     @for e in ledger {
                         tr {
                             td { (e.measure) }
-                            td { (e.value) (e.unit.as_deref().map(|u| if u == "percent" { "%".to_string() } else { format!(" {u}") }).unwrap_or_default()) }
+                            td { (e.value) (crate::alerts::unit_suffix(e.unit.as_deref())) }
                             td { (e.qualifier.replace('_', " ")) }
                             td { (e.claimant.as_deref().unwrap_or("")) }
                             td { (e.first_seen_at.get(..10).unwrap_or(&e.first_seen_at)) }

@@ -13,7 +13,6 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 use figwatch::alerts::Alert;
-use figwatch::figures::FigureValue;
 use figwatch::localhttp::{LocalServer, Response};
 use serde::Deserialize;
 
@@ -70,59 +69,9 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
 
     let home = std::env::temp_dir().join(format!("figwatch-eval-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&home).with_context(|| format!("cannot make {}", home.display()))?;
-    let result = poll_and_score(
-        &home,
-        &server,
-        &binary,
-        &topics,
-        &labels,
-        check,
-        &data,
-        articles.len(),
-    );
+    let alerts = poll_once(&home, &server.url("/feed.xml"), &binary, &topics);
     let _ = std::fs::remove_dir_all(&home);
-    result
-}
-
-#[allow(clippy::too_many_arguments)]
-fn poll_and_score(
-    home: &Path,
-    server: &LocalServer,
-    binary: &Path,
-    topics: &str,
-    labels: &HashMap<String, &ArticleLine>,
-    check: bool,
-    data: &Path,
-    count: usize,
-) -> anyhow::Result<()> {
-    let config = home.join("figwatch.toml");
-    let log = home.join("alerts.jsonl");
-    std::fs::write(
-        &config,
-        format!(
-            "database = \"{db}\"\nalert_log = \"{log}\"\n\n[fetch]\n# The local site is on a loopback address.\nallow_private = true\nper_host_delay = \"0s\"\nper_host_concurrency = 4\n\n[[feeds]]\nurl = \"{feed}\"\n\n{topics}",
-            db = home.join("figwatch.db").display(),
-            log = log.display(),
-            feed = server.url("/feed.xml"),
-        ),
-    )?;
-    let out = Command::new(binary)
-        .args(["--poll", "--config"])
-        .arg(&config)
-        .output()
-        .with_context(|| format!("cannot run {}", binary.display()))?;
-    if !out.status.success() {
-        bail!(
-            "figwatch --poll failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let alerts: Vec<Alert> = if log.exists() {
-        read_jsonl(&log)?
-    } else {
-        Vec::new()
-    };
+    let alerts = alerts?;
 
     let verbose = std::env::var_os("FIGWATCH_EVAL_VERBOSE").is_some();
     let (mut labelled, mut same_topic, mut changed) = (0, 0, 0);
@@ -145,8 +94,8 @@ fn poll_and_score(
                 article.id,
                 a.topic,
                 a.measure,
-                a.old.as_ref().map(show).unwrap_or_default(),
-                show(&a.new),
+                a.old.as_ref().map(ToString::to_string).unwrap_or_default(),
+                a.new,
                 a.scope,
                 a.quote
             );
@@ -158,7 +107,7 @@ fn poll_and_score(
                 a.kind.as_str(),
                 a.topic,
                 a.measure,
-                show(&a.new),
+                a.new,
                 a.quote
             );
         }
@@ -167,7 +116,7 @@ fn poll_and_score(
     println!(
         "end to end on {} ({} articles served as one site, polled once by {}):",
         data.display(),
-        count,
+        articles.len(),
         binary.display()
     );
     println!(
@@ -195,8 +144,35 @@ fn poll_and_score(
     Ok(())
 }
 
-fn show(v: &FigureValue) -> String {
-    v.to_string()
+/// Polls `feed` once with the real binary in a fresh home and returns its alert log.
+fn poll_once(home: &Path, feed: &str, binary: &Path, topics: &str) -> anyhow::Result<Vec<Alert>> {
+    let config = home.join("figwatch.toml");
+    let log = home.join("alerts.jsonl");
+    std::fs::write(
+        &config,
+        format!(
+            "database = \"{db}\"\nalert_log = \"{log}\"\n\n[fetch]\n# The local site is on a loopback address.\nallow_private = true\nper_host_delay = \"0s\"\nper_host_concurrency = 4\n\n[[feeds]]\nurl = \"{feed}\"\n\n{topics}",
+            db = home.join("figwatch.db").display(),
+            log = log.display(),
+        ),
+    )?;
+    let out = Command::new(binary)
+        .args(["--poll", "--config"])
+        .arg(&config)
+        .output()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    if !out.status.success() {
+        bail!(
+            "figwatch --poll failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    if log.exists() {
+        read_jsonl(&log)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// The `figwatch` binary built beside this one.
