@@ -141,6 +141,12 @@ fn ago(age: std::time::Duration) -> String {
     )
 }
 
+/// Standard output for anything that may hold fetched or stored text: its control
+/// characters are shown as `\uXXXX`, never passed to the user's terminal.
+pub(crate) fn stdout() -> crate::controls::Visible<std::io::StdoutLock<'static>> {
+    crate::controls::Visible::new(std::io::stdout().lock())
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -285,7 +291,7 @@ fn extract_command(
     };
     let fetcher = crate::fetch::Fetcher::new(&user_agent, &fetch)?;
     let rt = runtime()?;
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let mut failed = 0;
     for input in inputs {
         let article = match Url::parse(input)
@@ -658,11 +664,13 @@ fn show_diff(
     };
     let (old, new) = (get(from)?, get(to)?);
     let chunks = diff::word_diff(&old.article.text, &new.article.text);
-    let mut out = std::io::stdout().lock();
     if json {
         let value = serde_json::json!({"url": url, "from": from, "to": to, "chunks": chunks});
-        return json_lines(&mut out, &[value]);
+        return json_lines(&mut stdout(), &[value]);
     }
+    // Raw standard output for figwatch's own colours: `diff::render` shows the text's
+    // control characters itself.
+    let mut out = std::io::stdout().lock();
     let color = out.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     write_diff(
         &mut out,

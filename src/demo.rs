@@ -145,7 +145,7 @@ url = "{base}/feed.xml"
         dir.join("alerts.jsonl").display()
     );
     let alerts = pipeline.store.alerts(&AlertFilter::default())?;
-    crate::cli::print_alerts(&alerts, false, &mut std::io::stdout().lock())?;
+    crate::cli::print_alerts(&alerts, false, &mut crate::cli::stdout())?;
 
     let url = format!("{base}{ARTICLE_PATH}");
     let article = pipeline

@@ -130,12 +130,15 @@ pub fn is_unchanged(chunks: &[Chunk]) -> bool {
 pub fn render(chunks: &[Chunk], color: bool) -> String {
     let mut out = String::new();
     for c in chunks {
+        // The colours are figwatch's own; the text's control characters are shown, never
+        // passed to the terminal.
+        let text = crate::controls::visible(&c.text);
         match (c.op, color) {
-            (Op::Equal, _) => out.push_str(&c.text),
-            (Op::Delete, true) => out.push_str(&format!("\x1b[31;9m{}\x1b[0m", c.text)),
-            (Op::Insert, true) => out.push_str(&format!("\x1b[32;1m{}\x1b[0m", c.text)),
-            (Op::Delete, false) => out.push_str(&format!("[-{}-]", c.text)),
-            (Op::Insert, false) => out.push_str(&format!("{{+{}+}}", c.text)),
+            (Op::Equal, _) => out.push_str(&text),
+            (Op::Delete, true) => out.push_str(&format!("\x1b[31;9m{text}\x1b[0m")),
+            (Op::Insert, true) => out.push_str(&format!("\x1b[32;1m{text}\x1b[0m")),
+            (Op::Delete, false) => out.push_str(&format!("[-{text}-]")),
+            (Op::Insert, false) => out.push_str(&format!("{{+{text}+}}")),
         }
     }
     out

@@ -191,6 +191,22 @@ fn second_opinion(html: &str, url: Option<&url::Url>, article: &mut Article) {
 
 /// The clean-up every body gets, whoever extracted it.
 fn finish(mut article: Article) -> Result<Article, ExtractError> {
+    // The body is stripped of control characters by `normalise`; the metadata here.
+    for field in [
+        &mut article.title,
+        &mut article.byline,
+        &mut article.published,
+        &mut article.lang,
+    ] {
+        if let Some(value) = field {
+            if let std::borrow::Cow::Owned(clean) = crate::controls::strip(value) {
+                *value = clean.trim().to_string();
+            }
+        }
+        if field.as_deref().is_some_and(str::is_empty) {
+            *field = None;
+        }
+    }
     drop_headline(&mut article);
     // A wall (paywall, consent, bot challenge) is kept as the server sent it: the clean-up
     // would remove exactly the lines that show what it is.
@@ -295,6 +311,7 @@ fn drop_headline(article: &mut Article) {
 /// words ("Mit\u{ad}tel\u{ad}al\u{ad}ter") and zero-width spaces would otherwise make the same
 /// words differ.
 pub fn normalise(text: &str) -> String {
+    let text = crate::controls::strip(text);
     let invisible = |c: char| matches!(c, '\u{ad}' | '\u{200b}' | '\u{2060}' | '\u{feff}');
     let mut out = String::with_capacity(text.len());
     let push = |out: &mut String, word: &str| {

@@ -126,7 +126,7 @@ pub fn parse_feed(body: &[u8], feed_url: &Url) -> Result<ParsedFeed, FeedError> 
                 .find_map(|l| resolve(feed_url, &l.href));
             let title = e
                 .title
-                .map(|t| t.content.trim().to_string())
+                .map(|t| crate::controls::strip(&t.content).trim().to_string())
                 .filter(|t| !t.is_empty());
             let content = e
                 .content

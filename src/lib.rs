@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod controls;
 pub mod demo;
 pub mod diff;
 pub mod extract;

@@ -294,3 +294,74 @@ fn the_daemon_serves_the_dashboard_with_live_metrics() {
     );
     assert!(metrics.contains("figwatch_versions 3"), "{metrics}");
 }
+
+/// True when `text` holds a control character a terminal acts on or XML forbids (tab and
+/// line feed aside).
+fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
+/// An article holding terminal sequences (colour, an OSC-8 link, erase-line) and characters XML
+/// forbids reaches no terminal and no feed reader, and the sequences make no figure. A store
+/// written before the text was cleaned (simulated by editing an alert) is shown, not obeyed.
+#[test]
+fn control_characters_reach_no_terminal_and_no_feed_reader() {
+    let (server, home) = dashboard_site(
+        "Officials later said \u{1b}[1m4,500\u{1b}[0m North Korean troops had been killed or \
+         wounded\u{7} \u{1b}]8;;http://evil.example/\u{1b}\\in Kursk\u{1b}]8;;\u{1b}\\.\u{1b}[2K\u{0}\u{85}",
+    );
+    let web = serve(&home, "");
+    let versions = home.ok(&["export", "versions", "--format", "jsonl"]);
+    let hostile: Vec<serde_json::Value> = versions
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["url"].as_str().unwrap().ends_with(XSS))
+        .collect();
+    assert_eq!(hostile.len(), 1, "{versions}");
+    let text = hostile[0]["text"].as_str().unwrap();
+    assert!(!has_control(text), "{text:?}");
+    assert!(
+        text.contains(
+            "Officials later said 4,500 North Korean troops had been killed or wounded in Kursk."
+        ),
+        "the text around the sequences is kept: {text:?}"
+    );
+    assert!(!text.contains("[1m") && !text.contains("evil"), "{text:?}");
+    let figures = home.ok(&["figures", "--json"]);
+    for line in figures.lines() {
+        let f: serde_json::Value = serde_json::from_str(line).unwrap();
+        let value = f["value"].as_f64().unwrap();
+        assert!(
+            [3000.0, 4000.0, 4500.0].contains(&value),
+            "no figure from a sequence: {f}"
+        );
+    }
+
+    // An alert stored with control characters (as a store from before would hold them).
+    home.execute(
+        "UPDATE alerts SET payload = replace(payload, 'Kursk', '\\u001b[2K\\u0007Kursk\\u0085')",
+    );
+    for args in [
+        &["alerts"][..],
+        &["figures"],
+        &["alerts", "--json"],
+        &["status"],
+    ] {
+        let out = home.ok(args);
+        assert!(
+            !has_control(&out),
+            "{args:?} wrote a control character: {out:?}"
+        );
+    }
+    let shown = home.ok(&["alerts"]);
+    assert!(
+        shown.contains("\\u001b[2K\\u0007Kursk"),
+        "shown, not obeyed: {shown}"
+    );
+    let atom = get(&format!("{}/alerts.atom", web.base)).body;
+    assert!(!has_control(&atom), "{atom:?}");
+    assert!(atom.contains("Kursk"), "{atom}");
+    feed_rs::parser::parse(atom.as_bytes()).expect("a valid Atom feed");
+    drop(server);
+}

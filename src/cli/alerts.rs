@@ -47,7 +47,7 @@ pub fn run(store: &Store, args: &AlertsArgs) -> anyhow::Result<()> {
         filter.limit = Some(10);
     }
     let first = store.alerts_after(0, &filter)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if !args.follow {
         let alerts: Vec<AnyAlert> = first.into_iter().map(|(_, a)| a).collect();
         return print_alerts(&alerts, args.json, &mut out);

@@ -44,7 +44,7 @@ pub enum Format {
 pub fn run(store: &Store, args: &ExportArgs) -> anyhow::Result<()> {
     let since = args.since.map(super::ago);
     let since = since.as_deref();
-    let stdout = std::io::stdout().lock();
+    let stdout = super::stdout();
     let mut writer = RowWriter::new(args.format, std::io::BufWriter::new(stdout));
     match args.what {
         What::Alerts => store.each_alert(since, |r| writer.row(&r))?,

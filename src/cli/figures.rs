@@ -52,7 +52,7 @@ impl FiguresArgs {
 pub fn run_on_input(args: &FiguresArgs, config_path: &Path) -> anyhow::Result<()> {
     let topics = load_topics(args.topics.as_deref().unwrap_or(config_path))?;
     let extractor = FigureExtractor::new(&topics);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if let Some(input) = &args.jsonl {
         return batch(input, &mut out, |line: TextLine| {
             let figures = extractor.extract_lang(&line.text, line.lang.as_deref());
@@ -113,7 +113,7 @@ pub fn ledger(store: &Store, config: &Config, args: &FiguresArgs) -> anyhow::Res
         }
     }
     let entries = store.ledger(args.topic.as_deref())?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if args.json {
         for e in &entries {
             serde_json::to_writer(&mut out, e)?;

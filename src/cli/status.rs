@@ -11,7 +11,7 @@ use crate::store::Store;
 pub fn history(store: &Store, config: &Config, url: &str, json: bool) -> anyhow::Result<()> {
     let id = find_article(store, url)?;
     let versions = store.history(id)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if json {
         return json_lines(&mut out, &versions);
     }
@@ -96,7 +96,7 @@ pub fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> 
         .into_iter()
         .filter(|s| configured.contains(&s.url))
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if json {
         return json_lines(&mut out, &rows);
     }

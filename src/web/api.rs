@@ -113,7 +113,9 @@ pub async fn atom(State(state): State<Arc<Dashboard>>) -> Result<Response, WebEr
     feed.set_entries(entries);
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
-        feed.to_string(),
+        // Article text is stripped of control characters when it is read, but an error
+        // message or a store from before may still hold one: no feed reader sees it.
+        crate::controls::for_xml(&feed.to_string()).into_owned(),
     )
         .into_response())
 }
