@@ -34,7 +34,11 @@ fn request(method: &str, url: &str, token: Option<&str>) -> Page {
         .build()
         .unwrap();
     rt.block_on(async {
-        let client = reqwest::Client::new();
+        // A dashboard that stops answering fails the test instead of hanging it.
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap();
         let mut req = client.request(method.parse().unwrap(), url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -364,4 +368,150 @@ fn control_characters_reach_no_terminal_and_no_feed_reader() {
     assert!(atom.contains("Kursk"), "{atom}");
     feed_rs::parser::parse(atom.as_bytes()).expect("a valid Atom feed");
     drop(server);
+}
+
+/// True when the server has closed `stream` (or closes it within 3 s).
+async fn closed(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// The open file descriptors of process `pid`.
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// 1,100 connections that never finish their request headers, from 40 addresses, against a
+/// daemon limited to 1,024 open files (systemd's default): the dashboard keeps at most 256 of
+/// them, closing the longest idle to make room, so a health check is answered during the flood
+/// and the daemon goes on polling; every one of them is closed within the header timeout
+/// (10 s), and so is a kept-alive connection that sends no second request.
+#[test]
+fn slow_clients_cannot_take_the_daemon_down() {
+    use std::os::unix::process::CommandExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (server, home) = story_site();
+    let port = free_port();
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(
+        home.config(),
+        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_figwatch"));
+    daemon
+        .arg("--config")
+        .arg(home.config())
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        daemon.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 1024,
+            };
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            Ok(())
+        });
+    }
+    let mut daemon = Served {
+        child: daemon.spawn().unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    wait_port(port, "the dashboard");
+    let pid = daemon.child.id();
+    let wait_for_versions = |n: i64| {
+        let started = Instant::now();
+        while home.count("SELECT count(*) FROM versions") < n {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "version {n} not stored"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for_versions(1);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut flood = rt.block_on(async {
+        let mut flood = Vec::new();
+        for i in 0..1100u32 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket
+                .bind(format!("127.0.0.{}:0", 2 + i % 40).parse().unwrap())
+                .unwrap();
+            let mut stream = socket
+                .connect(format!("127.0.0.1:{port}").parse().unwrap())
+                .await
+                .unwrap();
+            let _ = stream
+                .write_all(b"GET /alerts HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+                .await;
+            flood.push(stream);
+        }
+        flood
+    });
+    let flooded = Instant::now();
+
+    // During the flood: the dashboard answers, holds a bounded share of descriptors, and the
+    // daemon polls.
+    let health = get(&format!("{}/healthz", daemon.base));
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    let held = open_files(pid);
+    assert!(held < 400, "the daemon holds {held} open files");
+    server.set(ARTICLE, Response::html(story("4,000", None)));
+    wait_for_versions(2);
+
+    // A kept-alive connection that asks once and then says nothing.
+    let mut kept = rt.block_on(async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        s
+    });
+    std::thread::sleep(Duration::from_secs(12).saturating_sub(flooded.elapsed()));
+    rt.block_on(async {
+        let open = {
+            let mut open = 0;
+            for s in &mut flood {
+                if !closed(s).await {
+                    open += 1;
+                }
+            }
+            open
+        };
+        assert_eq!(
+            open, 0,
+            "slow connections still open after the header timeout"
+        );
+        assert!(
+            closed(&mut kept).await,
+            "an idle kept-alive connection was left open"
+        );
+    });
+    drop(flood);
+    let health = get(&format!("{}/healthz", daemon.base));
+    assert_eq!(health.status, 200);
+    let _ = daemon.child.kill();
 }

@@ -24,6 +24,7 @@ use crate::store::{AlertFilter, FigureRow, Store};
 
 mod api;
 mod chart;
+mod connections;
 mod pages;
 
 /// What the handlers share.
@@ -76,9 +77,8 @@ pub async fn serve(
         tracing::warn!(%listen, "the dashboard listens beyond this machine without a token; set [web] token_file");
     }
     tracing::info!("dashboard on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(Arc::new(dashboard)))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    connections::raise_descriptor_limit();
+    connections::serve(listener, router(Arc::new(dashboard)), shutdown).await?;
     Ok(())
 }
 
