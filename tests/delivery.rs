@@ -469,3 +469,96 @@ fn a_hung_command_is_ended_with_every_process_it_started() {
         "the hung command's child {grandchild} still runs: {status}"
     );
 }
+
+/// The alert log's size in bytes.
+fn log_len(home: &Home) -> u64 {
+    std::fs::metadata(home.path("alerts.jsonl")).unwrap().len()
+}
+
+/// A disk that fills while a line goes to the alert log leaves no part of it: the log keeps
+/// whole lines only, the alert waits in the outbox (and `status` says so), and the next run
+/// writes it once. Another process holding the log's lock (a second figwatch) is waited for.
+#[test]
+fn a_full_disk_never_tears_the_alert_log_and_the_alert_waits() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+
+    let (server, home) = story_site();
+    // A `--poll` waits this long for deliveries that failed.
+    add_alerts(&home, "[alerts]\ndelivery_timeout = \"5s\"");
+    home.ok(&["--poll"]);
+    assert_eq!(home.alert_log().len(), 1);
+    // The log is made larger than the database, so a file-size limit just past its end fails
+    // the next line of the log and nothing else, as a disk filling at that moment would.
+    let filler: String = (0..40_000)
+        .map(|i| format!("{{\"filler\":{i},\"pad\":\"{}\"}}\n", "x".repeat(100)))
+        .collect();
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(home.path("alerts.jsonl"))
+        .unwrap();
+    std::io::Write::write_all(&mut log, filler.as_bytes()).unwrap();
+    let before = log_len(&home);
+    if home.postgres.is_none() {
+        assert!(std::fs::metadata(home.path("figwatch.db")).unwrap().len() < before / 2);
+    }
+    server.set(ARTICLE, Response::html(story("4,000", None)));
+    let limit = before + 60;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_figwatch"));
+    command
+        .arg("--config")
+        .arg(home.config())
+        .args(["--poll", "--all"])
+        .env("NO_COLOR", "1");
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &rl);
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot write alert log"), "{stderr}");
+    assert_eq!(log_len(&home), before, "nothing of the line was kept");
+    assert_eq!(home.alert_log().len(), 40_001, "whole lines only");
+    let status = home.ok(&["status"]);
+    assert!(status.contains("1 waiting"), "{status}");
+
+    // Another process holds the log's lock: the next run (the retry made due now) waits for
+    // it, then writes.
+    home.execute(
+        "UPDATE deliveries SET next_attempt_at = '2000-01-01T00:00:00Z' WHERE delivered_at IS NULL",
+    );
+    let holder = std::fs::File::open(home.path("alerts.jsonl")).unwrap();
+    // SAFETY: flock on a descriptor the File owns.
+    assert_eq!(unsafe { libc::flock(holder.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let mut poll = home.spawn(&["--poll"]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        log_len(&home),
+        before,
+        "written while another held the lock"
+    );
+    drop(holder);
+    assert!(poll.wait().unwrap().success());
+    let logged = home.alert_log();
+    let changed: Vec<_> = logged
+        .iter()
+        .filter(|a| a["kind"] == "figure_changed")
+        .collect();
+    assert_eq!(
+        changed.len(),
+        1,
+        "the waiting alert, once: {:?}\n{}",
+        &logged[40_001..],
+        home.ok(&["status"])
+    );
+    assert_eq!(changed[0]["new"], 4000, "{}", changed[0]);
+    assert!(home.ok(&["status"]).contains("up to date"));
+}

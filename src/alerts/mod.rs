@@ -1,17 +1,17 @@
 //! Alerts: what figwatch tells the user, written to the database with the version that raised
 //! them, then appended to the JSON Lines alert log and logged.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::figures::{FigureValue, Qualifier};
 
+mod log;
 pub mod outbox;
 pub mod sinks;
 pub mod text;
+
+pub use log::AlertLog;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -240,60 +240,5 @@ impl AnyAlert {
             AnyAlert::Figure(a) => Some(a),
             AnyAlert::Source(_) => None,
         }
-    }
-}
-
-/// The append-only JSON Lines alert log.
-pub struct AlertLog {
-    path: PathBuf,
-}
-
-impl AlertLog {
-    pub fn new(path: &Path) -> AlertLog {
-        AlertLog {
-            path: path.to_path_buf(),
-        }
-    }
-
-    /// Which of `ids` the log already holds. Read only for a retried delivery: a process killed
-    /// between writing a batch and recording it delivered must not write it twice.
-    pub fn written(&self, ids: &[&str]) -> std::collections::HashSet<String> {
-        #[derive(serde::Deserialize)]
-        struct Line {
-            id: String,
-        }
-        let mut found = std::collections::HashSet::new();
-        let Ok(file) = std::fs::File::open(&self.path) else {
-            return found;
-        };
-        for line in std::io::BufRead::lines(std::io::BufReader::new(file)).map_while(Result::ok) {
-            if let Ok(l) = serde_json::from_str::<Line>(&line) {
-                if ids.contains(&l.id.as_str()) {
-                    found.insert(l.id);
-                }
-            }
-        }
-        found
-    }
-
-    /// Appends alerts, one whole line each, in a single write so that a reader never sees half
-    /// a line from us.
-    pub fn append<T: Serialize>(&self, alerts: &[T]) -> anyhow::Result<()> {
-        if alerts.is_empty() {
-            return Ok(());
-        }
-        let mut buf = Vec::new();
-        for a in alerts {
-            serde_json::to_writer(&mut buf, a)?;
-            buf.push(b'\n');
-        }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(|e| anyhow::anyhow!("cannot open alert log {}: {e}", self.path.display()))?;
-        file.write_all(&buf)
-            .map_err(|e| anyhow::anyhow!("cannot write alert log {}: {e}", self.path.display()))?;
-        Ok(())
     }
 }

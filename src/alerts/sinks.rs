@@ -55,6 +55,7 @@ impl Sender {
             SinkTarget::Log { path } => {
                 let log = AlertLog::new(path);
                 let batch = batch.to_vec();
+                let wait = self.config.timeout;
                 tokio::task::spawn_blocking(move || {
                     let written = if retry {
                         log.written(&batch.iter().map(AnyAlert::id).collect::<Vec<_>>())
@@ -63,7 +64,7 @@ impl Sender {
                     };
                     let fresh: Vec<&AnyAlert> =
                         batch.iter().filter(|a| !written.contains(a.id())).collect();
-                    log.append(&fresh)
+                    log.append(&fresh, wait)
                 })
                 .await
                 .map_err(|e| e.to_string())?
