@@ -404,6 +404,10 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
         c.fetch.max_redirects,
         c.fetch.concurrency
     );
+    match crate::fetch::proxy::Route::of(&c.fetch.proxy) {
+        Ok(route) => println!("proxy      {}", route.describe()),
+        Err(e) => anyhow::bail!("[fetch] proxy: {e}"),
+    }
     println!(
         "politeness {} request(s) at a time per host, {} apart",
         c.fetch.per_host_concurrency,

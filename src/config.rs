@@ -154,6 +154,29 @@ pub struct FetchSettings {
     pub allow_private: bool,
     /// Hosts (names or IP addresses, matched exactly) fetched even when they are internal.
     pub allow_hosts: Vec<String>,
+    /// The proxy requests go through (none by default: the environment's are ignored).
+    pub proxy: ProxySetting,
+}
+
+/// `[fetch] proxy`: none (the default; proxy variables in the environment are ignored), a URL,
+/// or `"env"` for `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`.
+#[derive(Clone, Default, PartialEq)]
+pub enum ProxySetting {
+    #[default]
+    None,
+    Env,
+    Url(Url),
+}
+
+impl fmt::Debug for ProxySetting {
+    // A proxy URL may hold a password: never shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySetting::None => write!(f, "None"),
+            ProxySetting::Env => write!(f, "Env"),
+            ProxySetting::Url(u) => write!(f, "Url({})", host_only(u.as_str())),
+        }
+    }
 }
 
 /// How polls are spaced out in time, beyond each source's own interval.
@@ -198,6 +221,7 @@ impl Default for FetchSettings {
             per_host_delay: Duration::from_secs(1),
             allow_private: false,
             allow_hosts: Vec::new(),
+            proxy: ProxySetting::None,
         }
     }
 }
@@ -439,6 +463,7 @@ struct RawFetch {
     allow_private: Option<bool>,
     #[serde(default)]
     allow_hosts: Vec<String>,
+    proxy: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -646,6 +671,14 @@ impl Config {
                 ));
             }
         }
+        let proxy = match f.proxy.as_deref().map(str::trim) {
+            None | Some("") => ProxySetting::None,
+            Some("env") => ProxySetting::Env,
+            Some(text) => ProxySetting::Url(
+                crate::fetch::proxy::parse(text)
+                    .map_err(|e| at(None, Some("fetch.proxy".to_string()), e))?,
+            ),
+        };
         let fetch = FetchSettings {
             timeout: f
                 .timeout
@@ -672,6 +705,7 @@ impl Config {
                 .unwrap_or(FetchSettings::default().per_host_delay),
             allow_private: f.allow_private.unwrap_or(false),
             allow_hosts: f.allow_hosts.clone(),
+            proxy,
         };
 
         let topic_ids: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();
@@ -960,4 +994,5 @@ mod tests;
 
 mod recheck;
 mod sinks;
+pub(crate) use sinks::host_only;
 pub use sinks::{AlertSettings, SinkConfig, SinkTarget, WebhookFormat, ALERT_KINDS};

@@ -13,6 +13,7 @@ use crate::config::FetchSettings;
 
 pub mod hints;
 pub mod host;
+pub mod proxy;
 pub mod ssrf;
 
 pub use host::{HostLimiter, HostTurn, SharedHosts};
@@ -134,6 +135,8 @@ pub struct Fetcher {
     settings: FetchSettings,
     hosts: Arc<HostLimiter>,
     policy: Arc<AddressPolicy>,
+    /// True when requests may go through a proxy: targets are then resolved and checked here.
+    proxied: bool,
 }
 
 /// Why a redirect was not followed.
@@ -145,27 +148,13 @@ enum RedirectError {
     Loop(String),
     #[error("it leads to a {0}: URL; only http and https are fetched")]
     Scheme(String),
+    #[error("its Location header is not a URL")]
+    NotUrl,
 }
 
-/// Every hop is checked like the first request: its scheme, the guard against internal
-/// addresses (for an IP address; a name is checked when resolved), and loops.
-fn redirect_policy(max: usize, policy: Arc<AddressPolicy>) -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(move |attempt| {
-        let next = attempt.url().clone();
-        if !matches!(next.scheme(), "http" | "https") {
-            return attempt.error(RedirectError::Scheme(next.scheme().to_string()));
-        }
-        if attempt.previous().contains(&next) {
-            return attempt.error(RedirectError::Loop(next.to_string()));
-        }
-        if attempt.previous().len() > max {
-            return attempt.error(RedirectError::TooMany(max));
-        }
-        if let Err(refused) = policy.check_url(&next) {
-            return attempt.error(refused);
-        }
-        attempt.follow()
-    })
+/// The redirect statuses figwatch follows (all as GET: it only reads).
+fn is_followed(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
 impl Fetcher {
@@ -185,20 +174,28 @@ impl Fetcher {
             settings.allow_private,
             &settings.allow_hosts,
         ));
-        let client = reqwest::Client::builder()
+        let route =
+            proxy::Route::of(&settings.proxy).map_err(|e| anyhow::anyhow!("[fetch] proxy: {e}"))?;
+        // The resolver also resolves the proxy's own name, which is the operator's and may
+        // well be internal.
+        let mut resolvable = settings.allow_hosts.clone();
+        resolvable.extend(route.hosts());
+        let builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .redirect(redirect_policy(settings.max_redirects, Arc::clone(&policy)))
+            // Redirects are followed by `send`, which checks every hop as the first request.
+            .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(ssrf::GuardedResolver {
-                policy: Arc::clone(&policy),
-            })
-            .build()?;
+                policy: Arc::new(AddressPolicy::new(settings.allow_private, &resolvable)),
+            });
+        let client = route.apply(builder)?.build()?;
         Ok(Fetcher {
             client,
             settings: settings.clone(),
             hosts,
             policy,
+            proxied: route.is_proxied(),
         })
     }
 
@@ -229,12 +226,7 @@ impl Fetcher {
         validators: &Validators,
     ) -> Result<Conditional, FetchError> {
         let name = url.to_string();
-        if let Err(refused) = self.policy.check_url(url) {
-            return Err(FetchError::Refused {
-                url: name,
-                reason: refused.to_string(),
-            });
-        }
+        self.check_target(url, &name).await?;
         let host = url.host_str().unwrap_or_default().to_string();
         let _permit = self
             .hosts
@@ -248,17 +240,7 @@ impl Fetcher {
         // Timed from here (the host's turn has come) to whatever return: the histogram is of
         // the servers' answers, not of our politeness.
         let _timer = FetchTimer(std::time::Instant::now());
-        let mut request = self.client.get(url.clone()).header(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static(ACCEPT),
-        );
-        if let Some(etag) = &validators.etag {
-            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = &validators.last_modified {
-            request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
-        }
-        let mut response = request.send().await.map_err(|e| self.classify(&name, e))?;
+        let mut response = self.send(url, validators, &name).await?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED && !validators.is_empty() {
             return Ok(Conditional::NotModified {
@@ -338,6 +320,104 @@ impl Fetcher {
         }))
     }
 
+    /// Sends the GET and follows redirects, each hop checked as the first request was: its
+    /// scheme, loops, their number, and the guard against internal addresses. `timeout` is
+    /// for the whole chain and the body.
+    async fn send(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        name: &str,
+    ) -> Result<reqwest::Response, FetchError> {
+        let deadline = std::time::Instant::now() + self.settings.timeout;
+        let redirect = |reason: RedirectError| match reason {
+            RedirectError::TooMany(limit) => FetchError::Redirects {
+                url: name.to_string(),
+                limit,
+            },
+            other => FetchError::BadRedirect {
+                url: name.to_string(),
+                reason: other.to_string(),
+            },
+        };
+        let mut current = url.clone();
+        let mut previous: Vec<Url> = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(FetchError::Timeout {
+                    url: name.to_string(),
+                    after: self.settings.timeout,
+                });
+            }
+            let mut request = self.client.get(current.clone()).timeout(left).header(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static(ACCEPT),
+            );
+            if let Some(etag) = &validators.etag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+            }
+            let response = request.send().await.map_err(|e| self.classify(name, e))?;
+            if !is_followed(response.status()) {
+                return Ok(response);
+            }
+            let Some(location) = response.headers().get(reqwest::header::LOCATION) else {
+                return Ok(response);
+            };
+            let next = std::str::from_utf8(location.as_bytes())
+                .ok()
+                .and_then(|l| current.join(l.trim()).ok())
+                .ok_or_else(|| redirect(RedirectError::NotUrl))?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(redirect(RedirectError::Scheme(next.scheme().to_string())));
+            }
+            previous.push(current);
+            if previous.contains(&next) {
+                return Err(redirect(RedirectError::Loop(next.to_string())));
+            }
+            if previous.len() > self.settings.max_redirects {
+                return Err(redirect(RedirectError::TooMany(
+                    self.settings.max_redirects,
+                )));
+            }
+            self.check_target(&next, name).await?;
+            current = next;
+        }
+    }
+
+    /// The guard, before a request leaves: an IP address is checked as it is; a name is
+    /// checked by the resolver when connecting directly, but through a proxy figwatch never
+    /// resolves it, so it is resolved and checked here, and refused if any of its addresses
+    /// is internal (the proxy may pick any of them).
+    async fn check_target(&self, url: &Url, name: &str) -> Result<(), FetchError> {
+        let refused = |reason: String| FetchError::Refused {
+            url: name.to_string(),
+            reason,
+        };
+        self.policy
+            .check_url(url)
+            .map_err(|r| refused(r.to_string()))?;
+        let (true, Some(url::Host::Domain(host))) = (self.proxied, url.host()) else {
+            return Ok(());
+        };
+        let port = url.port_or_known_default().unwrap_or(80);
+        let wait = self.settings.timeout.min(Duration::from_secs(10));
+        let addrs: Vec<std::net::SocketAddr> =
+            match tokio::time::timeout(wait, tokio::net::lookup_host((host, port))).await {
+                Ok(Ok(addrs)) => addrs.collect(),
+                Ok(Err(e)) => return Err(refused(format!(
+                    "cannot resolve {host} ({e}); through a proxy every target is still resolved and checked first (list the host in [fetch] allow_hosts to skip the check)"
+                ))),
+                Err(_) => return Err(refused(format!("resolving {host} took longer than {wait:?}"))),
+            };
+        self.policy
+            .check_every(host, &addrs)
+            .map_err(|r| refused(r.to_string()))
+    }
+
     fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
         let url = url.to_string();
         // Our own refusals travel inside reqwest's error; find them by type.
@@ -348,18 +428,6 @@ impl Fetcher {
                     url,
                     reason: r.to_string(),
                 };
-            }
-            match s.downcast_ref::<RedirectError>() {
-                Some(RedirectError::TooMany(limit)) => {
-                    return FetchError::Redirects { url, limit: *limit }
-                }
-                Some(r) => {
-                    return FetchError::BadRedirect {
-                        url,
-                        reason: r.to_string(),
-                    }
-                }
-                None => {}
             }
             source = s.source();
         }

@@ -138,7 +138,8 @@ fn children_peak_rss_mb() -> f64 {
 fn hostile_servers_end_within_their_bounds_and_the_good_source_is_polled() {
     let good = LocalServer::start().unwrap();
     good.set("/good.html", Response::html(story("3,000", None)));
-    // A chain of 20 redirects, a loop, a redirect to a file, and a 200 that is an error page.
+    // A chain of 20 redirects, a loop, redirects to a file and to data, and a 200 that is an
+    // error page.
     for i in 0..20 {
         good.set(
             &format!("/hop{i}"),
@@ -159,6 +160,10 @@ fn hostile_servers_end_within_their_bounds_and_the_good_source_is_polled() {
         Response::status(301).header("Location", "file:///etc/passwd"),
     );
     good.set(
+        "/to-data",
+        Response::status(302).header("Location", "data:text/html,<p>hi</p>"),
+    );
+    good.set(
         "/error-page",
         Response::html("<html><head><title>Error</title></head><body><h1>Service unavailable</h1><p>Please try again later.</p></body></html>"),
     );
@@ -174,7 +179,16 @@ fn hostile_servers_end_within_their_bounds_and_the_good_source_is_polled() {
         ),
         ("20 hops", good.url("/hop0"), "too many redirects"),
         ("loop", good.url("/loop-a"), "a loop"),
-        ("file", good.url("/to-file"), "file"),
+        (
+            "file",
+            good.url("/to-file"),
+            "a file: URL; only http and https",
+        ),
+        (
+            "data",
+            good.url("/to-data"),
+            "a data: URL; only http and https",
+        ),
         (
             "error page",
             good.url("/error-page"),
@@ -356,5 +370,156 @@ fn a_malformed_sink_url_never_shows_its_secret() {
         assert!(!out.status.success(), "{sink}: {err}");
         assert!(err.contains("alerts.sinks[0]"), "{sink}: {err}");
         assert!(!err.contains("s3cret"), "{sink}: {err}");
+    }
+}
+
+/// A forward proxy on 127.0.0.1 that records the target of every request it is handed and
+/// serves a news site for the public address 93.184.216.34: its feed links one article there,
+/// internal addresses by name and by address, and a redirect to an internal name.
+fn recording_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let record = std::sync::Arc::clone(&record);
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let target = head.split(' ').nth(1).unwrap_or_default().to_string();
+                record.lock().unwrap().push(target.clone());
+                let public = "http://93.184.216.34";
+                let (status, kind, body) = if target.ends_with("/rss.xml") {
+                    let items: String = [
+                        format!("{public}/ok.html"),
+                        "http://localhost:9/admin-by-name".to_string(),
+                        "http://10.0.0.5/admin-by-address".to_string(),
+                        "http://[64:ff9b::7f00:1]/admin-by-nat64".to_string(),
+                        format!("{public}/redirect"),
+                    ]
+                    .iter()
+                    .map(|l| format!("<item><title>t</title><link>{l}</link></item>"))
+                    .collect();
+                    let feed = format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>");
+                    ("200 OK", "application/rss+xml", feed)
+                } else if target.ends_with("/ok.html") {
+                    ("200 OK", "text/html", story("3,000", None))
+                } else if target.ends_with("/redirect") {
+                    ("302 Found", "text/plain", String::new())
+                } else {
+                    ("404 Not Found", "text/plain", String::new())
+                };
+                let location = if status.starts_with("302") {
+                    "Location: http://localhost:9/secret-by-redirect\r\n"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n{location}Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+/// Proxy variables in the environment are ignored unless `[fetch] proxy` asks for a proxy; and
+/// through a proxy every target, first URL and redirect alike, is resolved and checked before
+/// it is handed over, so the proxy is never asked for an internal address.
+#[test]
+fn a_proxy_is_never_handed_an_internal_address() {
+    let (proxy, seen) = recording_proxy();
+    let with_env = |home: &Home, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_figwatch"))
+            .arg("--config")
+            .arg(home.config())
+            .args(args)
+            .env("HTTP_PROXY", &proxy)
+            .env("HTTPS_PROXY", &proxy)
+            .env("ALL_PROXY", &proxy)
+            .env("http_proxy", &proxy)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap()
+    };
+
+    // Ignored: the site is read directly.
+    let (site, home) = story_site();
+    let out = with_env(&home, &["--poll"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(site.hits("/rss.xml"), 1);
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    let checked = String::from_utf8_lossy(&with_env(&home, &["check-config"]).stdout).to_string();
+    assert!(checked.contains("proxy      none"), "{checked}");
+
+    // Asked for, by URL and from the environment: only public targets reach the proxy.
+    for setting in [
+        format!("proxy = \"{proxy}\""),
+        "proxy = \"env\"".to_string(),
+    ] {
+        seen.lock().unwrap().clear();
+        let home = Home::custom(
+            "interval = \"1s\"",
+            &format!("per_host_delay = \"0s\"\nper_host_concurrency = 8\n{setting}"),
+            "[[feeds]]\nurl = \"http://93.184.216.34/rss.xml\"\n",
+        );
+        let config = std::fs::read_to_string(home.config()).unwrap().replacen(
+            "allow_private = true",
+            "allow_private = false",
+            1,
+        );
+        std::fs::write(home.config(), config).unwrap();
+        let out = with_env(&home, &["--poll"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert!(
+            seen.iter().any(|t| t.ends_with("/rss.xml")),
+            "{setting}: {seen:?}"
+        );
+        assert!(
+            seen.iter().any(|t| t.ends_with("/ok.html")),
+            "{setting}: {seen:?}"
+        );
+        assert!(
+            seen.iter().any(|t| t.ends_with("/redirect")),
+            "{setting}: {seen:?}"
+        );
+        assert!(
+            !seen
+                .iter()
+                .any(|t| t.contains("admin") || t.contains("secret")),
+            "{setting}: the proxy was handed an internal address: {seen:?}"
+        );
+        let rows = status_rows(&home);
+        assert_eq!(rows[0]["versions"], 1, "{setting}: {}", rows[0]);
+        let note = rows[0]["last_error"].as_str().unwrap_or_default();
+        assert!(note.contains("refused"), "{setting}: {note}");
+        let checked =
+            String::from_utf8_lossy(&with_env(&home, &["check-config"]).stdout).to_string();
+        assert!(
+            checked.contains(&format!("http through {proxy}")),
+            "{setting}: {checked}"
+        );
     }
 }

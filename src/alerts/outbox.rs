@@ -63,7 +63,7 @@ impl Outbox {
             .alerts
             .sinks
             .iter()
-            .map(|s| Sender::new(s.clone(), &config.user_agent))
+            .map(|s| Sender::new(s.clone(), &config.user_agent, &config.fetch.proxy))
             .collect::<anyhow::Result<_>>()?;
         Ok(Outbox {
             store,

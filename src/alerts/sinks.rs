@@ -33,14 +33,22 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(config: SinkConfig, user_agent: &str) -> anyhow::Result<Sender> {
+    /// A sender for `config`; a webhook goes through `proxy` as fetches do (none by default:
+    /// proxy variables in the environment are ignored).
+    pub fn new(
+        config: SinkConfig,
+        user_agent: &str,
+        proxy: &crate::config::ProxySetting,
+    ) -> anyhow::Result<Sender> {
         // A webhook that redirects is misconfigured: following it would turn the POST into a
         // GET, or send the alert somewhere the user did not name.
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        let route = crate::fetch::proxy::Route::of(proxy)
+            .map_err(|e| anyhow::anyhow!("[fetch] proxy: {e}"))?;
+        let http = route.apply(builder)?.build()?;
         Ok(Sender { config, http })
     }
 

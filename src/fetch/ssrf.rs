@@ -62,6 +62,24 @@ impl AddressPolicy {
         }
     }
 
+    /// Every address of `host` must be public (or the host allowed): for a target handed to a
+    /// proxy, which may connect to any of them.
+    pub fn check_every(&self, host: &str, addrs: &[SocketAddr]) -> Result<(), Refused> {
+        if self.allows_host(host) {
+            return Ok(());
+        }
+        for a in addrs {
+            if let Some(what) = non_public(a.ip()) {
+                return Err(Refused {
+                    host: host.to_string(),
+                    ip: a.ip(),
+                    what,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The addresses of `host` that may be used; an error when none may.
     fn filter(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refused> {
         if self.allows_host(host) {
@@ -107,17 +125,36 @@ fn canonical_host(host: &str) -> String {
 pub fn non_public(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => non_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return non_public_v4(v4);
-            }
-            non_public_v6(v6)
-        }
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            // An IPv4 address carried in IPv6 (mapped, compatible, NAT64, 6to4) reaches that
+            // IPv4 host: it is as public as the address it carries.
+            Some(v4) => non_public_v4(v4).or_else(|| non_public_v6(v6)),
+            None => non_public_v6(v6),
+        },
+    }
+}
+
+/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`),
+/// NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`) or 6to4 (`2002::/16`) address.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let last = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        Some(v4)
+    } else if (s[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified())
+        || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+    {
+        Some(last(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        Some(last(s[1], s[2]))
+    } else {
+        None
     }
 }
 
 fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     if ip.is_loopback() {
         Some("a loopback address")
     } else if ip.is_private() {
@@ -128,6 +165,13 @@ fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("an unspecified address")
     } else if a == 100 && (64..128).contains(&b) {
         Some("a shared (carrier-grade NAT) address")
+    } else if a == 198 && (b == 18 || b == 19) {
+        Some("a benchmarking address (198.18.0.0/15)")
+    } else if a == 192 && b == 0 && c == 0 {
+        Some("an IETF protocol address (192.0.0.0/24)")
+    } else if (a, b, c) == (192, 0, 2) || (a, b, c) == (198, 51, 100) || (a, b, c) == (203, 0, 113)
+    {
+        Some("a documentation address")
     } else if ip.is_broadcast() || ip.is_multicast() || a >= 240 {
         Some("a broadcast, multicast or reserved address")
     } else {
@@ -145,6 +189,10 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("a link-local address")
     } else if first & 0xfe00 == 0xfc00 {
         Some("a private (unique local) address")
+    } else if first & 0xffc0 == 0xfec0 {
+        Some("a site-local address")
+    } else if first == 0x2001 && ip.segments()[1] == 0x0db8 {
+        Some("a documentation address")
     } else if ip.is_multicast() {
         Some("a multicast address")
     } else {
@@ -190,10 +238,33 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::7f00:1",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "fec0::1",
+            "198.18.0.1",
+            "198.19.255.1",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "2001:db8::1",
         ] {
             assert!(non_public(ip.parse().unwrap()).is_some(), "{ip}");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "172.32.0.1"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "172.32.0.1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "198.20.0.1",
+            "192.0.3.1",
+        ] {
             assert!(non_public(ip.parse().unwrap()).is_none(), "{ip}");
         }
     }
