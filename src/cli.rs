@@ -303,7 +303,7 @@ fn extract_command(
                 crate::extract::extract_bytes(&page.body, page.charset.as_deref(), Some(&page.url))
                     .map_err(|e| format!("{url}: {e}"))
             }),
-            None => crate::extract::read_file(std::path::Path::new(input))
+            None => crate::extract::read_file(std::path::Path::new(input), fetch.max_body)
                 .map_err(|e| format!("{input}: {e}"))
                 .and_then(|body| {
                     crate::extract::extract_bytes(&body, None, None)

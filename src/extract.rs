@@ -65,13 +65,28 @@ pub enum ExtractError {
 }
 
 /// Reads a saved page from disk, decompressing it when it is gzip (by its magic bytes, so a
-/// `.html.gz` and a misnamed one both work).
-pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    let bytes = std::fs::read(path)?;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
+/// `.html.gz` and a misnamed one both work). A page larger than `limit` bytes, on disk or
+/// once decompressed, is refused as a fetched one is (a gzip bomb inflates a thousandfold).
+pub fn read_file(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    let gzip = bytes.starts_with(&[0x1f, 0x8b]) && bytes.len() as u64 <= limit;
+    if gzip {
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)?;
-        return Ok(out);
+        // Every member, as gunzip reads them (concatenated .gz files are one file).
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .take(limit + 1)
+            .read_to_end(&mut out)?;
+        bytes = out;
+    }
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "larger than {limit} bytes{} (raise [fetch] max_body to read it)",
+            if gzip { " once decompressed" } else { "" }
+        )));
     }
     Ok(bytes)
 }

@@ -58,3 +58,44 @@ fn extracts_files_gzip_and_urls() {
         "the other input is still printed"
     );
 }
+
+/// A local gzip file of 800 KB that inflates to 768 MB is refused at `[fetch] max_body` (here
+/// 1 MB) with a message that says so, instead of being decompressed whole into memory.
+#[test]
+fn a_gzip_bomb_given_as_a_file_is_refused_at_max_body() {
+    let home = Home::custom("", "max_body = \"1MB\"", "");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&zeros).unwrap();
+    }
+    // Twelve gzip members of 64 MB each, one after the other: one file to gunzip.
+    let member = gz.finish().unwrap();
+    std::fs::write(home.path("bomb.html.gz"), member.repeat(12)).unwrap();
+    let bomb = home.path("bomb.html.gz").display().to_string();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_figwatch"));
+    command
+        .arg("--config")
+        .arg(home.config())
+        .args(["extract", &bomb]);
+    // 512 MB of address space: decompressing the whole file cannot fit, the bounded read does.
+    // SAFETY: only setrlimit between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            let limit = libc::rlimit {
+                rlim_cur: 512 << 20,
+                rlim_max: 512 << 20,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("bomb.html.gz"), "{err}");
+    assert!(
+        err.contains("larger than 1000000 bytes once decompressed"),
+        "{err}"
+    );
+}

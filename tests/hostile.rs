@@ -523,3 +523,35 @@ fn a_proxy_is_never_handed_an_internal_address() {
         );
     }
 }
+
+/// A feed of 2,000 entries: only the first 200 are followed in a poll (not 2,000 requests to
+/// one site), and the source says so.
+#[test]
+fn a_feed_of_thousands_of_entries_is_followed_only_up_to_its_cap() {
+    let site = LocalServer::start().unwrap();
+    let base = site.url("");
+    let paths: Vec<String> = (0..2000).map(|i| format!("/a/{i}.html")).collect();
+    let entries: Vec<(&str, &str)> = paths.iter().map(|p| ("Story", p.as_str())).collect();
+    site.set(
+        "/rss.xml",
+        Response::ok("application/rss+xml", rss_feed(&base, &entries)),
+    );
+    let page = Response::html(story("3,000", None));
+    for p in &paths {
+        site.set(p, page.clone());
+    }
+    let home = Home::new(&format!("[[feeds]]\nurl = \"{}\"\n", site.url("/rss.xml")));
+    home.ok(&["--poll"]);
+    let fetched: Vec<&String> = paths.iter().filter(|p| site.hits(p) > 0).collect();
+    assert_eq!(fetched.len(), 200);
+    assert!(
+        paths[..200].iter().all(|p| site.hits(p) == 1),
+        "the first 200, in the feed's order"
+    );
+    let rows = status_rows(&home);
+    let note = rows[0]["last_error"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("the feed lists 2000 entries; only the first 200 are followed"),
+        "{note}"
+    );
+}

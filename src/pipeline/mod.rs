@@ -27,6 +27,11 @@ use article::{ArticleOutcome, Listed};
 pub use links::canonical_url;
 pub use recheck::ArticlePass;
 
+/// The entries of one feed followed in one poll, in the feed's order (newest first, as feeds
+/// list them). News feeds list tens; an archive feed of thousands would be thousands of
+/// requests to one site every poll.
+pub const MAX_ENTRIES: usize = 200;
+
 /// What a pass (or one source's poll) did, for the one-line summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct PassSummary {
@@ -899,7 +904,9 @@ impl Pipeline {
             Default::default()
         });
         let links_before: HashSet<&str> = before.values().map(String::as_str).collect();
-        for entry in &parsed.entries {
+        // An archive feed of thousands of entries would be thousands of requests a poll.
+        let followed = &parsed.entries[..parsed.entries.len().min(MAX_ENTRIES)];
+        for entry in followed {
             let (link, inline) = links::entry_target(url, entry);
             let how = match inline {
                 Some(content) => Listed::Inline {
@@ -931,7 +938,7 @@ impl Pipeline {
         }
         summary.article_errors += failures.len();
         let n = parsed.entries.len();
-        let notes: Vec<String> = [
+        let mut notes: Vec<String> = [
             (&failures, "could not be read"),
             (&flagged, "stored but flagged"),
         ]
@@ -939,11 +946,17 @@ impl Pipeline {
         .filter_map(|(list, what)| {
             let last = list.last()?;
             Some(format!(
-                "{} of {n} articles {what}; last: {last}",
-                list.len()
+                "{} of {} articles {what}; last: {last}",
+                list.len(),
+                followed.len()
             ))
         })
         .collect();
+        if n > MAX_ENTRIES {
+            notes.push(format!(
+                "the feed lists {n} entries; only the first {MAX_ENTRIES} are followed"
+            ));
+        }
         let fresh_for = fetched.fresh_for.max(parsed.ttl);
         Ok(Polled::Fetched {
             note: (!notes.is_empty()).then(|| notes.join("; ")),

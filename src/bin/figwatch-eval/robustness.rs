@@ -135,7 +135,7 @@ pub fn run(shared: &Path, check: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut found = 0usize;
     for path in list.iter().filter(|p| is_page(p)) {
-        let Ok(body) = extract::read_file(path) else {
+        let Ok(body) = extract::read_file(path, u64::MAX / 2) else {
             continue;
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
