@@ -121,3 +121,58 @@ fn a_full_disk_is_a_clear_error_and_damages_nothing() {
     let alerts = home.ok(&["alerts", "--json"]);
     assert_eq!(alerts.lines().count(), 2);
 }
+
+/// A store that cannot record a lease (a full disk) makes `--poll` say so and fail, instead
+/// of reporting every source as "being polled by another figwatch process" — here with the
+/// lease of a process that has exited waiting to be taken over. With room again, the lease is
+/// taken over and the source polled.
+#[test]
+fn a_store_that_cannot_be_written_is_not_mistaken_for_another_process() {
+    let (_server, home) = story_site();
+    home.ok(&["--poll"]);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    home.execute(&format!(
+        "UPDATE sources SET lease_owner = '{} pid 999999 (00000000)', lease_until = '2999-01-01T00:00:00.000Z'",
+        host.trim()
+    ));
+    // The write of a lease fails as it would on a full disk.
+    let (full, room) = if home.postgres.is_some() {
+        (
+            "CREATE FUNCTION disk_full() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER disk_full BEFORE UPDATE OF lease_owner ON sources FOR EACH ROW EXECUTE FUNCTION disk_full();",
+            "DROP TRIGGER disk_full ON sources; DROP FUNCTION disk_full();",
+        )
+    } else {
+        (
+            "CREATE TRIGGER disk_full BEFORE UPDATE OF lease_owner ON sources BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
+            "DROP TRIGGER disk_full;",
+        )
+    };
+    home.execute(full);
+    let out = home.figwatch(&["--poll", "--all"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(!stdout.contains("being polled by another"), "{stdout}");
+    assert!(
+        stdout.contains("1 not polled (the store cannot be written"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("cannot lease sources for polling") && stderr.contains("disk"),
+        "{stderr}"
+    );
+
+    home.execute(room);
+    let out = home.figwatch(&["--poll", "--all"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("which no longer runs"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("polled 1 source, 0 failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

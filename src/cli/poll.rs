@@ -86,13 +86,20 @@ pub async fn poll(config: Config, args: PollArgs) -> anyhow::Result<()> {
         summary.add(&checked);
     }
     pipeline.flush();
-    if summary.sources + summary.rechecked + summary.retired + summary.busy == 0 {
+    if summary.sources + summary.rechecked + summary.retired + summary.busy + summary.unleased == 0
+    {
         println!("{}", nothing_due(&pipeline)?);
     } else {
         println!("{summary}");
     }
     // Alerts left by an earlier run still go out.
     deliver(&pipeline.config, outbox).await;
+    if summary.unleased > 0 {
+        bail!(
+            "{} source(s) not polled: the store cannot be written (a full disk?); nothing was fetched",
+            summary.unleased
+        );
+    }
     Ok(())
 }
 

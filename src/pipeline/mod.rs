@@ -43,6 +43,9 @@ pub struct PassSummary {
     pub deferred: usize,
     /// Not polled: another figwatch process (the daemon, another `--poll`) is polling it.
     pub busy: usize,
+    /// Not polled: the store could not record the lease (a full disk, a read-only database),
+    /// so nothing of a poll could have been stored either.
+    pub unleased: usize,
     pub new_articles: usize,
     pub new_versions: usize,
     pub alerts: usize,
@@ -68,6 +71,7 @@ impl PassSummary {
         self.not_modified += o.not_modified;
         self.deferred += o.deferred;
         self.busy += o.busy;
+        self.unleased += o.unleased;
         self.new_articles += o.new_articles;
         self.new_versions += o.new_versions;
         self.alerts += o.alerts;
@@ -97,6 +101,13 @@ impl fmt::Display for PassSummary {
                 f,
                 ", {} skipped (being polled by another figwatch process)",
                 self.busy
+            )?;
+        }
+        if self.unleased > 0 {
+            write!(
+                f,
+                ", {} not polled (the store cannot be written; see the error above)",
+                self.unleased
             )?;
         }
         if self.rechecked + self.retired > 0 {
@@ -365,8 +376,13 @@ impl Pipeline {
     /// being polled by another figwatch process right now or, with `due_by`, are no longer due
     /// by then (another worker sharing the store polled them since this one looked). The
     /// sources got have their state refreshed from the store, which another worker may have
-    /// moved.
-    pub fn claim(&self, indices: &[usize], due_by: Option<DateTime<Utc>>) -> Vec<usize> {
+    /// moved. An error: the store cannot record leases (a full disk), and so no poll either —
+    /// never to be mistaken for sources another process holds.
+    pub fn claim(
+        &self,
+        indices: &[usize],
+        due_by: Option<DateTime<Utc>>,
+    ) -> store::Result<Vec<usize>> {
         let now = Utc::now();
         let ids: Vec<i64> = indices.iter().map(|&i| self.source_ids[i]).collect();
         let (now_text, until) = (
@@ -374,7 +390,9 @@ impl Pipeline {
             store::timestamp(now + self.lease_length()),
         );
         let due_by = due_by.map(store::timestamp);
-        let claimed = match self
+        // Polling without a lease risks a source polled twice at once; not polling risks
+        // nothing but time: an error here polls nothing.
+        let claimed = self
             .store
             .claim_sources(
                 &ids,
@@ -412,15 +430,7 @@ impl Pipeline {
                     }
                 }
                 Ok(claimed)
-            }) {
-            Ok(c) => c,
-            Err(e) => {
-                // Polling without a lease risks a source polled twice at once; not polling
-                // risks nothing but time.
-                tracing::error!("cannot lease sources for polling: {e}");
-                return Vec::new();
-            }
-        };
+            })?;
         let (mine, busy): (Vec<usize>, Vec<usize>) = indices
             .iter()
             .partition(|&&i| claimed.contains_key(&self.source_ids[i]));
@@ -449,7 +459,7 @@ impl Pipeline {
         }
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
         states.extend(claimed);
-        mine
+        Ok(mine)
     }
 
     /// Leases up to `limit` of the configured sources that are due and that no other worker
@@ -582,8 +592,16 @@ impl Pipeline {
     ) -> PassSummary {
         use futures_util::{FutureExt, StreamExt};
         let asked = indices.len();
-        let indices = self.claim(&indices, None);
-        let busy = asked - indices.len();
+        let (indices, busy, unleased) = match self.claim(&indices, None) {
+            Ok(mine) => {
+                let busy = asked - mine.len();
+                (mine, busy, 0)
+            }
+            Err(e) => {
+                tracing::error!("cannot lease sources for polling: {e}");
+                (Vec::new(), 0, asked)
+            }
+        };
         // The polls of a pass run as futures of this one task, `concurrency` at a time, as a
         // plain client loop would: no task per source, no hand-off between threads for each.
         // Parsing and extraction still run on the blocking pool, in parallel. A panic in a poll
@@ -597,6 +615,7 @@ impl Pipeline {
             .buffer_unordered(self.config.fetch.concurrency);
         let mut total = PassSummary {
             busy,
+            unleased,
             ..PassSummary::default()
         };
         while let Some((i, result)) = polls.next().await {

@@ -245,7 +245,13 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             let seen = pipeline.state_of(pipeline.source_id(i)).next_check_at;
             let due_by =
                 seen.map_or(Utc::now(), |t| t.max(Utc::now())) + chrono::Duration::seconds(1);
-            if pipeline.claim(&[i], Some(due_by)).is_empty() {
+            let claimed = pipeline.claim(&[i], Some(due_by)).unwrap_or_else(|e| {
+                // The store cannot be written (a full disk): nothing could be stored, so
+                // nothing is fetched; the source is tried again after a while.
+                tracing::error!(source = %pipeline.config.sources[i].url, "cannot lease the source for polling: {e}");
+                Vec::new()
+            });
+            if claimed.is_empty() {
                 // Another figwatch is polling it (a `--poll` beside the daemon, another
                 // worker), or has polled it: wait for its next check as stored, or, while the
                 // other one polls it, look again after a while.
