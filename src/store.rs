@@ -310,21 +310,44 @@ impl Store {
     }
 
     /// Opens the database for reading only (the dashboard): no schema change, no write.
+    ///
+    /// A WAL database needs its `-shm` file, which SQLite cannot create on a read-only file
+    /// system (a read-only mount of the daemon's state): there, the file is opened as
+    /// immutable, read as it is, and what is written to it later is seen after a restart.
     pub fn open_read_only(path: &Path) -> Result<Store> {
         let fail = |reason: String| StoreError::Open {
             path: path.display().to_string(),
             reason,
         };
-        let conn = Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| fail(format!("{e}; run `figwatch --poll` once to create it")))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| fail(e.to_string()))?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| fail(format!("not a usable SQLite database: {e}")))?;
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |target: &str, flags| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(target, flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, version))
+        };
+        if !path.exists() {
+            return Err(fail(
+                "no such file; run `figwatch --poll` once to create it".to_string(),
+            ));
+        }
+        let (conn, version) = match open(&path.to_string_lossy(), flags) {
+            Ok(opened) => opened,
+            Err(e) if read_only_file_system(path) => {
+                let uri = url::Url::from_file_path(path)
+                    .map(|u| format!("{u}?immutable=1"))
+                    .map_err(|()| fail(format!("not a usable SQLite database: {e}")))?;
+                let opened = open(&uri, flags | rusqlite::OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(|e| fail(format!("not a usable SQLite database: {e}")))?;
+                tracing::warn!(
+                    path = %path.display(),
+                    "the database is on a read-only file system: read as it is now; what is written to it later is shown after a restart"
+                );
+                opened
+            }
+            Err(e) => return Err(fail(format!("not a usable SQLite database: {e}"))),
+        };
         if version < MIGRATIONS.len() as i64 {
             return Err(fail(format!(
                 "its schema is older than this figwatch (version {version} of {}); run `figwatch --poll` once to bring it up to date",
@@ -337,7 +360,19 @@ impl Store {
             pending: Default::default(),
         })
     }
+}
 
+/// True when `path` is on a file system mounted read-only.
+fn read_only_file_system(path: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: statvfs only writes the struct it is given.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    unsafe { libc::statvfs(c.as_ptr(), &mut stat) == 0 && stat.f_flag & libc::ST_RDONLY != 0 }
+}
+
+impl Store {
     fn prepare(conn: &mut Connection) -> std::result::Result<(), String> {
         // WAL lets `figwatch alerts` read while the daemon writes; the busy timeout makes a
         // second process wait for a lock instead of failing at once.

@@ -515,3 +515,56 @@ fn slow_clients_cannot_take_the_daemon_down() {
     assert_eq!(health.status, 200);
     let _ = daemon.child.kill();
 }
+
+/// The dashboard reads a store on a read-only mount (the daemon's state shared read-only):
+/// SQLite cannot create the WAL's `-shm` file there, so the file is read as immutable.
+/// The mount is made with `unshare -m` (root, as in CI); without it the test fails, saying so.
+#[test]
+fn the_dashboard_reads_a_store_on_a_read_only_mount() {
+    let server = story_server();
+    let home = Home::sqlite(&format!(
+        "[[feeds]]\nurl = \"{}\"\n",
+        server.url("/rss.xml")
+    ));
+    home.ok(&["--poll"]);
+    let port = free_port();
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(
+        home.config(),
+        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let dir = home.dir.path().display().to_string();
+    let script = format!(
+        "mount --bind {dir} {dir} && mount -o remount,bind,ro {dir} && touch {dir}/probe 2>/dev/null && exit 3; exec {} --config {} serve",
+        env!("CARGO_BIN_EXE_figwatch"),
+        home.config().display()
+    );
+    let child = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("this test needs `unshare` (util-linux)");
+    let mut web = Served {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = web.child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(web.child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("the dashboard on a read-only mount did not start ({status}): {err}\n(this test needs `unshare -m` and `mount`, as root)");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the dashboard did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let alerts = get(&format!("{}/alerts", web.base));
+    assert_eq!(alerts.status, 200, "{}", alerts.body);
+    assert!(alerts.body.contains("casualties"), "{}", alerts.body);
+    assert_eq!(get(&format!("{}/healthz", web.base)).body, "ok\n");
+}
