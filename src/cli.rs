@@ -163,6 +163,9 @@ pub fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("figwatch: error: {e:#}");
+            if e.downcast_ref::<crate::store::StoreGone>().is_some() {
+                return std::process::ExitCode::from(crate::store::StoreGone::EXIT_CODE);
+            }
             std::process::ExitCode::FAILURE
         }
     }

@@ -210,6 +210,8 @@ pub struct Store {
     postgres_url: Option<String>,
     /// Poll records waiting to be written in one transaction.
     pending: schedule::PendingPolls,
+    /// The SQLite file as opened (None for PostgreSQL).
+    file: Option<file::FileIdentity>,
 }
 
 impl Store {
@@ -233,6 +235,7 @@ impl Store {
             conns: vec![Mutex::new(Conn::Lite(conn))],
             postgres_url: None,
             pending: Default::default(),
+            file: file::FileIdentity::of(path),
         })
     }
 
@@ -306,6 +309,7 @@ impl Store {
             conns,
             postgres_url: Some(url.to_string()),
             pending: Default::default(),
+            file: None,
         })
     }
 
@@ -358,6 +362,7 @@ impl Store {
             conns: vec![Mutex::new(Conn::Lite(conn))],
             postgres_url: None,
             pending: Default::default(),
+            file: file::FileIdentity::of(path),
         })
     }
 }
@@ -457,6 +462,12 @@ impl Store {
                 path: migrate::redact(url),
                 reason: format!("cannot listen for the other workers: {reason}"),
             })
+    }
+
+    /// Why the SQLite file this store opened is no longer at its path (deleted, or replaced),
+    /// if it is not.
+    pub fn file_gone(&self) -> Option<String> {
+        self.file.as_ref().and_then(file::FileIdentity::gone)
     }
 
     /// True when the store is PostgreSQL (shared by several workers).
@@ -903,6 +914,8 @@ pub struct StoreCounts {
 mod articles;
 pub(crate) mod db;
 mod export;
+mod file;
+pub use file::StoreGone;
 mod ledger;
 pub mod migrate;
 mod outbox;

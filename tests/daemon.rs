@@ -124,3 +124,47 @@ fn sighup_reloads_the_configuration_and_a_bad_one_is_refused() {
     );
     assert!(log.contains("configuration reloaded"), "{log}");
 }
+
+/// The database file deleted under a running daemon is noticed within seconds: the daemon
+/// says so and stops with exit status 3 (which the shipped unit does not restart on), instead
+/// of writing on for minutes into a file no path leads to.
+#[test]
+fn a_database_file_deleted_under_the_daemon_stops_it_with_a_clear_error() {
+    let server = story_server();
+    let home = Home::sqlite(&format!(
+        "[[feeds]]\nurl = \"{}\"\n",
+        server.url("/rss.xml")
+    ));
+    let mut child = home.spawn_daemon();
+    wait_for("the first version", Duration::from_secs(30), || {
+        home.alert_log().len() == 1
+    });
+    std::fs::remove_file(home.path("figwatch.db")).unwrap();
+    let deleted = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if deleted.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the daemon still runs 20 s after its database file was deleted");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("figwatch.db was deleted while figwatch was using it"),
+        "{stderr}"
+    );
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systemd/figwatch.service"
+    ))
+    .unwrap();
+    assert!(
+        unit.contains("RestartPreventExitStatus=3"),
+        "the unit does not restart it"
+    );
+}

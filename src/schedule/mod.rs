@@ -18,6 +18,8 @@ use crate::store::Store;
 
 /// How soon the daemon looks again at a source another process is polling.
 const LEASE_RETRY: Duration = Duration::from_secs(30);
+/// How often the daemon checks that its SQLite file is still at its path.
+const FILE_CHECK: Duration = Duration::from_secs(2);
 
 /// How often a running worker says it is alive (`figwatch status` lists workers seen in the
 /// last two minutes).
@@ -179,6 +181,8 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     };
     let started_at = crate::store::now();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut file_check = tokio::time::interval(FILE_CHECK);
+    let mut gone = None;
     systemd::ready(&status_line(&pipeline));
     tracing::info!(
         sources = pipeline.config.sources.len(),
@@ -359,6 +363,11 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                     notes = None;
                 }
             },
+            _ = file_check.tick() => if let Some(why) = pipeline.store.file_gone() {
+                tracing::error!("{why}; stopping");
+                gone = Some(why);
+                break;
+            },
             _ = flush_timer.tick() => pipeline.flush(),
             _ = prune_timer.tick() => prune(&pipeline),
         }
@@ -400,7 +409,10 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
         let _ = tokio::time::timeout(Duration::from_secs(5), web).await;
     }
     tracing::info!("figwatch stopped");
-    Ok(())
+    match gone {
+        Some(why) => Err(crate::store::StoreGone(why).into()),
+        None => Ok(()),
+    }
 }
 
 /// The daemon's daily retention pass.
