@@ -155,12 +155,33 @@ pub fn main() -> std::process::ExitCode {
     // Parsers of network input run under catch_unwind, so a bug in one costs one feed or page.
     // Report such a panic as one log line instead of the default backtrace on stderr.
     std::panic::set_hook(Box::new(|info| {
+        // `println!` to a pipe the reader closed (`figwatch … | head`): not an error.
+        if closed_stdout_panic(&info.to_string()) {
+            return;
+        }
         tracing::error!(
             "internal error, caught (only the item being processed is affected): {info}"
         );
     }));
-    match run(cli) {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
+    let result = match result {
+        Ok(r) => r,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or_default();
+            if closed_stdout_panic(message) {
+                return std::process::ExitCode::SUCCESS;
+            }
+            std::panic::resume_unwind(payload)
+        }
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of standard output went away (`| head`): done, quietly, as Unix tools do.
+        Err(e) if closed_stdout(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("figwatch: error: {e:#}");
             if e.downcast_ref::<crate::store::StoreGone>().is_some() {
@@ -169,6 +190,20 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// True when `e` comes from writing to a closed pipe.
+fn closed_stdout(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// True for the panic of `println!` on a closed pipe.
+fn closed_stdout_panic(message: &str) -> bool {
+    message.contains("failed printing to stdout") && message.contains("Broken pipe")
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -226,14 +261,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(args) = figures_args.as_ref().filter(|a| a.reads_input()) {
         return figures::run_on_input(args, &path);
     }
-    let config = Config::load(&path)?;
+    let config = Config::load_found(&path, cli.config.is_some())?;
     match command {
         Command::CheckConfig => check_config(&config),
         Command::Poll(args) => runtime()?.block_on(poll::poll(config, args)),
         Command::Run => runtime()?.block_on(daemon(config)),
         Command::Serve => runtime()?.block_on(serve(config)),
         other => {
-            let store = open_store(&config)?;
+            let store = open_existing_store(&config)?;
             match other {
                 Command::Alerts(args) => alerts::run(&store, &args),
                 Command::Export(args) => export::run(&store, &args),
@@ -284,7 +319,7 @@ fn extract_command(
 ) -> anyhow::Result<()> {
     let path = config::locate(config);
     let (user_agent, fetch) = if config.is_some() || path.exists() {
-        let c = Config::load(&path)?;
+        let c = Config::load_found(&path, config.is_some())?;
         (c.user_agent, c.fetch)
     } else {
         (
@@ -362,6 +397,23 @@ pub(crate) fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::connect(&config.database)?)
 }
 
+/// The store for a command that reads it (and `prune`): an SQLite file that does not exist is
+/// not created, and the message says where figwatch looked.
+fn open_existing_store(config: &Config) -> anyhow::Result<Store> {
+    if let config::Database::Sqlite(path) = &config.database {
+        if !path.exists() {
+            bail!(
+                "no database at {} ({}); nothing has been polled with {} yet: run `figwatch --config {} --poll` first, or set `database` (or `state_dir`) to where the store is",
+                path.display(),
+                config.places.describe_state(),
+                config.path.display(),
+                config.path.display()
+            );
+        }
+    }
+    open_store(config)
+}
+
 /// `figwatch serve`: the dashboard alone, until SIGTERM/SIGINT.
 async fn serve(config: Config) -> anyhow::Result<()> {
     let Some(web) = config.web.clone() else {
@@ -398,6 +450,39 @@ fn check_config(c: &Config) -> anyhow::Result<()> {
         c.topics.len()
     );
     println!("database   {}", c.database);
+    println!("state      {}", c.places.describe_state());
+    if let config::Database::Sqlite(path) = &c.database {
+        let folder = path.parent().unwrap_or(std::path::Path::new("/"));
+        if !folder.is_dir() {
+            bail!(
+                "database {}: the folder {} does not exist; create it, or set `database` or `state_dir`",
+                path.display(),
+                folder.display()
+            );
+        }
+        // SAFETY: access only reads the path it is given.
+        let writable = std::ffi::CString::new(folder.as_os_str().as_encoded_bytes())
+            .map(|f| unsafe { libc::access(f.as_ptr(), libc::W_OK) } == 0)
+            .unwrap_or(false);
+        if !writable {
+            bail!(
+                "database {}: this user cannot write to the folder {}; run as the service's user (sudo -u), or give it the folder",
+                path.display(),
+                folder.display()
+            );
+        }
+    }
+    match &c.web {
+        Some(w) => println!(
+            "web        http://{}/ ({})",
+            w.listen,
+            match &w.token_file {
+                Some(t) => format!("token in {t}"),
+                None => "no token: anyone who can reach it reads".to_string(),
+            }
+        ),
+        None => println!("web        no dashboard ([web] listen not set)"),
+    }
     print_sinks(c);
     println!("interval   {}", humantime::format_duration(c.interval));
     println!(
@@ -579,13 +664,13 @@ fn print_sinks(c: &Config) {
             } => {
                 notes.push(format!("{format:?}").to_lowercase());
                 if let Some(p) = secret_file {
-                    notes.push(format!("signed with the secret in {}", p.display()));
+                    notes.push(format!("signed with the secret in {p}"));
                 }
             }
             config::SinkTarget::Email {
                 password_file: Some(p),
                 ..
-            } => notes.push(format!("password in {}", p.display())),
+            } => notes.push(format!("password in {p}")),
             _ => {}
         }
         if !s.topics.is_empty() {

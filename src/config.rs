@@ -97,8 +97,10 @@ impl fmt::Display for Database {
 /// The whole, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The file it was read from; relative paths inside it are relative to the working directory.
+    /// The file it was read from.
     pub path: PathBuf,
+    /// Where its relative paths lead (never the working directory).
+    pub places: Places,
     pub database: Database,
     /// Where alerts are delivered (`alert_log` is one log sink among them).
     pub alerts: AlertSettings,
@@ -125,8 +127,9 @@ pub struct Config {
 pub struct WebSettings {
     /// Loopback (127.0.0.1:8787) unless told otherwise.
     pub listen: std::net::SocketAddr,
-    /// A file holding the access token; without it, anyone who can reach `listen` reads.
-    pub token_file: Option<PathBuf>,
+    /// A file (or credential) holding the access token; without it, anyone who can reach
+    /// `listen` reads.
+    pub token_file: Option<SecretFile>,
 }
 
 /// `[retention]`: versions older than `keep_for` are pruned, except each article's last
@@ -423,6 +426,7 @@ fn parse_byte_size(text: &str) -> Result<u64, String> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    state_dir: Option<String>,
     database: Option<String>,
     alert_log: Option<String>,
     figure_memory: Option<Spanned<Dur>>,
@@ -513,13 +517,23 @@ pub fn locate(explicit: Option<&Path>) -> PathBuf {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_found(path, false)
+    }
+
+    /// Like [`Config::load`]; `given`: the user named the file (`--config`), so a file that
+    /// cannot be read is not answered with advice to name one.
+    pub fn load_found(path: &Path, given: bool) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             path: path.to_path_buf(),
             position: None,
             key: None,
-            message: format!(
-                "cannot read the configuration file: {e} (pass --config PATH or set {ENV_VAR})"
-            ),
+            message: if given {
+                format!("cannot read the configuration file: {e}")
+            } else {
+                format!(
+                    "cannot read the configuration file: {e} (pass --config PATH or set {ENV_VAR})"
+                )
+            },
         })?;
         Config::parse(&text, path)
     }
@@ -537,12 +551,13 @@ impl Config {
         let de = toml::Deserializer::parse(text)
             .map_err(|e| at(e.span(), None, e.message().trim().to_string()))?;
         let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
-            let key = e.path().to_string();
+            let key = written_key(&e.path().to_string());
             let inner = e.into_inner();
             let key = (key != ".").then_some(key);
             at(inner.span(), key, inner.message().trim().to_string())
         })?;
 
+        let places = Places::new(path, raw.state_dir.as_deref());
         let interval = match &raw.interval {
             Some(d) => check_interval(d, "interval", &at)?,
             None => Duration::from_secs(15 * 60),
@@ -712,6 +727,7 @@ impl Config {
         let alerts = sinks::alert_settings(
             &raw.alerts,
             raw.alert_log.as_deref().filter(|s| !s.is_empty()),
+            &places,
             &topic_ids,
             text,
             &at,
@@ -757,16 +773,12 @@ impl Config {
                         ),
                     )
                 })?;
-                let token_file = w.token_file.as_ref().map(PathBuf::from);
-                if let Some(p) = &token_file {
-                    std::fs::metadata(p).map_err(|e| {
-                        at(
-                            None,
-                            Some("web.token_file".into()),
-                            format!("cannot read {}: {e}", p.display()),
-                        )
-                    })?;
-                }
+                let token_file = w
+                    .token_file
+                    .as_deref()
+                    .map(|t| SecretFile::parse(t, &places))
+                    .transpose()
+                    .map_err(|e| at(None, Some("web.token_file".into()), e))?;
                 Some(WebSettings { listen, token_file })
             }
         };
@@ -774,14 +786,19 @@ impl Config {
             path: path.to_path_buf(),
             retention,
             web,
-            database: Database::parse(
+            database: match Database::parse(
                 &std::env::var("FIGWATCH_DATABASE")
                     .ok()
                     .filter(|d| !d.is_empty())
                     .or(raw.database)
                     .unwrap_or_else(|| "figwatch.db".into()),
             )
-            .map_err(|e| at(None, Some("database".into()), e))?,
+            .map_err(|e| at(None, Some("database".into()), e))?
+            {
+                Database::Sqlite(p) => Database::Sqlite(places.state(&p.to_string_lossy())),
+                pg => pg,
+            },
+            places,
             alerts,
             figure_memory,
             interval,
@@ -795,6 +812,15 @@ impl Config {
             topics,
         })
     }
+}
+
+/// A key as the user wrote it: serde's path runs through the private fields of `Spanned`
+/// values (`interval.$__serde_spanned_private_value`), which name nothing in the file.
+fn written_key(path: &str) -> String {
+    path.split('.')
+        .filter(|segment| !segment.starts_with("$__"))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn check_interval(
@@ -992,7 +1018,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests;
 
+mod paths;
 mod recheck;
 mod sinks;
+pub use paths::{Places, SecretFile};
 pub(crate) use sinks::host_only;
 pub use sinks::{AlertSettings, SinkConfig, SinkTarget, WebhookFormat, ALERT_KINDS};

@@ -18,7 +18,7 @@ fn unwanted(c: char) -> bool {
 /// `text` without control characters (tabs and line breaks aside) and without the terminal
 /// sequences they start: `ESC [ … m` goes whole, not just its ESC, so no "[31m" is left to
 /// read. A string sequence (OSC, DCS, …) ends at its terminator or at the end of the line,
-/// so an unterminated one cannot hide the rest of an article.
+/// so an unterminated one cannot hide the rest of an article. C1 controls go alone.
 pub fn strip(text: &str) -> Cow<'_, str> {
     if !text.chars().any(unwanted) {
         return Cow::Borrowed(text);
@@ -43,8 +43,11 @@ pub fn strip(text: &str) -> Cow<'_, str> {
                 }
                 _ => {}
             },
-            '\u{9b}' => skip_csi(&mut chars),
-            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            // A C1 control alone is dropped, never read as the start of a sequence: pages
+            // decoded as Latin-1 that are Windows-1252 are full of U+0080–U+009F standing for
+            // quotes and dashes, and the words after them are text.
+            // Vertical tab, form feed and NEL separate words like a space.
+            c if c.is_whitespace() && unwanted(c) => out.push(' '),
             c if unwanted(c) => {}
             c => out.push(c),
         }
@@ -185,11 +188,13 @@ mod tests {
     #[test]
     fn strip_takes_whole_terminal_sequences_and_keeps_the_text() {
         let hostile = "Officials said \u{1b}[1;31m4,500\u{1b}[0m troops were \u{7}killed.\u{1b}[2K\n\
-             See \u{1b}]8;;http://evil.example\u{1b}\\this\u{1b}]8;;\u{7} link, \u{9b}1mC1\u{1b}c reset.";
+             See \u{1b}]8;;http://evil.example\u{1b}\\this\u{1b}]8;;\u{7} link, \u{9d}C1\u{1b}c reset.";
         assert_eq!(
             strip(hostile),
             "Officials said 4,500 troops were killed.\nSee this link, C1 reset."
         );
+        // Windows-1252 read as Latin-1: the C1 character goes, the words stay.
+        assert_eq!(strip("don\u{92}t stop \u{9d}here"), "dont stop here");
         // An unterminated string sequence ends at the line, not the article.
         assert_eq!(strip("a \u{1b}]0;title\nnext line"), "a \nnext line");
         assert_eq!(strip("tabs\tand\nlines\r\n"), "tabs\tand\nlines\r\n");

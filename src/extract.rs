@@ -206,7 +206,11 @@ fn second_opinion(html: &str, url: Option<&url::Url>, article: &mut Article) {
 
 /// The clean-up every body gets, whoever extracted it.
 fn finish(mut article: Article) -> Result<Article, ExtractError> {
-    // The body is stripped of control characters by `normalise`; the metadata here.
+    // The page's text nodes are stripped of control characters as they are read; a body
+    // that came from elsewhere (the description tag) and the metadata, here.
+    if let std::borrow::Cow::Owned(clean) = crate::controls::strip(&article.text) {
+        article.text = normalise(&clean);
+    }
     for field in [
         &mut article.title,
         &mut article.byline,
@@ -238,7 +242,7 @@ fn finish(mut article: Article) -> Result<Article, ExtractError> {
 /// normalised text, one paragraph a line.
 pub fn fragment_text(fragment: &str) -> String {
     if !fragment.contains('<') {
-        return normalise(fragment);
+        return normalise(&crate::controls::strip(fragment));
     }
     let doc = Html::parse_fragment(fragment);
     body::block_text(*doc.root_element())
@@ -247,6 +251,9 @@ pub fn fragment_text(fragment: &str) -> String {
 /// Appends a text node. A line break in the page's source is white space, not a paragraph
 /// break — except inside `<pre>`, where lines are the text.
 fn push_text(out: &mut String, text: &str, node: ego_tree::NodeRef<'_, scraper::Node>) {
+    // Control characters go here, in the page's own text: the body's walk uses one of its own
+    // (a marker line) that must survive until the walk is done.
+    let text = &*crate::controls::strip(text);
     let preformatted = || {
         node.ancestors()
             .any(|a| a.value().as_element().is_some_and(|e| e.name() == "pre"))
@@ -326,7 +333,6 @@ fn drop_headline(article: &mut Article) {
 /// words ("Mit\u{ad}tel\u{ad}al\u{ad}ter") and zero-width spaces would otherwise make the same
 /// words differ.
 pub fn normalise(text: &str) -> String {
-    let text = crate::controls::strip(text);
     let invisible = |c: char| matches!(c, '\u{ad}' | '\u{200b}' | '\u{2060}' | '\u{feff}');
     let mut out = String::with_capacity(text.len());
     let push = |out: &mut String, word: &str| {

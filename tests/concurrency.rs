@@ -200,7 +200,8 @@ fn status_shows_who_is_polling_what() {
     let poll = home.spawn(&["--poll", "--all"]);
     let started = Instant::now();
     let status = loop {
-        let s = home.ok(&["status"]);
+        // Until the poll has created the store, `status` says there is none.
+        let s = String::from_utf8_lossy(&home.figwatch(&["status"]).stdout).to_string();
         if s.contains("being polled by") {
             break s;
         }

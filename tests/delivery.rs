@@ -562,3 +562,68 @@ fn a_full_disk_never_tears_the_alert_log_and_the_alert_waits() {
     assert_eq!(changed[0]["new"], 4000, "{}", changed[0]);
     assert!(home.ok(&["status"]).contains("up to date"));
 }
+
+/// A secret given as a systemd credential (`secret_file = "credential:NAME"`) is read from
+/// `$CREDENTIALS_DIRECTORY/NAME` when it is used: `check-config` does not need it, a run
+/// without it says which credential is missing and keeps the alerts, and a run with it
+/// signs every delivery with it.
+#[test]
+fn a_secret_can_be_a_systemd_credential_read_when_used() {
+    let site = site();
+    let receiver = LocalServer::start().unwrap();
+    receiver.set("/hook", Response::status(200));
+    let home = home_for(&site);
+    add_alerts(
+        &home,
+        &format!(
+            "[alerts]\ndelivery_timeout = \"2s\"\n\n[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}\"\nsecret_file = \"credential:hook-secret\"",
+            receiver.url("/hook")
+        ),
+    );
+    let credentials = home.path("credentials");
+    std::fs::create_dir_all(&credentials).unwrap();
+    std::fs::write(credentials.join("hook-secret"), "cr3dential-key\n").unwrap();
+    let run = |args: &[&str], with_credentials: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_figwatch"));
+        c.arg("--config").arg(home.config()).args(args);
+        c.env_remove("CREDENTIALS_DIRECTORY");
+        if with_credentials {
+            c.env("CREDENTIALS_DIRECTORY", &credentials);
+        }
+        c.output().unwrap()
+    };
+
+    let checked = run(&["check-config"], false);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(String::from_utf8_lossy(&checked.stdout)
+        .contains("signed with the secret in credential:hook-secret"));
+
+    run(&["--poll"], false);
+    assert_eq!(receiver.hits("/hook"), 0, "nothing sent unsigned");
+    let status = String::from_utf8_lossy(&run(&["status"], false).stdout).to_string();
+    assert!(status.contains("4 waiting"), "{status}");
+    assert!(
+        status.contains("credential:hook-secret") && status.contains("CREDENTIALS_DIRECTORY"),
+        "{status}"
+    );
+
+    home.execute(
+        "UPDATE deliveries SET next_attempt_at = '2000-01-01T00:00:00Z' WHERE delivered_at IS NULL",
+    );
+    let out = run(&["--poll"], true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let delivered = delivered_ids(&receiver, 200);
+    assert_eq!(delivered.len(), 4, "{delivered:?}");
+    for r in receiver.requests() {
+        let expected = figwatch::alerts::sinks::signature(b"cr3dential-key", &r.body);
+        assert_eq!(r.header("x-figwatch-signature"), Some(expected.as_str()));
+    }
+}

@@ -152,7 +152,7 @@ fn config_errors_name_file_line_and_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("bad.toml:5:")
-            && err.contains("feeds[0].interval")
+            && err.contains("key `feeds[0].interval`:")
             && err.contains("ten minutes"),
         "{err}"
     );
@@ -165,10 +165,114 @@ fn config_errors_name_file_line_and_key() {
     let err = String::from_utf8_lossy(&figwatch(&path, &["check-config"]).stderr).to_string();
     assert!(err.contains("bad.toml:3:") && err.contains("link"), "{err}");
 
+    // A key whose value is kept with its position is named as written, not by serde's
+    // private field (`interval.$__serde_spanned_private_value`).
+    std::fs::write(
+        &path,
+        "interval = 5
+
+[[feeds]]
+url = \"https://news.example/rss\"\n",
+    )
+    .unwrap();
+    let err = String::from_utf8_lossy(&figwatch(&path, &["check-config"]).stderr).to_string();
+    assert!(
+        err.contains("bad.toml:1:") && err.contains("interval"),
+        "{err}"
+    );
+    assert!(!err.contains("$__"), "{err}");
+
+    // A file named with --config that cannot be read: no advice to pass --config.
     let missing = dir.path().join("missing.toml");
     let out = figwatch(&missing, &["check-config"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing.toml"), "{err}");
+    assert!(!err.contains("pass --config"), "{err}");
+}
+
+/// Relative paths of state resolve against `state_dir`, else `$STATE_DIRECTORY`, else the
+/// configuration file's folder — never the working directory; a command that only reads never
+/// creates a store, and says where it looked.
+#[test]
+fn the_store_is_found_from_any_folder_and_never_created_by_a_read() {
+    let server = story_server();
+    let home = Home::sqlite("");
+    let config_dir = home.path("etc");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let config = config_dir.join("figwatch.toml");
+    let feeds = format!("[[feeds]]\nurl = \"{}\"\n", server.url("/rss.xml"));
+    let write = |top: &str| {
+        std::fs::write(
+            &config,
+            format!("{top}\ndatabase = \"figwatch.db\"\nalert_log = \"alerts.jsonl\"\ninterval = \"1s\"\n[fetch]\nallow_private = true\n\n{feeds}\n{}", figwatch::demo::TOPIC_TOML),
+        )
+        .unwrap();
+    };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], env: &[(&str, &std::path::Path)]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_figwatch"));
+        c.arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(elsewhere.path())
+            .env_remove("STATE_DIRECTORY")
+            .env_remove("FIGWATCH_DATABASE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+
+    // A read before any poll: an error that says where it looked, and no file made.
+    write("");
+    let out = run(&["status"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!(
+            "no database at {}",
+            config_dir.join("figwatch.db").display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("the configuration file's folder"), "{err}");
+    assert!(!config_dir.join("figwatch.db").exists());
+    assert!(std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .next()
+        .is_none());
+
+    // Polled from one folder, read from another: the same store, beside the configuration.
+    assert!(run(&["--poll"], &[]).status.success());
+    assert!(config_dir.join("figwatch.db").exists());
+    assert!(config_dir.join("alerts.jsonl").exists());
+    let status = String::from_utf8_lossy(&run(&["status"], &[]).stdout).to_string();
+    assert!(status.contains("1 articles"), "{status}");
+    assert!(std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .next()
+        .is_none());
+
+    // systemd's $STATE_DIRECTORY, and then a state_dir key, which wins over it.
+    let systemd = home.path("var-lib");
+    std::fs::create_dir_all(&systemd).unwrap();
+    assert!(run(&["--poll"], &[("STATE_DIRECTORY", &systemd)])
+        .status
+        .success());
+    assert!(systemd.join("figwatch.db").exists());
+    let keyed = home.path("state");
+    std::fs::create_dir_all(&keyed).unwrap();
+    write(&format!("state_dir = \"{}\"", keyed.display()));
+    assert!(run(&["--poll"], &[("STATE_DIRECTORY", &systemd)])
+        .status
+        .success());
+    assert!(keyed.join("figwatch.db").exists() && keyed.join("alerts.jsonl").exists());
+    let checked = String::from_utf8_lossy(&run(&["check-config"], &[]).stdout).to_string();
+    assert!(
+        checked.contains(&format!("{} (state_dir)", keyed.display())),
+        "{checked}"
+    );
 }
 
 #[test]
@@ -199,8 +303,43 @@ fn an_unusable_database_stops_with_a_clear_message() {
 #[test]
 fn lookups_of_unknown_articles_explain_themselves() {
     let home = Home::new("[[pages]]\nurl = \"http://127.0.0.1:9/\"\n");
+    home.figwatch(&["--poll"]);
     let out = home.figwatch(&["history", "https://nowhere.example/a"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("no article is stored under https://nowhere.example/a"));
+}
+
+/// `figwatch … | head`: a reader that closes standard output early ends every command
+/// quietly with status 0, as Unix tools do (it printed "Broken pipe" and failed).
+#[test]
+fn a_closed_standard_output_ends_commands_quietly() {
+    let (_server, home) = story_site();
+    home.ok(&["--poll"]);
+    for args in [
+        &["export", "versions", "--format", "jsonl"][..],
+        &["export", "alerts", "--format", "csv"],
+        &["alerts"],
+        &["status"],
+        &["check-config"],
+        &["figures"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_figwatch"))
+            .arg("--config")
+            .arg(home.config())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The read end closed before figwatch writes a byte.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(
+            !stderr.contains("Broken pipe") && !stderr.contains("error"),
+            "{args:?}: {stderr}"
+        );
+    }
 }

@@ -84,7 +84,7 @@ fn migrate_copies_every_table_and_verifies_it() {
 fn a_failed_connection_names_the_server_without_its_password() {
     let home = Home::sqlite("");
     let db = home.path("figwatch.db");
-    home.ok(&["status"]); // creates the SQLite file
+    rusqlite::Connection::open(&db).unwrap(); // an empty SQLite file to migrate from
     let out = home.figwatch(&[
         "migrate",
         "--from",

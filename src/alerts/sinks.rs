@@ -2,7 +2,6 @@
 //! one line that says what went wrong and never holds a secret; the outbox decides when to try
 //! again.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,6 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::{text, AlertLog, AnyAlert};
+use crate::config::SecretFile;
 use crate::config::{SinkConfig, SinkTarget, WebhookFormat};
 
 /// Where the SMTP password is read from when no `password_file` is set.
@@ -83,7 +83,7 @@ impl Sender {
                 format,
                 secret_file,
             } => {
-                self.webhook(url, *format, secret_file.as_deref(), batch)
+                self.webhook(url, *format, secret_file.as_ref(), batch)
                     .await
             }
             SinkTarget::Command { program, args } => {
@@ -99,7 +99,7 @@ impl Sender {
                     smtp_url,
                     from,
                     to,
-                    password_file.as_deref(),
+                    password_file.as_ref(),
                     self.config.timeout,
                     batch,
                 )
@@ -112,7 +112,7 @@ impl Sender {
         &self,
         url: &url::Url,
         format: WebhookFormat,
-        secret_file: Option<&Path>,
+        secret_file: Option<&SecretFile>,
         batch: &[AnyAlert],
     ) -> Result<(), String> {
         let body = serde_json::to_vec(&webhook_body(format, batch)).map_err(|e| e.to_string())?;
@@ -232,12 +232,14 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", crate::feed::hex(&mac.finalize().into_bytes()))
 }
 
-fn read_secret(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the secret file {}: {e}", path.display()))?;
+/// A secret, read at each use (a rotated one is picked up; a credential is checked here).
+fn read_secret(file: &SecretFile) -> Result<String, String> {
+    let path = file.location()?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read the secret {file} ({}): {e}", path.display()))?;
     let secret = text.trim_end_matches(['\r', '\n']).to_string();
     if secret.is_empty() {
-        return Err(format!("the secret file {} is empty", path.display()));
+        return Err(format!("the secret {file} is empty"));
     }
     Ok(secret)
 }
@@ -333,7 +335,7 @@ async fn email(
     smtp_url: &url::Url,
     from: &str,
     to: &[String],
-    password_file: Option<&Path>,
+    password_file: Option<&SecretFile>,
     timeout: Duration,
     batch: &[AnyAlert],
 ) -> Result<(), String> {
@@ -362,7 +364,7 @@ async fn email(
 
 fn smtp_transport(
     url: &url::Url,
-    password_file: Option<&Path>,
+    password_file: Option<&SecretFile>,
     timeout: Duration,
 ) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
     use lettre::transport::smtp::authentication::Credentials;

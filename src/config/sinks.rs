@@ -85,7 +85,7 @@ pub enum SinkTarget {
         url: Url,
         format: WebhookFormat,
         /// Holds the HMAC-SHA256 key that signs each body.
-        secret_file: Option<PathBuf>,
+        secret_file: Option<super::SecretFile>,
     },
     /// A program run with the alert JSON on standard input; no shell.
     Command { program: String, args: Vec<String> },
@@ -96,7 +96,7 @@ pub enum SinkTarget {
         smtp_url: Url,
         from: String,
         to: Vec<String>,
-        password_file: Option<PathBuf>,
+        password_file: Option<super::SecretFile>,
     },
 }
 
@@ -157,6 +157,7 @@ type At<'a> = &'a dyn Fn(Option<std::ops::Range<usize>>, Option<String>, String)
 pub(super) fn alert_settings(
     raw: &RawAlerts,
     alert_log: Option<&str>,
+    places: &super::Places,
     topic_ids: &[&str],
     text: &str,
     at: At<'_>,
@@ -177,7 +178,7 @@ pub(super) fn alert_settings(
     }
     settings.retry_max = settings.retry_max.max(settings.retry_initial);
     if let Some(path) = alert_log {
-        settings.sinks.push(log_sink(PathBuf::from(path), None));
+        settings.sinks.push(log_sink(path, places, None));
     }
     for (i, spanned) in raw.sinks.iter().enumerate() {
         let span = spanned.span();
@@ -189,7 +190,7 @@ pub(super) fn alert_settings(
                 message,
             )
         };
-        let sink = sink(spanned.get_ref(), topic_ids, &fail)?;
+        let sink = sink(spanned.get_ref(), topic_ids, places, &fail)?;
         if let Some(other) = settings.sinks.iter().find(|s| s.key == sink.key) {
             return Err(fail(
                 "type",
@@ -204,10 +205,13 @@ pub(super) fn alert_settings(
     Ok(settings)
 }
 
-fn log_sink(path: PathBuf, name: Option<&str>) -> SinkConfig {
+/// A log sink at `written` (relative to the state folder). Its key is of the path as written,
+/// so that the outbox of a sink configured before paths were resolved is kept.
+fn log_sink(written: &str, places: &super::Places, name: Option<&str>) -> SinkConfig {
+    let path = places.state(written);
     let label = format!("log {}", path.display());
     SinkConfig {
-        key: key(name, "log", &path.display().to_string()),
+        key: key(name, "log", written),
         label,
         topics: Vec::new(),
         kinds: Vec::new(),
@@ -230,6 +234,7 @@ fn key(name: Option<&str>, kind: &str, target: &str) -> String {
 fn sink(
     raw: &RawSink,
     topic_ids: &[&str],
+    places: &super::Places,
     fail: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<SinkConfig, ConfigError> {
     let kind = raw.kind.as_str();
@@ -275,14 +280,14 @@ fn sink(
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| fail("type", format!("a {kind} sink needs `{k}`")))
     };
-    let file = |k: &str, v: &Option<String>| -> Result<Option<PathBuf>, ConfigError> {
-        let Some(p) = v else { return Ok(None) };
-        let path = PathBuf::from(p);
-        // Checked now so that a typo shows at start, not at the first alert; read again at
-        // each delivery so that a rotated secret is picked up.
-        std::fs::metadata(&path)
-            .map_err(|e| fail(k, format!("cannot read {}: {e}", path.display())))?;
-        Ok(Some(path))
+    // A file is checked now so that a typo shows at start, not at the first alert (a
+    // credential when it is used); either is read again at each delivery, so that a rotated
+    // secret is picked up.
+    let file = |k: &str, v: &Option<String>| -> Result<Option<super::SecretFile>, ConfigError> {
+        v.as_deref()
+            .map(|p| super::SecretFile::parse(p, places))
+            .transpose()
+            .map_err(|e| fail(k, e))
     };
     for t in &raw.topics {
         if !topic_ids.contains(&t.as_str()) {
@@ -306,7 +311,7 @@ fn sink(
     let name = raw.name.as_deref().filter(|n| !n.trim().is_empty());
     let (key, label, target) = match kind {
         "log" => {
-            let s = log_sink(PathBuf::from(required("path", &raw.path)?), name);
+            let s = log_sink(&required("path", &raw.path)?, places, name);
             (s.key, s.label, s.target)
         }
         "webhook" => {

@@ -36,12 +36,15 @@ near = [["North Korea"], ["troops", "killed"]]
 #[test]
 fn reads_a_complete_file() {
     let c = parse(GOOD).unwrap();
-    assert_eq!(c.database, Database::Sqlite(PathBuf::from("fw.db")));
+    // Relative paths of state are beside the configuration file (no state_dir, no systemd),
+    // here the folder it was found in.
+    let here = std::env::current_dir().unwrap();
+    assert_eq!(c.database, Database::Sqlite(here.join("fw.db")));
     assert_eq!(c.alerts.sinks.len(), 1);
     assert_eq!(
         c.alerts.sinks[0].target,
         SinkTarget::Log {
-            path: PathBuf::from("alerts.jsonl")
+            path: here.join("alerts.jsonl")
         }
     );
     assert_eq!(c.sources.len(), 2);

@@ -42,14 +42,16 @@ const ALERTS_SHOWN: usize = 500;
 impl Dashboard {
     pub fn open(config: &Config) -> anyhow::Result<Dashboard> {
         let token = match config.web.as_ref().and_then(|w| w.token_file.as_ref()) {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("[web] token_file {}: {e}", path.display()))?;
+            Some(file) => {
+                let path = file
+                    .location()
+                    .map_err(|e| anyhow::anyhow!("[web] token_file {e}"))?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow::anyhow!("[web] token_file {file}: {e}"))?;
                 let token = text.trim().to_string();
                 if token.len() < 16 {
                     anyhow::bail!(
-                        "[web] token_file {}: the token must be at least 16 characters",
-                        path.display()
+                        "[web] token_file {file}: the token must be at least 16 characters"
                     );
                 }
                 Some(token)
