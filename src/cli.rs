@@ -208,9 +208,11 @@ fn closed_stdout_panic(message: &str) -> bool {
 
 fn init_logging(verbose: u8, quiet: bool) {
     let default = match verbose {
-        0 if quiet => "warn",
-        0 => "figwatch=info,warn",
-        1 => "figwatch=debug,info",
+        // html5ever warns about markup it repairs ("foster parenting not implemented"): the
+        // page's business, not the user's.
+        0 if quiet => "warn,html5ever=error",
+        0 => "figwatch=info,warn,html5ever=error",
+        1 => "figwatch=debug,info,html5ever=error",
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -270,7 +272,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         other => {
             let store = open_existing_store(&config)?;
             match other {
-                Command::Alerts(args) => alerts::run(&store, &args),
+                Command::Alerts(args) => alerts::run(&store, &config, &args),
                 Command::Export(args) => export::run(&store, &args),
                 Command::History { url, json } => status::history(&store, &config, &url, json),
                 Command::Diff {

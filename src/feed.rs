@@ -24,6 +24,21 @@ pub enum FeedError {
     Malformed { url: String, reason: String },
     #[error("{url}: the feed parser crashed on this document (reported as malformed; nothing else is affected)")]
     ParserPanicked { url: String },
+    #[error("{url}: this is an HTML page, not a feed; to watch the page itself, list it under [[pages]] instead of [[feeds]]")]
+    HtmlPage { url: String },
+}
+
+/// True when `body` starts like an HTML document (after white space and a byte-order mark).
+fn looks_like_html(body: &[u8]) -> bool {
+    let start: Vec<u8> = body
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(body)
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(64)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    start.starts_with(b"<!doctype html") || start.starts_with(b"<html")
 }
 
 /// A parsed feed: its entries, and how long it says it stays fresh.
@@ -105,9 +120,15 @@ pub fn parse_feed(body: &[u8], feed_url: &Url) -> Result<ParsedFeed, FeedError> 
             .parse(body)
     }))
     .map_err(|_| FeedError::ParserPanicked { url: url.clone() })?
-    .map_err(|e| FeedError::Malformed {
-        url: url.clone(),
-        reason: e.to_string(),
+    .map_err(|e| {
+        if looks_like_html(body) {
+            FeedError::HtmlPage { url: url.clone() }
+        } else {
+            FeedError::Malformed {
+                url: url.clone(),
+                reason: e.to_string(),
+            }
+        }
     })?;
 
     let ttl = parsed

@@ -343,3 +343,40 @@ fn a_closed_standard_output_ends_commands_quietly() {
         );
     }
 }
+
+/// An unknown topic is said to be unknown; an HTML page given as a feed suggests `[[pages]]`;
+/// html5ever's notes on markup it repairs do not reach the user.
+#[test]
+fn small_mistakes_are_named_and_repaired_markup_is_not_news() {
+    let server = story_server();
+    let foster = "<!DOCTYPE html><html><head><title>Kursk</title></head><body><article><table><tr><td>x</td></tr>Officials said on Monday that 3,000 North Korean troops had been killed or wounded in the Kursk region.<p>A second paragraph that sits where a table cell should be, so the parser fosters it out.</p></table></article></body></html>";
+    server.set("/foster.html", Response::html(foster.to_string()));
+    let home = Home::new(&format!(
+        "[[feeds]]\nurl = \"{}\"\n\n[[feeds]]\nurl = \"{}\"\n\n[[pages]]\nurl = \"{}\"\n",
+        server.url("/rss.xml"),
+        server.url(ARTICLE),
+        server.url("/foster.html")
+    ));
+    let out = home.figwatch(&["--poll"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("foster parenting"), "{stderr}");
+    let rows = status(&home);
+    let page_as_feed = status_of(&rows, &server.url(ARTICLE));
+    let error = page_as_feed["last_error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("this is an HTML page, not a feed") && error.contains("[[pages]]"),
+        "{error}"
+    );
+
+    let out = home.figwatch(&["alerts", "--topic", "nope"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no topic \"nope\"") && err.contains("nk-troops"),
+        "{err}"
+    );
+    assert!(home
+        .figwatch(&["alerts", "--topic", "nk-troops"])
+        .status
+        .success());
+}

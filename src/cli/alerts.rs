@@ -36,7 +36,7 @@ pub struct AlertsArgs {
     pub follow: bool,
 }
 
-pub fn run(store: &Store, args: &AlertsArgs) -> anyhow::Result<()> {
+pub fn run(store: &Store, config: &crate::config::Config, args: &AlertsArgs) -> anyhow::Result<()> {
     let mut filter = AlertFilter {
         topic: args.topic.clone(),
         kind: args.kind.clone(),
@@ -47,6 +47,16 @@ pub fn run(store: &Store, args: &AlertsArgs) -> anyhow::Result<()> {
         filter.limit = Some(10);
     }
     let first = store.alerts_after(0, &filter)?;
+    // A topic no longer configured may still have alerts; one that never had any is a typo.
+    if let Some(topic) = &args.topic {
+        if first.is_empty() && !config.topics.iter().any(|t| &t.id == topic) {
+            let ids: Vec<&str> = config.topics.iter().map(|t| t.id.as_str()).collect();
+            anyhow::bail!(
+                "no topic {topic:?} is configured, and no alert has it; configured topics: {}",
+                ids.join(", ")
+            );
+        }
+    }
     let mut out = super::stdout();
     if !args.follow {
         let alerts: Vec<AnyAlert> = first.into_iter().map(|(_, a)| a).collect();
