@@ -424,7 +424,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.path.display()
         );
     };
-    let dashboard = crate::web::Dashboard::open(&config)?;
+    let dashboard = std::sync::Arc::new(crate::web::Dashboard::open(&config)?);
     crate::web::serve(dashboard, web.listen, crate::schedule::shutdown_signal()).await
 }
 

@@ -568,3 +568,55 @@ fn the_dashboard_reads_a_store_on_a_read_only_mount() {
     assert!(alerts.body.contains("casualties"), "{}", alerts.body);
     assert_eq!(get(&format!("{}/healthz", web.base)).body, "ok\n");
 }
+
+/// A topic added to the configuration and loaded by SIGHUP shows on the daemon's dashboard at
+/// once: on `/topics`, at its own page, in the alerts' filter (it was a 404 while its alerts
+/// were listed).
+#[test]
+fn the_dashboard_follows_a_configuration_reloaded_by_sighup() {
+    let (_server, home) = story_site();
+    let port = free_port();
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(
+        home.config(),
+        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let daemon = Served {
+        child: home.spawn_daemon(),
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    wait_port(port, "the dashboard");
+    assert_eq!(get(&format!("{}/topics/snow", daemon.base)).status, 404);
+
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    let snow = "[[topics]]\nid = \"snow\"\nname = \"Snow days\"\nterms = [\"snow\"]\n\n";
+    // Topics before [web]: the new table goes where the topics are.
+    let at = config.find("[[topics]]").unwrap();
+    std::fs::write(
+        home.config(),
+        format!("{}{snow}{}", &config[..at], &config[at..]),
+    )
+    .unwrap();
+    assert!(Command::new("kill")
+        .args(["-HUP", &daemon.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    while get(&format!("{}/topics/snow", daemon.base)).status != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the reloaded topic never showed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(get(&format!("{}/topics", daemon.base))
+        .body
+        .contains("Snow days"));
+    let alerts = get(&format!("{}/alerts", daemon.base)).body;
+    assert!(
+        alerts.contains("value=\"snow\""),
+        "the filter offers it: {alerts}"
+    );
+}

@@ -142,12 +142,15 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
     let mut delivery = Delivery::start(&pipeline)?;
     let mut articles = ArticleChecks::start(&pipeline);
     let (web_stop, web_stopped) = tokio::sync::watch::channel(false);
+    let mut dashboard = None;
     let web = match &pipeline.config.web {
         Some(w) => {
-            let dashboard = crate::web::Dashboard::open(&pipeline.config)?;
+            let d = Arc::new(crate::web::Dashboard::open(&pipeline.config)?);
+            dashboard = Some(Arc::clone(&d));
             let listen = w.listen;
             let mut stopped = web_stopped.clone();
             Some(tokio::spawn(async move {
+                let dashboard = d;
                 let stop = async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 };
@@ -293,6 +296,9 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             _ = hangup.recv() => {
                 if let Some(new) = reload(&pipeline) {
                     pipeline = Arc::new(new);
+                    if let Some(d) = &dashboard {
+                        d.set_topics(pipeline.config.topics.clone());
+                    }
                     delivery.stop().await;
                     delivery = match Delivery::start(&pipeline) {
                         Ok(d) => d,

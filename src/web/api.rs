@@ -27,7 +27,7 @@ pub async fn topic(
     State(state): State<Arc<Dashboard>>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    if !state.topics.iter().any(|t| t.id == id) {
+    if !state.topics().iter().any(|t| t.id == id) {
         return Err(WebError::NotFound(format!("No topic has the id {id:?}.")));
     }
     let (figures, ledger) = read(&state, move |d| {

@@ -30,7 +30,8 @@ mod pages;
 /// What the handlers share.
 pub struct Dashboard {
     store: Store,
-    topics: Vec<Topic>,
+    /// The configuration's topics; the daemon replaces them when SIGHUP reloads it.
+    topics: std::sync::RwLock<Vec<Topic>>,
     token: Option<String>,
 }
 
@@ -60,15 +61,30 @@ impl Dashboard {
         };
         Ok(Dashboard {
             store: Store::connect_read_only(&config.database)?,
-            topics: config.topics.clone(),
+            topics: std::sync::RwLock::new(config.topics.clone()),
             token,
         })
     }
 }
 
+impl Dashboard {
+    /// The topics as configured now.
+    pub fn topics(&self) -> Vec<Topic> {
+        self.topics
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Follows a reloaded configuration: topics added, changed or removed show at once.
+    pub fn set_topics(&self, topics: Vec<Topic>) {
+        *self.topics.write().unwrap_or_else(|e| e.into_inner()) = topics;
+    }
+}
+
 /// Serves until `shutdown` resolves.
 pub async fn serve(
-    dashboard: Dashboard,
+    dashboard: Arc<Dashboard>,
     listen: SocketAddr,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -80,7 +96,7 @@ pub async fn serve(
     }
     tracing::info!("dashboard on http://{}", listener.local_addr()?);
     connections::raise_descriptor_limit();
-    connections::serve(listener, router(Arc::new(dashboard)), shutdown).await?;
+    connections::serve(listener, router(dashboard), shutdown).await?;
     Ok(())
 }
 
@@ -264,18 +280,14 @@ async fn alerts_page(
 ) -> Result<Html<String>, WebError> {
     let filter = q.filter();
     let list = read(&state, move |d| newest_first(&d.store, &filter)).await?;
-    let topics: Vec<String> = state.topics.iter().map(|t| t.id.clone()).collect();
+    let topics: Vec<String> = state.topics().into_iter().map(|t| t.id).collect();
     Ok(Html(
         pages::alerts(&list, &topics, q.topic.as_deref(), q.kind.as_deref()).into_string(),
     ))
 }
 
 async fn topics_page(State(state): State<Arc<Dashboard>>) -> Html<String> {
-    let list: Vec<(String, String)> = state
-        .topics
-        .iter()
-        .map(|t| (t.id.clone(), t.name.clone()))
-        .collect();
+    let list: Vec<(String, String)> = state.topics().into_iter().map(|t| (t.id, t.name)).collect();
     Html(pages::topics(&list).into_string())
 }
 
@@ -293,7 +305,7 @@ async fn topic_page(
     State(state): State<Arc<Dashboard>>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    let Some(topic) = state.topics.iter().find(|t| t.id == id).cloned() else {
+    let Some(topic) = state.topics().into_iter().find(|t| t.id == id) else {
         return Err(WebError::NotFound(format!("No topic has the id {id:?}.")));
     };
     let tid = topic.id.clone();
