@@ -43,11 +43,46 @@ fn the_dashboard_in_a_real_browser() {
 
     // A story revised 3,000 → 4,000, and an article whose text holds markup.
     let (server, home) = dashboard_site("A reader wrote &lt;script&gt;document.title='pwned'&lt;/script&gt; and &lt;img src=x onerror=\"document.title='pwned'\"&gt; below.");
-    let stored_marks = home
+    // An outbreak whose case count runs from 2 to 50,000,000 over four versions, with a
+    // percentage beside it.
+    let outbreak = "/health/cholera.html";
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(
+        home.config(),
+        format!(
+            "{config}\n[[pages]]\nurl = \"{}\"\n\n[[topics]]\nid = \"outbreak\"\nname = \"Cholera outbreak\"\nterms = [\"cholera\"]\n\n  [[topics.measures]]\n  name = \"cases\"\n  words = [\"cases\"]\n\n  [[topics.measures]]\n  name = \"positivity\"\n  words = [\"positivity rate\"]\n",
+            server.url(outbreak)
+        ),
+    )
+    .unwrap();
+    for (cases, rate) in [
+        ("2", "12%"),
+        ("350", "12%"),
+        ("40,000", "12%"),
+        ("50,000,000", "15%"),
+    ] {
+        let first = format!(
+            "Health officials said {cases} cases of cholera had been recorded across the region."
+        );
+        let second =
+            format!("The cholera test positivity rate stood at {rate} on Monday, officials said.");
+        server.set(
+            outbreak,
+            Response::html(article_page("Cholera spreads", &[&first, &second])),
+        );
+        home.ok(&["--poll", "--all"]);
+    }
+    let figures: Vec<serde_json::Value> = home
         .ok(&["export", "figures", "--format", "jsonl"])
         .lines()
-        .filter(|l| l.contains("\"topic\":\"nk-troops\""))
-        .count();
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let stored_marks = figures.iter().filter(|f| f["topic"] == "nk-troops").count();
+    let outbreak_figures: Vec<&serde_json::Value> = figures
+        .iter()
+        .filter(|f| f["topic"] == "outbreak")
+        .collect();
+    assert!(outbreak_figures.len() >= 6, "{outbreak_figures:?}");
 
     let web_port = free_port();
     let config = std::fs::read_to_string(home.config()).unwrap();
@@ -100,14 +135,29 @@ fn the_dashboard_in_a_real_browser() {
             .await
             .expect("a WebDriver session with headless Chromium");
 
-        // The alerts page, then the figure_changed alert's link to its diff.
+        // The alerts page: each figure alert's change is an element of its own, the page says
+        // how many alerts it holds; then the nk-troops change's link to its diff.
         client.goto(&format!("{web}/alerts")).await.unwrap();
         std::fs::write(shots.join("alerts.png"), client.screenshot().await.unwrap()).unwrap();
-        let link = client
-            .find(Locator::Css("li.figure_changed a.line"))
+        let count = client.find(Locator::Css("p.count")).await.unwrap().text().await.unwrap();
+        let items = client.find_all(Locator::Css("ol.alerts > li")).await.unwrap();
+        assert!(count.starts_with(&format!("{} alerts", items.len())), "{count}");
+        let changed = client
+            .find_all(Locator::Css("li.figure_changed"))
             .await
-            .expect("a figure_changed alert with a link");
-        assert!(link.text().await.unwrap().contains("3,000 → 4,000"));
+            .unwrap();
+        assert!(changed.len() >= 4, "nk-troops once, cases three times");
+        for li in &changed {
+            let change = li.find(Locator::Css(".change")).await.expect("the change, its own element");
+            assert!(change.text().await.unwrap().contains(" → "));
+        }
+        let mut link = None;
+        for li in &changed {
+            if li.find(Locator::Css(".change")).await.unwrap().text().await.unwrap() == "3,000 → 4,000" {
+                link = Some(li.find(Locator::Css("a.where")).await.unwrap());
+            }
+        }
+        let link = link.expect("the nk-troops change, with a link");
         link.click().await.unwrap();
         let url = client.current_url().await.unwrap();
         assert_eq!(url.path(), "/article", "{url}");
@@ -133,6 +183,42 @@ fn the_dashboard_in_a_real_browser() {
         let marks = client.find_all(Locator::Css("svg.chart .mark")).await.unwrap();
         assert_eq!(marks.len(), stored_marks);
         std::fs::write(shots.join("topic.png"), client.screenshot().await.unwrap()).unwrap();
+
+        // The outbreak: counts and percentages in charts of their own; the count chart keeps
+        // its story visible (more than three heights for four values across 2 to 50,000,000);
+        // each chart writes its latest value; every stored value is in the table beside it.
+        client.goto(&format!("{web}/topics/outbreak")).await.unwrap();
+        std::fs::write(shots.join("topic-outbreak.png"), client.screenshot().await.unwrap()).unwrap();
+        let sections = client.find_all(Locator::Css("section.measure")).await.unwrap();
+        assert_eq!(sections.len(), 2);
+        let mut seen = std::collections::HashMap::new();
+        for s in &sections {
+            let heading = s.find(Locator::Css("h2")).await.unwrap().text().await.unwrap();
+            let mut values = Vec::new();
+            let mut heights = std::collections::HashSet::new();
+            for m in s.find_all(Locator::Css("svg.chart .mark.value")).await.unwrap() {
+                values.push(m.attr("data-value").await.unwrap().unwrap());
+                heights.insert(m.attr("cy").await.unwrap().unwrap());
+            }
+            let latest = s.find(Locator::Css("svg.chart text.latest")).await.unwrap();
+            assert!(latest.is_displayed().await.unwrap());
+            let latest = latest.text().await.unwrap();
+            let table = s.find(Locator::Css("table.values")).await.unwrap().text().await.unwrap();
+            seen.insert(heading.clone(), (values, heights, latest, table));
+        }
+        let (cases, percent): (Vec<_>, Vec<_>) = seen.iter().partition(|(h, _)| h.starts_with("cases"));
+        let (_, (case_values, case_heights, case_latest, case_table)) = cases[0];
+        let (_, (pct_values, _, pct_latest, pct_table)) = percent[0];
+        assert!(case_values.iter().all(|v| v != "12" && v != "15"), "{case_values:?}");
+        assert!(pct_values.iter().all(|v| v == "12" || v == "15"), "{pct_values:?}");
+        assert!(case_heights.len() > 3, "{case_heights:?}");
+        assert!(case_latest.contains("50,000,000"), "{case_latest}");
+        assert!(pct_latest.contains("15%"), "{pct_latest}");
+        for f in &outbreak_figures {
+            let shown = figwatch::figures::format_number(f["value"].as_f64().unwrap());
+            let table = if f["measure"] == "cases" { case_table } else { pct_table };
+            assert!(table.contains(&shown), "{shown} is not in the table: {table}");
+        }
 
         // The hostile article: its markup is text, nothing ran.
         let xss = url::form_urlencoded::byte_serialize(server.url(XSS).as_bytes()).collect::<String>();

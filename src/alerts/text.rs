@@ -75,7 +75,7 @@ pub(super) fn source_line(s: &SourceAlert) -> String {
 
 /// " (as many as; Zelensky)": the qualifier in words, who says so, and whether it is only a
 /// possibility; empty for a plain, unattributed figure.
-fn notes(a: &Alert) -> String {
+pub(crate) fn notes(a: &Alert) -> String {
     let mut parts: Vec<&str> = Vec::new();
     if a.old.is_none() {
         parts.push("new");
@@ -100,7 +100,7 @@ fn notes(a: &Alert) -> String {
 }
 
 /// "3,000 → 4,000", or the value alone for a first report (the notes say "new").
-fn change(a: &Alert) -> String {
+pub(crate) fn change(a: &Alert) -> String {
     match a.old {
         Some(_) => a.change(),
         None => {

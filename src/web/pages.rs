@@ -77,17 +77,31 @@ pub fn alerts(
             }
             @if list.is_empty() {
                 p class="empty" { "No alerts." }
+            } @else {
+                p class="count" {
+                    (list.len()) " alert" @if list.len() != 1 { "s" } ", newest first"
+                    @if list.len() >= super::ALERTS_SHOWN { " (the newest " (super::ALERTS_SHOWN) "; filter to see older ones)" }
+                    "."
+                }
             }
             ol class="alerts" {
                 @for a in list {
                     li class=(format!("alert {}", a.kind())) {
                         span class="when" { (a.ts().get(..16).unwrap_or(a.ts()).replace('T', " ")) "Z" }
                         " "
-                        span class="kind" { (a.kind()) }
+                        span class="kind" { (a.kind().replace('_', " ")) }
                         " "
                         @match a {
                             AnyAlert::Figure(f) => {
-                                a class="line" href=(article_href(&f.url, f.version)) { (text::line(a)) }
+                                span class="topic" { (f.topic) }
+                                " · "
+                                span class="measure" { (f.measure) }
+                                " "
+                                span class="change" { (text::change(f)) }
+                                span class="notes" { (text::notes(f)) }
+                                " · "
+                                a class="where" href=(article_href(&f.url, f.version)) { (f.site) ", version " (f.version) }
+                                div class="quote" { "“" (text::excerpt(&f.quote, &f.new.to_string(), 240)) "”" }
                             }
                             AnyAlert::Source(_) => {
                                 span class="line" { (text::line(a)) }
@@ -114,21 +128,21 @@ pub fn topics(list: &[(String, String)]) -> Markup {
 }
 
 pub fn topic(id: &str, name: &str, figures: &[FigureRow], ledger: &[LedgerEntry]) -> Markup {
-    let mut measures: Vec<&str> = figures.iter().map(|f| f.measure.as_str()).collect();
-    measures.sort_unstable();
-    measures.dedup();
+    let panels = chart::panels(figures);
     layout(
         &format!("Topic {id}"),
         html! {
             @if !name.is_empty() { p class="topic-name" { (name) } }
             @if figures.is_empty() { p class="empty" { "No figures stored for this topic yet." } }
-            @for m in &measures {
-                @let rows: Vec<&FigureRow> = figures.iter().filter(|f| f.measure == *m).collect();
-                // A value an article repeats in every version is one report.
-                @let reports = rows.iter().map(|r| (r.url.as_str(), chart::value_text(r))).collect::<std::collections::HashSet<_>>().len();
+            @for panel in &panels {
+                // Reports are articles: the versions of one article are one report.
+                @let articles = panel.articles();
                 section class="measure" {
-                    h2 { (m) " " span class="count" { "(" (reports) " reports)" } }
-                    (chart::measure_chart(m, &rows))
+                    h2 { (panel.title()) " " span class="count" { "(reported by " (articles) " article" @if articles != 1 { "s" } ")" } }
+                    div class="panel" {
+                        (chart::measure_chart(panel))
+                        (chart::values_table(panel))
+                    }
                 }
             }
             h2 { "Ledger" }
