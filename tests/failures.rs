@@ -285,6 +285,33 @@ fn check_config_summarises_sources_and_topics() {
         "{out}"
     );
     assert!(out.contains("nk-troops"), "{out}");
+    assert!(out.contains("web        no dashboard"), "{out}");
+    assert!(
+        out.contains("state      relative paths of state are in"),
+        "{out}"
+    );
+
+    // A database in a folder that does not exist is found out before the first poll.
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    let missing = home.path("no-such-folder").join("figwatch.db");
+    let db_line = config
+        .lines()
+        .find(|l| l.starts_with("database"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        home.config(),
+        config.replacen(
+            &db_line,
+            &format!("database = \"{}\"", missing.display()),
+            1,
+        ),
+    )
+    .unwrap();
+    let out = home.figwatch(&["check-config"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("no-such-folder does not exist"), "{err}");
 }
 
 #[test]
