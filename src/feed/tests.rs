@@ -64,8 +64,10 @@ fn malformed_feed_is_a_named_error() {
         err.starts_with("https://news.example/rss.xml: not a valid"),
         "{err}"
     );
+    // An HTML page is named as one, with the way to watch it.
     let err = parse(b"<html><body>Not a feed</body></html>", &base()).unwrap_err();
-    assert!(matches!(err, FeedError::Malformed { .. }));
+    assert!(matches!(err, FeedError::HtmlPage { .. }), "{err}");
+    assert!(err.to_string().contains("[[pages]]"), "{err}");
     // A parser reused after a failure could panic; each call builds its own.
     assert!(parse(&read("rss.xml"), &base()).is_ok());
 }
