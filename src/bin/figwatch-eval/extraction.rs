@@ -31,7 +31,7 @@ struct Entry {
     date: Option<String>,
 }
 
-pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
+pub fn run(dir: &Path, check: bool, folds: Option<usize>) -> anyhow::Result<()> {
     if !dir.is_dir() {
         println!(
             "{}: no extraction corpora here; nothing to evaluate",
@@ -42,7 +42,7 @@ pub fn run(dir: &Path, check: bool) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     let traf = dir.join("trafilatura");
     if traf.join("evaldata.json").exists() {
-        let r = trafilatura_corpus(&traf)?;
+        let r = trafilatura_corpus(&traf, folds)?;
         if r.f1 < MIN_F1 || r.precision < MIN_PRECISION {
             failures.push(format!(
                 "F1 {:.3} / precision {:.3} below {MIN_F1} / {MIN_PRECISION}",
@@ -79,7 +79,22 @@ struct CorpusResult {
     date_accuracy: f64,
 }
 
-fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
+/// The fold of a page's site (its host without `www.`), the same in every run: rules
+/// developed on some folds are measured on another, on sites they never saw.
+fn fold_of(url: &str, folds: usize) -> usize {
+    use sha2::{Digest, Sha256};
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        })
+        .unwrap_or_default();
+    let digest = Sha256::digest(host.as_bytes());
+    (u64::from_be_bytes(digest[..8].try_into().expect("eight bytes")) % folds as u64) as usize
+}
+
+fn trafilatura_corpus(dir: &Path, folds: Option<usize>) -> anyhow::Result<CorpusResult> {
     let raw = std::fs::read_to_string(dir.join("evaldata.json")).context("evaldata.json")?;
     let entries: HashMap<String, Entry> = serde_json::from_str(&raw).context("evaldata.json")?;
     let mut urls: Vec<&String> = entries.keys().collect();
@@ -87,6 +102,9 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
     let verbose = std::env::var_os("FIGWATCH_EVAL_VERBOSE").is_some();
 
     let mut snippets = Score::default();
+    let mut by_fold: Vec<(Score, usize)> = (0..folds.unwrap_or(0))
+        .map(|_| (Score::default(), 0))
+        .collect();
     let (mut dated, mut dates_right, mut undated, mut undated_right) = (0, 0, 0, 0);
     let (mut extract_time, mut parse_time) = (Duration::ZERO, Duration::ZERO);
     let (mut pages, mut missing, mut failed) = (0, 0, 0);
@@ -114,11 +132,12 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
             Default::default()
         });
         let text = squeeze(&article.text);
+        let mut page = Score::default();
         for s in &e.with {
             if text.contains(&squeeze(s)) {
-                snippets.tp += 1;
+                page.tp += 1;
             } else {
-                snippets.fn_ += 1;
+                page.fn_ += 1;
                 if verbose {
                     println!("  FN {url}: {s:?}");
                 }
@@ -126,11 +145,21 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
         }
         for s in &e.without {
             if text.contains(&squeeze(s)) {
-                snippets.fp += 1;
+                page.fp += 1;
                 if verbose {
                     println!("  FP {url}: {s:?}");
                 }
             }
+        }
+        snippets.tp += page.tp;
+        snippets.fp += page.fp;
+        snippets.fn_ += page.fn_;
+        if let Some(n) = folds {
+            let (score, count) = &mut by_fold[fold_of(url, n)];
+            score.tp += page.tp;
+            score.fp += page.fp;
+            score.fn_ += page.fn_;
+            *count += 1;
         }
         let found = article.published.as_deref().map(|d| &d[..d.len().min(10)]);
         match e.date.as_deref() {
@@ -157,6 +186,14 @@ fn trafilatura_corpus(dir: &Path) -> anyhow::Result<CorpusResult> {
         "  {}   [F1 >= {MIN_F1}, P >= {MIN_PRECISION}]",
         snippets.line("snippets")
     );
+    for (i, (score, count)) in by_fold.iter().enumerate() {
+        println!(
+            "  fold {} of {} ({count} pages, split by site)   {}",
+            i + 1,
+            by_fold.len(),
+            score.line("snippets")
+        );
+    }
     println!("  date       exact day {dates_right} of {dated} = {date_accuracy:.3}; no date where none is due: {undated_right} of {undated}   [>= {MIN_DATE_ACCURACY}]");
     println!("  speed      {rate:.1} pages/s extracting (one core); bare html5ever parse {parse_rate:.1} pages/s; ratio {:.2}", rate / parse_rate);
     Ok(CorpusResult {

@@ -4,7 +4,8 @@
 //! - `figwatch-eval articles [DIR]`: figure extraction on whole real articles (DIR:
 //!   `../shared/figures`); with `--e2e`, served as one local site and polled once by the real
 //!   binary, its alerts checked against the labels.
-//! - `figwatch-eval extraction [DIR]`: article extraction (DIR: `../shared/extraction`).
+//! - `figwatch-eval extraction [--folds N] [DIR]`: article extraction (DIR:
+//!   `../shared/extraction`); with `--folds`, the trafilatura set's scores per fold of sites.
 //! - `figwatch-eval speed [SHARED]`: figure extraction speed in MB/s (SHARED: `../shared`).
 //! - `figwatch-eval robustness [SHARED]`: every feed and page of the corpora through the
 //!   parsers, counted as parsed, rejected or panicked.
@@ -48,9 +49,20 @@ fn main() -> ExitCode {
             Path::new(dir.first().copied().unwrap_or("../shared/figures")),
             check,
         ),
+        ["extraction", "--folds", n, dir @ ..] if dir.len() <= 1 => match n.parse() {
+            Ok(folds) if folds >= 2 => extraction::run(
+                Path::new(dir.first().copied().unwrap_or("../shared/extraction")),
+                check,
+                Some(folds),
+            ),
+            _ => Err(anyhow::anyhow!(
+                "--folds takes a number of folds, 2 or more, not {n:?}"
+            )),
+        },
         ["extraction", dir @ ..] if dir.len() <= 1 => extraction::run(
             Path::new(dir.first().copied().unwrap_or("../shared/extraction")),
             check,
+            None,
         ),
         ["numbers", dir @ ..] if dir.len() <= 1 => numbers::run(
             Path::new(
@@ -70,7 +82,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: figwatch-eval figures [DIR] | articles [--e2e] [DIR] | extraction [DIR] | numbers [DIR] | speed [SHARED] | robustness [SHARED] [--check]"
+                "usage: figwatch-eval figures [DIR] | articles [--e2e] [DIR] | extraction [--folds N] [DIR] | numbers [DIR] | speed [SHARED] | robustness [SHARED] [--check]"
             );
             return ExitCode::from(2);
         }
