@@ -7,12 +7,13 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use url::Url;
 
-use crate::config::{self, Config, SourceKind};
+use crate::config::{self, Config};
 use crate::diff;
 use crate::pipeline::{canonical_url, Pipeline};
 use crate::store::Store;
 
 mod alerts;
+mod check;
 mod export;
 mod figures;
 mod poll;
@@ -265,7 +266,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::load_found(&path, cli.config.is_some())?;
     match command {
-        Command::CheckConfig => check_config(&config),
+        Command::CheckConfig => check::check_config(&config),
         Command::Poll(args) => runtime()?.block_on(poll::poll(config, args)),
         Command::Run => runtime()?.block_on(daemon(config)),
         Command::Serve => runtime()?.block_on(serve(config)),
@@ -433,144 +434,6 @@ async fn daemon(config: Config) -> anyhow::Result<()> {
     crate::schedule::run(Pipeline::new(config, store)?).await
 }
 
-/// "checked every 15m until 3h old, every 1h until 1day old, …, then retired".
-fn describe_recheck(r: &config::Recheck) -> String {
-    if r.tiers.is_empty() {
-        return "fetched once, never checked again (recheck = [])".into();
-    }
-    let tiers: Vec<String> = r.tiers.iter().map(config::Recheck::describe).collect();
-    format!("checked {}, then retired", tiers.join(", "))
-}
-
-fn check_config(c: &Config) -> anyhow::Result<()> {
-    let count = |k: SourceKind| c.sources.iter().filter(|s| s.kind == k).count();
-    println!(
-        "{}: ok — {} feeds, {} pages, {} topics",
-        c.path.display(),
-        count(SourceKind::Feed),
-        count(SourceKind::Page),
-        c.topics.len()
-    );
-    println!("database   {}", c.database);
-    println!("state      {}", c.places.describe_state());
-    if let config::Database::Sqlite(path) = &c.database {
-        let folder = path.parent().unwrap_or(std::path::Path::new("/"));
-        if !folder.is_dir() {
-            bail!(
-                "database {}: the folder {} does not exist; create it, or set `database` or `state_dir`",
-                path.display(),
-                folder.display()
-            );
-        }
-        // SAFETY: access only reads the path it is given.
-        let writable = std::ffi::CString::new(folder.as_os_str().as_encoded_bytes())
-            .map(|f| unsafe { libc::access(f.as_ptr(), libc::W_OK) } == 0)
-            .unwrap_or(false);
-        if !writable {
-            bail!(
-                "database {}: this user cannot write to the folder {}; run as the service's user (sudo -u), or give it the folder",
-                path.display(),
-                folder.display()
-            );
-        }
-    }
-    match &c.web {
-        Some(w) => println!(
-            "web        http://{}/ ({})",
-            w.listen,
-            match &w.token_file {
-                Some(t) => format!("token in {t}"),
-                None => "no token: anyone who can reach it reads".to_string(),
-            }
-        ),
-        None => println!("web        no dashboard ([web] listen not set)"),
-    }
-    print_sinks(c);
-    println!("interval   {}", humantime::format_duration(c.interval));
-    println!(
-        "fetch      timeout {}, max body {} bytes, {} redirects, {} sources at a time",
-        humantime::format_duration(c.fetch.timeout),
-        c.fetch.max_body,
-        c.fetch.max_redirects,
-        c.fetch.concurrency
-    );
-    match crate::fetch::proxy::Route::of(&c.fetch.proxy) {
-        Ok(route) => println!("proxy      {}", route.describe()),
-        Err(e) => anyhow::bail!("[fetch] proxy: {e}"),
-    }
-    println!(
-        "politeness {} request(s) at a time per host, {} apart",
-        c.fetch.per_host_concurrency,
-        humantime::format_duration(c.fetch.per_host_delay)
-    );
-    println!(
-        "addresses  {}",
-        if c.fetch.allow_private {
-            "internal addresses allowed (allow_private = true)".to_string()
-        } else if c.fetch.allow_hosts.is_empty() {
-            "loopback, private and link-local addresses refused".to_string()
-        } else {
-            format!(
-                "loopback, private and link-local addresses refused, except {}",
-                c.fetch.allow_hosts.join(", ")
-            )
-        }
-    );
-    println!(
-        "schedule   {}, jitter ±{:.0}%, backoff up to {}, source_failing after {} failures",
-        if c.schedule.adaptive {
-            "adaptive"
-        } else {
-            "fixed intervals"
-        },
-        c.schedule.jitter * 100.0,
-        humantime::format_duration(c.schedule.max_backoff),
-        c.schedule.fail_after
-    );
-    println!("articles   {}", describe_recheck(&c.recheck));
-    println!("\nsources:");
-    for s in &c.sources {
-        let bounds = format!(
-            "({}–{})",
-            humantime::format_duration(s.min_interval),
-            humantime::format_duration(s.max_interval)
-        );
-        println!(
-            "  {:<5} every {:<5} {:<12} {}",
-            s.kind.as_str(),
-            humantime::format_duration(s.interval).to_string(),
-            bounds,
-            s.url
-        );
-        if s.kind == SourceKind::Feed && s.recheck != c.recheck {
-            println!("        its articles: {}", describe_recheck(&s.recheck));
-        }
-    }
-    println!("\ntopics:");
-    for t in &c.topics {
-        let measures: Vec<&str> = t.measures.iter().map(|m| m.name.as_str()).collect();
-        println!(
-            "  {:<20} {} terms, {} near groups (window {}), {} exclusions{}{}",
-            t.id,
-            t.terms.len(),
-            t.near.len(),
-            t.window,
-            t.exclude.len(),
-            if measures.is_empty() {
-                String::new()
-            } else {
-                format!(", own measures: {}", measures.join(", "))
-            },
-            if t.name.is_empty() {
-                String::new()
-            } else {
-                format!(" — {}", t.name)
-            }
-        );
-    }
-    Ok(())
-}
-
 /// `figwatch migrate`: the copy, and per table what was verified.
 async fn migrate(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
     if !from.is_file() {
@@ -644,53 +507,6 @@ fn prune(store: &Store, config: &Config, dry_run: bool, vacuum: bool) -> anyhow:
         );
     }
     Ok(())
-}
-
-/// The alert sinks, without their secrets (only where a secret is read from).
-fn print_sinks(c: &Config) {
-    let a = &c.alerts;
-    println!(
-        "alerts     {} sink(s); `--poll` delivers for up to {}; retries from {}, doubling to {}",
-        a.sinks.len(),
-        humantime::format_duration(a.delivery_timeout),
-        humantime::format_duration(a.retry_initial),
-        humantime::format_duration(a.retry_max)
-    );
-    for s in &a.sinks {
-        let mut notes = Vec::new();
-        match &s.target {
-            config::SinkTarget::Webhook {
-                format,
-                secret_file,
-                ..
-            } => {
-                notes.push(format!("{format:?}").to_lowercase());
-                if let Some(p) = secret_file {
-                    notes.push(format!("signed with the secret in {p}"));
-                }
-            }
-            config::SinkTarget::Email {
-                password_file: Some(p),
-                ..
-            } => notes.push(format!("password in {p}")),
-            _ => {}
-        }
-        if !s.topics.is_empty() {
-            notes.push(format!("topics {}", s.topics.join(", ")));
-        }
-        if !s.kinds.is_empty() {
-            notes.push(format!("kinds {}", s.kinds.join(", ")));
-        }
-        if let Some(d) = s.digest {
-            notes.push(format!("digest every {}", humantime::format_duration(d)));
-        }
-        let notes = if notes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", notes.join("; "))
-        };
-        println!("  sink     {}{notes}", s.label);
-    }
 }
 
 /// Writes one JSON object a line: the form every `--json` output takes.
