@@ -156,30 +156,13 @@ pub fn main() -> std::process::ExitCode {
     // Parsers of network input run under catch_unwind, so a bug in one costs one feed or page.
     // Report such a panic as one log line instead of the default backtrace on stderr.
     std::panic::set_hook(Box::new(|info| {
-        // `println!` to a pipe the reader closed (`figwatch … | head`): not an error.
-        if closed_stdout_panic(&info.to_string()) {
-            return;
-        }
         tracing::error!(
             "internal error, caught (only the item being processed is affected): {info}"
         );
     }));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
-    let result = match result {
-        Ok(r) => r,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or_default();
-            if closed_stdout_panic(message) {
-                return std::process::ExitCode::SUCCESS;
-            }
-            std::panic::resume_unwind(payload)
-        }
-    };
-    match result {
+    // Every command writes through `stdout()` with `writeln!`, never `println!` (which panics
+    // on a closed pipe), so a reader that went away arrives here as an error.
+    match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // The reader of standard output went away (`| head`): done, quietly, as Unix tools do.
         Err(e) if closed_stdout(&e) => std::process::ExitCode::SUCCESS,
@@ -200,11 +183,6 @@ fn closed_stdout(e: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-/// True for the panic of `println!` on a closed pipe.
-fn closed_stdout_panic(message: &str) -> bool {
-    message.contains("failed printing to stdout") && message.contains("Broken pipe")
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -243,7 +221,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         (false, None) => {
             use clap::CommandFactory;
             Cli::command().print_help()?;
-            println!();
+            writeln!(stdout())?;
             return Ok(());
         }
     };
@@ -266,7 +244,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::load_found(&path, cli.config.is_some())?;
     match command {
-        Command::CheckConfig => check::check_config(&config),
+        Command::CheckConfig => check::check_config(&config, &mut stdout()),
         Command::Poll(args) => runtime()?.block_on(poll::poll(config, args)),
         Command::Run => runtime()?.block_on(daemon(config)),
         Command::Serve => runtime()?.block_on(serve(config)),
@@ -440,12 +418,16 @@ async fn migrate(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
         bail!("{}: no such SQLite file", from.display());
     }
     let checks = crate::store::migrate::sqlite_to_postgres(from, to).await?;
-    println!(
+    writeln!(
+        stdout(),
         "{:<16} {:>10} {:>10}  verified",
-        "table", "SQLite", "PostgreSQL"
-    );
+        "table",
+        "SQLite",
+        "PostgreSQL"
+    )?;
     for c in &checks {
-        println!(
+        writeln!(
+            stdout(),
             "{:<16} {:>10} {:>10}  {}",
             c.table,
             c.rows,
@@ -455,13 +437,14 @@ async fn migrate(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
             } else {
                 "DIFFERENT"
             }
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        stdout(),
         "copied {} into {}; every table verified",
         from.display(),
         crate::store::migrate::redact(to)
-    );
+    )?;
     Ok(())
 }
 
@@ -494,17 +477,18 @@ fn prune(store: &Store, config: &Config, dry_run: bool, vacuum: bool) -> anyhow:
         report.deliveries
     );
     if dry_run {
-        println!("would prune {what}");
+        writeln!(stdout(), "would prune {what}")?;
         return Ok(());
     }
-    println!("pruned {what}");
+    writeln!(stdout(), "pruned {what}")?;
     if vacuum {
         store.vacuum()?;
-        println!(
+        writeln!(
+            stdout(),
             "database {:.1} MB → {:.1} MB",
             before as f64 / 1e6,
             size() as f64 / 1e6
-        );
+        )?;
     }
     Ok(())
 }

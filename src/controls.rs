@@ -170,15 +170,11 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() && c != '\t' && c != '\n' {
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    let mut out = Vec::with_capacity(text.len() + 8);
+    Visible::new(&mut out)
+        .write_all(text.as_bytes())
+        .expect("writing to memory");
+    Cow::Owned(String::from_utf8(out).expect("escapes keep UTF-8 whole"))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! polled three times into a fresh database, so a newcomer sees versions, alerts and a diff in
 //! seconds without network or configuration.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -124,7 +125,10 @@ url = "{base}/feed.xml"
         .enable_all()
         .build()?;
 
-    println!("figwatch demo: a local news site at {base}, watched with the topic \"nk-troops\".\n");
+    writeln!(
+        crate::cli::stdout(),
+        "figwatch demo: a local news site at {base}, watched with the topic \"nk-troops\".\n"
+    )?;
     for (i, paragraphs) in REVISIONS.iter().enumerate() {
         server.set(
             ARTICLE_PATH,
@@ -136,14 +140,15 @@ url = "{base}/feed.xml"
             1 => "second poll, after the casualty figure was revised",
             _ => "third poll, after a rewrite and a new figure",
         };
-        println!("poll {} ({what}): {summary}", i + 1);
+        writeln!(crate::cli::stdout(), "poll {} ({what}): {summary}", i + 1)?;
     }
 
     runtime.block_on(outbox.drain(std::time::Duration::from_secs(5)));
-    println!(
+    writeln!(
+        crate::cli::stdout(),
         "\nalerts (also in {}):\n",
         dir.join("alerts.jsonl").display()
-    );
+    )?;
     let alerts = pipeline.store.alerts(&AlertFilter::default())?;
     crate::cli::print_alerts(&alerts, false, &mut crate::cli::stdout())?;
 
@@ -157,7 +162,7 @@ url = "{base}/feed.xml"
         pipeline.store.version(article, 3)?,
     );
     if let (Some(old), Some(new)) = (old, new) {
-        println!("\nthe last change, word by word:\n");
+        writeln!(crate::cli::stdout(), "\nthe last change, word by word:\n")?;
         let chunks = crate::diff::word_diff(&old.article.text, &new.article.text);
         let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::env::var_os("NO_COLOR").is_none();
@@ -171,11 +176,11 @@ url = "{base}/feed.xml"
             color,
         )?;
     }
-    println!(
+    writeln!(crate::cli::stdout(),
         "\nThe database and alert log stay in {} — try:\n  figwatch --config {} alerts\n  figwatch --config {} history {url}",
         dir.display(),
         config_path.display(),
         config_path.display()
-    );
+    )?;
     Ok(())
 }

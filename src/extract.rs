@@ -169,7 +169,8 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
         if article.text.len() < TINY_BODY_CHARS {
             if let Some(d) = head.meta(&["og:description", "description", "twitter:description"]) {
                 if d.len() > article.text.len() {
-                    article.text = d;
+                    // An attribute's text: not read through the page's text nodes.
+                    article.text = crate::controls::strip(&d).into_owned();
                 }
             }
         }
@@ -206,11 +207,8 @@ fn second_opinion(html: &str, url: Option<&url::Url>, article: &mut Article) {
 
 /// The clean-up every body gets, whoever extracted it.
 fn finish(mut article: Article) -> Result<Article, ExtractError> {
-    // The page's text nodes are stripped of control characters as they are read; a body
-    // that came from elsewhere (the description tag) and the metadata, here.
-    if let std::borrow::Cow::Owned(clean) = crate::controls::strip(&article.text) {
-        article.text = normalise(&clean);
-    }
+    // The body's text nodes are stripped of control characters as they are read (and the
+    // description where it stands in for the body); the metadata, here.
     for field in [
         &mut article.title,
         &mut article.byline,

@@ -84,13 +84,7 @@ fn the_dashboard_in_a_real_browser() {
         .collect();
     assert!(outbreak_figures.len() >= 6, "{outbreak_figures:?}");
 
-    let web_port = free_port();
-    let config = std::fs::read_to_string(home.config()).unwrap();
-    std::fs::write(
-        home.config(),
-        format!("{config}\n[web]\nlisten = \"127.0.0.1:{web_port}\"\n"),
-    )
-    .unwrap();
+    let web_port = home.listen_web("");
     let _web = Killed(
         Command::new(env!("CARGO_BIN_EXE_figwatch"))
             .arg("--config")

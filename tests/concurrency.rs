@@ -122,13 +122,8 @@ fn a_poll_beside_the_daemon_never_polls_a_source_at_the_same_moment() {
 #[test]
 fn twenty_kills_at_random_moments_lose_and_corrupt_nothing() {
     let server = LocalServer::start().unwrap();
-    let base = server.url("");
     let articles: Vec<String> = (0..4).map(|i| format!("/s{i}.html")).collect();
-    let entries: Vec<(&str, &str)> = articles.iter().map(|a| ("Story", a.as_str())).collect();
-    server.set(
-        "/rss.xml",
-        Response::ok("application/rss+xml", rss_feed(&base, &entries)),
-    );
+    list_paths(&server, &articles);
     let home = Home::custom(
         // The stories are re-checked every second by their age schedule, as the feed is.
         "interval = \"1s\"\nmin_interval = \"1s\"\nmax_interval = \"1s\"\nadaptive = false\njitter = 0.0\n[articles]\nrecheck = [[\"1h\", \"1s\"]]",
@@ -231,13 +226,8 @@ fn a_poll_beside_the_daemon_never_checks_an_article_at_the_same_moment() {
     // each article is claimed by one process at a time.
     let delay = Duration::from_millis(400);
     let server = LocalServer::start().unwrap();
-    let base = server.url("");
     let articles: Vec<String> = (0..6).map(|i| format!("/s{i}.html")).collect();
-    let entries: Vec<(&str, &str)> = articles.iter().map(|a| ("Story", a.as_str())).collect();
-    server.set(
-        "/rss.xml",
-        Response::ok("application/rss+xml", rss_feed(&base, &entries)),
-    );
+    list_paths(&server, &articles);
     for a in &articles {
         server.set(a, Response::html(story("3,000", None)).delayed(delay));
     }

@@ -481,7 +481,6 @@ fn log_len(home: &Home) -> u64 {
 #[test]
 fn a_full_disk_never_tears_the_alert_log_and_the_alert_waits() {
     use std::os::fd::AsRawFd;
-    use std::os::unix::process::CommandExt;
 
     let (server, home) = story_site();
     // A `--poll` waits this long for deliveries that failed.
@@ -510,18 +509,7 @@ fn a_full_disk_never_tears_the_alert_log_and_the_alert_waits() {
         .arg(home.config())
         .args(["--poll", "--all"])
         .env("NO_COLOR", "1");
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(move || {
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let rl = libc::rlimit {
-                rlim_cur: limit,
-                rlim_max: limit,
-            };
-            libc::setrlimit(libc::RLIMIT_FSIZE, &rl);
-            Ok(())
-        });
-    }
+    limit_file_size(&mut command, limit);
     let out = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot write alert log"), "{stderr}");

@@ -341,8 +341,10 @@ fn lookups_of_unknown_articles_explain_themselves() {
 /// quietly with status 0, as Unix tools do (it printed "Broken pipe" and failed).
 #[test]
 fn a_closed_standard_output_ends_commands_quietly() {
-    let (_server, home) = story_site();
+    let (server, home) = story_site();
     home.ok(&["--poll"]);
+    // The last command's poll finds a change: its alert is delivered though no one reads.
+    server.set(ARTICLE, Response::html(story("4,000", None)));
     for args in [
         &["export", "versions", "--format", "jsonl"][..],
         &["export", "alerts", "--format", "csv"],
@@ -350,6 +352,7 @@ fn a_closed_standard_output_ends_commands_quietly() {
         &["status"],
         &["check-config"],
         &["figures"],
+        &["--poll", "--all"],
     ] {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_figwatch"))
             .arg("--config")
@@ -369,6 +372,9 @@ fn a_closed_standard_output_ends_commands_quietly() {
             "{args:?}: {stderr}"
         );
     }
+    let log = home.alert_log();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1]["kind"], "figure_changed");
 }
 
 /// An unknown topic is said to be unknown; an HTML page given as a feed suggests `[[pages]]`;

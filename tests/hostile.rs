@@ -12,6 +12,16 @@ use std::time::{Duration, Instant};
 use common::*;
 
 /// A server whose every connection is handled by `serve` (after the request head is read).
+/// Reads a request's head, up to its blank line (or the end of the connection).
+fn read_head(conn: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
 fn raw_server(serve: fn(TcpStream)) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -19,11 +29,7 @@ fn raw_server(serve: fn(TcpStream)) -> String {
         for conn in listener.incoming().flatten() {
             std::thread::spawn(move || {
                 let mut conn = conn;
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
-                    head.push(byte[0]);
-                }
+                read_head(&mut conn);
                 serve(conn);
             });
         }
@@ -386,12 +392,7 @@ fn recording_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) 
             let record = std::sync::Arc::clone(&record);
             std::thread::spawn(move || {
                 let mut conn = conn;
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head).to_string();
+                let head = read_head(&mut conn);
                 let target = head.split(' ').nth(1).unwrap_or_default().to_string();
                 record.lock().unwrap().push(target.clone());
                 let public = "http://93.184.216.34";
@@ -529,13 +530,8 @@ fn a_proxy_is_never_handed_an_internal_address() {
 #[test]
 fn a_feed_of_thousands_of_entries_is_followed_only_up_to_its_cap() {
     let site = LocalServer::start().unwrap();
-    let base = site.url("");
     let paths: Vec<String> = (0..2000).map(|i| format!("/a/{i}.html")).collect();
-    let entries: Vec<(&str, &str)> = paths.iter().map(|p| ("Story", p.as_str())).collect();
-    site.set(
-        "/rss.xml",
-        Response::ok("application/rss+xml", rss_feed(&base, &entries)),
-    );
+    list_paths(&site, &paths);
     let page = Response::html(story("3,000", None));
     for p in &paths {
         site.set(p, page.clone());

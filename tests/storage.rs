@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use common::*;
@@ -94,18 +93,7 @@ fn a_full_disk_is_a_clear_error_and_damages_nothing() {
         .arg(home.config())
         .args(["--poll", "--all"])
         .env("NO_COLOR", "1");
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(move || {
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let rl = libc::rlimit {
-                rlim_cur: limit,
-                rlim_max: limit,
-            };
-            libc::setrlimit(libc::RLIMIT_FSIZE, &rl);
-            Ok(())
-        });
-    }
+    limit_file_size(&mut command, limit);
     let out = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

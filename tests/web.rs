@@ -62,17 +62,7 @@ fn watched() -> (LocalServer, Home) {
 }
 
 fn serve(home: &Home, extra: &str) -> Served {
-    let port = free_port();
-    let config = std::fs::read_to_string(home.config()).unwrap();
-    let config = match config.find("\n[web]") {
-        Some(i) => config[..i].to_string(),
-        None => config,
-    };
-    std::fs::write(
-        home.config(),
-        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n{extra}"),
-    )
-    .unwrap();
+    let port = home.listen_web(extra);
     let child = Command::new(env!("CARGO_BIN_EXE_figwatch"))
         .arg("--config")
         .arg(home.config())
@@ -266,13 +256,7 @@ fn with_a_token_nothing_is_shown_without_it() {
 #[test]
 fn the_daemon_serves_the_dashboard_with_live_metrics() {
     let (_server, home) = watched();
-    let port = free_port();
-    let config = std::fs::read_to_string(home.config()).unwrap();
-    std::fs::write(
-        home.config(),
-        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .unwrap();
+    let port = home.listen_web("");
     let mut daemon = home.spawn_daemon();
     let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
@@ -405,13 +389,7 @@ fn slow_clients_cannot_take_the_daemon_down() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let (server, home) = story_site();
-    let port = free_port();
-    let config = std::fs::read_to_string(home.config()).unwrap();
-    std::fs::write(
-        home.config(),
-        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .unwrap();
+    let port = home.listen_web("");
     let mut daemon = Command::new(env!("CARGO_BIN_EXE_figwatch"));
     daemon
         .arg("--config")
@@ -531,13 +509,7 @@ fn the_dashboard_reads_a_store_on_a_read_only_mount() {
         server.url("/rss.xml")
     ));
     home.ok(&["--poll"]);
-    let port = free_port();
-    let config = std::fs::read_to_string(home.config()).unwrap();
-    std::fs::write(
-        home.config(),
-        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .unwrap();
+    let port = home.listen_web("");
     let dir = home.dir.path().display().to_string();
     let script = format!(
         "mount --bind {dir} {dir} && mount -o remount,bind,ro {dir} && touch {dir}/probe 2>/dev/null && exit 3; exec {} --config {} serve",
@@ -579,13 +551,7 @@ fn the_dashboard_reads_a_store_on_a_read_only_mount() {
 #[test]
 fn the_dashboard_follows_a_configuration_reloaded_by_sighup() {
     let (_server, home) = story_site();
-    let port = free_port();
-    let config = std::fs::read_to_string(home.config()).unwrap();
-    std::fs::write(
-        home.config(),
-        format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
-    .unwrap();
+    let port = home.listen_web("");
     let daemon = Served {
         child: home.spawn_daemon(),
         base: format!("http://127.0.0.1:{port}"),

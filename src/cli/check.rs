@@ -2,6 +2,8 @@
 //! why, the sinks, limits, proxy, schedule, dashboard, sources and topics — and whether the
 //! store's folder is there and writable, before the first poll finds out.
 
+use std::io::Write;
+
 use anyhow::bail;
 
 use crate::config::{self, Config, SourceKind};
@@ -15,17 +17,18 @@ fn describe_recheck(r: &config::Recheck) -> String {
     format!("checked {}, then retired", tiers.join(", "))
 }
 
-pub(super) fn check_config(c: &Config) -> anyhow::Result<()> {
+pub(super) fn check_config(c: &Config, out: &mut impl Write) -> anyhow::Result<()> {
     let count = |k: SourceKind| c.sources.iter().filter(|s| s.kind == k).count();
-    println!(
+    writeln!(
+        out,
         "{}: ok — {} feeds, {} pages, {} topics",
         c.path.display(),
         count(SourceKind::Feed),
         count(SourceKind::Page),
         c.topics.len()
-    );
-    println!("database   {}", c.database);
-    println!("state      {}", c.places.describe_state());
+    )?;
+    writeln!(out, "database   {}", c.database)?;
+    writeln!(out, "state      {}", c.places.describe_state())?;
     if let config::Database::Sqlite(path) = &c.database {
         let folder = path.parent().unwrap_or(std::path::Path::new("/"));
         if !folder.is_dir() {
@@ -48,35 +51,39 @@ pub(super) fn check_config(c: &Config) -> anyhow::Result<()> {
         }
     }
     match &c.web {
-        Some(w) => println!(
+        Some(w) => writeln!(
+            out,
             "web        http://{}/ ({})",
             w.listen,
             match &w.token_file {
                 Some(t) => format!("token in {t}"),
                 None => "no token: anyone who can reach it reads".to_string(),
             }
-        ),
-        None => println!("web        no dashboard ([web] listen not set)"),
+        )?,
+        None => writeln!(out, "web        no dashboard ([web] listen not set)")?,
     }
-    print_sinks(c);
-    println!("interval   {}", humantime::format_duration(c.interval));
-    println!(
+    print_sinks(c, out)?;
+    writeln!(out, "interval   {}", humantime::format_duration(c.interval))?;
+    writeln!(
+        out,
         "fetch      timeout {}, max body {} bytes, {} redirects, {} sources at a time",
         humantime::format_duration(c.fetch.timeout),
         c.fetch.max_body,
         c.fetch.max_redirects,
         c.fetch.concurrency
-    );
+    )?;
     match crate::fetch::proxy::Route::of(&c.fetch.proxy) {
-        Ok(route) => println!("proxy      {}", route.describe()),
+        Ok(route) => writeln!(out, "proxy      {}", route.describe())?,
         Err(e) => anyhow::bail!("[fetch] proxy: {e}"),
     }
-    println!(
+    writeln!(
+        out,
         "politeness {} request(s) at a time per host, {} apart",
         c.fetch.per_host_concurrency,
         humantime::format_duration(c.fetch.per_host_delay)
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "addresses  {}",
         if c.fetch.allow_private {
             "internal addresses allowed (allow_private = true)".to_string()
@@ -88,8 +95,9 @@ pub(super) fn check_config(c: &Config) -> anyhow::Result<()> {
                 c.fetch.allow_hosts.join(", ")
             )
         }
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "schedule   {}, jitter ±{:.0}%, backoff up to {}, source_failing after {} failures",
         if c.schedule.adaptive {
             "adaptive"
@@ -99,30 +107,36 @@ pub(super) fn check_config(c: &Config) -> anyhow::Result<()> {
         c.schedule.jitter * 100.0,
         humantime::format_duration(c.schedule.max_backoff),
         c.schedule.fail_after
-    );
-    println!("articles   {}", describe_recheck(&c.recheck));
-    println!("\nsources:");
+    )?;
+    writeln!(out, "articles   {}", describe_recheck(&c.recheck))?;
+    writeln!(out, "\nsources:")?;
     for s in &c.sources {
         let bounds = format!(
             "({}–{})",
             humantime::format_duration(s.min_interval),
             humantime::format_duration(s.max_interval)
         );
-        println!(
+        writeln!(
+            out,
             "  {:<5} every {:<5} {:<12} {}",
             s.kind.as_str(),
             humantime::format_duration(s.interval).to_string(),
             bounds,
             s.url
-        );
+        )?;
         if s.kind == SourceKind::Feed && s.recheck != c.recheck {
-            println!("        its articles: {}", describe_recheck(&s.recheck));
+            writeln!(
+                out,
+                "        its articles: {}",
+                describe_recheck(&s.recheck)
+            )?;
         }
     }
-    println!("\ntopics:");
+    writeln!(out, "\ntopics:")?;
     for t in &c.topics {
         let measures: Vec<&str> = t.measures.iter().map(|m| m.name.as_str()).collect();
-        println!(
+        writeln!(
+            out,
             "  {:<20} {} terms, {} near groups (window {}), {} exclusions{}{}",
             t.id,
             t.terms.len(),
@@ -139,21 +153,22 @@ pub(super) fn check_config(c: &Config) -> anyhow::Result<()> {
             } else {
                 format!(" — {}", t.name)
             }
-        );
+        )?;
     }
     Ok(())
 }
 
 /// The alert sinks, without their secrets (only where a secret is read from).
-fn print_sinks(c: &Config) {
+fn print_sinks(c: &Config, out: &mut impl Write) -> std::io::Result<()> {
     let a = &c.alerts;
-    println!(
+    writeln!(
+        out,
         "alerts     {} sink(s); `--poll` delivers for up to {}; retries from {}, doubling to {}",
         a.sinks.len(),
         humantime::format_duration(a.delivery_timeout),
         humantime::format_duration(a.retry_initial),
         humantime::format_duration(a.retry_max)
-    );
+    )?;
     for s in &a.sinks {
         let mut notes = Vec::new();
         match &s.target {
@@ -187,6 +202,7 @@ fn print_sinks(c: &Config) {
         } else {
             format!(" ({})", notes.join("; "))
         };
-        println!("  sink     {}{notes}", s.label);
+        writeln!(out, "  sink     {}{notes}", s.label)?;
     }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! watched articles by their age schedule — or everything (`--all`), or one source or article
 //! by URL; then what waits in the outbox is delivered.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::bail;
@@ -48,9 +49,10 @@ pub async fn poll(config: Config, args: PollArgs) -> anyhow::Result<()> {
     let pipeline = Arc::new(Pipeline::new(config, store)?);
     if let Some(url) = &args.url {
         let summary = pipeline.check_now(url).await?;
-        println!("{summary}");
+        // Delivered whether or not anyone still reads the summary (`| head`).
+        let printed = writeln!(super::stdout(), "{summary}");
         deliver(&pipeline.config, outbox).await;
-        return Ok(());
+        return Ok(printed?);
     }
     let mut summary = PassSummary::default();
     let started = crate::store::now();
@@ -86,14 +88,17 @@ pub async fn poll(config: Config, args: PollArgs) -> anyhow::Result<()> {
         summary.add(&checked);
     }
     pipeline.flush();
-    if summary.sources + summary.rechecked + summary.retired + summary.busy + summary.unleased == 0
-    {
-        println!("{}", nothing_due(&pipeline)?);
-    } else {
-        println!("{summary}");
-    }
-    // Alerts left by an earlier run still go out.
+    let printed =
+        if summary.sources + summary.rechecked + summary.retired + summary.busy + summary.unleased
+            == 0
+        {
+            writeln!(super::stdout(), "{}", nothing_due(&pipeline)?)
+        } else {
+            writeln!(super::stdout(), "{summary}")
+        };
+    // Alerts left by an earlier run still go out, whether or not anyone reads the summary.
     deliver(&pipeline.config, outbox).await;
+    printed?;
     if summary.unleased > 0 {
         bail!(
             "{} source(s) not polled: the store cannot be written (a full disk?); nothing was fetched",

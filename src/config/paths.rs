@@ -26,8 +26,16 @@ pub struct Places {
 }
 
 impl Places {
-    /// The places of a configuration read from `config_path`, with its `state_dir` key.
+    /// The places of a configuration read from `config_path`, with its `state_dir` key, under
+    /// this process's `$STATE_DIRECTORY`.
     pub fn new(config_path: &Path, state_dir: Option<&str>) -> Places {
+        let systemd = std::env::var("STATE_DIRECTORY").ok();
+        Places::under(config_path, state_dir, systemd.as_deref())
+    }
+
+    /// Like [`Places::new`], with systemd's `$STATE_DIRECTORY` given (a list separated by
+    /// colons; the first is ours).
+    fn under(config_path: &Path, state_dir: Option<&str>, systemd: Option<&str>) -> Places {
         // The configuration file's own path is the one thing taken relative to the working
         // directory: that is where it was found.
         let absolute = if config_path.is_absolute() {
@@ -41,9 +49,8 @@ impl Places {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let systemd = std::env::var("STATE_DIRECTORY")
-            .ok()
-            .and_then(|v| v.split(':').next().map(str::to_string))
+        let systemd = systemd
+            .and_then(|v| v.split(':').next())
             .filter(|v| !v.is_empty());
         let (state_dir, state_from) = match (state_dir.filter(|s| !s.trim().is_empty()), systemd) {
             (Some(key), _) => (config_dir.join(key.trim()), "state_dir"),
@@ -138,18 +145,25 @@ mod tests {
 
     #[test]
     fn relative_paths_never_depend_on_the_working_directory() {
-        let places = Places::new(Path::new("/etc/figwatch/figwatch.toml"), None);
-        if std::env::var_os("STATE_DIRECTORY").is_none() {
-            assert_eq!(
-                places.state("figwatch.db"),
-                Path::new("/etc/figwatch/figwatch.db")
-            );
-            assert_eq!(places.state_from, "the configuration file's folder");
-        }
-        let keyed = Places::new(
-            Path::new("/etc/figwatch/figwatch.toml"),
-            Some("/var/lib/figwatch"),
+        let config = Path::new("/etc/figwatch/figwatch.toml");
+        let places = Places::under(config, None, None);
+        assert_eq!(
+            places.state("figwatch.db"),
+            Path::new("/etc/figwatch/figwatch.db")
         );
+        assert_eq!(places.state_from, "the configuration file's folder");
+        let systemd = Places::under(config, None, Some("/var/lib/figwatch:/var/lib/other"));
+        assert_eq!(
+            systemd.state("figwatch.db"),
+            Path::new("/var/lib/figwatch/figwatch.db")
+        );
+        assert_eq!(systemd.state_from, "$STATE_DIRECTORY");
+        let keyed = Places::under(config, Some("/srv/figwatch"), Some("/var/lib/figwatch"));
+        assert_eq!(
+            keyed.state("figwatch.db"),
+            Path::new("/srv/figwatch/figwatch.db")
+        );
+        let keyed = Places::under(config, Some("/var/lib/figwatch"), None);
         assert_eq!(
             keyed.state("figwatch.db"),
             Path::new("/var/lib/figwatch/figwatch.db")

@@ -31,7 +31,7 @@ mod pages;
 pub struct Dashboard {
     store: Store,
     /// The configuration's topics; the daemon replaces them when SIGHUP reloads it.
-    topics: std::sync::RwLock<Vec<Topic>>,
+    topics: std::sync::RwLock<Arc<Vec<Topic>>>,
     token: Option<String>,
 }
 
@@ -61,24 +61,21 @@ impl Dashboard {
         };
         Ok(Dashboard {
             store: Store::connect_read_only(&config.database)?,
-            topics: std::sync::RwLock::new(config.topics.clone()),
+            topics: std::sync::RwLock::new(Arc::new(config.topics.clone())),
             token,
         })
     }
 }
 
 impl Dashboard {
-    /// The topics as configured now.
-    pub fn topics(&self) -> Vec<Topic> {
-        self.topics
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    /// The topics as configured now (shared, not copied, per request).
+    pub fn topics(&self) -> Arc<Vec<Topic>> {
+        Arc::clone(&self.topics.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Follows a reloaded configuration: topics added, changed or removed show at once.
     pub fn set_topics(&self, topics: Vec<Topic>) {
-        *self.topics.write().unwrap_or_else(|e| e.into_inner()) = topics;
+        *self.topics.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(topics);
     }
 }
 
@@ -280,14 +277,18 @@ async fn alerts_page(
 ) -> Result<Html<String>, WebError> {
     let filter = q.filter();
     let list = read(&state, move |d| newest_first(&d.store, &filter)).await?;
-    let topics: Vec<String> = state.topics().into_iter().map(|t| t.id).collect();
+    let topics: Vec<String> = state.topics().iter().map(|t| t.id.clone()).collect();
     Ok(Html(
         pages::alerts(&list, &topics, q.topic.as_deref(), q.kind.as_deref()).into_string(),
     ))
 }
 
 async fn topics_page(State(state): State<Arc<Dashboard>>) -> Html<String> {
-    let list: Vec<(String, String)> = state.topics().into_iter().map(|t| (t.id, t.name)).collect();
+    let list: Vec<(String, String)> = state
+        .topics()
+        .iter()
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .collect();
     Html(pages::topics(&list).into_string())
 }
 
@@ -305,7 +306,7 @@ async fn topic_page(
     State(state): State<Arc<Dashboard>>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    let Some(topic) = state.topics().into_iter().find(|t| t.id == id) else {
+    let Some(topic) = state.topics().iter().find(|t| t.id == id).cloned() else {
         return Err(WebError::NotFound(format!("No topic has the id {id:?}.")));
     };
     let tid = topic.id.clone();

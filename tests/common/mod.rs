@@ -155,6 +155,24 @@ allow_private = true
         self.dir.path().join(name)
     }
 
+    /// Serves the dashboard on a free port of 127.0.0.1: `[web] listen` (with `extra` keys of
+    /// `[web]`) at the end of the configuration, in place of a `[web]` it ended with. Returns
+    /// the port.
+    pub fn listen_web(&self, extra: &str) -> u16 {
+        let port = free_port();
+        let config = std::fs::read_to_string(self.config()).unwrap();
+        let config = match config.find("\n[web]") {
+            Some(i) => &config[..i],
+            None => &config,
+        };
+        std::fs::write(
+            self.config(),
+            format!("{config}\n[web]\nlisten = \"127.0.0.1:{port}\"\n{extra}"),
+        )
+        .unwrap();
+        port
+    }
+
     /// Runs `figwatch --config <home> ARGS` and waits for it.
     pub fn figwatch(&self, args: &[&str]) -> Output {
         figwatch(&self.config(), args)
@@ -272,6 +290,33 @@ pub fn list_story(server: &LocalServer) {
             "application/rss+xml",
             rss_feed(&base, &[("North Korean troops in Kursk", ARTICLE)]),
         ),
+    );
+}
+
+/// Lets `command` write files of at most `limit` bytes, as a disk that fills there would
+/// (SIGXFSZ ignored, so the write fails with an error instead of killing the process).
+pub fn limit_file_size(command: &mut Command, limit: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &rl);
+            Ok(())
+        });
+    }
+}
+
+/// `/rss.xml` on `server` lists `paths`, each an entry titled "Story".
+pub fn list_paths(server: &LocalServer, paths: &[String]) {
+    let entries: Vec<(&str, &str)> = paths.iter().map(|p| ("Story", p.as_str())).collect();
+    server.set(
+        "/rss.xml",
+        Response::ok("application/rss+xml", rss_feed(&server.url(""), &entries)),
     );
 }
 
