@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::chrome_lines::{is_bio, is_furniture};
 use crate::calendar::{MONTHS, WEEKDAYS};
 
 /// The longest paragraph, in words, that is still judged as a call to action; longer ones are
@@ -27,10 +28,18 @@ pub fn clean(text: &str, title: Option<&str>) -> String {
             .is_some_and(|t| p.trim().chars().flat_map(char::to_lowercase).eq(t.chars()))
     };
     let mut seen = std::collections::HashSet::new();
-    text.lines()
+    let lines: Vec<&str> = text
+        .lines()
         .filter(|p| !is_teaser(p) && !is_call_to_action(p) && !is_timestamp(p) && !is_label(p))
-        .filter(|p| !is_title(p))
+        .filter(|p| !is_title(p) && !is_furniture(p))
         .filter(|p| p.len() < REPEAT_MIN_CHARS || seen.insert(*p))
+        .collect();
+    let n = lines.len();
+    lines
+        .into_iter()
+        .enumerate()
+        .filter(|(i, p)| !is_bio(p, n - 1 - i))
+        .map(|(_, p)| p)
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -98,6 +107,31 @@ fn is_timestamp(p: &str) -> bool {
         "cet",
         "cest",
         "et",
+        // The same words in the languages news templates ship in most.
+        "uhr",
+        "um",
+        "stand",
+        "aktualisiert",
+        "veröffentlicht",
+        "publicado",
+        "actualizado",
+        "publié",
+        "modifié",
+        "mis",
+        "jour",
+        "le",
+        "à",
+        "el",
+        "las",
+        "a",
+        "de",
+        "del",
+        "publikacja",
+        "aktualizacja",
+        "pubblicato",
+        "aggiornato",
+        "alle",
+        "ore",
     ];
     // Most paragraphs are prose, far longer than any time stamp: no need to read their words.
     if p.len() > TIMESTAMP_MAX_CHARS {
