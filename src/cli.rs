@@ -15,6 +15,7 @@ use crate::store::Store;
 mod alerts;
 mod check;
 mod export;
+mod extract;
 mod figures;
 mod poll;
 mod progress;
@@ -128,6 +129,9 @@ pub enum Command {
         /// JSON Lines: {"input","title","byline","published","lang","text"}
         #[arg(long)]
         json: bool,
+        /// Show which blocks and lines were kept or left out, and why (to report a bad page)
+        #[arg(long)]
+        explain: bool,
     },
 }
 
@@ -231,8 +235,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Migrate { from, to } = &command {
         return runtime()?.block_on(migrate(from, to));
     }
-    if let Command::Extract { inputs, json } = &command {
-        return extract_command(cli.config.as_deref(), inputs, *json);
+    if let Command::Extract {
+        inputs,
+        json,
+        explain,
+    } = &command
+    {
+        return extract::run(cli.config.as_deref(), inputs, *json, *explain);
     }
     let path = config::locate(cli.config.as_deref());
     let figures_args = match &command {
@@ -289,83 +298,6 @@ fn name_of(c: &Command) -> &'static str {
         Command::Extract { .. } => "extract",
         Command::Figures(_) => "figures",
     }
-}
-
-/// `figwatch extract`: works without a configuration file (defaults), but uses the fetch
-/// settings of one that exists.
-fn extract_command(
-    config: Option<&std::path::Path>,
-    inputs: &[String],
-    json: bool,
-) -> anyhow::Result<()> {
-    let path = config::locate(config);
-    let (user_agent, fetch) = if config.is_some() || path.exists() {
-        let c = Config::load_found(&path, config.is_some())?;
-        (c.user_agent, c.fetch)
-    } else {
-        (
-            config::DEFAULT_USER_AGENT.to_string(),
-            config::FetchSettings::default(),
-        )
-    };
-    let fetcher = crate::fetch::Fetcher::new(&user_agent, &fetch)?;
-    let rt = runtime()?;
-    let mut out = stdout();
-    let mut failed = 0;
-    for input in inputs {
-        let article = match Url::parse(input)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-        {
-            Some(url) => rt.block_on(async {
-                let page = fetcher.get(&url).await.map_err(|e| e.to_string())?;
-                crate::extract::extract_bytes(&page.body, page.charset.as_deref(), Some(&page.url))
-                    .map_err(|e| format!("{url}: {e}"))
-            }),
-            None => crate::extract::read_file(std::path::Path::new(input), fetch.max_body)
-                .map_err(|e| format!("{input}: {e}"))
-                .and_then(|body| {
-                    crate::extract::extract_bytes(&body, None, None)
-                        .map_err(|e| format!("{input}: {e}"))
-                }),
-        };
-        let article = match article {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("figwatch: {e}");
-                failed += 1;
-                continue;
-            }
-        };
-        if json {
-            #[derive(serde::Serialize)]
-            struct Line<'a> {
-                input: &'a str,
-                #[serde(flatten)]
-                article: &'a crate::extract::Article,
-            }
-            let value = Line {
-                input,
-                article: &article,
-            };
-            json_lines(&mut out, &[value])?;
-        } else {
-            writeln!(out, "== {input}")?;
-            for (label, value) in [
-                ("title", &article.title),
-                ("byline", &article.byline),
-                ("published", &article.published),
-                ("lang", &article.lang),
-            ] {
-                writeln!(out, "{label:<10} {}", value.as_deref().unwrap_or("-"))?;
-            }
-            writeln!(out, "\n{}\n", article.text.replace('\n', "\n\n"))?;
-        }
-    }
-    if failed > 0 {
-        bail!("{failed} of {} inputs could not be extracted", inputs.len());
-    }
-    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -469,12 +401,14 @@ fn prune(store: &Store, config: &Config, dry_run: bool, vacuum: bool) -> anyhow:
     let before = size();
     let report = crate::pipeline::prune(store, r, dry_run)?;
     let what = format!(
-        "{} versions (with {} figures) older than {}, beyond each article's last {} and not pointed at by an alert or the ledger; {} delivered outbox rows",
+        "{} versions (with {} figures) older than {}, beyond each article's last {} and not pointed at by an alert or the ledger; {} delivered outbox rows; {} kept pages of retired articles; {} remembered template paragraphs",
         report.versions,
         report.figures,
         humantime::format_duration(r.keep_for),
         r.keep_last,
-        report.deliveries
+        report.deliveries,
+        report.pages,
+        report.paragraphs
     );
     if dry_run {
         writeln!(stdout(), "would prune {what}")?;

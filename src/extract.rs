@@ -21,7 +21,9 @@ macro_rules! selector {
 
 mod body;
 mod boilerplate;
+mod chrome_lines;
 mod cleanup;
+pub mod explain;
 pub mod guard;
 mod meta;
 mod node_map;
@@ -30,6 +32,12 @@ mod visible_date;
 
 use scraper::Html;
 use sha2::{Digest, Sha256};
+
+/// The version of the extractor, stored with every version of an article. Raise it with any
+/// change that alters the text extracted from some page: a new fetch is then compared with
+/// the previous page read again by the new extractor, so an upgrade is never taken for a
+/// revision of every watched article.
+pub const EXTRACTOR_VERSION: i64 = 2;
 
 /// What figwatch keeps of a page.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -138,6 +146,29 @@ pub fn extract_bytes(
 
 /// Extracts the article from an HTML document.
 pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, ExtractError> {
+    extract_traced(html, url, None)
+}
+
+/// Extracts the article from a page's bytes as [`extract_bytes`] does, and says what was kept
+/// and left out, and why (`figwatch extract --explain`).
+pub fn explain_bytes(
+    body: &[u8],
+    http_charset: Option<&str>,
+    url: Option<&url::Url>,
+) -> (Result<Article, ExtractError>, explain::Explanation) {
+    let mut ex = explain::Explanation::default();
+    let article = extract_traced(&decode(body, http_charset), url, Some(&mut ex));
+    if let Ok(a) = &article {
+        ex.kept = a.text.lines().map(str::to_string).collect();
+    }
+    (article, ex)
+}
+
+fn extract_traced(
+    html: &str,
+    url: Option<&url::Url>,
+    mut ex: Option<&mut explain::Explanation>,
+) -> Result<Article, ExtractError> {
     // html5ever and the crates around it parse arbitrary markup from the network; a bug in
     // them must cost one page, not the daemon.
     let article = catch_unwind(AssertUnwindSafe(|| {
@@ -152,7 +183,10 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
                 .or_else(|| published::in_script_data(html, offset))
                 .or_else(|| visible_date::find(&doc, url, offset)),
             lang,
-            text: body::text(&doc),
+            text: match ex.as_deref_mut() {
+                Some(ex) => body::explained(&doc, ex),
+                None => body::text(&doc),
+            },
             canonical: head
                 .canonical
                 .and_then(|href| match url {
@@ -161,8 +195,14 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
                 })
                 .map(String::from),
         };
-        if article.text.len() < SHORT_BODY_CHARS {
-            second_opinion(html, url, &mut article);
+        if article.text.len() < SHORT_BODY_CHARS && second_opinion(html, url, &mut article) {
+            if let Some(ex) = ex.as_deref_mut() {
+                ex.reading =
+                    "the trafilatura crate's reading (figwatch's own body was short)".into();
+                ex.container.clear();
+                ex.dropped_blocks.clear();
+                ex.dropped_lines.clear();
+            }
         }
         // A page with (almost) no text of its own — a video, a gallery, a script-built app —
         // is described by its description tag, which is what its readers see in a feed.
@@ -171,13 +211,19 @@ pub fn extract_html(html: &str, url: Option<&url::Url>) -> Result<Article, Extra
                 if d.len() > article.text.len() {
                     // An attribute's text: not read through the page's text nodes.
                     article.text = crate::controls::strip(&d).into_owned();
+                    if let Some(ex) = ex.as_deref_mut() {
+                        ex.reading =
+                            "the page's description tag (the page has almost no text of its own)"
+                                .into();
+                        ex.container.clear();
+                    }
                 }
             }
         }
         article
     }))
     .unwrap_or_default();
-    finish(article)
+    finish(article, ex.map(|e| &mut e.dropped_lines))
 }
 
 /// A body shorter than this is no article: the page's description says more.
@@ -188,8 +234,8 @@ const TINY_BODY_CHARS: usize = 100;
 const SHORT_BODY_CHARS: usize = 120;
 
 /// The `trafilatura` crate's reading of the page, when figwatch's own body is short: its
-/// body wins when it is longer. It costs a second parse, so only then.
-fn second_opinion(html: &str, url: Option<&url::Url>, article: &mut Article) {
+/// body wins when it is longer (then true). It costs a second parse, so only then.
+fn second_opinion(html: &str, url: Option<&url::Url>, article: &mut Article) -> bool {
     let mut options = trafilatura::Options::default()
         .with_fallback(true)
         .with_html_date_mode(trafilatura::HtmlDateMode::Disabled);
@@ -201,12 +247,17 @@ fn second_opinion(html: &str, url: Option<&url::Url>, article: &mut Article) {
         let text = fragment_text(&b.content_html);
         if text.len() > article.text.len() {
             article.text = text;
+            return true;
         }
     }
+    false
 }
 
 /// The clean-up every body gets, whoever extracted it.
-fn finish(mut article: Article) -> Result<Article, ExtractError> {
+fn finish(
+    mut article: Article,
+    dropped: Option<&mut Vec<explain::Dropped>>,
+) -> Result<Article, ExtractError> {
     // The body's text nodes are stripped of control characters as they are read (and the
     // description where it stands in for the body); the metadata, here.
     for field in [
@@ -228,7 +279,7 @@ fn finish(mut article: Article) -> Result<Article, ExtractError> {
     // A wall (paywall, consent, bot challenge) is kept as the server sent it: the clean-up
     // would remove exactly the lines that show what it is.
     if guard::wall_kind(&article.text).is_none() {
-        article.text = cleanup::clean(&article.text, article.title.as_deref());
+        article.text = cleanup::clean_traced(&article.text, article.title.as_deref(), dropped);
     }
     if article.text.is_empty() {
         return Err(ExtractError::Empty);

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_workers.sql"),
     include_str!("../migrations/0008_article_ages.sql"),
     include_str!("../migrations/0009_figure_scope.sql"),
+    include_str!("../migrations/0010_pages.sql"),
 ];
 
 /// Connections each worker keeps to PostgreSQL.
@@ -39,6 +40,7 @@ pub(crate) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_reserve_host.sql"),
     include_str!("../migrations/postgres/0004_article_ages.sql"),
     include_str!("../migrations/postgres/0005_figure_scope.sql"),
+    include_str!("../migrations/postgres/0006_pages.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,8 @@ pub enum StoreError {
     Column { index: usize, reason: String },
     #[error("database: no row for `{0}…`")]
     NoRow(String),
+    #[error("database: the stored page of article {article_id} is unreadable: {reason}")]
+    Page { article_id: i64, reason: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -146,6 +150,8 @@ pub struct StoredVersion {
     pub article: Article,
     /// Why this version is not trusted (paywall, shrank…); `None` for a normal version.
     pub flag: Option<String>,
+    /// The extractor that wrote its text (`None`: stored before that was recorded).
+    pub extractor: Option<i64>,
 }
 
 /// One line of `figwatch history`.
@@ -659,7 +665,8 @@ impl Store {
     ) -> Result<Option<StoredVersion>> {
         let conn = self.conn();
         let sql = format!(
-            "SELECT id, number, fetched_at, content_hash, title, byline, published, lang, text, flag
+            "SELECT id, number, fetched_at, content_hash, title, byline, published, lang, text, flag,
+                    extractor
              FROM versions WHERE article_id = ?1 {clause}"
         );
         let map = |r: &Row<'_>| {
@@ -677,6 +684,7 @@ impl Store {
                     canonical: None,
                 },
                 flag: r.get(9)?,
+                extractor: r.get(10)?,
             })
         };
         match number {
@@ -713,8 +721,8 @@ impl Store {
         let a = new.article;
         let version_id: i64 = tx.query_row(
             "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
-                                   published, lang, text, flag)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                                   published, lang, text, flag, extractor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
             params![
                 new.article_id,
                 number,
@@ -725,7 +733,8 @@ impl Store {
                 a.published,
                 a.lang,
                 a.text,
-                new.flag
+                new.flag,
+                crate::extract::EXTRACTOR_VERSION
             ],
             |r| r.get(0),
         )?;
@@ -919,6 +928,8 @@ pub use file::StoreGone;
 mod ledger;
 pub mod migrate;
 mod outbox;
+mod pages;
+pub use pages::StoredPage;
 mod retention;
 mod schedule;
 mod workers;

@@ -99,3 +99,66 @@ fn a_gzip_bomb_given_as_a_file_is_refused_at_max_body() {
         "{err}"
     );
 }
+
+#[test]
+fn explain_shows_what_was_kept_and_left_out_and_why() {
+    let home = Home::new("");
+    let page = r##"<html><head><title>Troops in Kursk | Daily</title></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>Troops in Kursk</h1>
+<p>North Korea has sent soldiers to fight for Russia, officials said on Monday, in a move that alarmed its neighbours.</p>
+<div class="share-bar"><a href="#">Share</a> <a href="#">Tweet</a></div>
+<p>Officials said on Monday that 3,000 North Korean troops had been killed or wounded since they joined the fighting.</p>
+<p>Photo: Jane Roe/AP</p>
+<p>The figures could not be independently verified, and Moscow has not confirmed their presence in the region.</p>
+<ul><li><a href="/a">Another story about the war</a></li><li><a href="/b">Yet another story about the war</a></li></ul>
+<p>Pyongyang has not commented on its losses, and the talks are due to resume next week in Geneva.</p>
+</article><footer>© Daily</footer></body></html>"##;
+    std::fs::write(home.path("page.html"), page).unwrap();
+    let file = home.path("page.html").display().to_string();
+
+    let out = home.ok(&["extract", "--explain", &file]);
+    assert!(out.starts_with(&format!("== {file}\nreading: ")), "{out}");
+    assert!(out.contains("container: article\n"), "{out}");
+    assert!(
+        out.contains("  - div.share-bar (a widget by its class or id"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - ul (a list of links (100% of its text is links))"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - line (page furniture (a credit, an embed's chrome, a count, a share prompt, a contact label)): \"Photo: Jane Roe/AP\""),
+        "{out}"
+    );
+    assert!(out.contains("kept: 4 paragraphs\n"), "{out}");
+    assert!(
+        out.contains("    2  Officials said on Monday that 3,000 North Korean troops"),
+        "{out}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&home.ok(&["extract", "--explain", "--json", &file])).unwrap();
+    assert_eq!(json["input"], file.as_str());
+    assert_eq!(json["container"][0], "article");
+    assert_eq!(json["dropped_blocks"].as_array().unwrap().len(), 2);
+    assert_eq!(json["kept"].as_array().unwrap().len(), 4);
+    assert_eq!(json["dropped_lines"][0]["text"], "Photo: Jane Roe/AP");
+
+    // A page with no article is explained too, and the command says it failed.
+    std::fs::write(
+        home.path("empty.html"),
+        "<html><body><script>var x = 1;</script></body></html>",
+    )
+    .unwrap();
+    let empty = home.path("empty.html").display().to_string();
+    let out = home.figwatch(&["extract", "--explain", &empty]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("error: no article text found in the page"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("kept: 0 paragraphs"), "{stdout}");
+}

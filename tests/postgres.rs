@@ -61,6 +61,8 @@ fn migrate_copies_every_table_and_verifies_it() {
         "alerts",
         "ledger",
         "deliveries",
+        "pages",
+        "site_paragraphs",
     ] {
         let n: i64 = sqlite
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

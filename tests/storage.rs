@@ -58,6 +58,19 @@ fn prune_keeps_the_last_versions_and_those_alerts_point_at() {
     server.set(ARTICLE, Response::html(story("4,000", None)));
     home.ok(&["--poll", "--all"]);
     assert_eq!(numbers(&home, &url), vec![1, 4, 5]);
+
+    // The page kept as the article's baseline goes once the article is retired, and the
+    // site's remembered paragraphs once they are older than the cut-off.
+    assert_eq!(home.count("SELECT count(*) FROM pages"), 1);
+    assert!(home.count("SELECT count(*) FROM site_paragraphs") > 0);
+    home.execute("UPDATE articles SET retired_at = '2000-01-01T00:00:00Z'");
+    let done = home.ok(&["prune"]);
+    assert!(
+        done.contains("1 kept pages of retired articles; 3 remembered template paragraphs"),
+        "{done}"
+    );
+    assert_eq!(home.count("SELECT count(*) FROM pages"), 0);
+    assert_eq!(home.count("SELECT count(*) FROM site_paragraphs"), 0);
 }
 
 #[test]

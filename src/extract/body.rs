@@ -21,6 +21,7 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
 use super::boilerplate::{self, Judgement, NameMemo, Verdict};
+use super::explain::{self, Dropped, Explanation};
 use super::is_block;
 use super::node_map::NodeMap;
 
@@ -93,6 +94,15 @@ struct Measured<'a> {
 
 /// The article body as paragraphs, one a line, or an empty string.
 pub fn text(doc: &Html) -> String {
+    read(doc, None)
+}
+
+/// [`text`], with what was kept and left out, and why, written into `ex`.
+pub fn explained(doc: &Html, ex: &mut Explanation) -> String {
+    read(doc, Some(ex))
+}
+
+fn read(doc: &Html, trace: Option<&mut Explanation>) -> String {
     let Some(body) = body_element(doc) else {
         return String::new();
     };
@@ -147,8 +157,13 @@ pub fn text(doc: &Html) -> String {
         decided.borrow_mut().insert(n.id(), j);
         j
     };
-    let text = container_text(body, &junk, &judged);
+    let mut first = trace.is_some().then(Explanation::default);
+    let text = container_text(body, &junk, &judged, first.as_mut());
     if text.len() >= DOUBTFUL_BODY_CHARS {
+        if let (Some(t), Some(first)) = (trace, first) {
+            *t = first;
+            t.reading = "the best-scoring container, widgets left out".into();
+        }
         return text;
     }
     // Class names misled: a body whose container wears a widget word (`entry share`,
@@ -160,14 +175,34 @@ pub fn text(doc: &Html) -> String {
         Verdict::Discussion => !raw.stats.get(&n.id()).is_some_and(|s| s.has_article),
         _ => junk(n),
     };
-    let relaxed = container_text(body, &certain, &judged);
+    let mut second = trace.is_some().then(Explanation::default);
+    let relaxed = container_text(body, &certain, &judged, second.as_mut());
     // Some templates ship the article as markup for scripts to insert (Blogger's
     // `<script type="text/template">`, a `<noscript>` copy): that markup is the body.
     let scripted = scripted_markup(body).unwrap_or_default();
-    [text, relaxed, scripted]
+    let lengths = [text.len(), relaxed.len(), scripted.len()];
+    let (best, body_text) = [text, relaxed, scripted]
         .into_iter()
-        .max_by_key(String::len)
-        .unwrap_or_default()
+        .enumerate()
+        .max_by_key(|(_, t)| t.len())
+        .unwrap_or_default();
+    if let Some(t) = trace {
+        let names = [
+            "the best-scoring container, widgets left out",
+            "the best-scoring container, only certain boilerplate left out (the first reading was short)",
+            "article markup kept for scripts (<noscript>, <script type=\"text/template\">)",
+        ];
+        *t = match best {
+            0 => first.unwrap_or_default(),
+            1 => second.unwrap_or_default(),
+            _ => Explanation::default(),
+        };
+        t.reading = format!(
+            "{} (longest of three readings: {} / {} / {} bytes)",
+            names[best], lengths[0], lengths[1], lengths[2]
+        );
+    }
+    body_text
 }
 
 /// The longest stretch of article markup a page keeps as text for scripts: in a `<noscript>`
@@ -273,20 +308,64 @@ fn container_text(
     body: NodeR<'_>,
     junk: &dyn Fn(NodeR<'_>) -> bool,
     judged: &Judged<'_>,
+    mut ex: Option<&mut Explanation>,
 ) -> String {
     let measured = measure(body, junk, judged);
     let chosen = choose(&measured, body, judged);
+    if let Some(ex) = ex.as_deref_mut() {
+        ex.container = chosen.iter().map(|n| explain::selector(*n)).collect();
+    }
     let mut out = String::new();
     if let Some(lede) = lede_before(&measured, &chosen, judged) {
-        write_text(lede, &measured, junk, &mut out);
+        if let Some(ex) = ex.as_deref_mut() {
+            ex.standfirst = Some(explain::selector(lede));
+        }
+        write_text(lede, &measured, junk, &mut out, tracing(judged, &mut ex));
         out.push('\n');
     }
     for node in chosen {
-        write_text(node, &measured, junk, &mut out);
+        write_text(node, &measured, junk, &mut out, tracing(judged, &mut ex));
         out.push('\n');
     }
     out.push_str(DROPPED);
-    drop_orphan_labels(&super::normalise(&out))
+    let all = super::normalise(&out);
+    let kept = drop_orphan_labels(&all);
+    if let Some(ex) = ex {
+        let left: std::collections::HashSet<&str> = kept.lines().collect();
+        ex.dropped_lines.extend(
+            all.lines()
+                .filter(|l| *l != "\u{1}" && !left.contains(l))
+                .map(|l| Dropped {
+                    what: "line".into(),
+                    why: "a label or heading with nothing left to introduce".into(),
+                    text: explain::preview(l),
+                }),
+        );
+    }
+    kept
+}
+
+/// Where `write_text` records the blocks it leaves out, when a page is being explained.
+type Tracing<'t, 'j> = Option<(&'t Judged<'j>, &'t mut Explanation)>;
+
+fn tracing<'t, 'j>(
+    judged: &'t Judged<'j>,
+    ex: &'t mut Option<&mut Explanation>,
+) -> Tracing<'t, 'j> {
+    ex.as_deref_mut().map(|ex| (judged, ex))
+}
+
+/// Why the judge left an element out, in words.
+fn verdict_reason(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Never => "never text: a script, style, form control or hidden element",
+        Verdict::Chrome => {
+            "page chrome by its tag or role (nav, aside, footer, header, form, figure)"
+        }
+        Verdict::Widget => "a widget by its class or id (sharing, related, promotion, newsletter…)",
+        Verdict::Discussion => "readers' comments or a gallery, by class or id",
+        Verdict::Keep => "kept by its markup",
+    }
 }
 
 /// The standfirst: news templates often set it apart from the body, in the article's header
@@ -735,7 +814,7 @@ pub(super) fn block_text(root: NodeR<'_>) -> String {
         order: Vec::new(),
     };
     let mut out = String::new();
-    write_text(root, &nothing, &|_| false, &mut out);
+    write_text(root, &nothing, &|_| false, &mut out, None);
     super::normalise(&out)
 }
 
@@ -746,6 +825,7 @@ fn write_text(
     m: &Measured<'_>,
     junk: &dyn Fn(NodeR<'_>) -> bool,
     out: &mut String,
+    mut trace: Tracing<'_, '_>,
 ) {
     // A container that is all links (a page whose text sits inside one `<a>`) has no prose
     // to tell its link lists from.
@@ -786,6 +866,26 @@ fn write_text(
             Node::Text(t) => super::push_text(out, t, node),
             Node::Element(e) => {
                 if node.id() != root.id() && (junk(node) || link_list(node)) {
+                    if let Some((judged, ex)) = trace.as_mut() {
+                        let text = explain::element_text(node);
+                        if !text.is_empty() {
+                            let why = if junk(node) {
+                                verdict_reason(judged.verdict(node)).to_string()
+                            } else {
+                                let density =
+                                    m.stats.get(&node.id()).map_or(0.0, |s| s.link_density());
+                                format!(
+                                    "a list of links ({:.0}% of its text is links)",
+                                    density * 100.0
+                                )
+                            };
+                            ex.dropped_blocks.push(Dropped {
+                                what: explain::selector(node),
+                                why,
+                                text,
+                            });
+                        }
+                    }
                     // Where a block is left out, a marker line stands, so that the label or
                     // heading that introduced it ("Read more:", "Related topics") goes too.
                     if is_block(e.name()) {

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::chrome_lines::{is_bio, is_furniture};
+use super::explain::Dropped;
 use crate::calendar::{MONTHS, WEEKDAYS};
 
 /// The longest paragraph, in words, that is still judged as a call to action; longer ones are
@@ -20,7 +21,17 @@ const REPEAT_MIN_CHARS: usize = 40;
 
 /// Drops teaser, call-to-action and timestamp paragraphs, the title where it stands inside the
 /// body, and paragraphs that repeat an earlier one word for word.
+#[cfg(test)]
 pub fn clean(text: &str, title: Option<&str>) -> String {
+    clean_traced(text, title, None)
+}
+
+/// [`clean`], recording each line it drops and the rule that dropped it in `dropped`.
+pub fn clean_traced(
+    text: &str,
+    title: Option<&str>,
+    mut dropped: Option<&mut Vec<Dropped>>,
+) -> String {
     let title = title.map(|t| t.trim().to_lowercase());
     let is_title = |p: &str| {
         title
@@ -28,20 +39,49 @@ pub fn clean(text: &str, title: Option<&str>) -> String {
             .is_some_and(|t| p.trim().chars().flat_map(char::to_lowercase).eq(t.chars()))
     };
     let mut seen = std::collections::HashSet::new();
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|p| !is_teaser(p) && !is_call_to_action(p) && !is_timestamp(p) && !is_label(p))
-        .filter(|p| !is_title(p) && !is_furniture(p))
-        .filter(|p| p.len() < REPEAT_MIN_CHARS || seen.insert(*p))
-        .collect();
+    let mut record = |p: &str, why: &str| {
+        if let Some(d) = dropped.as_deref_mut() {
+            d.push(Dropped {
+                what: "line".into(),
+                why: why.into(),
+                text: super::explain::preview(p),
+            });
+        }
+    };
+    let mut lines = Vec::new();
+    for p in text.lines() {
+        let why = if is_teaser(p) {
+            Some("a teaser for another story")
+        } else if is_call_to_action(p) {
+            Some("a call to action (subscribe, follow, download…)")
+        } else if is_timestamp(p) {
+            Some("a time stamp")
+        } else if is_label(p) {
+            Some("a taxonomy label (tags, category…)")
+        } else if is_title(p) {
+            Some("the title again")
+        } else if is_furniture(p) {
+            Some("page furniture (a credit, an embed's chrome, a count, a share prompt, a contact label)")
+        } else if p.len() >= REPEAT_MIN_CHARS && !seen.insert(p) {
+            Some("a repeat of an earlier paragraph")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => record(p, why),
+            None => lines.push(p),
+        }
+    }
     let n = lines.len();
-    lines
-        .into_iter()
-        .enumerate()
-        .filter(|(i, p)| !is_bio(p, n - 1 - i))
-        .map(|(_, p)| p)
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut kept = Vec::with_capacity(n);
+    for (i, p) in lines.into_iter().enumerate() {
+        if is_bio(p, n - 1 - i) {
+            record(p, "the author's bio, at the end");
+        } else {
+            kept.push(p);
+        }
+    }
+    kept.join("\n")
 }
 
 /// Taxonomy and link-list labels: "Tags: …", "Kategorie: News", "Related:" — short lines

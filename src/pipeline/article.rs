@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::baseline::NotRevision;
 use super::links::{canonical_url, same_site, site_of};
 use super::{Failure, Pipeline};
 use crate::alerts::{Alert, AlertKind};
@@ -18,7 +19,7 @@ use crate::feed::FeedEntry;
 use crate::fetch::{Conditional, Fetched};
 use crate::figures::{compare, Figure};
 use crate::schedule::ages;
-use crate::store::{self, ArticleState, FetchRecord, NewVersion, NextCheck};
+use crate::store::{self, ArticleState, FetchRecord, NewVersion, NextCheck, StoredPage};
 
 /// What happened to one article.
 #[derive(Debug, Default)]
@@ -209,7 +210,7 @@ impl Pipeline {
             self.record_article_error(id, key, &e, &next_check);
             return Err(Failure::new(e));
         }
-        self.store_article(id, key, article, None, None, &mut outcome)?;
+        self.store_article(id, key, (article, None), None, None, &mut outcome)?;
         self.store
             .article_fetched(id, &store::now(), None, Some(&hash), &next_check)
             .map_err(db)?;
@@ -283,7 +284,7 @@ impl Pipeline {
                 ..Default::default()
             });
         }
-        let (article, figures) = match self.extract_article(link, fetched).await {
+        let (article, figures, page) = match self.extract_article(link, fetched).await {
             Ok(a) => a,
             Err(e) => {
                 let id = self
@@ -314,7 +315,7 @@ impl Pipeline {
         self.store_article(
             id,
             &stored_as,
-            article,
+            (article, Some(&page)),
             Some(figures),
             Some(fetch),
             &mut outcome,
@@ -403,7 +404,7 @@ impl Pipeline {
         &self,
         url: &Url,
         fetched: Fetched,
-    ) -> Result<(Article, Vec<Figure>), String> {
+    ) -> Result<(Article, Vec<Figure>, StoredPage), String> {
         if !fetched.is_html() {
             return Err(format!(
                 "{url}: not an HTML page (Content-Type {}); only web pages are followed",
@@ -419,7 +420,13 @@ impl Pipeline {
                 Some(&final_url),
             )?;
             let found = figures.extract_lang(&article.text, article.lang.as_deref());
-            Ok::<_, extract::ExtractError>((article, found))
+            let page = StoredPage {
+                url: final_url.to_string(),
+                charset: fetched.charset,
+                extractor: extract::EXTRACTOR_VERSION,
+                body: fetched.body,
+            };
+            Ok::<_, extract::ExtractError>((article, found, page))
         })
         .await
         .map_err(|e| format!("{url}: extraction failed: {e}"))?
@@ -430,13 +437,13 @@ impl Pipeline {
         &self,
         id: i64,
         url: &Url,
-        article: Article,
+        (article, page): (Article, Option<&StoredPage>),
         figures: Option<Vec<Figure>>,
         fetch: Option<Fetch<'_>>,
         outcome: &mut ArticleOutcome,
     ) -> Result<(), Failure> {
         let saved = self
-            .save(id, url, article, figures, fetch)
+            .save(id, url, (article, page), figures, fetch)
             .map_err(|e| Failure::new(format!("{url}: {e}")))?;
         outcome.new_version = saved.stored;
         outcome.alerts = saved.alerts;
@@ -444,23 +451,29 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Stores the article if its text changed, with the figures it reports and the alerts they
-    /// raise, then appends the alerts to the log. A version that looks like a wall or lost
-    /// more than half its text is stored with a flag and raises nothing.
+    /// Stores the article if it is a revision (see `baseline`), with the figures it reports
+    /// and the alerts they raise. A version that looks like a wall or lost more than half its
+    /// text is stored with a flag and raises nothing. The page it came from is kept as the
+    /// article's baseline either way.
     fn save(
         &self,
         article_id: i64,
         url: &Url,
-        article: Article,
+        (article, page): (Article, Option<&StoredPage>),
         figures: Option<Vec<Figure>>,
         fetch: Option<Fetch<'_>>,
     ) -> store::Result<Saved> {
         let now = store::now();
         let previous = self.store.latest_version(article_id)?;
-        if previous
-            .as_ref()
-            .is_some_and(|p| p.content_hash == article.content_hash())
-        {
+        let not_revision = match &previous {
+            Some(p) => self.not_revision(article_id, url, p, &article)?,
+            None => None,
+        };
+        self.remember_page(article_id, url, &article, page)?;
+        if let Some(why) = not_revision {
+            if why != NotRevision::SameText {
+                tracing::info!(article = %url, "no new version: {}", why.describe());
+            }
             self.store.article_checked(article_id, &now, None)?;
             return Ok(Saved::default());
         }

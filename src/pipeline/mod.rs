@@ -19,6 +19,7 @@ use crate::schedule::cadence::{self, ChangeHistory};
 use crate::store::{self, PollRecord, PollResult, SourceState, Store};
 
 mod article;
+mod baseline;
 mod lease;
 mod links;
 mod recheck;

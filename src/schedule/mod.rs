@@ -427,12 +427,18 @@ fn prune(pipeline: &Pipeline) {
         return;
     };
     match crate::pipeline::prune(&pipeline.store, r, false) {
-        Ok(report) if report.versions + report.deliveries > 0 => tracing::info!(
-            versions = report.versions,
-            figures = report.figures,
-            deliveries = report.deliveries,
-            "retention: pruned old versions"
-        ),
+        Ok(report)
+            if report.versions + report.deliveries + report.pages + report.paragraphs > 0 =>
+        {
+            tracing::info!(
+                versions = report.versions,
+                figures = report.figures,
+                deliveries = report.deliveries,
+                pages = report.pages,
+                paragraphs = report.paragraphs,
+                "retention: pruned old versions"
+            )
+        }
         Ok(_) => {}
         Err(e) => tracing::error!("retention: cannot prune: {e}"),
     }

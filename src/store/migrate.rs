@@ -25,6 +25,8 @@ const TABLES: &[&str] = &[
     "workers",
     "sinks",
     "deliveries",
+    "pages",
+    "site_paragraphs",
 ];
 
 /// Rows sent to PostgreSQL per COPY buffer.

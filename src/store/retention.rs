@@ -13,7 +13,15 @@ pub struct PruneReport {
     pub figures: i64,
     /// Outbox rows of deliveries done before the cut-off.
     pub deliveries: i64,
+    /// Kept pages of articles retired before the cut-off (they are never fetched again).
+    pub pages: i64,
+    /// Remembered paragraphs of a site last seen before the cut-off.
+    pub paragraphs: i64,
 }
+
+/// Pages of articles no longer checked, as a `WHERE` over `?1` (cut-off).
+const STALE_PAGES: &str =
+    "article_id IN (SELECT id FROM articles WHERE retired_at IS NOT NULL AND retired_at < ?1)";
 
 /// The versions a prune removes, as a subquery over `?1` (cut-off) and `?2` (keep_last).
 const PRUNABLE: &str = "SELECT p.id FROM (
@@ -44,6 +52,16 @@ impl Store {
                 params![cutoff],
                 |r| r.get(0),
             )?,
+            pages: tx.query_row(
+                &format!("SELECT count(*) FROM pages WHERE {STALE_PAGES}"),
+                params![cutoff],
+                |r| r.get(0),
+            )?,
+            paragraphs: tx.query_row(
+                "SELECT count(*) FROM site_paragraphs WHERE seen_at < ?1",
+                params![cutoff],
+                |r| r.get(0),
+            )?,
         };
         if dry_run {
             return Ok(report);
@@ -69,6 +87,14 @@ impl Store {
         }
         tx.execute(
             "DELETE FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?1",
+            params![cutoff],
+        )?;
+        tx.execute(
+            &format!("DELETE FROM pages WHERE {STALE_PAGES}"),
+            params![cutoff],
+        )?;
+        tx.execute(
+            "DELETE FROM site_paragraphs WHERE seen_at < ?1",
             params![cutoff],
         )?;
         tx.commit()?;
