@@ -11,15 +11,21 @@ use anyhow::{bail, Context};
 use figwatch::extract;
 use serde::Deserialize;
 
-use crate::{ratio, Score};
+use crate::{ratio, versus, Score};
 
 /// The targets of the extraction issue. `--check` fails below the gated ones (snippet F1 and
 /// precision, date accuracy, as the issue asks of CI); the shingle score is reported against
 /// its target.
 const MIN_F1: f64 = 0.935;
-const MIN_PRECISION: f64 = 0.92;
+const MIN_PRECISION: f64 = 0.93;
 const MIN_DATE_ACCURACY: f64 = 0.87;
-const MIN_SHINGLE_F1: f64 = 0.95;
+/// The issue's targets for the trafilatura set, printed beside the gated floors above.
+const TARGET_F1: f64 = 0.95;
+const TARGET_PRECISION: f64 = 0.95;
+const TARGET_DATE_ACCURACY: f64 = 0.88;
+const MIN_SHINGLE_F1: f64 = 0.96;
+/// Extraction's speed against a bare parse of the same pages: the issue's target, reported.
+const SPEED_RATIO_TARGET: f64 = 0.7;
 
 #[derive(Deserialize)]
 struct Entry {
@@ -108,6 +114,8 @@ fn trafilatura_corpus(dir: &Path, folds: Option<usize>) -> anyhow::Result<Corpus
     let (mut dated, mut dates_right, mut undated, mut undated_right) = (0, 0, 0, 0);
     let (mut extract_time, mut parse_time) = (Duration::ZERO, Duration::ZERO);
     let (mut pages, mut missing, mut failed) = (0, 0, 0);
+    // The pages read, for Python trafilatura to read after.
+    let mut read: Vec<(&String, PathBuf)> = Vec::new();
     for url in urls {
         let e = &entries[url];
         let Some(path) = locate(dir, &e.file) else {
@@ -117,40 +125,38 @@ fn trafilatura_corpus(dir: &Path, folds: Option<usize>) -> anyhow::Result<Corpus
         let body =
             extract::read_file(&path, u64::MAX / 2).with_context(|| path.display().to_string())?;
         pages += 1;
+        read.push((url, path));
 
-        let started = Instant::now();
         let html = extract::decode(&body, None);
-        let article = extract::extract_html(&html, url::Url::parse(url).ok().as_ref());
-        extract_time += started.elapsed();
-
-        let started = Instant::now();
-        std::hint::black_box(scraper::Html::parse_document(&html));
-        parse_time += started.elapsed();
+        let page_url = url::Url::parse(url).ok();
+        let mut extract_page = || {
+            let started = Instant::now();
+            let article = extract::extract_html(&html, page_url.as_ref());
+            extract_time += started.elapsed();
+            article
+        };
+        let mut parse_page = || {
+            let started = Instant::now();
+            std::hint::black_box(scraper::Html::parse_document(&html));
+            parse_time += started.elapsed();
+        };
+        // Whichever runs second finds the page warm in the caches: the order alternates
+        // from page to page, so neither side has that advantage. Both start from the
+        // decoded text (decoding is the same work for both).
+        let article = if pages % 2 == 0 {
+            let a = extract_page();
+            parse_page();
+            a
+        } else {
+            parse_page();
+            extract_page()
+        };
 
         let article = article.unwrap_or_else(|_| {
             failed += 1;
             Default::default()
         });
-        let text = squeeze(&article.text);
-        let mut page = Score::default();
-        for s in &e.with {
-            if text.contains(&squeeze(s)) {
-                page.tp += 1;
-            } else {
-                page.fn_ += 1;
-                if verbose {
-                    println!("  FN {url}: {s:?}");
-                }
-            }
-        }
-        for s in &e.without {
-            if text.contains(&squeeze(s)) {
-                page.fp += 1;
-                if verbose {
-                    println!("  FP {url}: {s:?}");
-                }
-            }
-        }
+        let page = score_page(&article.text, e, verbose.then_some(url.as_str()));
         snippets.tp += page.tp;
         snippets.fp += page.fp;
         snippets.fn_ += page.fn_;
@@ -183,7 +189,7 @@ fn trafilatura_corpus(dir: &Path, folds: Option<usize>) -> anyhow::Result<Corpus
     let parse_rate = pages as f64 / parse_time.as_secs_f64().max(1e-9);
     println!("trafilatura corpus: {pages} pages ({missing} missing, {failed} with no text found)");
     println!(
-        "  {}   [F1 >= {MIN_F1}, P >= {MIN_PRECISION}]",
+        "  {}   [gated: F1 >= {MIN_F1}, P >= {MIN_PRECISION}; target F1 >= {TARGET_F1} with P >= {TARGET_PRECISION}]",
         snippets.line("snippets")
     );
     for (i, (score, count)) in by_fold.iter().enumerate() {
@@ -194,8 +200,26 @@ fn trafilatura_corpus(dir: &Path, folds: Option<usize>) -> anyhow::Result<Corpus
             score.line("snippets")
         );
     }
-    println!("  date       exact day {dates_right} of {dated} = {date_accuracy:.3}; no date where none is due: {undated_right} of {undated}   [>= {MIN_DATE_ACCURACY}]");
-    println!("  speed      {rate:.1} pages/s extracting (one core); bare html5ever parse {parse_rate:.1} pages/s; ratio {:.2}", rate / parse_rate);
+    println!("  date       exact day {dates_right} of {dated} = {date_accuracy:.3}; no date where none is due: {undated_right} of {undated}   [gated >= {MIN_DATE_ACCURACY}; target >= {TARGET_DATE_ACCURACY}]");
+    println!("  speed      {rate:.1} pages/s extracting (one core); bare html5ever parse {parse_rate:.1} pages/s; ratio {:.2}   [target >= {SPEED_RATIO_TARGET}, reported]", rate / parse_rate);
+    let paths: Vec<PathBuf> = read.iter().map(|(_, p)| p.clone()).collect();
+    if let Some(py) = versus::python_trafilatura(&paths)? {
+        let mut score = Score::default();
+        for ((url, _), text) in read.iter().zip(&py.texts) {
+            let page = score_page(text, &entries[*url], None);
+            score.tp += page.tp;
+            score.fp += page.fp;
+            score.fn_ += page.fn_;
+        }
+        let py_rate = pages as f64 / py.seconds.max(1e-9);
+        println!(
+            "  versus     Python trafilatura, same pages: {}; {py_rate:.1} pages/s (figwatch {:.1}× its speed); its peak memory {} kB, figwatch's so far {}",
+            score.line("snippets"),
+            rate / py_rate,
+            py.peak_kb,
+            peak_memory().unwrap_or_else(|| "unknown".into())
+        );
+    }
     Ok(CorpusResult {
         precision: snippets.precision(),
         f1: snippets.f1(),
@@ -233,7 +257,7 @@ fn readability_corpus(dir: &Path) -> anyhow::Result<f64> {
     }
     let mean = total / n.max(1) as f64;
     println!(
-        "readability corpus: {n} pages, mean 4-gram shingle F1 {mean:.3}   [>= {MIN_SHINGLE_F1}]"
+        "readability corpus: {n} pages, mean 4-gram shingle F1 {mean:.3}   [target >= {MIN_SHINGLE_F1}, reported]"
     );
     Ok(mean)
 }
@@ -259,6 +283,31 @@ fn locate(dir: &Path, file: &str) -> Option<PathBuf> {
         .iter()
         .map(|sub| dir.join(sub).join(format!("{file}.gz")))
         .find(|p| p.exists())
+}
+
+/// One page's snippets found and missed in `text` (printed with `url` when verbose).
+fn score_page(text: &str, e: &Entry, url: Option<&str>) -> Score {
+    let text = squeeze(text);
+    let mut page = Score::default();
+    for s in &e.with {
+        if text.contains(&squeeze(s)) {
+            page.tp += 1;
+        } else {
+            page.fn_ += 1;
+            if let Some(url) = url {
+                println!("  FN {url}: {s:?}");
+            }
+        }
+    }
+    for s in &e.without {
+        if text.contains(&squeeze(s)) {
+            page.fp += 1;
+            if let Some(url) = url {
+                println!("  FP {url}: {s:?}");
+            }
+        }
+    }
+    page
 }
 
 fn squeeze(s: &str) -> String {

@@ -22,6 +22,7 @@ mod figures;
 mod numbers;
 mod robustness;
 mod speed;
+mod versus;
 
 use std::path::Path;
 use std::process::ExitCode;
