@@ -43,6 +43,12 @@ pub fn is_furniture(line: &str) -> bool {
             // A share prompt: "Share this article", "Artikel teilen", "Möchten Sie den Artikel
             // teilen?", "Compartir en Facebook".
             r"(?i)^\W{0,3}(share|teilen|compartir|compartilhar|partager|condividi)(\s+(this|the|on|via|it|article|story|post|page|artikel|beitrag|seite|auf|en|esta|este|nota|noticia|sur|cet|cette|l'article|su))*\W*$|^\W{0,3}(artikel|beitrag|seite)\s+teilen\W*$|(den|diesen) (artikel|beitrag) teilen\s*[?!]|(gefallen|enjoyed (this|it))\s*\?|vergiss nicht zu teilen|(?-u:\b)share (this|it) with",
+            // An audio or video player's label: "Listen to this article", "Escucha esta nota
+            // aquí", "Video verfügbar bis 28.02.2021".
+            r"(?i)^\W{0,3}(listen to (this|the) (article|story)|escucha (esta|la) (nota|noticia)|artikel (anhören|vorlesen)|(é|e)couter (cet|l') ?article|ascolta (l'articolo|questo articolo)|ouça (esta|a) (notícia|matéria)|(video|audio) (verfügbar|available) (bis|until))",
+            // A like button's placeholder, as WordPress writes it in every language: "Like
+            // Loading…", "Gefällt mir Wird geladen …", "Me gusta Cargando…".
+            r"(?i)^\W{0,3}((like|gefällt mir|j'aime|me gusta|mi piace|curtir|lubię to!?)\s+)?(loading|wird geladen|chargement|cargando|caricamento|carregando|ładowanie)\W*$",
             // A contact block's labels, alone on their line: "Kontakt:", "Media contact".
             r"(?i)^\W{0,3}(kontakt|contact|contacto|pressekontakt|press contacts?|media contacts?|medienkontakt|ansprechpartner(in)?|telefon|tel\.?|phone|fax|e-?mail|mail|adresse|address)\s*:?\s*$",
         ])
@@ -102,6 +108,11 @@ mod tests {
             "Artikel gefallen? Vergiss nicht zu teilen!",
             "Kontakt:",
             "Media contact",
+            "Listen to this article",
+            "Gefällt mir Wird geladen …",
+            "Like Loading...",
+            "ESCUCHA ESTA NOTA AQUÍ",
+            "Video verfügbar bis 28.02.2021",
         ] {
             assert!(is_furniture(line), "{line}");
         }
