@@ -128,3 +128,82 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with_article() -> (tempfile::TempDir, Store, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("fw.db")).unwrap();
+        let source = crate::config::SourceConfig {
+            kind: crate::config::SourceKind::Feed,
+            url: url::Url::parse("https://example.com/rss").unwrap(),
+            interval: std::time::Duration::from_secs(60),
+            min_interval: std::time::Duration::from_secs(60),
+            max_interval: std::time::Duration::from_secs(240),
+            recheck: Default::default(),
+        };
+        let sources = store.sync_sources(&[source]).unwrap().0;
+        let (id, _) = store
+            .article_for("https://example.com/a", sources[0], None, true)
+            .unwrap();
+        (dir, store, id)
+    }
+
+    #[test]
+    fn a_page_is_kept_compressed_and_read_back_whole() {
+        let (_dir, store, id) = store_with_article();
+        assert_eq!(store.page(id).unwrap(), None);
+        let page = StoredPage {
+            url: "https://example.com/a".into(),
+            charset: Some("iso-8859-1".into()),
+            extractor: 7,
+            body: b"<html><body><p>caf\xe9</p></body></html>".repeat(100),
+        };
+        store.put_page(id, "2026-01-01T00:00:00Z", &page).unwrap();
+        assert_eq!(store.page(id).unwrap().as_ref(), Some(&page));
+        let stored: String = store
+            .conn()
+            .query_row("SELECT body FROM pages", params![], |r| r.get(0))
+            .unwrap();
+        assert!(
+            stored.len() < page.body.len() / 4,
+            "compressed: {}",
+            stored.len()
+        );
+        // The next fetch replaces it.
+        let next = StoredPage {
+            body: b"<p>new</p>".to_vec(),
+            ..page
+        };
+        store.put_page(id, "2026-01-02T00:00:00Z", &next).unwrap();
+        assert_eq!(store.page(id).unwrap(), Some(next));
+    }
+
+    #[test]
+    fn a_tampered_page_is_refused_with_its_article_named_not_inflated() {
+        let (_dir, store, id) = store_with_article();
+        // A bomb: far more than any fetched page may be, in a few kilobytes of gzip.
+        let bomb = StoredPage {
+            url: "https://example.com/a".into(),
+            charset: None,
+            extractor: 1,
+            body: vec![0u8; (MAX_PAGE_BYTES + 1024) as usize],
+        };
+        store.put_page(id, "2026-01-01T00:00:00Z", &bomb).unwrap();
+        let err = store.page(id).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!(
+                "stored page of article {id} is unreadable: larger than"
+            )),
+            "{err}"
+        );
+        store
+            .conn()
+            .execute("UPDATE pages SET body = 'SGVsbG8='", params![])
+            .unwrap();
+        let err = store.page(id).unwrap_err().to_string();
+        assert!(err.contains("not gzip"), "{err}");
+    }
+}
