@@ -464,12 +464,16 @@ impl Pipeline {
         fetch: Option<Fetch<'_>>,
     ) -> store::Result<Saved> {
         let now = store::now();
+        self.remember_paragraphs(article_id, url, &article)?;
         let previous = self.store.latest_version(article_id)?;
         let not_revision = match &previous {
             Some(p) => self.not_revision(article_id, url, p, &article)?,
             None => None,
         };
-        self.remember_page(article_id, url, &article, page)?;
+        // The page is the baseline from now on, whatever the text is judged to be.
+        if let Some(page) = page {
+            self.store.put_page(article_id, &now, page)?;
+        }
         if let Some(why) = not_revision {
             if why != NotRevision::SameText {
                 tracing::info!(article = %url, "no new version: {}", why.describe());

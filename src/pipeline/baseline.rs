@@ -14,7 +14,7 @@ use url::Url;
 use super::links::site_of;
 use super::Pipeline;
 use crate::extract::{self, Article, EXTRACTOR_VERSION};
-use crate::store::{self, StoredPage, StoredVersion};
+use crate::store::{self, StoredVersion};
 
 /// A paragraph seen on this many other articles of a site is the site's template.
 const TEMPLATE_MIN_ARTICLES: usize = 2;
@@ -134,25 +134,19 @@ impl Pipeline {
             .all(|p| self.figures.extract_lang(p, lang).is_empty()))
     }
 
-    /// Remembers the paragraphs of a fetched text for its site, and keeps the page it came
-    /// from as the article's baseline.
-    pub(super) fn remember_page(
+    /// Remembers the paragraphs of a fetched text for its site. Done before the text is
+    /// judged, so that articles checked at the same moment see each other's paragraphs.
+    pub(super) fn remember_paragraphs(
         &self,
         article_id: i64,
         url: &Url,
         article: &Article,
-        page: Option<&StoredPage>,
     ) -> store::Result<()> {
-        let now = store::now();
         let hashes: Vec<String> = paragraphs(&article.text)
             .take(MAX_REMEMBERED)
             .map(paragraph_hash)
             .collect();
         self.store
-            .record_paragraphs(&site_of(url), article_id, &hashes, &now)?;
-        if let Some(page) = page {
-            self.store.put_page(article_id, &now, page)?;
-        }
-        Ok(())
+            .record_paragraphs(&site_of(url), article_id, &hashes, &store::now())
     }
 }
