@@ -179,9 +179,12 @@ fn extract_traced(
         let mut article = Article {
             title: meta::title(&doc, &head),
             byline: meta::byline(&doc, &head),
-            published: published::stated(&doc, &head, offset)
-                .or_else(|| published::in_script_data(html, offset))
-                .or_else(|| visible_date::find(&doc, url, offset)),
+            published: url_day(
+                published::stated(&doc, &head, offset)
+                    .or_else(|| published::in_script_data(html, offset))
+                    .or_else(|| visible_date::find(&doc, url, offset)),
+                url,
+            ),
             lang,
             text: match ex.as_deref_mut() {
                 Some(ex) => body::explained(&doc, ex),
@@ -224,6 +227,22 @@ fn extract_traced(
     }))
     .unwrap_or_default();
     finish(article, ex.map(|e| &mut e.dropped_lines))
+}
+
+/// The day in the page's address, where it names one a day from the stated date: a path
+/// is written in the publisher's own day when the story goes up, while a stated time stamp
+/// is often UTC, and a late-evening story in the Americas (or an early-morning one in Asia)
+/// is stamped with the neighbouring day.
+fn url_day(published: Option<String>, url: Option<&url::Url>) -> Option<String> {
+    let stated = published?;
+    let Some(in_path) = url.and_then(|u| visible_date::in_url(u.path())) else {
+        return Some(stated);
+    };
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok();
+    match (day(&stated), day(&in_path)) {
+        (Some(a), Some(b)) if (a - b).num_days().abs() == 1 => Some(in_path),
+        _ => Some(stated),
+    }
 }
 
 /// A body shorter than this is no article: the page's description says more.

@@ -176,3 +176,24 @@ fn the_same_article_with_other_boilerplate_extracts_to_the_same_text() {
     assert_eq!(a.text, b.text);
     assert_eq!(a.content_hash(), b.content_hash());
 }
+
+#[test]
+fn the_day_in_the_address_wins_over_a_stamp_a_day_away() {
+    // demo pages state 2025-01-14T08:00:00Z.
+    let html = page("Heavy losses in Kursk", PARAGRAPHS, "Most read story");
+    let at = |path: &str| {
+        let url = url::Url::parse(&format!("https://news.example{path}")).unwrap();
+        extract_html(&html, Some(&url)).unwrap().published
+    };
+    assert_eq!(at("/2025/01/13/kursk").as_deref(), Some("2025-01-13"));
+    assert_eq!(at("/2025/01/15/kursk").as_deref(), Some("2025-01-15"));
+    // Further away, the address is another day (an archive, a series): the stamp stands.
+    assert_eq!(
+        at("/2025/01/10/kursk").as_deref().map(|d| &d[..10]),
+        Some("2025-01-14")
+    );
+    assert_eq!(
+        at("/world/kursk").as_deref().map(|d| &d[..10]),
+        Some("2025-01-14")
+    );
+}

@@ -76,8 +76,23 @@ pub fn in_url(path: &str) -> Option<String> {
         Regex::new(r"(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
             .expect("static regex")
     });
+    if let Some(c) = re.captures(path) {
+        return ymd(&c[1], &c[2], &c[3]);
+    }
+    // The year last (`/meldungen/29-10-2021`): day first or month first, read only when the
+    // numbers say which (one of them above 12).
+    static LAST: OnceLock<Regex> = OnceLock::new();
+    let re = LAST.get_or_init(|| {
+        Regex::new(r"(?:^|[/_-])(\d{1,2})[._-](\d{1,2})[._-]((?:19|20)\d{2})(?:[/_.-]|$)")
+            .expect("static regex")
+    });
     let c = re.captures(path)?;
-    ymd(&c[1], &c[2], &c[3])
+    let (a, b): (u32, u32) = (c[1].parse().ok()?, c[2].parse().ok()?);
+    match (a > 12, b > 12) {
+        (true, false) => ymd(&c[3], &c[2], &c[1]),
+        (false, true) => ymd(&c[3], &c[1], &c[2]),
+        _ => None,
+    }
 }
 
 /// How much visible text after the headline's start is searched for the date line, and how
@@ -476,6 +491,16 @@ mod tests {
             Some("2020-03-12")
         );
         assert_eq!(in_url("/story/1700384"), None);
+        assert_eq!(
+            in_url("/meldungen/29-10-2021").as_deref(),
+            Some("2021-10-29")
+        );
+        assert_eq!(
+            in_url("/news/10-29-2021-story").as_deref(),
+            Some("2021-10-29")
+        );
+        // Either way round: not read.
+        assert_eq!(in_url("/news/03-04-2021"), None);
         for (text, day) in [
             ("Published 2019-12-10 10:00", "2019-12-10"),
             ("Veröffentlicht am 05.03.2021", "2021-03-05"),
