@@ -15,14 +15,12 @@ CREATE TABLE pages (
     body       TEXT NOT NULL
 );
 
--- Which articles of a site each paragraph was seen in (by hash of its normalised text): a
--- paragraph on many of a site's articles is the site's template, and a change in it alone
--- is no revision.
+-- Which articles of a site each paragraph was seen in, by a hash of the site and the
+-- paragraph's words (64 bits): a paragraph on several of a site's articles is the site's
+-- template, and a change in it alone is no revision. Only short paragraphs are recorded.
 CREATE TABLE site_paragraphs (
-    site       TEXT NOT NULL,
-    hash       TEXT NOT NULL,
+    hash       BIGINT NOT NULL,
     article_id BIGINT NOT NULL REFERENCES articles(id),
     seen_at    TEXT NOT NULL,
-    PRIMARY KEY (site, hash, article_id)
+    PRIMARY KEY (hash, article_id)
 );
-CREATE INDEX site_paragraphs_seen ON site_paragraphs(seen_at);

@@ -464,16 +464,8 @@ impl Pipeline {
         fetch: Option<Fetch<'_>>,
     ) -> store::Result<Saved> {
         let now = store::now();
-        self.remember_paragraphs(article_id, url, &article)?;
         let previous = self.store.latest_version(article_id)?;
-        let not_revision = match &previous {
-            Some(p) => self.not_revision(article_id, url, p, &article)?,
-            None => None,
-        };
-        // The page is the baseline from now on, whatever the text is judged to be.
-        if let Some(page) = page {
-            self.store.put_page(article_id, &now, page)?;
-        }
+        let not_revision = self.not_revision(article_id, url, previous.as_ref(), &article, page)?;
         if let Some(why) = not_revision {
             if why != NotRevision::SameText {
                 tracing::info!(article = %url, "no new version: {}", why.describe());

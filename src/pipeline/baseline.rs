@@ -14,13 +14,18 @@ use url::Url;
 use super::links::site_of;
 use super::Pipeline;
 use crate::extract::{self, Article, EXTRACTOR_VERSION};
-use crate::store::{self, StoredVersion};
+use crate::store::{self, StoredPage, StoredVersion};
 
 /// A paragraph seen on this many other articles of a site is the site's template.
 const TEMPLATE_MIN_ARTICLES: usize = 2;
 
 /// At most this many paragraphs of one text are remembered for the site.
 const MAX_REMEMBERED: usize = 300;
+
+/// Only paragraphs of at most this many words are remembered: a template's lines (a call
+/// to subscribe, a "most read" entry, a disclaimer) are short, and a longer paragraph that
+/// changed is always read as the story's, which keeps the memory to a few rows an article.
+const TEMPLATE_MAX_WORDS: usize = 40;
 
 /// Why a new text is not a revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +51,19 @@ impl NotRevision {
     }
 }
 
-/// The hash a paragraph is remembered by: of its words, case and spacing aside.
-pub(super) fn paragraph_hash(p: &str) -> String {
-    let words: Vec<String> = p.split_whitespace().map(str::to_lowercase).collect();
-    crate::feed::hex(&Sha256::digest(words.join(" ").as_bytes())[..12])
+/// The hash a paragraph of a site is remembered by: of the site and the paragraph's words,
+/// case and spacing aside, in 64 bits.
+pub(super) fn paragraph_hash(site: &str, p: &str) -> i64 {
+    let mut h = Sha256::new();
+    h.update(site.as_bytes());
+    h.update([0u8]);
+    for (i, w) in p.split_whitespace().enumerate() {
+        if i > 0 {
+            h.update(b" ");
+        }
+        h.update(w.to_lowercase().as_bytes());
+    }
+    i64::from_be_bytes(h.finalize()[..8].try_into().expect("eight bytes"))
 }
 
 fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
@@ -57,26 +71,40 @@ fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
 }
 
 impl Pipeline {
-    /// Why `article`, just fetched, is no revision of `previous`; `None` when it is one.
+    /// Why `article`, just fetched from `page`, is no revision of `previous`; `None` when it
+    /// is one (or the first version). The fetch is remembered either way: its paragraphs for
+    /// the site, and its page as the article's baseline from now on — in one transaction,
+    /// after the previous page was read and before the site's paragraphs are counted, so that
+    /// articles checked at the same moment see each other's.
     pub(super) fn not_revision(
         &self,
         article_id: i64,
         url: &Url,
-        previous: &StoredVersion,
+        previous: Option<&StoredVersion>,
         article: &Article,
+        page: Option<&StoredPage>,
     ) -> store::Result<Option<NotRevision>> {
-        if previous.content_hash == article.content_hash() {
+        let same = previous.is_some_and(|p| p.content_hash == article.content_hash());
+        let reread = match previous {
+            Some(p) if !same && p.extractor != Some(EXTRACTOR_VERSION) => {
+                self.reread_page(article_id)?
+            }
+            _ => None,
+        };
+        self.remember(article_id, url, article, page)?;
+        let Some(previous) = previous else {
+            return Ok(None);
+        };
+        if same {
             return Ok(Some(NotRevision::SameText));
         }
-        let mut baseline = Cow::Borrowed(previous.article.text.as_str());
-        if previous.extractor != Some(EXTRACTOR_VERSION) {
-            if let Some(text) = self.reread_page(article_id)? {
-                if extract::content_hash(&text) == article.content_hash() {
-                    return Ok(Some(NotRevision::ExtractorUpgrade));
-                }
-                baseline = Cow::Owned(text);
+        let baseline = match reread {
+            Some(text) if extract::content_hash(&text) == article.content_hash() => {
+                return Ok(Some(NotRevision::ExtractorUpgrade));
             }
-        }
+            Some(text) => Cow::Owned(text),
+            None => Cow::Borrowed(previous.article.text.as_str()),
+        };
         if self.only_template_changed(article_id, url, &baseline, article)? {
             return Ok(Some(NotRevision::Template));
         }
@@ -118,13 +146,11 @@ impl Pipeline {
         if changed.is_empty() {
             return Ok(false);
         }
-        let hashes: Vec<String> = changed.iter().map(|p| paragraph_hash(p)).collect();
-        let recurring = self.store.recurring_paragraphs(
-            &site_of(url),
-            article_id,
-            &hashes,
-            TEMPLATE_MIN_ARTICLES,
-        )?;
+        let site = site_of(url);
+        let hashes: Vec<i64> = changed.iter().map(|p| paragraph_hash(&site, p)).collect();
+        let recurring =
+            self.store
+                .recurring_paragraphs(article_id, &hashes, TEMPLATE_MIN_ARTICLES)?;
         if recurring.len() < hashes.len() {
             return Ok(false);
         }
@@ -134,19 +160,21 @@ impl Pipeline {
             .all(|p| self.figures.extract_lang(p, lang).is_empty()))
     }
 
-    /// Remembers the paragraphs of a fetched text for its site. Done before the text is
-    /// judged, so that articles checked at the same moment see each other's paragraphs.
-    pub(super) fn remember_paragraphs(
+    /// Remembers a fetched text's short paragraphs for its site, and its page.
+    fn remember(
         &self,
         article_id: i64,
         url: &Url,
         article: &Article,
+        page: Option<&StoredPage>,
     ) -> store::Result<()> {
-        let hashes: Vec<String> = paragraphs(&article.text)
+        let site = site_of(url);
+        let hashes: Vec<i64> = paragraphs(&article.text)
+            .filter(|p| p.split_whitespace().count() <= TEMPLATE_MAX_WORDS)
             .take(MAX_REMEMBERED)
-            .map(paragraph_hash)
+            .map(|p| paragraph_hash(&site, p))
             .collect();
         self.store
-            .record_paragraphs(&site_of(url), article_id, &hashes, &store::now())
+            .remember_fetch(article_id, &store::now(), &hashes, page)
     }
 }

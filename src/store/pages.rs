@@ -21,30 +21,54 @@ pub struct StoredPage {
     pub body: Vec<u8>,
 }
 
+/// A page as stored: gzip, then base64 (text, which both backends and `migrate` carry as is).
+fn compress(article_id: i64, body: &[u8]) -> Result<String> {
+    // Compressing into memory fails only if memory does.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let compressed = gz.write_all(body).and_then(|()| gz.finish());
+    let compressed = compressed.map_err(|e| StoreError::Page {
+        article_id,
+        reason: e.to_string(),
+    })?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(compressed))
+}
+
 /// A stored page is read back within this many bytes, as a fetched one is: a row written by
 /// someone else cannot make figwatch inflate a bomb.
 const MAX_PAGE_BYTES: u64 = 64 << 20;
 
 impl Store {
-    /// Keeps `page` as the last page fetched of the article, replacing the one before.
-    pub fn put_page(&self, article_id: i64, at: &str, page: &StoredPage) -> Result<()> {
-        // Compressing into memory fails only if memory does.
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        let compressed = gz.write_all(&page.body).and_then(|()| gz.finish());
-        let compressed = compressed.map_err(|e| StoreError::Page {
-            article_id,
-            reason: e.to_string(),
-        })?;
-        let body = base64::engine::general_purpose::STANDARD.encode(compressed);
-        self.conn().execute(
-            "INSERT INTO pages (article_id, fetched_at, url, charset, extractor, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (article_id) DO UPDATE SET fetched_at = excluded.fetched_at,
-                 url = excluded.url, charset = excluded.charset,
-                 extractor = excluded.extractor, body = excluded.body",
-            params![article_id, at, page.url, page.charset, page.extractor, body],
-        )?;
-        Ok(())
+    /// Records a fetch of the article in one transaction: the paragraphs `hashes` (of the
+    /// site and the paragraph) as seen in it, and `page` as its last page fetched, replacing
+    /// the one before.
+    pub fn remember_fetch(
+        &self,
+        article_id: i64,
+        at: &str,
+        hashes: &[i64],
+        page: Option<&StoredPage>,
+    ) -> Result<()> {
+        let body = page.map(|p| compress(article_id, &p.body)).transpose()?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for hash in hashes {
+            tx.execute(
+                "INSERT INTO site_paragraphs (hash, article_id, seen_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (hash, article_id) DO UPDATE SET seen_at = excluded.seen_at",
+                params![hash, article_id, at],
+            )?;
+        }
+        if let (Some(page), Some(body)) = (page, body) {
+            tx.execute(
+                "INSERT INTO pages (article_id, fetched_at, url, charset, extractor, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (article_id) DO UPDATE SET fetched_at = excluded.fetched_at,
+                     url = excluded.url, charset = excluded.charset,
+                     extractor = excluded.extractor, body = excluded.body",
+                params![article_id, at, page.url, page.charset, page.extractor, body],
+            )?;
+        }
+        tx.commit()
     }
 
     /// The last page fetched of the article, if one is kept.
@@ -84,45 +108,23 @@ impl Store {
         }))
     }
 
-    /// Records that the paragraphs `hashes` were seen in the article, a page of `site`.
-    pub fn record_paragraphs(
-        &self,
-        site: &str,
-        article_id: i64,
-        hashes: &[String],
-        at: &str,
-    ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for hash in hashes {
-            tx.execute(
-                "INSERT INTO site_paragraphs (site, hash, article_id, seen_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (site, hash, article_id) DO UPDATE SET seen_at = excluded.seen_at",
-                params![site, hash, article_id, at],
-            )?;
-        }
-        tx.commit()
-    }
-
-    /// Of `hashes`, those seen in at least `min_articles` articles of `site` other than
-    /// `article_id`.
+    /// Of `hashes`, those seen in at least `min_articles` articles other than `article_id`.
     pub fn recurring_paragraphs(
         &self,
-        site: &str,
         article_id: i64,
-        hashes: &[String],
+        hashes: &[i64],
         min_articles: usize,
-    ) -> Result<HashSet<String>> {
+    ) -> Result<HashSet<i64>> {
         let conn = self.conn();
         let mut out = HashSet::new();
         for hash in hashes {
             let n: i64 = conn.query_row(
-                "SELECT count(*) FROM site_paragraphs WHERE site = ?1 AND hash = ?2 AND article_id <> ?3",
-                params![site, hash, article_id],
+                "SELECT count(*) FROM site_paragraphs WHERE hash = ?1 AND article_id <> ?2",
+                params![hash, article_id],
                 |r| r.get(0),
             )?;
             if n >= min_articles as i64 {
-                out.insert(hash.clone());
+                out.insert(*hash);
             }
         }
         Ok(out)
@@ -161,7 +163,9 @@ mod tests {
             extractor: 7,
             body: b"<html><body><p>caf\xe9</p></body></html>".repeat(100),
         };
-        store.put_page(id, "2026-01-01T00:00:00Z", &page).unwrap();
+        store
+            .remember_fetch(id, "2026-01-01T00:00:00Z", &[], Some(&page))
+            .unwrap();
         assert_eq!(store.page(id).unwrap().as_ref(), Some(&page));
         let stored: String = store
             .conn()
@@ -177,7 +181,9 @@ mod tests {
             body: b"<p>new</p>".to_vec(),
             ..page
         };
-        store.put_page(id, "2026-01-02T00:00:00Z", &next).unwrap();
+        store
+            .remember_fetch(id, "2026-01-02T00:00:00Z", &[1, 2], Some(&next))
+            .unwrap();
         assert_eq!(store.page(id).unwrap(), Some(next));
     }
 
@@ -191,7 +197,9 @@ mod tests {
             extractor: 1,
             body: vec![0u8; (MAX_PAGE_BYTES + 1024) as usize],
         };
-        store.put_page(id, "2026-01-01T00:00:00Z", &bomb).unwrap();
+        store
+            .remember_fetch(id, "2026-01-01T00:00:00Z", &[], Some(&bomb))
+            .unwrap();
         let err = store.page(id).unwrap_err().to_string();
         assert!(
             err.contains(&format!(
