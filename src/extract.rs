@@ -70,6 +70,10 @@ pub fn content_hash(text: &str) -> String {
 pub enum ExtractError {
     #[error("no article text found in the page")]
     Empty,
+    /// The parser or the extractor panicked on this page: a bug, caught so that it costs this
+    /// page only, and said as what it is rather than as a page without text.
+    #[error("extraction crashed on this page (a bug in figwatch or its HTML parser; nothing else is affected): {0}")]
+    Panicked(String),
 }
 
 /// Reads a saved page from disk, decompressing it when it is gzip (by its magic bytes, so a
@@ -172,6 +176,10 @@ fn extract_traced(
     // html5ever and the crates around it parse arbitrary markup from the network; a bug in
     // them must cost one page, not the daemon.
     let article = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(test)]
+        if html.contains(tests::PANIC_ON) {
+            panic!("a panic the test asked for");
+        }
         let doc = Html::parse_document(html);
         let head = meta::Head::of(&doc);
         let lang = meta::lang(&head);
@@ -225,8 +233,18 @@ fn extract_traced(
         }
         article
     }))
-    .unwrap_or_default();
+    .map_err(|payload| ExtractError::Panicked(panic_message(payload.as_ref())))?;
     finish(article, ex.map(|e| &mut e.dropped_lines))
+}
+
+/// What a caught panic said, when it said it as text.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .map(|m| crate::controls::strip(&m).into_owned())
+        .unwrap_or_else(|| "no message".into())
 }
 
 /// The day in the page's address, where it names one a day from the stated date: a path

@@ -197,3 +197,21 @@ fn the_day_in_the_address_wins_over_a_stamp_a_day_away() {
         Some("2025-01-14")
     );
 }
+
+/// A page holding this makes extraction panic, in tests only.
+pub(super) const PANIC_ON: &str = "<!-- figwatch test: panic here -->";
+
+#[test]
+fn a_panic_while_extracting_is_its_own_error_not_an_empty_page() {
+    let html = format!("<html><body>{PANIC_ON}<p>Text.</p></body></html>");
+    let err = extract_html(&html, None).unwrap_err();
+    assert!(
+        matches!(&err, ExtractError::Panicked(m) if m == "a panic the test asked for"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("extraction crashed on this page"),
+        "{err}"
+    );
+}
