@@ -10,7 +10,6 @@ CREATE TABLE pages (
     fetched_at TEXT NOT NULL,
     url        TEXT NOT NULL,
     charset    TEXT,
-    extractor  INTEGER NOT NULL,
     body       TEXT NOT NULL
 );
 

@@ -87,12 +87,7 @@ pub fn read_file(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>>
         .read_to_end(&mut bytes)?;
     let gzip = bytes.starts_with(&[0x1f, 0x8b]) && bytes.len() as u64 <= limit;
     if gzip {
-        let mut out = Vec::new();
-        // Every member, as gunzip reads them (concatenated .gz files are one file).
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .take(limit + 1)
-            .read_to_end(&mut out)?;
-        bytes = out;
+        bytes = gunzip_within(&bytes, limit)?;
     }
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::other(format!(
@@ -101,6 +96,18 @@ pub fn read_file(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>>
         )));
     }
     Ok(bytes)
+}
+
+/// Inflates gzip, every member as gunzip reads them (concatenated .gz files are one file),
+/// stopping one byte past `limit`: a result longer than `limit` means the whole is larger, and
+/// a bomb is never inflated whole.
+pub fn gunzip_within(gz: &[u8], limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(gz)
+        .take(limit + 1)
+        .read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// Decodes a body to text: a byte-order mark, else the HTTP charset, else `<meta charset>`,

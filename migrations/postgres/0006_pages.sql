@@ -11,7 +11,6 @@ CREATE TABLE pages (
     fetched_at TEXT NOT NULL,
     url        TEXT NOT NULL,
     charset    TEXT,
-    extractor  BIGINT NOT NULL,
     body       TEXT NOT NULL
 );
 

@@ -162,7 +162,7 @@ fn read(doc: &Html, trace: Option<&mut Explanation>) -> String {
     if text.len() >= DOUBTFUL_BODY_CHARS {
         if let (Some(t), Some(first)) = (trace, first) {
             *t = first;
-            t.reading = "the best-scoring container, widgets left out".into();
+            t.reading = READINGS[0].into();
         }
         return text;
     }
@@ -187,11 +187,6 @@ fn read(doc: &Html, trace: Option<&mut Explanation>) -> String {
         .max_by_key(|(_, t)| t.len())
         .unwrap_or_default();
     if let Some(t) = trace {
-        let names = [
-            "the best-scoring container, widgets left out",
-            "the best-scoring container, only certain boilerplate left out (the first reading was short)",
-            "article markup kept for scripts (<noscript>, <script type=\"text/template\">)",
-        ];
         *t = match best {
             0 => first.unwrap_or_default(),
             1 => second.unwrap_or_default(),
@@ -199,11 +194,18 @@ fn read(doc: &Html, trace: Option<&mut Explanation>) -> String {
         };
         t.reading = format!(
             "{} (longest of three readings: {} / {} / {} bytes)",
-            names[best], lengths[0], lengths[1], lengths[2]
+            READINGS[best], lengths[0], lengths[1], lengths[2]
         );
     }
     body_text
 }
+
+/// The three readings of a page, in the order `read` tries them, as `--explain` names them.
+const READINGS: [&str; 3] = [
+    "the best-scoring container, widgets left out",
+    "the best-scoring container, only certain boilerplate left out (the first reading was short)",
+    "article markup kept for scripts (<noscript>, <script type=\"text/template\">)",
+];
 
 /// The longest stretch of article markup a page keeps as text for scripts: in a `<noscript>`
 /// or a `<script type="text/template">`, read as a fragment.
@@ -867,24 +869,14 @@ fn write_text(
             Node::Element(e) => {
                 if node.id() != root.id() && (junk(node) || link_list(node)) {
                     if let Some((judged, ex)) = trace.as_mut() {
-                        let text = explain::element_text(node);
-                        if !text.is_empty() {
-                            let why = if junk(node) {
-                                verdict_reason(judged.verdict(node)).to_string()
-                            } else {
-                                let density =
-                                    m.stats.get(&node.id()).map_or(0.0, |s| s.link_density());
-                                format!(
-                                    "a list of links ({:.0}% of its text is links)",
-                                    density * 100.0
-                                )
-                            };
-                            ex.dropped_blocks.push(Dropped {
-                                what: explain::selector(node),
-                                why,
-                                text,
-                            });
-                        }
+                        let why = || match junk(node) {
+                            true => verdict_reason(judged.verdict(node)).to_string(),
+                            false => format!(
+                                "a list of links ({:.0}% of its text is links)",
+                                m.stats.get(&node.id()).map_or(0.0, |s| s.link_density()) * 100.0
+                            ),
+                        };
+                        ex.drop_block(node, why);
                     }
                     // Where a block is left out, a marker line stands, so that the label or
                     // heading that introduced it ("Read more:", "Related topics") goes too.

@@ -228,7 +228,7 @@ fn is_call_to_action(p: &str) -> bool {
     }
     RE.get_or_init(|| {
         Regex::new(
-            r"(?i)((?-u:\b)subscribe(?-u:\b)|(?-u:\b)subscribers?(?-u:\b)|(?-u:\b)newsletter(?-u:\b)|(?-u:\b)sign up(?-u:\b)|(?-u:\b)log ?in(?-u:\b)|(?-u:\b)follow (us|the \w+ on)(?-u:\b)|(?-u:\b)download (the|our)(?-u:\b)|(?-u:\b)our app(?-u:\b)|comments? (are|is) moderated|email addresses will not be published|(?-u:\b)copyrighted(?-u:\b)|written permission|all rights reserved|(?-u:\b)full story(?-u:\b)|(?-u:\b)join our(?-u:\b)|canal de (telegram|whatsapp|youtube)|(?-u:\b)suscr[ií]be|(?-u:\b)suscripci[oó]n(?-u:\b)|hazte miembro|(?-u:\b)abonnez(?-u:\b)|(?-u:\b)abonnieren(?-u:\b)|jetzt (abonnieren|anmelden)|s[ií]guenos|folgen sie uns|suivez-nous|seguici|obserwuj nas|subskrypcj|prenumerat|(submit|send) (a|your) letter|letters? to the editor|want to hear (from you|what you think))",
+            r"(?i)((?-u:\b)subscribe(?-u:\b)|(?-u:\b)subscribers?(?-u:\b)|(?-u:\b)newsletter(?-u:\b)|(?-u:\b)sign up(?-u:\b)|(?-u:\b)log ?in(?-u:\b)|(?-u:\b)follow (us|the \w+ on)(?-u:\b)|(?-u:\b)download (the|our)(?-u:\b)|(?-u:\b)our app(?-u:\b)|comments? (are|is) moderated|email addresses will not be published|(?-u:\b)copyrighted(?-u:\b)|written permission|all rights reserved|(?-u:\b)full story(?-u:\b)|(?-u:\b)join our(?-u:\b)|canal de (telegram|whatsapp|youtube)|(?-u:\b)suscr[ií]be|(?-u:\b)suscripci[oó]n(?-u:\b)|hazte miembro|(?-u:\b)abonnez(?-u:\b)|(?-u:\b)abonnieren(?-u:\b)|jetzt (abonnieren|anmelden)|s[ií]guenos|folgen sie uns|suivez-nous|seguici|obserwuj nas|subskrypcj|prenumerat|(submit|send) (a|your) letter|letters? to the editor|want to hear from you)",
         )
         .expect("static regex")
     })
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn drops_teasers_and_calls_to_action() {
-        let text = "The council met on Monday.\nRead more: Another story entirely\nLea también: Otra noticia\nCzytaj też: Inny artykuł\nSubscribe now to our edition for the full story.\nSíguenos en Telegram y Twitter\nWe want to hear what you think about this article.\nIt voted 7 to 2.";
+        let text = "The council met on Monday.\nRead more: Another story entirely\nLea también: Otra noticia\nCzytaj też: Inny artykuł\nSubscribe now to our edition for the full story.\nSíguenos en Telegram y Twitter\nWe want to hear from you: send us your questions.\nIt voted 7 to 2.";
         assert_eq!(
             clean(text, None),
             "The council met on Monday.\nIt voted 7 to 2."

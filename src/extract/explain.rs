@@ -67,7 +67,7 @@ pub(super) fn preview(text: &str) -> String {
 }
 
 /// The text of an element, for a preview.
-pub(super) fn element_text(n: NodeRef<'_, Node>) -> String {
+fn element_text(n: NodeRef<'_, Node>) -> String {
     let mut out = String::new();
     for d in n.descendants() {
         if let Node::Text(t) = d.value() {
@@ -82,6 +82,18 @@ pub(super) fn element_text(n: NodeRef<'_, Node>) -> String {
 }
 
 impl Explanation {
+    /// Records a block left out, with its reason (asked only for blocks that hold text).
+    pub(super) fn drop_block(&mut self, n: NodeRef<'_, Node>, why: impl FnOnce() -> String) {
+        let text = element_text(n);
+        if !text.is_empty() {
+            self.dropped_blocks.push(Dropped {
+                what: selector(n),
+                why: why(),
+                text,
+            });
+        }
+    }
+
     /// The explanation as a person reads it.
     pub fn render(&self) -> String {
         let mut out = String::new();

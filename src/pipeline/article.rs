@@ -423,7 +423,6 @@ impl Pipeline {
             let page = StoredPage {
                 url: final_url.to_string(),
                 charset: fetched.charset,
-                extractor: extract::EXTRACTOR_VERSION,
                 body: fetched.body,
             };
             Ok::<_, extract::ExtractError>((article, found, page))

@@ -66,6 +66,11 @@ pub(super) fn paragraph_hash(site: &str, p: &str) -> i64 {
     i64::from_be_bytes(h.finalize()[..8].try_into().expect("eight bytes"))
 }
 
+/// Short enough to be a template's line (see [`TEMPLATE_MAX_WORDS`]).
+fn is_template_sized(p: &str) -> bool {
+    p.split_whitespace().count() <= TEMPLATE_MAX_WORDS
+}
+
 fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
     text.lines().map(str::trim).filter(|l| !l.is_empty())
 }
@@ -84,7 +89,8 @@ impl Pipeline {
         article: &Article,
         page: Option<&StoredPage>,
     ) -> store::Result<Option<NotRevision>> {
-        let same = previous.is_some_and(|p| p.content_hash == article.content_hash());
+        let hash = article.content_hash();
+        let same = previous.is_some_and(|p| p.content_hash == hash);
         let reread = match previous {
             Some(p) if !same && p.extractor != Some(EXTRACTOR_VERSION) => {
                 self.reread_page(article_id)?
@@ -99,7 +105,7 @@ impl Pipeline {
             return Ok(Some(NotRevision::SameText));
         }
         let baseline = match reread {
-            Some(text) if extract::content_hash(&text) == article.content_hash() => {
+            Some(text) if extract::content_hash(&text) == hash => {
                 return Ok(Some(NotRevision::ExtractorUpgrade));
             }
             Some(text) => Cow::Owned(text),
@@ -142,16 +148,17 @@ impl Pipeline {
         let old: HashSet<&str> = paragraphs(baseline).collect();
         let new: HashSet<&str> = paragraphs(&article.text).collect();
         let changed: Vec<&str> = new.symmetric_difference(&old).copied().collect();
-        // Paragraphs in a new order, or one repeated, are a change of the story's text.
-        if changed.is_empty() {
+        // Paragraphs in a new order, or one repeated, are a change of the story's text; so is
+        // a long paragraph, which is never remembered as a template's.
+        if changed.is_empty() || !changed.iter().all(|p| is_template_sized(p)) {
             return Ok(false);
         }
         let site = site_of(url);
         let hashes: Vec<i64> = changed.iter().map(|p| paragraph_hash(&site, p)).collect();
-        let recurring =
-            self.store
-                .recurring_paragraphs(article_id, &hashes, TEMPLATE_MIN_ARTICLES)?;
-        if recurring.len() < hashes.len() {
+        if !self
+            .store
+            .all_recurring(article_id, &hashes, TEMPLATE_MIN_ARTICLES)?
+        {
             return Ok(false);
         }
         let lang = article.lang.as_deref();
@@ -170,7 +177,7 @@ impl Pipeline {
     ) -> store::Result<()> {
         let site = site_of(url);
         let hashes: Vec<i64> = paragraphs(&article.text)
-            .filter(|p| p.split_whitespace().count() <= TEMPLATE_MAX_WORDS)
+            .filter(|p| is_template_sized(p))
             .take(MAX_REMEMBERED)
             .map(|p| paragraph_hash(&site, p))
             .collect();

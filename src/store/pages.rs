@@ -3,8 +3,7 @@
 //! read again when the extractor was upgraded, and which of a site's articles each paragraph
 //! was seen in.
 
-use std::collections::HashSet;
-use std::io::{Read, Write};
+use std::io::Write;
 
 use base64::Engine;
 
@@ -16,8 +15,6 @@ use super::{Result, Store, StoreError};
 pub struct StoredPage {
     pub url: String,
     pub charset: Option<String>,
-    /// The extractor that read it when it was fetched.
-    pub extractor: i64,
     pub body: Vec<u8>,
 }
 
@@ -60,12 +57,11 @@ impl Store {
         }
         if let (Some(page), Some(body)) = (page, body) {
             tx.execute(
-                "INSERT INTO pages (article_id, fetched_at, url, charset, extractor, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO pages (article_id, fetched_at, url, charset, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (article_id) DO UPDATE SET fetched_at = excluded.fetched_at,
-                     url = excluded.url, charset = excluded.charset,
-                     extractor = excluded.extractor, body = excluded.body",
-                params![article_id, at, page.url, page.charset, page.extractor, body],
+                     url = excluded.url, charset = excluded.charset, body = excluded.body",
+                params![article_id, at, page.url, page.charset, body],
             )?;
         }
         tx.commit()
@@ -74,60 +70,51 @@ impl Store {
     /// The last page fetched of the article, if one is kept.
     pub fn page(&self, article_id: i64) -> Result<Option<StoredPage>> {
         let row = self.conn().query_opt(
-            "SELECT url, charset, extractor, body FROM pages WHERE article_id = ?1",
+            "SELECT url, charset, body FROM pages WHERE article_id = ?1",
             params![article_id],
             |r| {
                 Ok((
                     r.get::<String>(0)?,
                     r.get::<Option<String>>(1)?,
-                    r.get::<i64>(2)?,
-                    r.get::<String>(3)?,
+                    r.get::<String>(2)?,
                 ))
             },
         )?;
-        let Some((url, charset, extractor, body)) = row else {
+        let Some((url, charset, body)) = row else {
             return Ok(None);
         };
         let bad = |reason: String| StoreError::Page { article_id, reason };
         let gz = base64::engine::general_purpose::STANDARD
             .decode(body.trim())
             .map_err(|e| bad(format!("not base64: {e}")))?;
-        let mut body = Vec::new();
-        flate2::read::MultiGzDecoder::new(gz.as_slice())
-            .take(MAX_PAGE_BYTES + 1)
-            .read_to_end(&mut body)
+        let body = crate::extract::gunzip_within(&gz, MAX_PAGE_BYTES)
             .map_err(|e| bad(format!("not gzip: {e}")))?;
         if body.len() as u64 > MAX_PAGE_BYTES {
             return Err(bad(format!("larger than {MAX_PAGE_BYTES} bytes")));
         }
-        Ok(Some(StoredPage {
-            url,
-            charset,
-            extractor,
-            body,
-        }))
+        Ok(Some(StoredPage { url, charset, body }))
     }
 
-    /// Of `hashes`, those seen in at least `min_articles` articles other than `article_id`.
-    pub fn recurring_paragraphs(
+    /// True when every one of `hashes` was seen in at least `min_articles` articles other
+    /// than `article_id` (asked one at a time, stopping at the first that was not).
+    pub fn all_recurring(
         &self,
         article_id: i64,
         hashes: &[i64],
         min_articles: usize,
-    ) -> Result<HashSet<i64>> {
+    ) -> Result<bool> {
         let conn = self.conn();
-        let mut out = HashSet::new();
         for hash in hashes {
             let n: i64 = conn.query_row(
                 "SELECT count(*) FROM site_paragraphs WHERE hash = ?1 AND article_id <> ?2",
                 params![hash, article_id],
                 |r| r.get(0),
             )?;
-            if n >= min_articles as i64 {
-                out.insert(*hash);
+            if n < min_articles as i64 {
+                return Ok(false);
             }
         }
-        Ok(out)
+        Ok(true)
     }
 }
 
@@ -160,7 +147,6 @@ mod tests {
         let page = StoredPage {
             url: "https://example.com/a".into(),
             charset: Some("iso-8859-1".into()),
-            extractor: 7,
             body: b"<html><body><p>caf\xe9</p></body></html>".repeat(100),
         };
         store
@@ -194,7 +180,6 @@ mod tests {
         let bomb = StoredPage {
             url: "https://example.com/a".into(),
             charset: None,
-            extractor: 1,
             body: vec![0u8; (MAX_PAGE_BYTES + 1024) as usize],
         };
         store
