@@ -1,60 +1,35 @@
 //! The store: sources, articles, every version of every article, their figures and alerts, in
-//! one SQLite file. Every SQL statement of figwatch lives in this module, so that another
-//! backend only has to implement what is here.
+//! one SQLite file or in PostgreSQL shared by several workers. Every SQL statement of figwatch
+//! lives under this module: what both databases say alike in the files of each concern
+//! (articles, schedule, ledger, outbox…), what they say differently in [`sqlite`] and
+//! [`postgres`], each in its own dialect and with its own migrations (see [`db`]).
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::Connection;
 
 use db::{params, Conn, Exec, Row, Tx};
-use rusqlite_migration::{Migrations, M};
 
 use crate::alerts::{Alert, AnyAlert};
 use crate::config::SourceConfig;
 use crate::extract::Article;
 use crate::figures::Figure;
 
-/// The schema, in order; each file is applied once and recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_initial.sql"),
-    include_str!("../migrations/0002_version_flags.sql"),
-    include_str!("../migrations/0003_ledger.sql"),
-    include_str!("../migrations/0004_schedule.sql"),
-    include_str!("../migrations/0005_outbox.sql"),
-    include_str!("../migrations/0006_leases.sql"),
-    include_str!("../migrations/0007_workers.sql"),
-    include_str!("../migrations/0008_article_ages.sql"),
-    include_str!("../migrations/0009_figure_scope.sql"),
-    include_str!("../migrations/0010_pages.sql"),
-];
-
-/// Connections each worker keeps to PostgreSQL.
-const PG_POOL: usize = 4;
-
-/// The PostgreSQL schema, in order; the version applied is kept in `figwatch_schema`.
-pub(crate) const PG_MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/postgres/0001_initial.sql"),
-    include_str!("../migrations/postgres/0002_workers.sql"),
-    include_str!("../migrations/postgres/0003_reserve_host.sql"),
-    include_str!("../migrations/postgres/0004_article_ages.sql"),
-    include_str!("../migrations/postgres/0005_figure_scope.sql"),
-    include_str!("../migrations/postgres/0006_pages.sql"),
-];
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {reason}")]
     Open { path: String, reason: String },
-    #[error("database: {}", sql_message(.0))]
+    #[error("database: {}", sqlite::sql_message(.0))]
     Sql(#[from] rusqlite::Error),
     #[error("database: stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
-    #[error("PostgreSQL: {}", db::pg_message(.0))]
+    #[error("PostgreSQL: {}", postgres::pg_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("database: column {index} holds {reason}")]
     Column { index: usize, reason: String },
+    #[error("database: the statement `{statement}…` cannot take its parameters: {reason}")]
+    Parameters { statement: String, reason: String },
     #[error("database: no row for `{0}…`")]
     NoRow(String),
     #[error("database: the stored page of article {article_id} is unreadable: {reason}")]
@@ -62,26 +37,6 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
-
-/// SQLite's message, with what to do about the failures a user can fix.
-fn sql_message(e: &rusqlite::Error) -> String {
-    use rusqlite::ErrorCode;
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DiskFull) => format!(
-            "{e}: the disk (or the file size allowed to figwatch) is full; nothing was half-written, and what failed is tried again at its next check — free some space or run `figwatch prune`"
-        ),
-        Some(ErrorCode::SystemIoFailure) => format!(
-            "{e}: writing the database failed (a full disk, a file size limit or a failing disk); the transaction was rolled back, nothing was half-written, and what failed is tried again at its next check"
-        ),
-        Some(ErrorCode::ReadOnly) => format!(
-            "{e}: the database file or its folder is read-only for this user"
-        ),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
-            "{e}: another process held the database for too long"
-        ),
-        _ => e.to_string(),
-    }
-}
 
 pub fn now() -> String {
     timestamp(Utc::now())
@@ -214,6 +169,8 @@ pub struct Store {
     conns: Vec<Mutex<Conn>>,
     /// The PostgreSQL URL (for the connection that listens), or `None` for SQLite.
     postgres_url: Option<String>,
+    /// What its backend says its own way.
+    dialect: &'static dialect::Dialect,
     /// Poll records waiting to be written in one transaction.
     pending: schedule::PendingPolls,
     /// The SQLite file as opened (None for PostgreSQL).
@@ -221,28 +178,31 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// Opens (creating if needed) the SQLite database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
-        let fail = |reason: String| StoreError::Open {
-            path: path.display().to_string(),
-            reason,
-        };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                return Err(fail(format!(
-                    "the folder {} does not exist; create it or change `database` in the configuration",
-                    parent.display()
-                )));
-            }
-        }
-        let mut conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
-        Self::prepare(&mut conn).map_err(fail)?;
-        Ok(Store {
-            conns: vec![Mutex::new(Conn::Lite(conn))],
-            postgres_url: None,
+        Ok(Store::with(
+            vec![Conn::Lite(sqlite::open(path)?)],
+            None,
+            file::FileIdentity::of(path),
+        ))
+    }
+
+    fn with(
+        conns: Vec<Conn>,
+        postgres_url: Option<String>,
+        file: Option<file::FileIdentity>,
+    ) -> Store {
+        Store {
+            dialect: if postgres_url.is_some() {
+                &postgres::DIALECT
+            } else {
+                &sqlite::DIALECT
+            },
+            conns: conns.into_iter().map(Mutex::new).collect(),
+            postgres_url,
             pending: Default::default(),
-            file: file::FileIdentity::of(path),
-        })
+            file,
+        }
     }
 
     /// Opens the configured database: the SQLite file, or PostgreSQL.
@@ -262,185 +222,26 @@ impl Store {
         }
     }
 
-    /// Connects to PostgreSQL and brings its schema up to date. Workers starting at once
-    /// take turns on an advisory lock, so the schema is applied once.
+    /// Connects to PostgreSQL and brings its schema up to date.
     pub fn open_postgres(url: &str) -> Result<Store> {
-        let fail = |reason: String| StoreError::Open {
-            path: migrate::redact(url),
-            reason,
-        };
-        let conn = Conn::Pg(db::PgConn::connect(url).map_err(|e| {
-            fail(format!(
-                "cannot connect: {e}; check the server is running and the URL's user, host and database"
-            ))
-        })?);
-        conn.batch("SELECT pg_advisory_lock(7242011)")?;
-        let applied = (|| -> Result<()> {
-            let present = conn.query_row(
-                "SELECT CAST(to_regclass('figwatch_schema') IS NOT NULL AS INTEGER)",
-                params![],
-                |r| r.get::<i64>(0),
-            )? == 1;
-            let version = if present {
-                conn.query_row("SELECT max(version) FROM figwatch_schema", params![], |r| {
-                    r.get::<Option<i64>>(0)
-                })?
-                .unwrap_or(0)
-            } else {
-                0
-            };
-            if version > PG_MIGRATIONS.len() as i64 {
-                return Err(fail(format!(
-                    "its schema (version {version}) is newer than this figwatch knows ({}); upgrade figwatch",
-                    PG_MIGRATIONS.len()
-                )));
-            }
-            for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(version as usize) {
-                conn.batch(&format!(
-                    "BEGIN; {sql}; UPDATE figwatch_schema SET version = {}; COMMIT;",
-                    i + 1
-                ))?;
-            }
-            Ok(())
-        })();
-        conn.batch("SELECT pg_advisory_unlock(7242011)")?;
-        applied?;
-        let mut conns = vec![Mutex::new(conn)];
-        for _ in 1..PG_POOL {
-            conns.push(Mutex::new(Conn::Pg(
-                db::PgConn::connect(url).map_err(|e| fail(format!("cannot connect: {e}")))?,
-            )));
-        }
-        Ok(Store {
-            conns,
-            postgres_url: Some(url.to_string()),
-            pending: Default::default(),
-            file: None,
-        })
+        Ok(Store::with(
+            postgres::open(url)?,
+            Some(url.to_string()),
+            None,
+        ))
     }
 
-    /// Opens the database for reading only (the dashboard): no schema change, no write.
-    ///
-    /// A WAL database needs its `-shm` file, which SQLite cannot create on a read-only file
-    /// system (a read-only mount of the daemon's state): there, the file is opened as
-    /// immutable, read as it is, and what is written to it later is seen after a restart.
+    /// Opens the SQLite database for reading only (the dashboard): no schema change, no write.
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        let fail = |reason: String| StoreError::Open {
-            path: path.display().to_string(),
-            reason,
-        };
-        let flags =
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let open = |target: &str, flags| -> rusqlite::Result<(Connection, i64)> {
-            let conn = Connection::open_with_flags(target, flags)?;
-            conn.busy_timeout(std::time::Duration::from_secs(10))?;
-            let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            Ok((conn, version))
-        };
-        if !path.exists() {
-            return Err(fail(
-                "no such file; run `figwatch --poll` once to create it".to_string(),
-            ));
-        }
-        let (conn, version) = match open(&path.to_string_lossy(), flags) {
-            Ok(opened) => opened,
-            Err(e) if read_only_file_system(path) => {
-                let uri = url::Url::from_file_path(path)
-                    .map(|u| format!("{u}?immutable=1"))
-                    .map_err(|()| fail(format!("not a usable SQLite database: {e}")))?;
-                let opened = open(&uri, flags | rusqlite::OpenFlags::SQLITE_OPEN_URI)
-                    .map_err(|e| fail(format!("not a usable SQLite database: {e}")))?;
-                tracing::warn!(
-                    path = %path.display(),
-                    "the database is on a read-only file system: read as it is now; what is written to it later is shown after a restart"
-                );
-                opened
-            }
-            Err(e) => return Err(fail(format!("not a usable SQLite database: {e}"))),
-        };
-        if version < MIGRATIONS.len() as i64 {
-            return Err(fail(format!(
-                "its schema is older than this figwatch (version {version} of {}); run `figwatch --poll` once to bring it up to date",
-                MIGRATIONS.len()
-            )));
-        }
-        Ok(Store {
-            conns: vec![Mutex::new(Conn::Lite(conn))],
-            postgres_url: None,
-            pending: Default::default(),
-            file: file::FileIdentity::of(path),
-        })
+        Ok(Store::with(
+            vec![Conn::Lite(sqlite::open_read_only(path)?)],
+            None,
+            file::FileIdentity::of(path),
+        ))
     }
-}
-
-/// True when `path` is on a file system mounted read-only.
-fn read_only_file_system(path: &Path) -> bool {
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
-        return false;
-    };
-    // SAFETY: statvfs only writes the struct it is given.
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    unsafe { libc::statvfs(c.as_ptr(), &mut stat) == 0 && stat.f_flag & libc::ST_RDONLY != 0 }
 }
 
 impl Store {
-    fn prepare(conn: &mut Connection) -> std::result::Result<(), String> {
-        // WAL lets `figwatch alerts` read while the daemon writes; the busy timeout makes a
-        // second process wait for a lock instead of failing at once.
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| e.to_string())?;
-        // Switching a new file to WAL needs an exclusive lock, and SQLite answers "locked"
-        // at once (without waiting) while another process is creating the same file: a first
-        // start beside another is tried again for a few seconds.
-        let mut attempt = 0;
-        let mode: String = loop {
-            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
-                Ok(mode) => break mode,
-                Err(e)
-                    if attempt < 20
-                        && matches!(
-                            e.sqlite_error_code(),
-                            Some(
-                                rusqlite::ErrorCode::DatabaseBusy
-                                    | rusqlite::ErrorCode::DatabaseLocked
-                            )
-                        ) =>
-                {
-                    attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                Err(e) => return Err(format!("not a usable SQLite database: {e}")),
-            }
-        };
-        if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!(mode, "SQLite did not switch to WAL mode");
-        }
-        // Every statement of a poll is prepared once and reused; more than the default 16 of
-        // them are in use.
-        conn.set_prepared_statement_cache_capacity(128);
-        // Every transaction here writes. Begun IMMEDIATE, it waits for the write lock (the
-        // busy timeout) up front; begun DEFERRED, a read that later wants to write while
-        // another process committed fails at once with "database is locked".
-        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(|e| e.to_string())?;
-        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
-        // Two processes starting on a new database at once both see it unmigrated; the second
-        // one's migration then fails on the tables the first just made (and rolls back). It
-        // is tried again, and finds the schema up to date.
-        let mut attempt = 0;
-        loop {
-            match migrations.to_latest(conn) {
-                Ok(()) => return Ok(()),
-                Err(_) if attempt < 8 => {
-                    attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
-                }
-                Err(e) => return Err(format!("cannot apply the schema: {e}")),
-            }
-        }
-    }
-
     fn conn(&self) -> std::sync::MutexGuard<'_, Conn> {
         // A panic while holding the lock cannot leave the database half-written (transactions
         // roll back), so a poisoned lock is safe to take over.
@@ -462,7 +263,7 @@ impl Store {
         let Some(url) = &self.postgres_url else {
             return Ok(None);
         };
-        db::listen(url, &[ALERTS_CHANNEL, SOURCES_CHANNEL])
+        postgres::listen(url, &[ALERTS_CHANNEL, SOURCES_CHANNEL])
             .map(Some)
             .map_err(|reason| StoreError::Open {
                 path: migrate::redact(url),
@@ -516,7 +317,7 @@ impl Store {
                     }
                 }
                 (_, Some(tx)) => ids.push(tx.query_row(
-                    "INSERT INTO sources (url, kind, added_at, schedule_key) VALUES (?1, ?2, ?3, ?4)
+                    "INSERT INTO sources (url, kind, added_at, schedule_key) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (url) DO UPDATE SET kind = excluded.kind
                      RETURNING id",
                     params![s.url.as_str(), s.kind.as_str(), now, s.schedule_key()],
@@ -540,12 +341,12 @@ impl Store {
                     (SELECT count(*) FROM articles a WHERE a.source_id = s.id),
                     (SELECT count(*) FROM versions v JOIN articles a ON a.id = v.article_id
                       WHERE a.source_id = s.id),
-                    CASE WHEN s.lease_until > ?1 THEN s.lease_owner END,
-                    CASE WHEN s.lease_until > ?1 THEN s.lease_until END,
+                    CASE WHEN s.lease_until > $1 THEN s.lease_owner END,
+                    CASE WHEN s.lease_until > $1 THEN s.lease_until END,
                     (SELECT count(*) FROM articles a
                       WHERE a.source_id = s.id AND a.next_check_at IS NOT NULL),
                     (SELECT count(*) FROM articles a
-                      WHERE a.source_id = s.id AND a.next_check_at <= ?2),
+                      WHERE a.source_id = s.id AND a.next_check_at <= $2),
                     (SELECT count(*) FROM articles a
                       WHERE a.source_id = s.id AND a.retired_at IS NOT NULL)
              FROM sources s ORDER BY s.id",
@@ -587,7 +388,7 @@ impl Store {
     ) -> Result<(i64, bool)> {
         let conn = self.conn();
         if let Some(id) = conn.query_opt(
-            "SELECT id FROM articles WHERE url = ?1",
+            "SELECT id FROM articles WHERE url = $1",
             params![url],
             |r| r.get(0),
         )? {
@@ -596,7 +397,7 @@ impl Store {
         // Another worker may create it between the two statements: then its row is used.
         let created = conn.query_opt(
             "INSERT INTO articles (url, source_id, entry_id, first_seen_at, next_check_at)
-             VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?4 END)
+             VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN $4 END)
              ON CONFLICT (url) DO NOTHING RETURNING id",
             params![url, source_id, entry_id, now(), by_age],
             |r| r.get(0),
@@ -605,7 +406,7 @@ impl Store {
             Some(id) => Ok((id, true)),
             None => Ok((
                 conn.query_row(
-                    "SELECT id FROM articles WHERE url = ?1",
+                    "SELECT id FROM articles WHERE url = $1",
                     params![url],
                     |r| r.get(0),
                 )?,
@@ -616,7 +417,7 @@ impl Store {
 
     pub fn article_id(&self, url: &str) -> Result<Option<i64>> {
         self.conn().query_opt(
-            "SELECT id FROM articles WHERE url = ?1",
+            "SELECT id FROM articles WHERE url = $1",
             params![url],
             |r| r.get(0),
         )
@@ -627,12 +428,12 @@ impl Store {
         let conn = self.conn();
         match error {
             None => conn.execute(
-                "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
+                "UPDATE articles SET last_checked_at = $2, last_error = NULL WHERE id = $1",
                 params![article_id, at],
             )?,
             Some(e) => conn.execute(
-                "UPDATE articles SET last_checked_at = ?2, last_error = ?3, last_error_at = ?2
-                 WHERE id = ?1",
+                "UPDATE articles SET last_checked_at = $2, last_error = $3, last_error_at = $2
+                 WHERE id = $1",
                 params![article_id, at, e],
             )?,
         };
@@ -645,7 +446,7 @@ impl Store {
     }
 
     pub fn version(&self, article_id: i64, number: i64) -> Result<Option<StoredVersion>> {
-        self.version_where(article_id, "AND number = ?2", Some(number))
+        self.version_where(article_id, "AND number = $2", Some(number))
     }
 
     /// The newest version without a flag: what new versions' figures are compared with.
@@ -667,7 +468,7 @@ impl Store {
         let sql = format!(
             "SELECT id, number, fetched_at, content_hash, title, byline, published, lang, text, flag,
                     extractor
-             FROM versions WHERE article_id = ?1 {clause}"
+             FROM versions WHERE article_id = $1 {clause}"
         );
         let map = |r: &Row<'_>| {
             Ok(StoredVersion {
@@ -702,15 +503,11 @@ impl Store {
         // row. Either way the check below and the insert see the same state while another
         // process writes.
         let tx = conn.transaction()?;
-        if tx.is_postgres() {
-            tx.query_opt(
-                "SELECT id FROM articles WHERE id = ?1 FOR UPDATE",
-                params![new.article_id],
-                |r| r.get::<i64>(0),
-            )?;
+        if let Some(lock) = tx.dialect().lock_article {
+            tx.query_opt(lock, params![new.article_id], |r| r.get::<i64>(0))?;
         }
         let latest: Option<i64> = tx.query_row(
-            "SELECT max(number) FROM versions WHERE article_id = ?1",
+            "SELECT max(number) FROM versions WHERE article_id = $1",
             params![new.article_id],
             |r| r.get(0),
         )?;
@@ -722,7 +519,7 @@ impl Store {
         let version_id: i64 = tx.query_row(
             "INSERT INTO versions (article_id, number, fetched_at, content_hash, title, byline,
                                    published, lang, text, flag, extractor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             params![
                 new.article_id,
                 number,
@@ -740,7 +537,7 @@ impl Store {
         )?;
         for f in new.figures {
             tx.execute(
-                "INSERT INTO figures (version_id, topic, measure, payload) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO figures (version_id, topic, measure, payload) VALUES ($1, $2, $3, $4)",
                 params![version_id, f.topic, f.measure, serde_json::to_string(f)?],
             )?;
         }
@@ -767,9 +564,9 @@ impl Store {
         let alerts = ledger::record(&tx, &report, new.figures, alerts)?;
         for alert in &alerts {
             tx.execute(
-                "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, topic, measure, article_id,
-                                               version_id, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO alerts (alert_id, ts, kind, topic, measure, article_id, version_id,
+                                     payload)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (alert_id) DO NOTHING",
                 params![
                     alert.id,
                     alert.ts,
@@ -785,9 +582,9 @@ impl Store {
         match &new.fetch {
             Some(f) => tx.execute(
                 &format!(
-                    "UPDATE articles SET last_checked_at = ?2, last_error = NULL, etag = ?3,
-                            last_modified = ?4, body_hash = ?5, {}
-                     WHERE id = ?1",
+                    "UPDATE articles SET last_checked_at = $2, last_error = NULL, etag = $3,
+                            last_modified = $4, body_hash = $5, {}
+                     WHERE id = $1",
                     articles::schedule_sql(6)
                 ),
                 &articles::schedule_params(
@@ -802,7 +599,7 @@ impl Store {
                 ),
             )?,
             None => tx.execute(
-                "UPDATE articles SET last_checked_at = ?2, last_error = NULL WHERE id = ?1",
+                "UPDATE articles SET last_checked_at = $2, last_error = NULL WHERE id = $1",
                 params![new.article_id, new.fetched_at],
             )?,
         };
@@ -829,10 +626,10 @@ impl Store {
         let rows = self.conn().query_map(
             "SELECT id, payload FROM (
                 SELECT id, payload FROM alerts
-                WHERE (CAST(?1 AS TEXT) IS NULL OR topic = ?1)
-                  AND (CAST(?2 AS TEXT) IS NULL OR ts >= ?2)
-                  AND (CAST(?4 AS TEXT) IS NULL OR kind = ?4) AND id > ?5
-                ORDER BY ts DESC, id DESC LIMIT ?3) newest
+                WHERE (CAST($1 AS TEXT) IS NULL OR topic = $1)
+                  AND (CAST($2 AS TEXT) IS NULL OR ts >= $2)
+                  AND (CAST($4 AS TEXT) IS NULL OR kind = $4) AND id > $5
+                ORDER BY ts DESC, id DESC LIMIT $3) newest
              ORDER BY id ASC",
             params![filter.topic, filter.since, limit, filter.kind, after],
             |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
@@ -849,7 +646,7 @@ impl Store {
         self.conn().query_map(
             "SELECT v.number, v.fetched_at, octet_length(v.text), v.content_hash,
                     (SELECT count(*) FROM alerts a WHERE a.version_id = v.id), v.flag
-             FROM versions v WHERE v.article_id = ?1 ORDER BY v.number",
+             FROM versions v WHERE v.article_id = $1 ORDER BY v.number",
             params![article_id],
             |r| {
                 Ok(VersionSummary {
@@ -866,8 +663,9 @@ impl Store {
 
     /// Article URLs that look like `needle`, to suggest when a lookup finds nothing.
     pub fn similar_article_urls(&self, needle: &str, limit: usize) -> Result<Vec<String>> {
-        self.conn().query_map(
-            "SELECT url FROM articles WHERE instr(url, ?1) > 0 ORDER BY id DESC LIMIT ?2",
+        let conn = self.conn();
+        conn.query_map(
+            conn.dialect().urls_containing,
             params![needle, limit],
             |r| r.get(0),
         )
@@ -893,8 +691,8 @@ impl Store {
 /// Tells the workers listening on PostgreSQL that an alert was committed (sent at commit; a
 /// rolled-back transaction sends nothing). SQLite has no such channel: its readers poll.
 pub(crate) fn notify_alerts(tx: &Tx<'_>) -> Result<()> {
-    if tx.is_postgres() {
-        tx.execute("SELECT pg_notify(?1, '')", params![ALERTS_CHANNEL])?;
+    if let Some(notify) = tx.dialect().notify {
+        tx.execute(notify, params![ALERTS_CHANNEL])?;
     }
     Ok(())
 }
@@ -922,8 +720,11 @@ pub struct StoreCounts {
 
 mod articles;
 pub(crate) mod db;
+mod dialect;
 mod export;
 mod file;
+mod postgres;
+mod sqlite;
 pub use file::StoreGone;
 mod ledger;
 pub mod migrate;

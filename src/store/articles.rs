@@ -53,12 +53,12 @@ impl NextCheck {
     }
 }
 
-/// The columns a [`NextCheck`] writes: its three values are parameters `?n`, `?n+1` and
-/// `?n+2` (see [`schedule_params`]), and `?2` is the time of the check.
+/// The columns a [`NextCheck`] writes: its three values are parameters `$n`, `$n+1` and
+/// `$n+2` (see [`schedule_params`]), and `$2` is the time of the check.
 pub(super) fn schedule_sql(n: usize) -> String {
     format!(
-        "next_check_at = ?{n}, retired_at = CASE WHEN ?{} THEN ?2 ELSE NULL END,
-         age_from = coalesce(?{}, age_from), lease_until = NULL, lease_owner = NULL",
+        "next_check_at = ${n}, retired_at = CASE WHEN ${} THEN $2 ELSE NULL END,
+         age_from = coalesce(${}, age_from), lease_until = NULL, lease_owner = NULL",
         n + 1,
         n + 2
     )
@@ -169,7 +169,7 @@ impl Store {
         };
         let cols = "a.id, a.etag, a.last_modified, a.body_hash, a.next_check_at, a.retired_at";
         if let Some(a) = conn.query_opt(
-            &format!("SELECT {cols} FROM articles a WHERE a.url = ?1"),
+            &format!("SELECT {cols} FROM articles a WHERE a.url = $1"),
             params![url],
             map,
         )? {
@@ -178,7 +178,7 @@ impl Store {
         conn.query_opt(
             &format!(
                 "SELECT {cols} FROM article_aliases x JOIN articles a ON a.id = x.article_id
-                 WHERE x.url = ?1"
+                 WHERE x.url = $1"
             ),
             params![url],
             map,
@@ -188,7 +188,7 @@ impl Store {
     /// Another address of an article (a feed's link to a page that names another canonical URL).
     pub fn add_alias(&self, url: &str, article_id: i64) -> Result<()> {
         self.conn().execute(
-            "INSERT OR IGNORE INTO article_aliases (url, article_id) VALUES (?1, ?2)",
+            "INSERT INTO article_aliases (url, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             params![url, article_id],
         )?;
         Ok(())
@@ -209,11 +209,11 @@ impl Store {
         });
         self.conn().execute(
             &format!(
-                "UPDATE articles SET last_checked_at = ?2, last_error = NULL, {},
-                        etag = CASE WHEN ?5 THEN ?3 ELSE etag END,
-                        last_modified = CASE WHEN ?5 THEN ?4 ELSE last_modified END,
-                        body_hash = coalesce(?6, body_hash)
-                 WHERE id = ?1",
+                "UPDATE articles SET last_checked_at = $2, last_error = NULL, {},
+                        etag = CASE WHEN $5 THEN $3 ELSE etag END,
+                        last_modified = CASE WHEN $5 THEN $4 ELSE last_modified END,
+                        body_hash = coalesce($6, body_hash)
+                 WHERE id = $1",
                 schedule_sql(7)
             ),
             &schedule_params(
@@ -236,7 +236,7 @@ impl Store {
             });
             pending.len() >= super::schedule::BATCH
         };
-        if full || self.is_postgres() {
+        if full || self.dialect.shared {
             self.flush_checks()?;
         }
         Ok(())
@@ -250,7 +250,7 @@ impl Store {
         }
         let mut conn = self.conn();
         let sql = format!(
-            "UPDATE articles SET last_checked_at = ?2, {} WHERE id = ?1",
+            "UPDATE articles SET last_checked_at = $2, {} WHERE id = $1",
             schedule_sql(3)
         );
         if let [c] = batch.as_slice() {
@@ -269,7 +269,7 @@ impl Store {
     /// article left to another process).
     pub fn reschedule_article(&self, article_id: i64, at: &str, next: &NextCheck) -> Result<()> {
         self.conn().execute(
-            &format!("UPDATE articles SET {} WHERE id = ?1", schedule_sql(3)),
+            &format!("UPDATE articles SET {} WHERE id = $1", schedule_sql(3)),
             &schedule_params(params![article_id, at], next),
         )?;
         Ok(())
@@ -280,30 +280,29 @@ impl Store {
     /// lease keeps an article from a second claim.
     pub fn claim_articles(&self, claim: &Claim<'_>) -> Result<Vec<DueArticle>> {
         let conn = self.conn();
-        let sources = match (claim.sources, conn.is_postgres()) {
-            (None, _) => "AND CAST(?4 AS TEXT) IS NULL",
-            (Some(_), true) => {
-                "AND source_id IN (SELECT CAST(jsonb_array_elements_text(CAST(?4 AS jsonb)) AS BIGINT))"
-            }
-            (Some(_), false) => "AND source_id IN (SELECT value FROM json_each(?4))",
+        let d = conn.dialect();
+        let sources = match claim.sources {
+            None => "AND CAST($4 AS TEXT) IS NULL".to_string(),
+            Some(_) => format!("AND source_id IN ({})", (d.json_ids)(4)),
         };
         // A plain lower bound on the indexed column, so that the claim seeks to the cursor.
         let after = match claim.after {
-            Some(_) => "AND next_check_at >= ?8 AND (next_check_at, id) > (?8, ?9)",
-            None => "AND CAST(?8 AS TEXT) IS NULL AND CAST(?9 AS BIGINT) = 0",
+            Some(_) => "AND next_check_at >= $8 AND (next_check_at, id) > ($8, $9)",
+            None => "AND CAST($8 AS TEXT) IS NULL AND CAST($9 AS BIGINT) = 0",
         };
         conn.query_map(
             &format!(
-                "UPDATE articles SET lease_until = ?6, lease_owner = ?7
+                "UPDATE articles SET lease_until = $6, lease_owner = $7
                  WHERE id IN (SELECT id FROM articles
-                              WHERE next_check_at <= ?1
+                              WHERE next_check_at <= $1
                                 {after}
-                                AND (lease_until IS NULL OR lease_until <= ?5)
-                                AND (last_checked_at IS NULL OR last_checked_at < ?2)
+                                AND (lease_until IS NULL OR lease_until <= $5)
+                                AND (last_checked_at IS NULL OR last_checked_at < $2)
                                 {sources}
-                              ORDER BY next_check_at, id LIMIT ?3
-                              /*pg:FOR UPDATE SKIP LOCKED*/)
-                 RETURNING {DUE}"
+                              ORDER BY next_check_at, id LIMIT $3
+                              {lock})
+                 RETURNING {DUE}",
+                lock = d.skip_locked
             ),
             params![
                 claim.due_by,
@@ -332,7 +331,7 @@ impl Store {
     /// Frees the leases `owner` holds on articles; returns how many.
     pub fn free_article_leases(&self, owner: &str) -> Result<usize> {
         self.conn().execute(
-            "UPDATE articles SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = ?1",
+            "UPDATE articles SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = $1",
             params![owner],
         )
     }
@@ -341,9 +340,9 @@ impl Store {
     pub fn claim_article(&self, id: i64, until: &str, owner: &str) -> Result<Option<DueArticle>> {
         self.conn().query_opt(
             &format!(
-                "UPDATE articles SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1
+                "UPDATE articles SET lease_until = $2, lease_owner = $3 WHERE id = $1
                  RETURNING {}",
-                DUE.replace("next_check_at", "coalesce(next_check_at, ?2)")
+                DUE.replace("next_check_at", "coalesce(next_check_at, $2)")
             ),
             params![id, until, owner],
             due,
@@ -356,26 +355,20 @@ impl Store {
             return Ok(());
         }
         let list = serde_json::to_string(ids)?;
-        let sql = if self.is_postgres() {
-            "UPDATE articles SET lease_until = NULL, lease_owner = NULL
-             WHERE id IN (SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT))"
-        } else {
-            "UPDATE articles SET lease_until = NULL, lease_owner = NULL
-             WHERE id IN (SELECT value FROM json_each(?1))"
-        };
-        self.conn().execute(sql, params![list])?;
+        let sql = format!(
+            "UPDATE articles SET lease_until = NULL, lease_owner = NULL WHERE id IN ({})",
+            (self.dialect.json_ids)(1)
+        );
+        self.conn().execute(&sql, params![list])?;
         Ok(())
     }
 
     /// The soonest next check among watched articles (of the sources `sources`, a JSON array).
     pub fn next_article_due(&self, sources: Option<&str>) -> Result<Option<String>> {
         let conn = self.conn();
-        let list = match (sources, conn.is_postgres()) {
-            (None, _) => "CAST(?1 AS TEXT) IS NULL",
-            (Some(_), true) => {
-                "source_id IN (SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT))"
-            }
-            (Some(_), false) => "source_id IN (SELECT value FROM json_each(?1))",
+        let list = match sources {
+            None => "CAST($1 AS TEXT) IS NULL".to_string(),
+            Some(_) => format!("source_id IN ({})", (conn.dialect().json_ids)(1)),
         };
         conn.query_row(
             &format!("SELECT min(next_check_at) FROM articles WHERE next_check_at IS NOT NULL AND {list}"),
@@ -388,7 +381,7 @@ impl Store {
     pub fn watched_articles(&self, source_id: i64) -> Result<Vec<Watched>> {
         self.conn().query_map(
             "SELECT id, coalesce(age_from, first_seen_at), last_checked_at, next_check_at
-             FROM articles WHERE source_id = ?1 AND next_check_at IS NOT NULL",
+             FROM articles WHERE source_id = $1 AND next_check_at IS NOT NULL",
             params![source_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
@@ -406,13 +399,13 @@ impl Store {
         for s in sources {
             for (id, at) in &s.articles {
                 tx.execute(
-                    "UPDATE articles SET next_check_at = ?2 WHERE id = ?1",
+                    "UPDATE articles SET next_check_at = $2 WHERE id = $1",
                     params![id, at],
                 )?;
             }
             tx.execute(
-                "UPDATE sources SET schedule_key = ?2,
-                        next_check_at = coalesce(?3, next_check_at) WHERE id = ?1",
+                "UPDATE sources SET schedule_key = $2,
+                        next_check_at = coalesce($3, next_check_at) WHERE id = $1",
                 params![s.source_id, s.key, s.source_next],
             )?;
         }
@@ -423,7 +416,7 @@ impl Store {
     /// A source's address, by its id.
     pub fn source_url(&self, source_id: i64) -> Result<Option<String>> {
         self.conn().query_opt(
-            "SELECT url FROM sources WHERE id = ?1",
+            "SELECT url FROM sources WHERE id = $1",
             params![source_id],
             |r| r.get(0),
         )
@@ -434,7 +427,7 @@ impl Store {
         Ok(self
             .conn()
             .query_opt(
-                "SELECT last_polled_at, next_check_at FROM sources WHERE id = ?1",
+                "SELECT last_polled_at, next_check_at FROM sources WHERE id = $1",
                 params![source_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?
@@ -444,8 +437,8 @@ impl Store {
     /// Brings a retired article back (a feed listed it anew): its age clock starts `at`.
     pub fn revive_article(&self, article_id: i64, at: &str) -> Result<()> {
         self.conn().execute(
-            "UPDATE articles SET retired_at = NULL, age_from = ?2, next_check_at = ?2
-             WHERE id = ?1",
+            "UPDATE articles SET retired_at = NULL, age_from = $2, next_check_at = $2
+             WHERE id = $1",
             params![article_id, at],
         )?;
         Ok(())
@@ -456,7 +449,7 @@ impl Store {
         self.conn().query_opt(
             "SELECT source_id, first_seen_at, coalesce(age_from, first_seen_at), last_checked_at,
                     next_check_at, retired_at
-             FROM articles WHERE id = ?1",
+             FROM articles WHERE id = $1",
             params![article_id],
             |r| {
                 Ok(ArticleSchedule {
@@ -476,7 +469,7 @@ impl Store {
         Ok(self
             .conn()
             .query_map(
-                "SELECT article_id, link FROM listings WHERE source_id = ?1",
+                "SELECT article_id, link FROM listings WHERE source_id = $1",
                 params![source_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?
@@ -499,12 +492,12 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "DELETE FROM listings WHERE source_id = ?1",
+            "DELETE FROM listings WHERE source_id = $1",
             params![source_id],
         )?;
         for (article_id, link) in &wanted {
             tx.execute(
-                "INSERT INTO listings (source_id, article_id, link) VALUES (?1, ?2, ?3)",
+                "INSERT INTO listings (source_id, article_id, link) VALUES ($1, $2, $3)",
                 params![source_id, article_id, link],
             )?;
         }

@@ -86,7 +86,7 @@ pub(super) fn record(
         if let Some(id) = remembered_value(tx, f, report.remember_since)? {
             let elsewhere = tx
                 .query_opt(
-                    "SELECT 1 FROM ledger_sources WHERE ledger_id = ?1 AND article_id != ?2 LIMIT 1",
+                    "SELECT 1 FROM ledger_sources WHERE ledger_id = $1 AND article_id != $2 LIMIT 1",
                     params![id, report.article_id],
                     |r| r.get::<i64>(0),
                 )?
@@ -118,7 +118,7 @@ pub(super) fn record(
         let id: i64 = tx.query_row(
             "INSERT INTO ledger (topic, measure, unit, value, qualifier, claimant, quote,
                                  first_seen_at, last_seen_at, alert_id, scope)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id",
             params![
                 f.topic,
                 f.measure,
@@ -155,9 +155,12 @@ fn remembered_value(tx: &Tx<'_>, f: &Figure, since: &str) -> Result<Option<i64>>
     let exact = tx.query_opt(
         // The planner would pick ledger_key for the range on last_seen_at and then sort every
         // remembered value; the value index finds the one row.
-        "SELECT id FROM ledger INDEXED BY ledger_value
-         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND value = ?4 AND last_seen_at >= ?5
-         ORDER BY first_seen_at DESC, id DESC LIMIT 1",
+        &format!(
+            "SELECT id FROM ledger {}
+             WHERE topic = $1 AND measure = $2 AND unit = $3 AND value = $4 AND last_seen_at >= $5
+             ORDER BY first_seen_at DESC, id DESC LIMIT 1",
+            tx.dialect().ledger_value_index
+        ),
         params![f.topic, f.measure, unit, text, since],
         |r| r.get(0),
     )?;
@@ -169,7 +172,7 @@ fn remembered_value(tx: &Tx<'_>, f: &Figure, since: &str) -> Result<Option<i64>>
     }
     let rows = tx.query_map(
         "SELECT id, value FROM ledger
-         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
+         WHERE topic = $1 AND measure = $2 AND unit = $3 AND last_seen_at >= $4
                AND value LIKE '{\"vague\"%'
          ORDER BY first_seen_at DESC, id DESC",
         params![f.topic, f.measure, unit, since],
@@ -193,17 +196,20 @@ fn latest_value(
     report: &Report<'_>,
 ) -> Result<Option<(FigureValue, String)>> {
     let row = tx.query_opt(
-        "SELECT l.value,
-                (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1),
-                (SELECT COUNT(*) FROM ledger_sources s WHERE s.ledger_id = l.id AND s.article_id = ?8)
-         FROM ledger l INDEXED BY ledger_newest
-         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4 AND scope = ?5
-               AND EXISTS (SELECT 1 FROM ledger_sources s
-                           WHERE s.ledger_id = l.id AND s.version_id != ?6)
-               AND (l.claimant IS NULL OR CAST(?7 AS TEXT) IS NULL OR l.claimant = ?7
-                    OR EXISTS (SELECT 1 FROM ledger_sources s
-                               WHERE s.ledger_id = l.id AND s.article_id = ?8))
-         ORDER BY first_seen_at DESC, id DESC LIMIT 1",
+        &format!(
+            "SELECT l.value,
+                    (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1),
+                    (SELECT COUNT(*) FROM ledger_sources s WHERE s.ledger_id = l.id AND s.article_id = $8)
+             FROM ledger l {}
+             WHERE topic = $1 AND measure = $2 AND unit = $3 AND last_seen_at >= $4 AND scope = $5
+                   AND EXISTS (SELECT 1 FROM ledger_sources s
+                               WHERE s.ledger_id = l.id AND s.version_id != $6)
+                   AND (l.claimant IS NULL OR CAST($7 AS TEXT) IS NULL OR l.claimant = $7
+                        OR EXISTS (SELECT 1 FROM ledger_sources s
+                                   WHERE s.ledger_id = l.id AND s.article_id = $8))
+             ORDER BY first_seen_at DESC, id DESC LIMIT 1",
+            tx.dialect().ledger_newest_index
+        ),
         params![
             f.topic,
             f.measure,
@@ -258,13 +264,16 @@ const MAX_RATIO_BETWEEN_OUTLETS: f64 = 10.0;
 /// scope or claimant, newest first: what a reader weighs a new figure against.
 fn standing(tx: &Tx<'_>, f: &Figure, report: &Report<'_>) -> Result<Vec<Standing>> {
     let rows = tx.query_map(
-        "SELECT l.value, l.scope, l.claimant,
-                (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1)
-         FROM ledger l INDEXED BY ledger_newest
-         WHERE topic = ?1 AND measure = ?2 AND unit = ?3 AND last_seen_at >= ?4
-               AND EXISTS (SELECT 1 FROM ledger_sources s
-                           WHERE s.ledger_id = l.id AND s.version_id != ?5)
-         ORDER BY first_seen_at DESC, id DESC LIMIT ?6",
+        &format!(
+            "SELECT l.value, l.scope, l.claimant,
+                    (SELECT site FROM ledger_sources s WHERE s.ledger_id = l.id ORDER BY seen_at LIMIT 1)
+             FROM ledger l {}
+             WHERE topic = $1 AND measure = $2 AND unit = $3 AND last_seen_at >= $4
+                   AND EXISTS (SELECT 1 FROM ledger_sources s
+                               WHERE s.ledger_id = l.id AND s.version_id != $5)
+             ORDER BY first_seen_at DESC, id DESC LIMIT $6",
+            tx.dialect().ledger_newest_index
+        ),
         params![
             f.topic,
             f.measure,
@@ -298,8 +307,10 @@ fn standing(tx: &Tx<'_>, f: &Figure, report: &Report<'_>) -> Result<Vec<Standing
 const STANDING_SHOWN: i64 = 5;
 
 fn add_source(tx: &Tx<'_>, ledger_id: i64, report: &Report<'_>) -> Result<()> {
-    tx.execute("INSERT OR IGNORE INTO ledger_sources (ledger_id, article_id, version_id, url, site, seen_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![
+    tx.execute(
+        "INSERT INTO ledger_sources (ledger_id, article_id, version_id, url, site, seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        params![
             ledger_id,
             report.article_id,
             report.version_id,
@@ -309,7 +320,7 @@ fn add_source(tx: &Tx<'_>, ledger_id: i64, report: &Report<'_>) -> Result<()> {
         ],
     )?;
     tx.execute(
-        "UPDATE ledger SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2",
+        "UPDATE ledger SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2",
         params![ledger_id, report.at],
     )?;
     Ok(())
@@ -323,7 +334,7 @@ impl Store {
         let rows = conn.query_map(
             "SELECT id, topic, measure, unit, value, qualifier, claimant, quote, first_seen_at,
                     last_seen_at, alert_id, scope
-             FROM ledger WHERE CAST(?1 AS TEXT) IS NULL OR topic = ?1
+             FROM ledger WHERE CAST($1 AS TEXT) IS NULL OR topic = $1
              ORDER BY topic, measure, unit, first_seen_at, id",
             params![topic],
             |r| {
@@ -351,7 +362,7 @@ impl Store {
         for (id, value, mut entry) in rows {
             entry.value = serde_json::from_str(&value)?;
             entry.sources = conn.query_map(
-                "SELECT site, url, seen_at FROM ledger_sources WHERE ledger_id = ?1
+                "SELECT site, url, seen_at FROM ledger_sources WHERE ledger_id = $1
                  ORDER BY seen_at, article_id",
                 params![id],
                 |r| {

@@ -160,12 +160,12 @@ pub async fn sqlite_to_postgres(from: &Path, to: &str) -> anyhow::Result<Vec<Tab
             }
         }
     } else {
-        for sql in super::PG_MIGRATIONS {
+        for sql in super::postgres::MIGRATIONS {
             tx.batch_execute(sql).await?;
         }
         tx.batch_execute(&format!(
             "UPDATE figwatch_schema SET version = {}",
-            super::PG_MIGRATIONS.len()
+            super::postgres::MIGRATIONS.len()
         ))
         .await?;
     }

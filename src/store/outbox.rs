@@ -49,7 +49,7 @@ impl Store {
         let now = super::now();
         for key in keys {
             tx.execute(
-                "INSERT INTO sinks (sink, cursor, added_at) VALUES (?1, ?2, ?3)
+                "INSERT INTO sinks (sink, cursor, added_at) VALUES ($1, $2, $3)
                  ON CONFLICT (sink) DO NOTHING",
                 params![key, newest, now],
             )?;
@@ -66,8 +66,8 @@ impl Store {
             .filter(|(sink, _)| !keys.contains(&sink.as_str()))
             .collect();
         for (sink, _) in &forgotten {
-            tx.execute("DELETE FROM deliveries WHERE sink = ?1", params![sink])?;
-            tx.execute("DELETE FROM sinks WHERE sink = ?1", params![sink])?;
+            tx.execute("DELETE FROM deliveries WHERE sink = $1", params![sink])?;
+            tx.execute("DELETE FROM sinks WHERE sink = $1", params![sink])?;
         }
         tx.commit()?;
         Ok(forgotten)
@@ -82,17 +82,20 @@ impl Store {
     ) -> Result<usize> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if tx.is_postgres() {
+        if let Some(lock) = tx.dialect().lock_alerts {
             // Workers commit alerts out of id order: without this, the cursor could pass an
             // alert whose transaction had not committed yet, and the sink would never get it.
             // SHARE waits for the transactions inserting alerts and holds off new ones until
             // this commits, so every id below the newest one seen is there to be seen.
-            tx.execute("LOCK TABLE alerts IN SHARE MODE", params![])?;
+            tx.execute(lock, params![])?;
         }
         // The sink's row is locked (PostgreSQL; SQLite's transaction holds the write lock), so
         // two workers moving one cursor take turns instead of both queuing the same alerts.
         let Some(cursor) = tx.query_opt(
-            "SELECT cursor FROM sinks WHERE sink = ?1 /*pg:FOR UPDATE*/",
+            &format!(
+                "SELECT cursor FROM sinks WHERE sink = $1 {}",
+                tx.dialect().for_update
+            ),
             params![sink],
             |r| r.get::<i64>(0),
         )?
@@ -100,7 +103,7 @@ impl Store {
             return Ok(0);
         };
         let fresh: Vec<(i64, String, Option<String>)> = tx.query_map(
-            "SELECT id, kind, topic FROM alerts WHERE id > ?1 ORDER BY id LIMIT 10000",
+            "SELECT id, kind, topic FROM alerts WHERE id > $1 ORDER BY id LIMIT 10000",
             params![cursor],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
@@ -112,14 +115,14 @@ impl Store {
         for (id, kind, topic) in &fresh {
             if wanted(kind, topic.as_deref()) {
                 queued += tx.execute(
-                    "INSERT OR IGNORE INTO deliveries (sink, alert, queued_at, next_attempt_at)
-                     VALUES (?1, ?2, ?3, ?3)",
+                    "INSERT INTO deliveries (sink, alert, queued_at, next_attempt_at)
+                     VALUES ($1, $2, $3, $3) ON CONFLICT DO NOTHING",
                     params![sink, id, now],
                 )?;
             }
         }
         tx.execute(
-            "UPDATE sinks SET cursor = ?2 WHERE sink = ?1",
+            "UPDATE sinks SET cursor = $2 WHERE sink = $1",
             params![sink, last],
         )?;
         tx.commit()?;
@@ -139,13 +142,16 @@ impl Store {
         let conn = self.conn();
         let now = timestamp(now);
         let mut claimed: Vec<(i64, u32)> = conn.query_map(
-            "UPDATE deliveries SET lease_until = ?3, attempts = attempts + 1
-             WHERE sink = ?1 AND alert IN (
-                 SELECT alert FROM deliveries
-                 WHERE sink = ?1 AND delivered_at IS NULL AND next_attempt_at <= ?2
-                   AND (lease_until IS NULL OR lease_until <= ?2)
-                 ORDER BY alert LIMIT ?4 /*pg:FOR UPDATE SKIP LOCKED*/)
-             RETURNING alert, attempts",
+            &format!(
+                "UPDATE deliveries SET lease_until = $3, attempts = attempts + 1
+                 WHERE sink = $1 AND alert IN (
+                     SELECT alert FROM deliveries
+                     WHERE sink = $1 AND delivered_at IS NULL AND next_attempt_at <= $2
+                       AND (lease_until IS NULL OR lease_until <= $2)
+                     ORDER BY alert LIMIT $4 {})
+                 RETURNING alert, attempts",
+                conn.dialect().skip_locked
+            ),
             params![sink, now, timestamp(lease_until), limit],
             |r| Ok((r.get(0)?, r.get::<i64>(1)?.clamp(0, u32::MAX as i64) as u32)),
         )?;
@@ -153,7 +159,7 @@ impl Store {
         let mut out = Vec::with_capacity(claimed.len());
         for (row, attempts) in claimed {
             let text: String = conn.query_row(
-                "SELECT payload FROM alerts WHERE id = ?1",
+                "SELECT payload FROM alerts WHERE id = $1",
                 params![row],
                 |r| r.get(0),
             )?;
@@ -173,8 +179,8 @@ impl Store {
         let now = super::now();
         for row in rows {
             tx.execute(
-                "UPDATE deliveries SET delivered_at = ?3, lease_until = NULL, last_error = NULL
-                 WHERE sink = ?1 AND alert = ?2",
+                "UPDATE deliveries SET delivered_at = $3, lease_until = NULL, last_error = NULL
+                 WHERE sink = $1 AND alert = $2",
                 params![sink, row, now],
             )?;
         }
@@ -195,8 +201,8 @@ impl Store {
         let retry_at = timestamp(retry_at);
         for row in rows {
             tx.execute(
-                "UPDATE deliveries SET lease_until = NULL, last_error = ?3, next_attempt_at = ?4
-                 WHERE sink = ?1 AND alert = ?2",
+                "UPDATE deliveries SET lease_until = NULL, last_error = $3, next_attempt_at = $4
+                 WHERE sink = $1 AND alert = $2",
                 params![sink, row, error, retry_at],
             )?;
         }
@@ -208,7 +214,7 @@ impl Store {
     pub fn release_delivery(&self, sink: &str, row: i64) -> Result<()> {
         self.conn().execute(
             "UPDATE deliveries SET lease_until = NULL
-             WHERE sink = ?1 AND alert = ?2 AND delivered_at IS NULL",
+             WHERE sink = $1 AND alert = $2 AND delivered_at IS NULL",
             params![sink, row],
         )?;
         Ok(())
@@ -223,7 +229,7 @@ impl Store {
                     min(CASE WHEN lease_until > next_attempt_at THEN lease_until
                              ELSE next_attempt_at END) FILTER (WHERE delivered_at IS NULL),
                     min(queued_at) FILTER (WHERE delivered_at IS NULL)
-             FROM deliveries WHERE sink = ?1",
+             FROM deliveries WHERE sink = $1",
             params![sink],
             |r| {
                 Ok(SinkBacklog {
@@ -237,7 +243,7 @@ impl Store {
         )?;
         backlog.last_error = conn.query_opt(
             "SELECT last_error FROM deliveries
-             WHERE sink = ?1 AND delivered_at IS NULL AND last_error IS NOT NULL
+             WHERE sink = $1 AND delivered_at IS NULL AND last_error IS NOT NULL
              ORDER BY next_attempt_at DESC LIMIT 1",
             params![sink],
             |r| r.get(0),

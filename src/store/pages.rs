@@ -50,7 +50,7 @@ impl Store {
         let tx = conn.transaction()?;
         for hash in hashes {
             tx.execute(
-                "INSERT INTO site_paragraphs (hash, article_id, seen_at) VALUES (?1, ?2, ?3)
+                "INSERT INTO site_paragraphs (hash, article_id, seen_at) VALUES ($1, $2, $3)
                  ON CONFLICT (hash, article_id) DO UPDATE SET seen_at = excluded.seen_at",
                 params![hash, article_id, at],
             )?;
@@ -58,7 +58,7 @@ impl Store {
         if let (Some(page), Some(body)) = (page, body) {
             tx.execute(
                 "INSERT INTO pages (article_id, fetched_at, url, charset, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (article_id) DO UPDATE SET fetched_at = excluded.fetched_at,
                      url = excluded.url, charset = excluded.charset, body = excluded.body",
                 params![article_id, at, page.url, page.charset, body],
@@ -70,7 +70,7 @@ impl Store {
     /// The last page fetched of the article, if one is kept.
     pub fn page(&self, article_id: i64) -> Result<Option<StoredPage>> {
         let row = self.conn().query_opt(
-            "SELECT url, charset, body FROM pages WHERE article_id = ?1",
+            "SELECT url, charset, body FROM pages WHERE article_id = $1",
             params![article_id],
             |r| {
                 Ok((
@@ -106,7 +106,7 @@ impl Store {
         let conn = self.conn();
         for hash in hashes {
             let n: i64 = conn.query_row(
-                "SELECT count(*) FROM site_paragraphs WHERE hash = ?1 AND article_id <> ?2",
+                "SELECT count(*) FROM site_paragraphs WHERE hash = $1 AND article_id <> $2",
                 params![hash, article_id],
                 |r| r.get(0),
             )?;

@@ -19,16 +19,16 @@ pub struct PruneReport {
     pub paragraphs: i64,
 }
 
-/// Pages of articles no longer checked, as a `WHERE` over `?1` (cut-off).
+/// Pages of articles no longer checked, as a `WHERE` over `$1` (cut-off).
 const STALE_PAGES: &str =
-    "article_id IN (SELECT id FROM articles WHERE retired_at IS NOT NULL AND retired_at < ?1)";
+    "article_id IN (SELECT id FROM articles WHERE retired_at IS NOT NULL AND retired_at < $1)";
 
-/// The versions a prune removes, as a subquery over `?1` (cut-off) and `?2` (keep_last).
+/// The versions a prune removes, as a subquery over `$1` (cut-off) and `$2` (keep_last).
 const PRUNABLE: &str = "SELECT p.id FROM (
         SELECT v.id, v.fetched_at,
                row_number() OVER (PARTITION BY v.article_id ORDER BY v.number DESC) AS newest
         FROM versions v) p
-    WHERE p.fetched_at < ?1 AND p.newest > ?2
+    WHERE p.fetched_at < $1 AND p.newest > $2
       AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.version_id = p.id)
       AND NOT EXISTS (SELECT 1 FROM ledger_sources l WHERE l.version_id = p.id)";
 
@@ -48,7 +48,7 @@ impl Store {
                 "SELECT count(*) FROM figures WHERE version_id IN ({PRUNABLE})"
             ))?,
             deliveries: tx.query_row(
-                "SELECT count(*) FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?1",
+                "SELECT count(*) FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1",
                 params![cutoff],
                 |r| r.get(0),
             )?,
@@ -58,7 +58,7 @@ impl Store {
                 |r| r.get(0),
             )?,
             paragraphs: tx.query_row(
-                "SELECT count(*) FROM site_paragraphs WHERE seen_at < ?1",
+                "SELECT count(*) FROM site_paragraphs WHERE seen_at < $1",
                 params![cutoff],
                 |r| r.get(0),
             )?,
@@ -71,22 +71,18 @@ impl Store {
         let ids: Vec<i64> = tx.query_map(PRUNABLE, params![cutoff, keep], |r| r.get(0))?;
         for chunk in ids.chunks(500) {
             let list = serde_json::to_string(chunk)?;
-            let (figures, versions) = if tx.is_postgres() {
-                (
-                    "DELETE FROM figures WHERE version_id IN (SELECT jsonb_array_elements_text(CAST(?1 AS jsonb))::bigint)",
-                    "DELETE FROM versions WHERE id IN (SELECT jsonb_array_elements_text(CAST(?1 AS jsonb))::bigint)",
-                )
-            } else {
-                (
-                    "DELETE FROM figures WHERE version_id IN (SELECT value FROM json_each(?1))",
-                    "DELETE FROM versions WHERE id IN (SELECT value FROM json_each(?1))",
-                )
-            };
-            tx.execute(figures, params![list])?;
-            tx.execute(versions, params![list])?;
+            let ids = (tx.dialect().json_ids)(1);
+            tx.execute(
+                &format!("DELETE FROM figures WHERE version_id IN ({ids})"),
+                params![list],
+            )?;
+            tx.execute(
+                &format!("DELETE FROM versions WHERE id IN ({ids})"),
+                params![list],
+            )?;
         }
         tx.execute(
-            "DELETE FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?1",
+            "DELETE FROM deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1",
             params![cutoff],
         )?;
         tx.execute(
@@ -94,7 +90,7 @@ impl Store {
             params![cutoff],
         )?;
         tx.execute(
-            "DELETE FROM site_paragraphs WHERE seen_at < ?1",
+            "DELETE FROM site_paragraphs WHERE seen_at < $1",
             params![cutoff],
         )?;
         tx.commit()?;

@@ -117,7 +117,7 @@ impl Store {
         Ok(self
             .conn()
             .query_opt(
-                &format!("SELECT {STATE} FROM sources WHERE id = ?1"),
+                &format!("SELECT {STATE} FROM sources WHERE id = $1"),
                 params![id],
                 state,
             )?
@@ -135,7 +135,7 @@ impl Store {
         };
         // Workers sharing PostgreSQL write each poll at once: a batch waiting in one worker
         // is a schedule the others cannot see (and a killed worker's batch, polls done again).
-        if urgent || full || self.is_postgres() {
+        if urgent || full || self.dialect.shared {
             self.flush_polls()?;
         }
         Ok(())
@@ -156,28 +156,27 @@ impl Store {
     ) -> Result<HashMap<i64, SourceState>> {
         let conn = self.conn();
         let list = serde_json::to_string(ids)?;
-        let free = "(lease_until IS NULL OR lease_until <= ?3 OR lease_owner = ?2)
-               AND (CAST(?5 AS TEXT) IS NULL OR next_check_at IS NULL OR next_check_at <= ?5)";
-        let sql = if conn.is_postgres() {
-            format!(
-                "UPDATE sources SET lease_owner = ?2, lease_until = ?4
-                 WHERE id IN (SELECT id FROM sources
-                              WHERE id IN (SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT))
-                                AND {free}
-                              FOR UPDATE SKIP LOCKED)
-                 RETURNING {STATE}"
-            )
-        } else {
-            format!(
-                "UPDATE sources SET lease_owner = ?2, lease_until = ?4
-                 WHERE id IN (SELECT value FROM json_each(?1)) AND {free}
-                 RETURNING {STATE}"
-            )
+        let d = conn.dialect();
+        let due = match due_by {
+            Some(_) => "AND (next_check_at IS NULL OR next_check_at <= $5)",
+            None => "",
         };
-        Ok(conn
-            .query_map(&sql, params![list, owner, now, until, due_by], state)?
-            .into_iter()
-            .collect())
+        let sql = format!(
+            "UPDATE sources SET lease_owner = $2, lease_until = $4
+             WHERE id IN (SELECT id FROM sources
+                          WHERE id IN ({ids})
+                            AND (lease_until IS NULL OR lease_until <= $3 OR lease_owner = $2)
+                            {due}
+                          {lock})
+             RETURNING {STATE}",
+            ids = (d.json_ids)(1),
+            lock = d.skip_locked,
+        );
+        let rows = match due_by {
+            Some(due_by) => conn.query_map(&sql, params![list, owner, now, until, due_by], state),
+            None => conn.query_map(&sql, params![list, owner, now, until], state),
+        }?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Leases to `owner`, until `until`, up to `limit` of the sources `ids` (a JSON array)
@@ -195,28 +194,21 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(i64, SourceState)>> {
         let conn = self.conn();
-        let (list, lock) = if conn.is_postgres() {
-            (
-                "AND id IN (SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT))",
-                "FOR UPDATE SKIP LOCKED",
-            )
-        } else {
-            ("AND id IN (SELECT value FROM json_each(?1))", "")
-        };
-        let list = if ids.is_some() {
-            list
-        } else {
-            "AND CAST(?1 AS TEXT) IS NULL"
+        let d = conn.dialect();
+        let list = match ids {
+            Some(_) => format!("AND id IN ({})", (d.json_ids)(1)),
+            None => "AND CAST($1 AS TEXT) IS NULL".to_string(),
         };
         conn.query_map(
             &format!(
-                "UPDATE sources SET lease_owner = ?2, lease_until = ?4
+                "UPDATE sources SET lease_owner = $2, lease_until = $4
                  WHERE id IN (SELECT id FROM sources
-                              WHERE (next_check_at IS NULL OR next_check_at <= ?3) {list}
-                                AND (lease_until IS NULL OR lease_until <= ?3)
-                              ORDER BY coalesce(next_check_at, ''), id LIMIT ?5
+                              WHERE (next_check_at IS NULL OR next_check_at <= $3) {list}
+                                AND (lease_until IS NULL OR lease_until <= $3)
+                              ORDER BY next_check_at NULLS FIRST, id LIMIT $5
                               {lock})
-                 RETURNING {STATE}"
+                 RETURNING {STATE}",
+                lock = d.skip_locked
             ),
             params![ids, owner, now, until, limit],
             state,
@@ -227,17 +219,16 @@ impl Store {
     /// while a lease holds it, the lease's end. `None`: no source.
     pub fn next_claimable(&self, ids: Option<&str>, now: &str) -> Result<Option<String>> {
         let conn = self.conn();
-        let list = match (ids, conn.is_postgres()) {
-            (None, _) => "SELECT id FROM sources WHERE CAST(?1 AS TEXT) IS NULL",
-            (Some(_), true) => {
-                "SELECT CAST(jsonb_array_elements_text(CAST(?1 AS jsonb)) AS BIGINT)"
-            }
-            (Some(_), false) => "SELECT value FROM json_each(?1)",
+        let list = match ids {
+            None => "SELECT id FROM sources WHERE CAST($1 AS TEXT) IS NULL".to_string(),
+            Some(_) => (conn.dialect().json_ids)(1),
         };
+        // A source never polled (no next check) can be claimed now.
         conn.query_row(
             &format!(
-                "SELECT min(CASE WHEN lease_until > ?2 AND lease_until > coalesce(next_check_at, '')
-                                 THEN lease_until ELSE coalesce(next_check_at, '') END)
+                "SELECT min(CASE WHEN lease_until > $2
+                                      AND (next_check_at IS NULL OR lease_until > next_check_at)
+                                 THEN lease_until ELSE coalesce(next_check_at, $2) END)
                  FROM sources WHERE id IN ({list})"
             ),
             params![ids, now],
@@ -255,7 +246,7 @@ impl Store {
     pub fn release_source(&self, id: i64, owner: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE sources SET lease_owner = NULL, lease_until = NULL
-             WHERE id = ?1 AND lease_owner = ?2",
+             WHERE id = $1 AND lease_owner = $2",
             params![id, owner],
         )?;
         Ok(())
@@ -264,7 +255,7 @@ impl Store {
     /// Extends `owner`'s lease on a source to `until`; false when it is no longer `owner`'s.
     pub fn renew_lease(&self, id: i64, owner: &str, until: &str) -> Result<bool> {
         Ok(self.conn().execute(
-            "UPDATE sources SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2",
+            "UPDATE sources SET lease_until = $3 WHERE id = $1 AND lease_owner = $2",
             params![id, owner, until],
         )? == 1)
     }
@@ -273,7 +264,7 @@ impl Store {
     pub fn lease_of(&self, id: i64, now: &str) -> Result<Option<(String, String)>> {
         self.conn().query_opt(
             "SELECT lease_owner, lease_until FROM sources
-             WHERE id = ?1 AND lease_until > ?2 AND lease_owner IS NOT NULL",
+             WHERE id = $1 AND lease_until > $2 AND lease_owner IS NOT NULL",
             params![id, now],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -282,8 +273,8 @@ impl Store {
     /// Moves a source's lease from `from` (a process that no longer runs) to `to`.
     pub fn take_over_source(&self, id: i64, from: &str, to: &str, until: &str) -> Result<bool> {
         Ok(self.conn().execute(
-            "UPDATE sources SET lease_owner = ?3, lease_until = ?4
-             WHERE id = ?1 AND lease_owner = ?2",
+            "UPDATE sources SET lease_owner = $3, lease_until = $4
+             WHERE id = $1 AND lease_owner = $2",
             params![id, from, to, until],
         )? == 1)
     }
@@ -293,12 +284,12 @@ impl Store {
         self.flush_polls()?;
         let conn = self.conn();
         let released = conn.execute(
-            "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1",
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
             params![owner],
         )?;
-        if released > 0 && conn.is_postgres() {
+        if let Some(notify) = conn.dialect().notify.filter(|_| released > 0) {
             // Workers waiting on these leases look again now rather than after a while.
-            conn.execute("SELECT pg_notify(?1, '')", params![super::SOURCES_CHANNEL])?;
+            conn.execute(notify, params![super::SOURCES_CHANNEL])?;
         }
         Ok(())
     }
@@ -324,8 +315,8 @@ impl Store {
             write_poll(&tx, p)?;
             if let Some(alert) = &p.alert {
                 tx.execute(
-                    "INSERT OR IGNORE INTO alerts (alert_id, ts, kind, source_id, payload)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO alerts (alert_id, ts, kind, source_id, payload)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (alert_id) DO NOTHING",
                     params![
                         alert.id,
                         alert.ts,
@@ -346,7 +337,7 @@ impl Store {
     /// Remembers that a host asked us to wait, for the next run too.
     pub fn pause_host(&self, host: &str, until: &str, reason: &str) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO hosts (host, paused_until, reason) VALUES (?1, ?2, ?3)
+            "INSERT INTO hosts (host, paused_until, reason) VALUES ($1, $2, $3)
              ON CONFLICT (host) DO UPDATE SET
                  paused_until = CASE WHEN excluded.paused_until > hosts.paused_until
                                      THEN excluded.paused_until ELSE hosts.paused_until END,
@@ -359,7 +350,7 @@ impl Store {
     /// Hosts whose pause has not ended at `now`.
     pub fn host_pauses(&self, now: &str) -> Result<Vec<(String, DateTime<Utc>)>> {
         let rows = self.conn().query_map(
-            "SELECT host, paused_until FROM hosts WHERE paused_until > ?1",
+            "SELECT host, paused_until FROM hosts WHERE paused_until > $1",
             params![now],
             |r| Ok((r.get::<String>(0)?, r.get(1)?)),
         )?;
@@ -379,26 +370,26 @@ fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
     let id = p.source_id;
     match &p.result {
             PollResult::NotModified => db.execute(
-                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
-                        interval_secs = ?4, last_http_status = 304,
+                "UPDATE sources SET last_polled_at = $2, last_ok_at = $2, next_check_at = $3,
+                        interval_secs = $4, last_http_status = 304,
                         last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
                         consecutive_failures = 0, failing_since = NULL,
                         lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1",
+                 WHERE id = $1",
             params![id, p.at, p.next_check_at, interval])?,
             PollResult::Fetched {
                 note,
                 validators,
                 changed,
             } => db.execute(
-                "UPDATE sources SET last_polled_at = ?2, last_ok_at = ?2, next_check_at = ?3,
-                        interval_secs = ?4, last_http_status = ?5, last_error = ?6,
-                        consecutive_failures = 0, failing_since = NULL, etag = ?7,
-                        last_modified = ?8,
-                        last_change_at = CASE WHEN ?9 THEN ?2 ELSE last_change_at END,
-                        change_gap_secs = coalesce(?10, change_gap_secs),
+                "UPDATE sources SET last_polled_at = $2, last_ok_at = $2, next_check_at = $3,
+                        interval_secs = $4, last_http_status = $5, last_error = $6,
+                        consecutive_failures = 0, failing_since = NULL, etag = $7,
+                        last_modified = $8,
+                        last_change_at = CASE WHEN $9 THEN $2 ELSE last_change_at END,
+                        change_gap_secs = coalesce($10, change_gap_secs),
                         lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1",
+                 WHERE id = $1",
             params![
                     id,
                     p.at,
@@ -413,12 +404,12 @@ fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
                 ],
             )?,
             PollResult::Failed { error } => db.execute(
-                "UPDATE sources SET last_polled_at = ?2, last_error = ?3, next_check_at = ?4,
-                        interval_secs = ?5, last_http_status = ?6,
+                "UPDATE sources SET last_polled_at = $2, last_error = $3, next_check_at = $4,
+                        interval_secs = $5, last_http_status = $6,
                         consecutive_failures = consecutive_failures + 1,
-                        failing_since = CASE WHEN ?7 THEN ?2 ELSE failing_since END,
+                        failing_since = CASE WHEN $7 THEN $2 ELSE failing_since END,
                         lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1",
+                 WHERE id = $1",
             params![
                     id,
                     p.at,
@@ -430,8 +421,8 @@ fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
                 ],
             )?,
             PollResult::Deferred => db.execute(
-                "UPDATE sources SET next_check_at = ?2, lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1",
+                "UPDATE sources SET next_check_at = $2, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1",
             params![id, p.next_check_at],
             )?,
         };

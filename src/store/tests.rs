@@ -63,7 +63,7 @@ fn schema_is_applied_once_and_wal_is_on() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", params![], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, MIGRATIONS.len() as i64);
+    assert_eq!(version, super::sqlite::MIGRATIONS.len() as i64);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", params![], |r| r.get(0))
         .unwrap();

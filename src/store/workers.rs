@@ -39,11 +39,11 @@ impl Store {
         let now_text = timestamp(now);
         let hold_until = timestamp(super::later(now, hold));
         let mut conn = self.conn();
-        if conn.is_postgres() {
+        if let Some(reserve) = conn.dialect().reserve_host {
             // One round trip (migrations/postgres/0003): this runs before every request.
             let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
             let (turn, slot, at): (String, Option<i64>, Option<String>) = conn.query_row(
-                "SELECT turn, turn_slot, turn_at FROM figwatch_reserve_host(?1, ?2, ?3, ?4, ?5, ?6)",
+                reserve,
                 params![host, holder, slots as i64, delay_ms, now_text, hold_until],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
@@ -56,12 +56,13 @@ impl Store {
         }
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO hosts (host, paused_until) VALUES (?1, '') ON CONFLICT (host) DO NOTHING",
+            "INSERT INTO hosts (host, paused_until) VALUES ($1, '') ON CONFLICT (host) DO NOTHING",
             params![host],
         )?;
-        // The host's row is locked until the commit: workers reserving one host take turns.
+        // The transaction holds the write lock until the commit: processes reserving one host
+        // take turns.
         let (paused, next_start): (String, Option<String>) = tx.query_row(
-            "SELECT paused_until, next_start_at FROM hosts WHERE host = ?1 /*pg:FOR UPDATE*/",
+            "SELECT paused_until, next_start_at FROM hosts WHERE host = $1",
             params![host],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
@@ -70,7 +71,7 @@ impl Store {
             return Ok(HostTurn::Paused(until));
         }
         let held: Vec<i64> = tx.query_map(
-            "SELECT slot FROM host_slots WHERE host = ?1 AND holder IS NOT NULL AND until > ?2",
+            "SELECT slot FROM host_slots WHERE host = $1 AND holder IS NOT NULL AND until > $2",
             params![host, now_text],
             |r| r.get(0),
         )?;
@@ -79,7 +80,7 @@ impl Store {
             return Ok(HostTurn::Busy);
         };
         tx.execute(
-            "INSERT INTO host_slots (host, slot, holder, until) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO host_slots (host, slot, holder, until) VALUES ($1, $2, $3, $4)
              ON CONFLICT (host, slot) DO UPDATE SET holder = excluded.holder, until = excluded.until",
             params![host, slot, holder, hold_until],
         )?;
@@ -89,7 +90,7 @@ impl Store {
             .filter(|t| *t > now)
             .unwrap_or(now);
         tx.execute(
-            "UPDATE hosts SET next_start_at = ?2 WHERE host = ?1",
+            "UPDATE hosts SET next_start_at = $2 WHERE host = $1",
             params![host, timestamp(super::later(start, delay))],
         )?;
         tx.commit()?;
@@ -103,7 +104,7 @@ impl Store {
     pub fn release_host(&self, host: &str, slot: i64, holder: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE host_slots SET holder = NULL, until = NULL
-             WHERE host = ?1 AND slot = ?2 AND holder = ?3",
+             WHERE host = $1 AND slot = $2 AND holder = $3",
             params![host, slot, holder],
         )?;
         Ok(())
@@ -112,8 +113,8 @@ impl Store {
     /// Who holds a live lease on a source or a host's request slot.
     pub fn lease_holders(&self, now: &str) -> Result<Vec<String>> {
         self.conn().query_map(
-            "SELECT lease_owner FROM sources WHERE lease_until > ?1 AND lease_owner IS NOT NULL
-             UNION SELECT holder FROM host_slots WHERE until > ?1 AND holder IS NOT NULL",
+            "SELECT lease_owner FROM sources WHERE lease_until > $1 AND lease_owner IS NOT NULL
+             UNION SELECT holder FROM host_slots WHERE until > $1 AND holder IS NOT NULL",
             params![now],
             |r| r.get(0),
         )
@@ -124,11 +125,11 @@ impl Store {
     pub fn free_leases_of(&self, holder: &str) -> Result<usize> {
         let conn = self.conn();
         conn.execute(
-            "UPDATE host_slots SET holder = NULL, until = NULL WHERE holder = ?1",
+            "UPDATE host_slots SET holder = NULL, until = NULL WHERE holder = $1",
             params![holder],
         )?;
         conn.execute(
-            "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1",
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
             params![holder],
         )
     }
@@ -136,7 +137,7 @@ impl Store {
     /// Says that worker `name` is alive (at start, then now and then).
     pub fn worker_alive(&self, name: &str, started_at: &str) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO workers (name, started_at, seen_at) VALUES (?1, ?2, ?3)
+            "INSERT INTO workers (name, started_at, seen_at) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
             params![name, started_at, super::now()],
         )?;
@@ -146,7 +147,7 @@ impl Store {
     /// Says that worker `name` stopped.
     pub fn worker_gone(&self, name: &str) -> Result<()> {
         self.conn()
-            .execute("DELETE FROM workers WHERE name = ?1", params![name])?;
+            .execute("DELETE FROM workers WHERE name = $1", params![name])?;
         Ok(())
     }
 
@@ -154,8 +155,8 @@ impl Store {
     pub fn workers(&self, since: &str) -> Result<Vec<WorkerStatus>> {
         self.conn().query_map(
             "SELECT w.name, w.started_at, w.seen_at,
-                    (SELECT count(*) FROM sources s WHERE s.lease_owner = w.name AND s.lease_until > ?2)
-             FROM workers w WHERE w.seen_at >= ?1 ORDER BY w.started_at, w.name",
+                    (SELECT count(*) FROM sources s WHERE s.lease_owner = w.name AND s.lease_until > $2)
+             FROM workers w WHERE w.seen_at >= $1 ORDER BY w.started_at, w.name",
             params![since, super::now()],
             |r| {
                 Ok(WorkerStatus {
