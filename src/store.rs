@@ -38,6 +38,10 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// A time before any the store holds: what "since" means when no time is given. Written as the
+/// store writes times, so that it sorts first as SQLite's text and parses as PostgreSQL's time.
+pub(crate) const BEGINNING: &str = "0001-01-01T00:00:00.000Z";
+
 pub fn now() -> String {
     timestamp(Utc::now())
 }
@@ -395,11 +399,12 @@ impl Store {
             return Ok((id, false));
         }
         // Another worker may create it between the two statements: then its row is used.
+        let now = now();
         let created = conn.query_opt(
             "INSERT INTO articles (url, source_id, entry_id, first_seen_at, next_check_at)
-             VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN $4 END)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (url) DO NOTHING RETURNING id",
-            params![url, source_id, entry_id, now(), by_age],
+            params![url, source_id, entry_id, now, by_age.then_some(&now)],
             |r| r.get(0),
         )?;
         match created {
@@ -595,6 +600,7 @@ impl Store {
                         f.validators.last_modified,
                         f.body_hash
                     ],
+                    new.fetched_at,
                     &f.next,
                 ),
             )?,
@@ -627,11 +633,17 @@ impl Store {
             "SELECT id, payload FROM (
                 SELECT id, payload FROM alerts
                 WHERE (CAST($1 AS TEXT) IS NULL OR topic = $1)
-                  AND (CAST($2 AS TEXT) IS NULL OR ts >= $2)
+                  AND ts >= $2
                   AND (CAST($4 AS TEXT) IS NULL OR kind = $4) AND id > $5
                 ORDER BY ts DESC, id DESC LIMIT $3) newest
              ORDER BY id ASC",
-            params![filter.topic, filter.since, limit, filter.kind, after],
+            params![
+                filter.topic,
+                filter.since.as_deref().unwrap_or(BEGINNING),
+                limit,
+                filter.kind,
+                after
+            ],
             |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
         )?;
         let mut out = Vec::with_capacity(rows.len());

@@ -97,3 +97,87 @@ fn a_failed_connection_names_the_server_without_its_password() {
     );
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+#[ignore = "needs PostgreSQL: FIGWATCH_TEST_POSTGRES (see .ci/postgres), then --include-ignored"]
+fn a_store_from_before_timestamptz_keeps_every_time_and_polls_on() {
+    // A store as figwatch left it before times were `timestamptz`: schema version 6, times
+    // as RFC 3339 text, a host never paused as the empty text.
+    let pg = fresh_database("times");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    for file in &files[..6] {
+        pg::batch(&pg, &std::fs::read_to_string(file).unwrap());
+    }
+    pg::batch(
+        &pg,
+        "UPDATE figwatch_schema SET version = 6;
+         INSERT INTO sources (id, url, kind, added_at, last_polled_at, next_check_at)
+         VALUES (1, 'http://127.0.0.1:9/gone.xml', 'feed', '2025-03-01T10:00:00.000Z',
+                 '2025-03-01T10:05:00.250Z', '2025-03-01T11:00:00.000Z');
+         INSERT INTO articles (id, url, source_id, first_seen_at, next_check_at, age_from)
+         VALUES (1, 'http://127.0.0.1:9/a.html', 1, '2025-03-01T10:05:01.000Z',
+                 '2025-03-01T13:05:01.000Z', '2025-03-01T10:05:01.000Z');
+         INSERT INTO hosts (host, paused_until) VALUES ('127.0.0.1', '');
+         INSERT INTO hosts (host, paused_until) VALUES ('example.org', '2999-01-01T00:00:00.000Z');",
+    );
+    let home = Home::with_database(
+        "",
+        "",
+        "[[feeds]]\nurl = \"http://127.0.0.1:9/gone.xml\"\n",
+        Some(pg.clone()),
+    );
+    let status = home.ok(&["status"]);
+    assert!(
+        status.contains("last poll 2025-03-01T10:05:00.250Z"),
+        "{status}"
+    );
+    assert_eq!(
+        pg::query_text(&pg, "SELECT max(version) FROM figwatch_schema"),
+        files.len().to_string()
+    );
+    let text_times = pg::query_text(
+        &pg,
+        "SELECT count(*) FROM information_schema.columns
+         WHERE table_schema = current_schema() AND data_type = 'text'
+           AND (column_name LIKE '%\\_at' OR column_name IN ('ts', 'until', 'lease_until',
+                'paused_until', 'failing_since', 'age_from'))",
+    );
+    assert_eq!(text_times, "0", "every time column is a timestamptz");
+    for (sql, want) in [
+        (
+            "SELECT added_at FROM sources WHERE id = 1",
+            "2025-03-01T10:00:00.000Z",
+        ),
+        (
+            "SELECT next_check_at FROM articles WHERE id = 1",
+            "2025-03-01T13:05:01.000Z",
+        ),
+        (
+            "SELECT paused_until FROM hosts WHERE host = '127.0.0.1'",
+            "",
+        ),
+        (
+            "SELECT paused_until FROM hosts WHERE host = 'example.org'",
+            "2999-01-01T00:00:00.000Z",
+        ),
+    ] {
+        assert_eq!(pg::query_text(&pg, sql), want, "{sql}");
+    }
+    // And the store works on: a poll (the feed's server is gone) records its failure, with
+    // the time it failed.
+    let out = home.figwatch(&["--poll", "--all"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let polled = pg::query_text(&pg, "SELECT last_polled_at FROM sources WHERE id = 1");
+    assert!(polled.as_str() > "2025-03-01T10:05:00.250Z", "{polled}");
+    pg::drop_database(&pg);
+}

@@ -161,8 +161,9 @@ fn three_workers_poll_each_due_source_once_a_round_and_take_over_a_killed_ones()
             wait_stopped(pid);
             let held: Vec<(String, String)> = home
                 .query(
-                    "SELECT string_agg(url || ' ' || lease_until, ' ') FROM sources
-                     WHERE lease_owner LIKE 'worker-b %'",
+                    "SELECT string_agg(url || ' ' || to_char(lease_until AT TIME ZONE 'UTC',
+                                                             'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ' ')
+                     FROM sources WHERE lease_owner LIKE 'worker-b %'",
                 )
                 .split_whitespace()
                 .collect::<Vec<_>>()

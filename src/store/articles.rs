@@ -54,10 +54,10 @@ impl NextCheck {
 }
 
 /// The columns a [`NextCheck`] writes: its three values are parameters `$n`, `$n+1` and
-/// `$n+2` (see [`schedule_params`]), and `$2` is the time of the check.
+/// `$n+2` (see [`schedule_params`]).
 pub(super) fn schedule_sql(n: usize) -> String {
     format!(
-        "next_check_at = ${n}, retired_at = CASE WHEN ${} THEN $2 ELSE NULL END,
+        "next_check_at = ${n}, retired_at = ${},
          age_from = coalesce(${}, age_from), lease_until = NULL, lease_owner = NULL",
         n + 1,
         n + 2
@@ -218,6 +218,7 @@ impl Store {
             ),
             &schedule_params(
                 params![article_id, at, etag, lm, validators.is_some(), body_hash],
+                at,
                 next,
             ),
         )?;
@@ -254,12 +255,12 @@ impl Store {
             schedule_sql(3)
         );
         if let [c] = batch.as_slice() {
-            conn.execute(&sql, &schedule_params(params![c.id, c.at], &c.next))?;
+            conn.execute(&sql, &schedule_params(params![c.id, c.at], &c.at, &c.next))?;
             return Ok(());
         }
         let tx = conn.transaction()?;
         for c in &batch {
-            tx.execute(&sql, &schedule_params(params![c.id, c.at], &c.next))?;
+            tx.execute(&sql, &schedule_params(params![c.id, c.at], &c.at, &c.next))?;
         }
         tx.commit()?;
         Ok(())
@@ -269,8 +270,8 @@ impl Store {
     /// article left to another process).
     pub fn reschedule_article(&self, article_id: i64, at: &str, next: &NextCheck) -> Result<()> {
         self.conn().execute(
-            &format!("UPDATE articles SET {} WHERE id = $1", schedule_sql(3)),
-            &schedule_params(params![article_id, at], next),
+            &format!("UPDATE articles SET {} WHERE id = $1", schedule_sql(2)),
+            &schedule_params(params![article_id], at, next),
         )?;
         Ok(())
     }
@@ -506,12 +507,15 @@ impl Store {
     }
 }
 
-/// The parameters `first`, then a [`NextCheck`]'s three (see [`schedule_sql`]).
+/// The parameters `first`, then a [`NextCheck`]'s three (see [`schedule_sql`]): its next
+/// check, when it retired (`at`, the time of the check, if it did) and its clock.
 pub(super) fn schedule_params(
     first: &[super::db::Value],
+    at: &str,
     next: &NextCheck,
 ) -> Vec<super::db::Value> {
     let mut all = first.to_vec();
-    all.extend_from_slice(params![next.at, next.retired, next.clock_from]);
+    let retired_at = next.retired.then_some(at);
+    all.extend_from_slice(params![next.at, retired_at, next.clock_from]);
     all
 }

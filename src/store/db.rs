@@ -58,6 +58,11 @@ impl ToValue for String {
         Value::Text(self.clone())
     }
 }
+impl ToValue for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
 impl<T: ToValue> ToValue for Option<T> {
     fn to_value(&self) -> Value {
         self.as_ref().map_or(Value::Null, T::to_value)

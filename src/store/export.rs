@@ -159,8 +159,8 @@ impl Store {
         f: impl FnMut(AlertRow) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         self.each_exported(
-            "SELECT payload FROM alerts WHERE (CAST($1 AS TEXT) IS NULL OR ts >= $1) ORDER BY id",
-            params![since],
+            "SELECT payload FROM alerts WHERE ts >= $1 ORDER BY id",
+            params![since.unwrap_or(super::BEGINNING)],
             |row| {
                 let alert: AnyAlert = serde_json::from_str(&row.get::<String>(0)?)?;
                 Ok(alert.into())
@@ -180,10 +180,9 @@ impl Store {
         self.each_exported(
             "SELECT v.fetched_at, a.url, v.number, v.title, f.payload
              FROM figures f JOIN versions v ON v.id = f.version_id JOIN articles a ON a.id = v.article_id
-             WHERE (CAST($1 AS TEXT) IS NULL OR v.fetched_at >= $1)
-               AND (CAST($2 AS TEXT) IS NULL OR f.topic = $2)
+             WHERE v.fetched_at >= $1 AND (CAST($2 AS TEXT) IS NULL OR f.topic = $2)
              ORDER BY f.id",
-            params![since, topic],
+            params![since.unwrap_or(super::BEGINNING), topic],
             |row| {
                 let figure: Figure = serde_json::from_str(&row.get::<String>(4)?)?;
                 let (value, lo, hi, vague) = match figure.value {
@@ -223,9 +222,9 @@ impl Store {
             "SELECT a.url, v.number, v.fetched_at, v.title, v.byline, v.published, v.lang, v.flag,
                     v.content_hash, v.text
              FROM versions v JOIN articles a ON a.id = v.article_id
-             WHERE (CAST($1 AS TEXT) IS NULL OR v.fetched_at >= $1)
+             WHERE v.fetched_at >= $1
              ORDER BY v.id",
-            params![since],
+            params![since.unwrap_or(super::BEGINNING)],
             |row| {
                 Ok(VersionRow {
                     url: row.get(0)?,

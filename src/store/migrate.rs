@@ -101,6 +101,9 @@ fn pg_value(row: &tokio_postgres::Row, i: usize) -> anyhow::Result<Value> {
     Ok(if *ty == Type::INT8 {
         row.try_get::<_, Option<i64>>(i)?
             .map_or(Value::Null, Value::Int)
+    } else if *ty == Type::TIMESTAMPTZ {
+        row.try_get::<_, Option<chrono::DateTime<chrono::Utc>>>(i)?
+            .map_or(Value::Null, |t| Value::Text(super::timestamp(t)))
     } else if *ty == Type::FLOAT8 {
         row.try_get::<_, Option<f64>>(i)?
             .map_or(Value::Null, Value::Real)
@@ -108,6 +111,20 @@ fn pg_value(row: &tokio_postgres::Row, i: usize) -> anyhow::Result<Value> {
         row.try_get::<_, Option<String>>(i)?
             .map_or(Value::Null, Value::Text)
     })
+}
+
+/// A time column's SQLite value as PostgreSQL will hold it: the empty text (a host never
+/// paused) is no time; any other text must be a time, written out the store's way.
+fn as_time(v: Value) -> std::result::Result<Value, String> {
+    match v {
+        Value::Text(t) if t.is_empty() => Ok(Value::Null),
+        Value::Text(t) => match super::parse_timestamp(&t) {
+            Some(at) => Ok(Value::Text(super::timestamp(at))),
+            None => Err(t),
+        },
+        Value::Null => Ok(Value::Null),
+        other => Err(format!("{other:?}")),
+    }
 }
 
 /// A table's columns and primary key, as SQLite declares them.
@@ -172,6 +189,22 @@ pub async fn sqlite_to_postgres(from: &Path, to: &str) -> anyhow::Result<Vec<Tab
     let mut checks = Vec::new();
     for table in TABLES {
         let (cols, pk) = columns(&db, table)?;
+        // PostgreSQL keeps times as `timestamptz`, SQLite as text: both sides are compared as
+        // the instant they name, written the store's way.
+        let times: Vec<bool> = {
+            let typed: Vec<String> = tx
+                .query(
+                    "SELECT column_name::TEXT FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND table_name = $1
+                       AND data_type = 'timestamp with time zone'",
+                    &[table],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            cols.iter().map(|c| typed.contains(c)).collect()
+        };
         let list = cols.join(", ");
         let sink = tx
             .copy_in(&format!(
@@ -188,7 +221,16 @@ pub async fn sqlite_to_postgres(from: &Path, to: &str) -> anyhow::Result<Vec<Tab
         let (mut count, mut buf) = (0i64, Vec::new());
         while let Some(row) = rows.next()? {
             for i in 0..cols.len() {
-                let v = sqlite_value(row.get_ref(i)?);
+                let mut v = sqlite_value(row.get_ref(i)?);
+                if times[i] {
+                    v = as_time(v).map_err(|text| {
+                        anyhow::anyhow!(
+                            "{}: table {table}, column {}, row {count}: {text:?} is not a time; nothing was committed",
+                            from.display(),
+                            cols[i]
+                        )
+                    })?;
+                }
                 v.hash_into(&mut hash);
                 if i > 0 {
                     buf.push(b',');

@@ -339,7 +339,8 @@ impl Store {
         self.conn().execute(
             "INSERT INTO hosts (host, paused_until, reason) VALUES ($1, $2, $3)
              ON CONFLICT (host) DO UPDATE SET
-                 paused_until = CASE WHEN excluded.paused_until > hosts.paused_until
+                 paused_until = CASE WHEN hosts.paused_until IS NULL
+                                          OR excluded.paused_until > hosts.paused_until
                                      THEN excluded.paused_until ELSE hosts.paused_until END,
                  reason = excluded.reason",
             params![host, until, reason],

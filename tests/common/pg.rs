@@ -82,6 +82,17 @@ pub fn query_text(url: &str, sql: &str) -> String {
             .await
             .unwrap();
         tokio::spawn(conn);
+        // A time reads as figwatch writes it (RFC 3339, milliseconds, UTC), as from SQLite.
+        let row = client
+            .query_one(&format!("SELECT ({sql})"), &[])
+            .await
+            .unwrap();
+        if *row.columns()[0].type_() == tokio_postgres::types::Type::TIMESTAMPTZ {
+            return row
+                .get::<_, Option<chrono::DateTime<chrono::Utc>>>(0)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default();
+        }
         let sql = format!("SELECT CAST(({sql}) AS TEXT)");
         client
             .query_one(&sql, &[])

@@ -54,7 +54,7 @@ fn args() -> anyhow::Result<Args> {
     if it.peek().map(String::as_str) == Some("workers") {
         it.next();
         a.workers = Some(workers::Options {
-            postgres: std::env::var("FIGWATCH_TEST_POSTGRES").unwrap_or_default(),
+            databases: Vec::new(),
             workers: vec![1, 2, 3],
             concurrency: 64,
         });
@@ -69,8 +69,8 @@ fn args() -> anyhow::Result<Args> {
             "--changed" => a.changed = value()?.parse()?,
             "--concurrency" => a.concurrency = value()?.parse()?,
             "--figwatch" => a.binary = PathBuf::from(value()?),
-            "--postgres" if a.workers.is_some() => {
-                a.workers.as_mut().expect("checked").postgres = value()?
+            "--database" if a.workers.is_some() => {
+                a.workers.as_mut().expect("checked").databases.push(value()?)
             }
             "--workers" if a.workers.is_some() => {
                 a.workers.as_mut().expect("checked").workers = value()?
@@ -85,7 +85,7 @@ fn args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!("figwatch-load [--feeds N] [--articles N] [--hosts N] [--rounds N] [--changed FRACTION] [--concurrency N] [--figwatch PATH] [--check] [--check-ratio]");
-                println!("figwatch-load workers --postgres URL [--workers 1,2,3] [--feeds N] [--hosts N] [--concurrency N]");
+                println!("figwatch-load workers --database sqlite|PATH|postgres://URL [--database …] [--workers 1,2,3] [--feeds N] [--hosts N] [--concurrency N]");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other}; see --help"),
@@ -281,11 +281,11 @@ fn main() -> anyhow::Result<()> {
     let site = rt.block_on(server::start(a.feeds, a.hosts, archive))?;
     let dir = TempDir::new()?;
     if let Some(w) = &a.workers {
-        if w.postgres.is_empty() {
-            bail!("figwatch-load workers needs --postgres URL (or FIGWATCH_TEST_POSTGRES); .ci/postgres starts a server");
+        if w.databases.is_empty() {
+            bail!("figwatch-load workers needs --database sqlite|PATH|postgres://URL (once per store to compare); .ci/postgres starts a PostgreSQL server");
         }
         let mut w = workers::Options {
-            postgres: w.postgres.clone(),
+            databases: w.databases.clone(),
             workers: w.workers.clone(),
             concurrency: a.concurrency,
         };

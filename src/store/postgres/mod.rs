@@ -22,6 +22,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0004_article_ages.sql"),
     include_str!("../../../migrations/postgres/0005_figure_scope.sql"),
     include_str!("../../../migrations/postgres/0006_pages.sql"),
+    include_str!("../../../migrations/postgres/0007_timestamptz.sql"),
 ];
 
 /// Connections each worker keeps to PostgreSQL.
@@ -98,6 +99,12 @@ pub(super) fn open(url: &str) -> Result<Vec<Conn>> {
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
+/// A time as the store writes it (RFC 3339), for a `timestamptz` parameter.
+pub(super) fn time(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, BoxError> {
+    super::parse_timestamp(text)
+        .ok_or_else(|| format!("{text:?} is not a time (RFC 3339 was expected)").into())
+}
+
 impl ToSql for Value {
     fn to_sql(
         &self,
@@ -120,6 +127,7 @@ impl ToSql for Value {
                 Type::FLOAT4 => (*f as f32).to_sql(ty, out),
                 _ => Err(format!("a number cannot be given where {ty} is expected").into()),
             },
+            Value::Text(t) if *ty == Type::TIMESTAMPTZ => time(t)?.to_sql(ty, out),
             Value::Text(t) => match *ty {
                 Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
                     t.as_str().to_sql(ty, out)
@@ -406,6 +414,10 @@ pub(super) fn cell(r: &tokio_postgres::Row, i: usize) -> std::result::Result<Cel
             .try_get::<_, Option<f32>>(i)
             .map_err(pg)?
             .map(|v| Cell::Real(v.into())),
+        Type::TIMESTAMPTZ => r
+            .try_get::<_, Option<chrono::DateTime<chrono::Utc>>>(i)
+            .map_err(pg)?
+            .map(|t| Cell::Text(Cow::Owned(super::timestamp(t)))),
         _ => r
             .try_get::<_, Option<&str>>(i)
             .map_err(pg)?
