@@ -56,15 +56,70 @@ pub enum Database {
     Postgres(String),
 }
 
+/// A connection string without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// libpq's `sslmode` values, which figwatch honours (see `store::postgres::tls`).
+const SSL_MODES: &[&str] = &[
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
+/// A PostgreSQL URL read as far as it can be without connecting: `sslmode` and `sslrootcert`
+/// (which figwatch reads itself, see `store::postgres::tls`), and the rest as the driver
+/// reads it.
+pub struct PostgresUrl {
+    pub config: tokio_postgres::Config,
+    pub sslmode: Option<String>,
+    pub sslrootcert: Option<String>,
+}
+
+/// Reads a `postgres://` URL; the error says what is wrong with it (never its password).
+pub fn postgres_url(text: &str) -> Result<PostgresUrl, String> {
+    let mut url = url::Url::parse(text).map_err(|e| e.to_string())?;
+    let (mut sslmode, mut sslrootcert, mut rest) = (None, None, Vec::new());
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "sslmode" if !SSL_MODES.contains(&value.as_ref()) => {
+                return Err(format!(
+                    "sslmode={value} is not one of {}",
+                    SSL_MODES.join(", ")
+                ))
+            }
+            "sslmode" => sslmode = Some(value.into_owned()),
+            "sslrootcert" => sslrootcert = Some(value.into_owned()),
+            _ => rest.push((key.into_owned(), value.into_owned())),
+        }
+    }
+    url.set_query(None);
+    if !rest.is_empty() {
+        url.query_pairs_mut().extend_pairs(rest);
+    }
+    let config = url.as_str().parse().map_err(|e| format!("{e}"))?;
+    Ok(PostgresUrl {
+        config,
+        sslmode,
+        sslrootcert,
+    })
+}
+
 impl Database {
     pub fn parse(text: &str) -> Result<Database, String> {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            text.parse::<tokio_postgres::Config>().map_err(|e| {
-                format!(
-                    "{} is not a PostgreSQL connection URL: {e}",
-                    crate::store::migrate::redact(text)
-                )
-            })?;
+            postgres_url(text)
+                .map_err(|e| format!("{} is not a PostgreSQL connection URL: {e}", redact(text)))?;
             Ok(Database::Postgres(text.to_string()))
         } else if text.contains("://") {
             Err(format!(
@@ -89,7 +144,7 @@ impl fmt::Display for Database {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Database::Sqlite(p) => write!(f, "{}", p.display()),
-            Database::Postgres(url) => f.write_str(&crate::store::migrate::redact(url)),
+            Database::Postgres(url) => f.write_str(&redact(url)),
         }
     }
 }

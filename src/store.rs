@@ -30,6 +30,8 @@ pub enum StoreError {
     Column { index: usize, reason: String },
     #[error("database: the statement `{statement}…` cannot take its parameters: {reason}")]
     Parameters { statement: String, reason: String },
+    #[error("PostgreSQL: {0}; the server may be restarting, and what failed is tried again at its next turn")]
+    Unavailable(String),
     #[error("database: no row for `{0}…`")]
     NoRow(String),
     #[error("database: the stored page of article {article_id} is unreadable: {reason}")]
@@ -168,9 +170,8 @@ pub struct AlertFilter {
 }
 
 pub struct Store {
-    /// One SQLite connection; for PostgreSQL, a few, so that the polls of one worker do not
-    /// queue behind each other's round trips.
-    conns: Vec<Mutex<Conn>>,
+    /// Its connection (SQLite) or pool of connections (PostgreSQL).
+    backend: Backend,
     /// The PostgreSQL URL (for the connection that listens), or `None` for SQLite.
     postgres_url: Option<String>,
     /// What its backend says its own way.
@@ -181,28 +182,60 @@ pub struct Store {
     file: Option<file::FileIdentity>,
 }
 
+enum Backend {
+    /// One connection: SQLite has one writer at a time.
+    Sqlite(Mutex<Conn>),
+    /// A few, so that the polls of one worker do not queue behind each other's round trips.
+    Postgres(postgres::Pool),
+}
+
+/// A connection taken for one call of the store; given back when dropped.
+enum Held<'a> {
+    Lite(std::sync::MutexGuard<'a, Conn>),
+    Pg(Conn),
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        match self {
+            Held::Lite(c) => c,
+            Held::Pg(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        match self {
+            Held::Lite(c) => c,
+            Held::Pg(c) => c,
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the SQLite database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        let conn = Conn::Lite(sqlite::open(path)?);
         Ok(Store::with(
-            vec![Conn::Lite(sqlite::open(path)?)],
+            Backend::Sqlite(Mutex::new(conn)),
             None,
             file::FileIdentity::of(path),
         ))
     }
 
     fn with(
-        conns: Vec<Conn>,
+        backend: Backend,
         postgres_url: Option<String>,
         file: Option<file::FileIdentity>,
     ) -> Store {
         Store {
-            dialect: if postgres_url.is_some() {
-                &postgres::DIALECT
-            } else {
-                &sqlite::DIALECT
+            dialect: match backend {
+                Backend::Sqlite(_) => &sqlite::DIALECT,
+                Backend::Postgres(_) => &postgres::DIALECT,
             },
-            conns: conns.into_iter().map(Mutex::new).collect(),
+            backend,
             postgres_url,
             pending: Default::default(),
             file,
@@ -229,7 +262,7 @@ impl Store {
     /// Connects to PostgreSQL and brings its schema up to date.
     pub fn open_postgres(url: &str) -> Result<Store> {
         Ok(Store::with(
-            postgres::open(url)?,
+            Backend::Postgres(postgres::open(url)?),
             Some(url.to_string()),
             None,
         ))
@@ -237,8 +270,9 @@ impl Store {
 
     /// Opens the SQLite database for reading only (the dashboard): no schema change, no write.
     pub fn open_read_only(path: &Path) -> Result<Store> {
+        let conn = Conn::Lite(sqlite::open_read_only(path)?);
         Ok(Store::with(
-            vec![Conn::Lite(sqlite::open_read_only(path)?)],
+            Backend::Sqlite(Mutex::new(conn)),
             None,
             file::FileIdentity::of(path),
         ))
@@ -246,18 +280,13 @@ impl Store {
 }
 
 impl Store {
-    fn conn(&self) -> std::sync::MutexGuard<'_, Conn> {
-        // A panic while holding the lock cannot leave the database half-written (transactions
-        // roll back), so a poisoned lock is safe to take over.
-        for c in &self.conns {
-            match c.try_lock() {
-                Ok(guard) => return guard,
-                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => {}
-            }
+    fn conn(&self) -> Result<Held<'_>> {
+        match &self.backend {
+            // A panic while holding the lock cannot leave the database half-written
+            // (transactions roll back), so a poisoned lock is safe to take over.
+            Backend::Sqlite(c) => Ok(Held::Lite(c.lock().unwrap_or_else(|p| p.into_inner()))),
+            Backend::Postgres(pool) => Ok(Held::Pg(Conn::Pg(pool.get()?))),
         }
-        let any = &self.conns[fastrand::usize(..self.conns.len())];
-        any.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Notifications of other workers sharing a PostgreSQL store: the channel names of
@@ -291,7 +320,7 @@ impl Store {
     /// Also returns the indices of the sources whose schedule (intervals, `recheck`) differs
     /// from the one stored with them: their next checks may need pulling in.
     pub fn sync_sources(&self, sources: &[SourceConfig]) -> Result<(Vec<i64>, Vec<usize>)> {
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         type Known = (i64, String, Option<String>);
         let known: std::collections::HashMap<String, Known> = conn
             .query_map(
@@ -338,7 +367,7 @@ impl Store {
 
     /// The configured sources' health, in configuration order when `urls` is given.
     pub fn source_statuses(&self) -> Result<Vec<SourceStatus>> {
-        self.conn().query_map(
+        self.conn()?.query_map(
             "SELECT s.id, s.url, s.kind, s.last_polled_at, s.last_ok_at, s.last_error,
                     s.consecutive_failures, s.next_check_at, s.interval_secs,
                     s.last_http_status, s.failing_since,
@@ -390,7 +419,7 @@ impl Store {
         entry_id: Option<&str>,
         by_age: bool,
     ) -> Result<(i64, bool)> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         if let Some(id) = conn.query_opt(
             "SELECT id FROM articles WHERE url = $1",
             params![url],
@@ -421,7 +450,7 @@ impl Store {
     }
 
     pub fn article_id(&self, url: &str) -> Result<Option<i64>> {
-        self.conn().query_opt(
+        self.conn()?.query_opt(
             "SELECT id FROM articles WHERE url = $1",
             params![url],
             |r| r.get(0),
@@ -430,7 +459,7 @@ impl Store {
 
     /// Records that an article was checked: with an error, or (None) successfully.
     pub fn article_checked(&self, article_id: i64, at: &str, error: Option<&str>) -> Result<()> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         match error {
             None => conn.execute(
                 "UPDATE articles SET last_checked_at = $2, last_error = NULL WHERE id = $1",
@@ -469,7 +498,7 @@ impl Store {
         clause: &str,
         number: Option<i64>,
     ) -> Result<Option<StoredVersion>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let sql = format!(
             "SELECT id, number, fetched_at, content_hash, title, byline, published, lang, text, flag,
                     extractor
@@ -503,7 +532,7 @@ impl Store {
     /// is there afterwards or none of it. Returns the version number and the alerts as stored,
     /// or `None` when another poll stored a version of this article first.
     pub fn insert_version(&self, new: NewVersion<'_>) -> Result<Option<(i64, Vec<Alert>)>> {
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         // SQLite's transactions begin IMMEDIATE (the write lock); PostgreSQL locks the article's
         // row. Either way the check below and the insert see the same state while another
         // process writes.
@@ -629,7 +658,7 @@ impl Store {
     /// `figwatch alerts --follow`, which asks again for what came after the last it showed).
     pub fn alerts_after(&self, after: i64, filter: &AlertFilter) -> Result<Vec<(i64, AnyAlert)>> {
         let limit = filter.limit.map_or(i64::MAX, |l| l as i64);
-        let rows = self.conn().query_map(
+        let rows = self.conn()?.query_map(
             "SELECT id, payload FROM (
                 SELECT id, payload FROM alerts
                 WHERE (CAST($1 AS TEXT) IS NULL OR topic = $1)
@@ -655,7 +684,7 @@ impl Store {
 
     /// The versions of an article, oldest first, with how many alerts each raised.
     pub fn history(&self, article_id: i64) -> Result<Vec<VersionSummary>> {
-        self.conn().query_map(
+        self.conn()?.query_map(
             "SELECT v.number, v.fetched_at, octet_length(v.text), v.content_hash,
                     (SELECT count(*) FROM alerts a WHERE a.version_id = v.id), v.flag
              FROM versions v WHERE v.article_id = $1 ORDER BY v.number",
@@ -675,7 +704,7 @@ impl Store {
 
     /// Article URLs that look like `needle`, to suggest when a lookup finds nothing.
     pub fn similar_article_urls(&self, needle: &str, limit: usize) -> Result<Vec<String>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         conn.query_map(
             conn.dialect().urls_containing,
             params![needle, limit],
@@ -685,7 +714,7 @@ impl Store {
 
     /// Counts of what is stored, for summaries and tests.
     pub fn counts(&self) -> Result<StoreCounts> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let count = |table: &str| -> Result<i64> {
             conn.query_row(&format!("SELECT count(*) FROM {table}"), params![], |r| {
                 r.get(0)

@@ -181,3 +181,99 @@ fn a_store_from_before_timestamptz_keeps_every_time_and_polls_on() {
     assert!(polled.as_str() > "2025-03-01T10:05:00.250Z", "{polled}");
     pg::drop_database(&pg);
 }
+
+/// The restartable server of `.ci/postgres tls`: its URL (TLS only, verify-full) and its
+/// control script.
+fn tls_server() -> (String, String) {
+    let url = std::env::var("FIGWATCH_TEST_POSTGRES_TLS").expect(
+        "set FIGWATCH_TEST_POSTGRES_TLS and FIGWATCH_TEST_POSTGRES_CTL (see .ci/postgres tls)",
+    );
+    let ctl = std::env::var("FIGWATCH_TEST_POSTGRES_CTL")
+        .expect("set FIGWATCH_TEST_POSTGRES_CTL (see .ci/postgres tls)");
+    (url, ctl)
+}
+
+fn ctl(script: &str, args: &[&str]) {
+    let status = std::process::Command::new(script)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{script} {args:?}: {status}");
+}
+
+fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "gave up waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+#[ignore = "needs the restartable TLS PostgreSQL server: FIGWATCH_TEST_POSTGRES_TLS and FIGWATCH_TEST_POSTGRES_CTL (see .ci/postgres tls), then --include-ignored"]
+fn a_worker_over_tls_rides_out_a_server_restart_and_loses_no_alert() {
+    let (base, script) = tls_server();
+    let name = format!("figwatch_restart_{}", std::process::id());
+    ctl(&script, &["createdb", &name]);
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&name);
+    let url = url.to_string();
+
+    let server = LocalServer::start().unwrap();
+    server.set("/story.html", Response::html(story("3,000", None)));
+    let home = Home::with_database(
+        "interval = \"1s\"",
+        "per_host_delay = \"0s\"",
+        &format!("[[pages]]\nurl = \"{}\"\n", server.url("/story.html")),
+        Some(url.clone()),
+    );
+    let mut daemon = home.spawn_daemon();
+    wait_for(
+        "the first alert",
+        std::time::Duration::from_secs(30),
+        || home.alert_log().len() == 1,
+    );
+
+    // The server restarts under the running worker: every connection it had is closed.
+    ctl(&script, &["restart"]);
+    server.set("/story.html", Response::html(story("4,000", None)));
+    wait_for(
+        "the figure_changed alert after the restart",
+        std::time::Duration::from_secs(90),
+        || home.alert_log().len() >= 2,
+    );
+    assert!(
+        daemon.try_wait().unwrap().is_none(),
+        "the worker is still running"
+    );
+    let log = home.alert_log();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1]["kind"], "figure_changed");
+    assert_eq!(log[1]["new"], 4000, "{}", log[1]);
+    // The alert is in the store as well as in the log: nothing was lost between them.
+    let status = home.ok(&["status"]);
+    assert!(status.contains("2 versions"), "{status}");
+
+    // A connection without TLS is refused by this server: the worker's went over TLS.
+    let plain = url.replace("sslmode=verify-full", "sslmode=disable");
+    let refused = figwatch_with_database(&home, &plain, &["status"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no encryption"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    unsafe { libc::kill(daemon.id() as libc::pid_t, libc::SIGTERM) };
+    assert!(daemon.wait().unwrap().success());
+}
+
+/// `figwatch ARGS` on `home`'s configuration with another database (`$FIGWATCH_DATABASE`).
+fn figwatch_with_database(home: &Home, database: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_figwatch"))
+        .env("FIGWATCH_DATABASE", database)
+        .arg("--config")
+        .arg(home.config())
+        .args(args)
+        .output()
+        .unwrap()
+}

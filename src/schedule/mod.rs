@@ -358,6 +358,14 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                 if let Err(e) = pipeline.store.worker_alive(pipeline.worker_name(), &started_at) {
                     tracing::warn!("cannot record this worker as alive: {e}");
                 }
+                // Notifications lost with their connection (a server restart) are listened
+                // for again once the server answers.
+                if notes.is_none() && shared {
+                    if let Ok(Some(again)) = pipeline.store.listen() {
+                        tracing::info!("listening to the other workers again");
+                        notes = Some(again);
+                    }
+                }
             }
             note = next_note(&mut notes) => match note.as_deref() {
                 Some(crate::store::ALERTS_CHANNEL) => pipeline.alert_committed(),
@@ -365,7 +373,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
                 // (Notifications come only from PostgreSQL, so only to shared workers.)
                 Some(_) => shared_wake = Instant::now(),
                 None => {
-                    tracing::warn!("lost the notifications of the other workers; alerts of other workers are delivered within 30s");
+                    tracing::warn!("lost the notifications of the other workers (listening again at the next heartbeat); alerts of other workers are delivered within 30s");
                     notes = None;
                 }
             },

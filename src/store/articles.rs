@@ -154,7 +154,7 @@ pub(super) struct Checked {
 impl Store {
     /// The article stored under `url` or under an alias of it.
     pub fn find_article(&self, url: &str) -> Result<Option<ArticleState>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let map = |r: &Row<'_>| {
             Ok(ArticleState {
                 id: r.get(0)?,
@@ -187,7 +187,7 @@ impl Store {
 
     /// Another address of an article (a feed's link to a page that names another canonical URL).
     pub fn add_alias(&self, url: &str, article_id: i64) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "INSERT INTO article_aliases (url, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             params![url, article_id],
         )?;
@@ -207,7 +207,7 @@ impl Store {
         let (etag, lm) = validators.map_or((None, None), |v| {
             (v.etag.as_deref(), v.last_modified.as_deref())
         });
-        self.conn().execute(
+        self.conn()?.execute(
             &format!(
                 "UPDATE articles SET last_checked_at = $2, last_error = NULL, {},
                         etag = CASE WHEN $5 THEN $3 ELSE etag END,
@@ -249,7 +249,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let sql = format!(
             "UPDATE articles SET last_checked_at = $2, {} WHERE id = $1",
             schedule_sql(3)
@@ -269,7 +269,7 @@ impl Store {
     /// When an article is checked next, written alone (a failed check, a retirement, an
     /// article left to another process).
     pub fn reschedule_article(&self, article_id: i64, at: &str, next: &NextCheck) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             &format!("UPDATE articles SET {} WHERE id = $1", schedule_sql(2)),
             &schedule_params(params![article_id], at, next),
         )?;
@@ -280,7 +280,7 @@ impl Store {
     /// rows another worker is claiming at that moment are skipped (PostgreSQL), and a live
     /// lease keeps an article from a second claim.
     pub fn claim_articles(&self, claim: &Claim<'_>) -> Result<Vec<DueArticle>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let d = conn.dialect();
         let sources = match claim.sources {
             None => "AND CAST($4 AS TEXT) IS NULL".to_string(),
@@ -322,7 +322,7 @@ impl Store {
 
     /// Who holds leases on articles (to free those of processes that died).
     pub fn article_lease_holders(&self) -> Result<Vec<String>> {
-        self.conn().query_map(
+        self.conn()?.query_map(
             "SELECT DISTINCT lease_owner FROM articles WHERE lease_owner IS NOT NULL",
             params![],
             |r| r.get(0),
@@ -331,7 +331,7 @@ impl Store {
 
     /// Frees the leases `owner` holds on articles; returns how many.
     pub fn free_article_leases(&self, owner: &str) -> Result<usize> {
-        self.conn().execute(
+        self.conn()?.execute(
             "UPDATE articles SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = $1",
             params![owner],
         )
@@ -339,7 +339,7 @@ impl Store {
 
     /// One article as a claim returns it, claimed (a `figwatch poll URL`).
     pub fn claim_article(&self, id: i64, until: &str, owner: &str) -> Result<Option<DueArticle>> {
-        self.conn().query_opt(
+        self.conn()?.query_opt(
             &format!(
                 "UPDATE articles SET lease_until = $2, lease_owner = $3 WHERE id = $1
                  RETURNING {}",
@@ -360,13 +360,13 @@ impl Store {
             "UPDATE articles SET lease_until = NULL, lease_owner = NULL WHERE id IN ({})",
             (self.dialect.json_ids)(1)
         );
-        self.conn().execute(&sql, params![list])?;
+        self.conn()?.execute(&sql, params![list])?;
         Ok(())
     }
 
     /// The soonest next check among watched articles (of the sources `sources`, a JSON array).
     pub fn next_article_due(&self, sources: Option<&str>) -> Result<Option<String>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let list = match sources {
             None => "CAST($1 AS TEXT) IS NULL".to_string(),
             Some(_) => format!("source_id IN ({})", (conn.dialect().json_ids)(1)),
@@ -380,7 +380,7 @@ impl Store {
 
     /// A source's watched articles with what their schedule depends on.
     pub fn watched_articles(&self, source_id: i64) -> Result<Vec<Watched>> {
-        self.conn().query_map(
+        self.conn()?.query_map(
             "SELECT id, coalesce(age_from, first_seen_at), last_checked_at, next_check_at
              FROM articles WHERE source_id = $1 AND next_check_at IS NOT NULL",
             params![source_id],
@@ -395,7 +395,7 @@ impl Store {
         if sources.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         for s in sources {
             for (id, at) in &s.articles {
@@ -416,7 +416,7 @@ impl Store {
 
     /// A source's address, by its id.
     pub fn source_url(&self, source_id: i64) -> Result<Option<String>> {
-        self.conn().query_opt(
+        self.conn()?.query_opt(
             "SELECT url FROM sources WHERE id = $1",
             params![source_id],
             |r| r.get(0),
@@ -426,7 +426,7 @@ impl Store {
     /// A source's last poll and next check, as stored.
     pub fn source_times(&self, source_id: i64) -> Result<(Option<String>, Option<String>)> {
         Ok(self
-            .conn()
+            .conn()?
             .query_opt(
                 "SELECT last_polled_at, next_check_at FROM sources WHERE id = $1",
                 params![source_id],
@@ -437,7 +437,7 @@ impl Store {
 
     /// Brings a retired article back (a feed listed it anew): its age clock starts `at`.
     pub fn revive_article(&self, article_id: i64, at: &str) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "UPDATE articles SET retired_at = NULL, age_from = $2, next_check_at = $2
              WHERE id = $1",
             params![article_id, at],
@@ -447,7 +447,7 @@ impl Store {
 
     /// An article's place in the schedule.
     pub fn article_schedule(&self, article_id: i64) -> Result<Option<ArticleSchedule>> {
-        self.conn().query_opt(
+        self.conn()?.query_opt(
             "SELECT source_id, first_seen_at, coalesce(age_from, first_seen_at), last_checked_at,
                     next_check_at, retired_at
              FROM articles WHERE id = $1",
@@ -468,7 +468,7 @@ impl Store {
     /// What a feed listed when it was last parsed: article id → the link it gave.
     pub fn listings(&self, source_id: i64) -> Result<HashMap<i64, String>> {
         Ok(self
-            .conn()
+            .conn()?
             .query_map(
                 "SELECT article_id, link FROM listings WHERE source_id = $1",
                 params![source_id],
@@ -490,7 +490,7 @@ impl Store {
         if *stored == wanted {
             return Ok(());
         }
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         tx.execute(
             "DELETE FROM listings WHERE source_id = $1",

@@ -137,7 +137,7 @@ impl Store {
         mut f: impl FnMut(T) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let mut failure = None;
-        let read = self.conn().each_row(sql, params, &mut |row| {
+        let read = self.conn()?.each_row(sql, params, &mut |row| {
             if failure.is_some() {
                 return Ok(());
             }
@@ -257,7 +257,7 @@ pub struct StoreMetrics {
 
 impl Store {
     pub fn metrics(&self) -> super::Result<StoreMetrics> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let one =
             |sql: &str| -> super::Result<i64> { conn.query_row(sql, params![], |r| r.get(0)) };
         let mut m = StoreMetrics {

@@ -330,7 +330,7 @@ impl Store {
     /// The ledger as a timeline: per topic and measure, values in the order they were first
     /// reported.
     pub fn ledger(&self, topic: Option<&str>) -> Result<Vec<LedgerEntry>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let rows = conn.query_map(
             "SELECT id, topic, measure, unit, value, qualifier, claimant, quote, first_seen_at,
                     last_seen_at, alert_id, scope

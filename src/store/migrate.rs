@@ -150,9 +150,14 @@ pub async fn sqlite_to_postgres(from: &Path, to: &str) -> anyhow::Result<Vec<Tab
     drop(super::Store::open(from)?);
     let db =
         rusqlite::Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let (mut client, connection) = tokio_postgres::connect(to, tokio_postgres::NoTls)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", redact(to)))?;
+    let target = super::postgres::target(to).map_err(|e| anyhow::anyhow!("{}: {e}", redact(to)))?;
+    let (mut client, connection) = target.config.connect(target.tls).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot connect to {}: {}",
+            redact(to),
+            super::postgres::pg_message(&e)
+        )
+    })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::error!("PostgreSQL connection: {e}");
@@ -293,13 +298,4 @@ pub async fn sqlite_to_postgres(from: &Path, to: &str) -> anyhow::Result<Vec<Tab
     Ok(checks)
 }
 
-/// A connection string without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
+pub use crate::config::redact;

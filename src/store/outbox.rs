@@ -40,7 +40,7 @@ impl Store {
     /// alert. Sinks no longer configured are forgotten with what they had not delivered; their
     /// keys and undelivered counts are returned so that the caller can say so.
     pub fn sync_sinks(&self, keys: &[&str]) -> Result<Vec<(String, i64)>> {
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let newest: i64 =
             tx.query_row("SELECT coalesce(max(id), 0) FROM alerts", params![], |r| {
@@ -80,7 +80,7 @@ impl Store {
         sink: &str,
         wanted: impl Fn(&str, Option<&str>) -> bool,
     ) -> Result<usize> {
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         if let Some(lock) = tx.dialect().lock_alerts {
             // Workers commit alerts out of id order: without this, the cursor could pass an
@@ -139,7 +139,7 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Claimed>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let now = timestamp(now);
         let mut claimed: Vec<(i64, u32)> = conn.query_map(
             &format!(
@@ -174,7 +174,7 @@ impl Store {
 
     /// Marks deliveries done.
     pub fn delivered(&self, sink: &str, rows: &[i64]) -> Result<()> {
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let now = super::now();
         for row in rows {
@@ -196,7 +196,7 @@ impl Store {
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let retry_at = timestamp(retry_at);
         for row in rows {
@@ -212,7 +212,7 @@ impl Store {
 
     /// Gives a claimed delivery back without an outcome (its send was cut off).
     pub fn release_delivery(&self, sink: &str, row: i64) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "UPDATE deliveries SET lease_until = NULL
              WHERE sink = $1 AND alert = $2 AND delivered_at IS NULL",
             params![sink, row],
@@ -222,7 +222,7 @@ impl Store {
 
     /// What is pending and delivered for `sink`.
     pub fn sink_backlog(&self, sink: &str) -> Result<SinkBacklog> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut backlog = conn.query_row(
             "SELECT count(*) FILTER (WHERE delivered_at IS NULL),
                     count(*) FILTER (WHERE delivered_at IS NOT NULL),

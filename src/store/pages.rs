@@ -46,7 +46,7 @@ impl Store {
         page: Option<&StoredPage>,
     ) -> Result<()> {
         let body = page.map(|p| compress(article_id, &p.body)).transpose()?;
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         for hash in hashes {
             tx.execute(
@@ -69,7 +69,7 @@ impl Store {
 
     /// The last page fetched of the article, if one is kept.
     pub fn page(&self, article_id: i64) -> Result<Option<StoredPage>> {
-        let row = self.conn().query_opt(
+        let row = self.conn()?.query_opt(
             "SELECT url, charset, body FROM pages WHERE article_id = $1",
             params![article_id],
             |r| {
@@ -103,7 +103,7 @@ impl Store {
         hashes: &[i64],
         min_articles: usize,
     ) -> Result<bool> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         for hash in hashes {
             let n: i64 = conn.query_row(
                 "SELECT count(*) FROM site_paragraphs WHERE hash = $1 AND article_id <> $2",
@@ -154,7 +154,7 @@ mod tests {
             .unwrap();
         assert_eq!(store.page(id).unwrap().as_ref(), Some(&page));
         let stored: String = store
-            .conn()
+            .conn()?
             .query_row("SELECT body FROM pages", params![], |r| r.get(0))
             .unwrap();
         assert!(
@@ -193,7 +193,7 @@ mod tests {
             "{err}"
         );
         store
-            .conn()
+            .conn()?
             .execute("UPDATE pages SET body = 'SGVsbG8='", params![])
             .unwrap();
         let err = store.page(id).unwrap_err().to_string();

@@ -37,7 +37,7 @@ impl Store {
     /// delivered outbox rows older than `cutoff`; all in one transaction. With `dry_run`,
     /// only counts.
     pub fn prune(&self, cutoff: &str, keep_last: usize, dry_run: bool) -> Result<PruneReport> {
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let keep = keep_last.max(1) as i64;
         let count =
@@ -100,6 +100,6 @@ impl Store {
     /// Rewrites the database file without the space pruned rows left (needs free space about
     /// the size of the database while it runs).
     pub fn vacuum(&self) -> Result<()> {
-        self.conn().batch("VACUUM")
+        self.conn()?.batch("VACUUM")
     }
 }

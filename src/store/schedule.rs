@@ -105,7 +105,7 @@ impl Store {
     /// Every source's scheduling state, by id.
     pub fn source_states(&self) -> Result<HashMap<i64, SourceState>> {
         Ok(self
-            .conn()
+            .conn()?
             .query_map(&format!("SELECT {STATE} FROM sources"), params![], state)?
             .into_iter()
             .collect())
@@ -115,7 +115,7 @@ impl Store {
     /// one loaded it).
     pub fn source_state(&self, id: i64) -> Result<Option<SourceState>> {
         Ok(self
-            .conn()
+            .conn()?
             .query_opt(
                 &format!("SELECT {STATE} FROM sources WHERE id = $1"),
                 params![id],
@@ -154,7 +154,7 @@ impl Store {
         until: &str,
         due_by: Option<&str>,
     ) -> Result<HashMap<i64, SourceState>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let list = serde_json::to_string(ids)?;
         let d = conn.dialect();
         let due = match due_by {
@@ -193,7 +193,7 @@ impl Store {
         until: &str,
         limit: usize,
     ) -> Result<Vec<(i64, SourceState)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let d = conn.dialect();
         let list = match ids {
             Some(_) => format!("AND id IN ({})", (d.json_ids)(1)),
@@ -218,7 +218,7 @@ impl Store {
     /// When the next of the sources `ids` (a JSON array) can be claimed: its next check, or,
     /// while a lease holds it, the lease's end. `None`: no source.
     pub fn next_claimable(&self, ids: Option<&str>, now: &str) -> Result<Option<String>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let list = match ids {
             None => "SELECT id FROM sources WHERE CAST($1 AS TEXT) IS NULL".to_string(),
             Some(_) => (conn.dialect().json_ids)(1),
@@ -238,13 +238,13 @@ impl Store {
 
     /// How many sources the table holds (configured now or once).
     pub fn source_count(&self) -> Result<i64> {
-        self.conn()
+        self.conn()?
             .query_row("SELECT count(*) FROM sources", params![], |r| r.get(0))
     }
 
     /// Gives back `owner`'s lease on one source.
     pub fn release_source(&self, id: i64, owner: &str) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "UPDATE sources SET lease_owner = NULL, lease_until = NULL
              WHERE id = $1 AND lease_owner = $2",
             params![id, owner],
@@ -254,7 +254,7 @@ impl Store {
 
     /// Extends `owner`'s lease on a source to `until`; false when it is no longer `owner`'s.
     pub fn renew_lease(&self, id: i64, owner: &str, until: &str) -> Result<bool> {
-        Ok(self.conn().execute(
+        Ok(self.conn()?.execute(
             "UPDATE sources SET lease_until = $3 WHERE id = $1 AND lease_owner = $2",
             params![id, owner, until],
         )? == 1)
@@ -262,7 +262,7 @@ impl Store {
 
     /// Who holds a live lease on a source, and until when.
     pub fn lease_of(&self, id: i64, now: &str) -> Result<Option<(String, String)>> {
-        self.conn().query_opt(
+        self.conn()?.query_opt(
             "SELECT lease_owner, lease_until FROM sources
              WHERE id = $1 AND lease_until > $2 AND lease_owner IS NOT NULL",
             params![id, now],
@@ -272,7 +272,7 @@ impl Store {
 
     /// Moves a source's lease from `from` (a process that no longer runs) to `to`.
     pub fn take_over_source(&self, id: i64, from: &str, to: &str, until: &str) -> Result<bool> {
-        Ok(self.conn().execute(
+        Ok(self.conn()?.execute(
             "UPDATE sources SET lease_owner = $3, lease_until = $4
              WHERE id = $1 AND lease_owner = $2",
             params![id, from, to, until],
@@ -282,7 +282,7 @@ impl Store {
     /// Gives back every lease `owner` still holds (a pass that ends, a daemon that stops).
     pub fn release_sources(&self, owner: &str) -> Result<()> {
         self.flush_polls()?;
-        let conn = self.conn();
+        let conn = self.conn()?;
         let released = conn.execute(
             "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
             params![owner],
@@ -301,7 +301,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         // A lone record without an alert is one statement and needs no transaction around it.
         // Workers on PostgreSQL write each poll at once, so this is their usual case: one round
         // trip instead of three.
@@ -336,7 +336,7 @@ impl Store {
 
     /// Remembers that a host asked us to wait, for the next run too.
     pub fn pause_host(&self, host: &str, until: &str, reason: &str) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "INSERT INTO hosts (host, paused_until, reason) VALUES ($1, $2, $3)
              ON CONFLICT (host) DO UPDATE SET
                  paused_until = CASE WHEN hosts.paused_until IS NULL
@@ -350,7 +350,7 @@ impl Store {
 
     /// Hosts whose pause has not ended at `now`.
     pub fn host_pauses(&self, now: &str) -> Result<Vec<(String, DateTime<Utc>)>> {
-        let rows = self.conn().query_map(
+        let rows = self.conn()?.query_map(
             "SELECT host, paused_until FROM hosts WHERE paused_until > $1",
             params![now],
             |r| Ok((r.get::<String>(0)?, r.get(1)?)),

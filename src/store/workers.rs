@@ -38,7 +38,7 @@ impl Store {
         let now = Utc::now();
         let now_text = timestamp(now);
         let hold_until = timestamp(super::later(now, hold));
-        let mut conn = self.conn();
+        let mut conn = self.conn()?;
         if let Some(reserve) = conn.dialect().reserve_host {
             // One round trip (migrations/postgres/0003): this runs before every request.
             let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
@@ -102,7 +102,7 @@ impl Store {
 
     /// Gives a request slot back.
     pub fn release_host(&self, host: &str, slot: i64, holder: &str) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "UPDATE host_slots SET holder = NULL, until = NULL
              WHERE host = $1 AND slot = $2 AND holder = $3",
             params![host, slot, holder],
@@ -112,7 +112,7 @@ impl Store {
 
     /// Who holds a live lease on a source or a host's request slot.
     pub fn lease_holders(&self, now: &str) -> Result<Vec<String>> {
-        self.conn().query_map(
+        self.conn()?.query_map(
             "SELECT lease_owner FROM sources WHERE lease_until > $1 AND lease_owner IS NOT NULL
              UNION SELECT holder FROM host_slots WHERE until > $1 AND holder IS NOT NULL",
             params![now],
@@ -123,7 +123,7 @@ impl Store {
     /// Frees every lease and request slot `holder` has (a process known to have ended).
     /// Returns how many sources it held.
     pub fn free_leases_of(&self, holder: &str) -> Result<usize> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         conn.execute(
             "UPDATE host_slots SET holder = NULL, until = NULL WHERE holder = $1",
             params![holder],
@@ -136,7 +136,7 @@ impl Store {
 
     /// Says that worker `name` is alive (at start, then now and then).
     pub fn worker_alive(&self, name: &str, started_at: &str) -> Result<()> {
-        self.conn().execute(
+        self.conn()?.execute(
             "INSERT INTO workers (name, started_at, seen_at) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
             params![name, started_at, super::now()],
@@ -146,14 +146,14 @@ impl Store {
 
     /// Says that worker `name` stopped.
     pub fn worker_gone(&self, name: &str) -> Result<()> {
-        self.conn()
+        self.conn()?
             .execute("DELETE FROM workers WHERE name = $1", params![name])?;
         Ok(())
     }
 
     /// The workers seen since `since`, with how many sources each is polling.
     pub fn workers(&self, since: &str) -> Result<Vec<WorkerStatus>> {
-        self.conn().query_map(
+        self.conn()?.query_map(
             "SELECT w.name, w.started_at, w.seen_at,
                     (SELECT count(*) FROM sources s WHERE s.lease_owner = w.name AND s.lease_until > $2)
              FROM workers w WHERE w.seen_at >= $1 ORDER BY w.started_at, w.name",

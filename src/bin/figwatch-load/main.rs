@@ -69,9 +69,12 @@ fn args() -> anyhow::Result<Args> {
             "--changed" => a.changed = value()?.parse()?,
             "--concurrency" => a.concurrency = value()?.parse()?,
             "--figwatch" => a.binary = PathBuf::from(value()?),
-            "--database" if a.workers.is_some() => {
-                a.workers.as_mut().expect("checked").databases.push(value()?)
-            }
+            "--database" if a.workers.is_some() => a
+                .workers
+                .as_mut()
+                .expect("checked")
+                .databases
+                .push(value()?),
             "--workers" if a.workers.is_some() => {
                 a.workers.as_mut().expect("checked").workers = value()?
                     .split(',')

@@ -4,11 +4,12 @@
 //! workers.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
-use std::collections::HashMap;
 
+use deadpool_postgres::GenericClient;
 use tokio_postgres::types::{IsNull, ToSql, Type};
-use tokio_postgres::GenericClient;
+
+mod tls;
+pub(crate) use tls::target;
 
 use super::db::{params, Cell, Conn, Exec, Row, Value};
 use super::dialect::Dialect;
@@ -23,6 +24,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0005_figure_scope.sql"),
     include_str!("../../../migrations/postgres/0006_pages.sql"),
     include_str!("../../../migrations/postgres/0007_timestamptz.sql"),
+    include_str!("../../../migrations/postgres/0008_claim_order.sql"),
 ];
 
 /// Connections each worker keeps to PostgreSQL.
@@ -45,18 +47,20 @@ pub static DIALECT: Dialect = Dialect {
     shared: true,
 };
 
-/// Connects to PostgreSQL and brings its schema up to date; returns a worker's connections.
+/// Connects to PostgreSQL and brings its schema up to date; returns a worker's pool.
 /// Workers starting at once take turns on an advisory lock, so the schema is applied once.
-pub(super) fn open(url: &str) -> Result<Vec<Conn>> {
+pub(super) fn open(url: &str) -> Result<Pool> {
     let fail = |reason: String| StoreError::Open {
         path: super::migrate::redact(url),
         reason,
     };
-    let conn = Conn::Pg(PgConn::connect(url).map_err(|e| {
+    let cannot = |e: String| {
         fail(format!(
-            "cannot connect: {e}; check the server is running and the URL's user, host and database"
+            "cannot connect: {e}; check the server is running and the URL's user, host, database and sslmode"
         ))
-    })?);
+    };
+    let pool = Pool::new(url).map_err(cannot)?;
+    let conn = Conn::Pg(pool.get().map_err(|e| cannot(e.to_string()))?);
     conn.batch("SELECT pg_advisory_lock(7242011)")?;
     let applied = (|| -> Result<()> {
         let present = conn.query_row(
@@ -88,13 +92,8 @@ pub(super) fn open(url: &str) -> Result<Vec<Conn>> {
     })();
     conn.batch("SELECT pg_advisory_unlock(7242011)")?;
     applied?;
-    let mut conns = vec![conn];
-    for _ in 1..POOL {
-        conns.push(Conn::Pg(
-            PgConn::connect(url).map_err(|e| fail(format!("cannot connect: {e}")))?,
-        ));
-    }
-    Ok(conns)
+    drop(conn);
+    Ok(pool)
 }
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
@@ -153,17 +152,77 @@ impl ToSql for Value {
     tokio_postgres::types::to_sql_checked!();
 }
 
+/// A worker's connections: a deadpool pool, whose connections run on a small runtime of the
+/// store's own, so that a store call works alike from a blocking thread, a test's runtime or
+/// none. A connection the server closed (a restart) is found closed when it is next taken
+/// and replaced by a new one; a call that was under way fails, and what it was doing is done
+/// again at its next turn (a version is one transaction; a poll's schedule is written after).
+pub struct Pool {
+    pool: deadpool_postgres::Pool,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+/// How long a store call waits for a free connection, and for a new one to be made.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+const CONNECT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Pool {
+    fn new(url: &str) -> std::result::Result<Pool, String> {
+        let target = tls::target(url)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("figwatch-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let manager = deadpool_postgres::Manager::from_config(
+            target.config,
+            target.tls,
+            deadpool_postgres::ManagerConfig {
+                recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+            },
+        );
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(POOL)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(WAIT))
+            .create_timeout(Some(CONNECT))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Pool { pool, rt: Some(rt) })
+    }
+
+    /// A connection, made now if none is free and the pool has room.
+    pub(super) fn get(&self) -> Result<PgConn> {
+        let _runtime = self.rt.as_ref().map(|rt| rt.enter());
+        match block_on(self.pool.get()) {
+            Ok(client) => Ok(PgConn { client }),
+            Err(deadpool_postgres::PoolError::Backend(e)) => Err(StoreError::Postgres(e)),
+            Err(e) => Err(StoreError::Unavailable(e.to_string())),
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Never waits: a store may be dropped inside another runtime's task.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 /// Runs `sql` on a PostgreSQL connection or transaction, streaming its rows to `each`: an
-/// export of every version never sits in memory at once.
+/// export of every version never sits in memory at once. Statements are prepared once per
+/// connection (deadpool's statement cache).
 fn each_row(
-    c: &impl GenericClient,
-    statements: &Statements,
+    c: &impl deadpool_postgres::GenericClient,
     sql: &str,
     params: &[Value],
     each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
 ) -> Result<()> {
     use futures_util::StreamExt;
-    let stmt = prepared(statements, sql, |sql| Ok(block_on(c.prepare(sql))?))?;
+    let stmt = block_on(c.prepare_cached(sql))?;
     let rows = block_on(c.query_raw(&stmt, params.iter()))?;
     let mut rows = std::pin::pin!(rows);
     while let Some(row) = block_on(rows.next()) {
@@ -173,95 +232,42 @@ fn each_row(
 }
 
 fn execute(
-    c: &impl GenericClient,
-    statements: &Statements,
+    c: &impl deadpool_postgres::GenericClient,
     sql: &str,
     params: &[Value],
 ) -> Result<usize> {
-    let stmt = prepared(statements, sql, |sql| Ok(block_on(c.prepare(sql))?))?;
-    Ok(block_on(c.execute(&stmt, &pg_params(params)))? as usize)
+    let stmt = block_on(c.prepare_cached(sql))?;
+    Ok(block_on(c.execute_raw(&stmt, params.iter()))? as usize)
 }
 
-fn pg_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
-    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
-}
-
-/// Waits for a PostgreSQL call on the calling thread. The connection itself is driven by its
-/// own thread (see [`PgConn::connect`]), so this never waits on the caller's runtime: a store
-/// call from inside a tokio task blocks that task the way an SQLite call does, and cannot
-/// deadlock with it.
+/// Waits for a PostgreSQL call on the calling thread. The connection itself is driven by the
+/// pool's runtime, so this never waits on the caller's: it cannot deadlock with it.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures_executor::block_on(f)
 }
 
-/// A PostgreSQL connection, with its statements prepared once.
+/// A PostgreSQL connection taken from the [`Pool`]; it goes back when dropped.
 pub struct PgConn {
-    client: tokio_postgres::Client,
-    /// Prepared statements by their text.
-    statements: Statements,
+    client: deadpool_postgres::Object,
 }
 
 /// A transaction on a [`PgConn`]; rolled back when dropped without a commit.
 pub struct PgTx<'a> {
-    tx: tokio_postgres::Transaction<'a>,
-    statements: &'a Statements,
-}
-
-type Statements = RefCell<HashMap<String, tokio_postgres::Statement>>;
-
-/// The statement prepared for `sql` on this connection, prepared now if it is new.
-fn prepared(
-    statements: &Statements,
-    sql: &str,
-    prepare: impl FnOnce(&str) -> Result<tokio_postgres::Statement>,
-) -> Result<tokio_postgres::Statement> {
-    if let Some(s) = statements.borrow().get(sql) {
-        return Ok(s.clone());
-    }
-    let stmt = prepare(sql)?;
-    statements
-        .borrow_mut()
-        .insert(sql.to_string(), stmt.clone());
-    Ok(stmt)
-}
-
-impl PgConn {
-    /// Connects to `url`. The connection runs on a thread of its own, which ends when the
-    /// connection is dropped.
-    pub fn connect(url: &str) -> std::result::Result<PgConn, String> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
-        let client = on_own_thread("postgres", move |ready| async move {
-            match config.connect(tokio_postgres::NoTls).await {
-                Ok((client, connection)) => {
-                    let _ = ready.send(Ok(client));
-                    if let Err(e) = connection.await {
-                        tracing::error!("PostgreSQL connection: {e}");
-                    }
-                }
-                Err(e) => {
-                    let _ = ready.send(Err(pg_message(&e)));
-                }
-            }
-        })?;
-        Ok(PgConn {
-            client,
-            statements: RefCell::new(HashMap::new()),
-        })
-    }
+    tx: deadpool_postgres::Transaction<'a>,
 }
 
 /// Listens on PostgreSQL `channels` over a connection of its own (on a thread of its own);
 /// each notification's channel name arrives on the returned receiver, which closes if the
-/// connection is lost.
+/// connection is lost (the daemon then listens again).
 pub fn listen(
     url: &str,
     channels: &[&str],
 ) -> std::result::Result<tokio::sync::mpsc::UnboundedReceiver<String>, String> {
-    let config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+    let target = tls::target(url)?;
     let sql: String = channels.iter().map(|c| format!("LISTEN {c};")).collect();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     on_own_thread("postgres-listen", move |ready| async move {
-        let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
+        let (client, mut connection) = match target.config.connect(target.tls).await {
             Ok(c) => c,
             Err(e) => {
                 let _ = ready.send(Err(pg_message(&e)));
@@ -349,10 +355,7 @@ pub fn pg_message(e: &tokio_postgres::Error) -> String {
 impl PgConn {
     pub(super) fn transaction(&mut self) -> Result<PgTx<'_>> {
         let tx = block_on(self.client.transaction())?;
-        Ok(PgTx {
-            tx,
-            statements: &self.statements,
-        })
+        Ok(PgTx { tx })
     }
 
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
@@ -365,11 +368,11 @@ impl PgConn {
         params: &[Value],
         each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        each_row(&self.client, &self.statements, sql, params, each)
+        each_row(&self.client, sql, params, each)
     }
 
     pub(super) fn execute(&self, sql: &str, params: &[Value]) -> Result<usize> {
-        execute(&self.client, &self.statements, sql, params)
+        execute(&self.client, sql, params)
     }
 }
 
@@ -384,11 +387,11 @@ impl PgTx<'_> {
         params: &[Value],
         each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        each_row(&self.tx, self.statements, sql, params, each)
+        each_row(&self.tx, sql, params, each)
     }
 
     pub(super) fn execute(&self, sql: &str, params: &[Value]) -> Result<usize> {
-        execute(&self.tx, self.statements, sql, params)
+        execute(&self.tx, sql, params)
     }
 }
 

@@ -1,0 +1,240 @@
+//! How a PostgreSQL URL asks to be reached: libpq's `sslmode` and `sslrootcert`, which
+//! tokio-postgres does not read itself, turned into a rustls configuration.
+//!
+//! | `sslmode` | encrypted | certificate checked |
+//! |---|---|---|
+//! | `disable` | no | — |
+//! | `prefer` (the default, as libpq's) | when the server offers it | no |
+//! | `require` | yes | against `sslrootcert` when one is given (as libpq), else no |
+//! | `verify-ca` | yes | chain, against `sslrootcert` (or the system's roots) |
+//! | `verify-full` | yes | chain and host name |
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio_postgres::config::SslMode;
+
+/// Where to connect, and how.
+pub struct Target {
+    pub config: tokio_postgres::Config,
+    pub tls: tokio_postgres_rustls::MakeRustlsConnect,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Check {
+    Nothing,
+    Chain,
+    ChainAndName,
+}
+
+/// Reads `url` (a `postgres://` URL) with its `sslmode` and `sslrootcert`.
+pub fn target(url: &str) -> Result<Target, String> {
+    let crate::config::PostgresUrl {
+        mut config,
+        sslmode: mode,
+        sslrootcert: root,
+    } = crate::config::postgres_url(url)?;
+    let (ssl, check) = match mode.as_deref().unwrap_or("prefer") {
+        "disable" => (SslMode::Disable, Check::Nothing),
+        "allow" | "prefer" => (SslMode::Prefer, Check::Nothing),
+        "require" if root.is_some() => (SslMode::Require, Check::Chain),
+        "require" => (SslMode::Require, Check::Nothing),
+        "verify-ca" => (SslMode::Require, Check::Chain),
+        "verify-full" => (SslMode::Require, Check::ChainAndName),
+        other => return Err(format!("sslmode={other} is not supported")),
+    };
+    config.ssl_mode(ssl);
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier: Arc<dyn ServerCertVerifier> = match check {
+        Check::Nothing => Arc::new(NoCheck(provider.clone())),
+        Check::Chain | Check::ChainAndName => {
+            let roots = roots(root.as_deref())?;
+            let webpki =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+                    .map_err(|e| format!("cannot check certificates: {e}"))?;
+            if check == Check::Chain {
+                Arc::new(ChainOnly(webpki))
+            } else {
+                webpki
+            }
+        }
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(Target {
+        config,
+        tls: tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+    })
+}
+
+/// The certificates a server's chain must lead to: the PEM file `sslrootcert` names, or
+/// (none given, or `system`) the system's.
+fn roots(file: Option<&str>) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    match file {
+        Some(path) if path != "system" => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("sslrootcert={path}: {e}"))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("sslrootcert={path}: {e}"))?;
+            if certs.is_empty() {
+                return Err(format!("sslrootcert={path}: no certificate in the file"));
+            }
+            for cert in certs {
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("sslrootcert={path}: {e}"))?;
+            }
+        }
+        _ => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err("no system root certificates found; give sslrootcert=FILE".into());
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// `require` without a root certificate, as libpq: encrypted, the certificate not checked.
+#[derive(Debug)]
+struct NoCheck(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoCheck {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// `verify-ca`: the chain is checked, the host name is not.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sslmode_and_sslrootcert_are_read_and_left_out_of_the_connection() {
+        let t =
+            target("postgres://u:p@db.example:5433/figwatch?sslmode=require&application_name=fw")
+                .unwrap();
+        assert_eq!(t.config.get_ssl_mode(), SslMode::Require);
+        assert_eq!(t.config.get_dbname(), Some("figwatch"));
+        assert_eq!(t.config.get_application_name(), Some("fw"));
+        assert_eq!(
+            target("postgres://u@h/d").unwrap().config.get_ssl_mode(),
+            SslMode::Prefer
+        );
+        assert_eq!(
+            target("postgres://u@h/d?sslmode=disable")
+                .unwrap()
+                .config
+                .get_ssl_mode(),
+            SslMode::Disable
+        );
+        let bad = target("postgres://u@h/d?sslmode=sometimes").err().unwrap();
+        assert!(bad.contains("sslmode=sometimes"), "{bad}");
+        let missing =
+            target("postgres://u@h/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")
+                .err()
+                .unwrap();
+        assert!(
+            missing.contains("sslrootcert=/nonexistent/ca.pem"),
+            "{missing}"
+        );
+    }
+}
