@@ -192,7 +192,7 @@ enum Backend {
 /// A connection taken for one call of the store; given back when dropped.
 enum Held<'a> {
     Lite(std::sync::MutexGuard<'a, Conn>),
-    Pg(Conn),
+    Pg(Box<Conn>),
 }
 
 impl std::ops::Deref for Held<'_> {
@@ -285,7 +285,7 @@ impl Store {
             // A panic while holding the lock cannot leave the database half-written
             // (transactions roll back), so a poisoned lock is safe to take over.
             Backend::Sqlite(c) => Ok(Held::Lite(c.lock().unwrap_or_else(|p| p.into_inner()))),
-            Backend::Postgres(pool) => Ok(Held::Pg(Conn::Pg(pool.get()?))),
+            Backend::Postgres(pool) => Ok(Held::Pg(Box::new(Conn::Pg(pool.get()?)))),
         }
     }
 
@@ -785,3 +785,15 @@ pub use workers::WorkerStatus;
 
 #[cfg(test)]
 mod tests;
+
+/// Runs a store call `f` from async code without stalling the runtime: on the daemon's
+/// multi-threaded runtime, the worker thread hands its other tasks to another thread while `f`
+/// waits for the disk or the database (`block_in_place`); elsewhere (a single-threaded test
+/// runtime, a blocking thread, no runtime) `f` just runs. The one boundary between the async
+/// pipeline and the synchronous store: the pipeline calls the store through it.
+pub fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}

@@ -90,7 +90,7 @@ impl Outbox {
         self.give_back();
         let mut left = Vec::new();
         for sender in &self.senders {
-            match self.store.sink_backlog(&sender.config.key) {
+            match crate::store::off_runtime(|| self.store.sink_backlog(&sender.config.key)) {
                 Ok(b) if b.pending > 0 => left.push(Leftover {
                     sink: sender.config.label.clone(),
                     pending: b.pending,
@@ -158,7 +158,7 @@ impl Outbox {
             self.store
                 .queue_deliveries(&sink.key, |kind, topic| sink.wants(kind, topic))?;
             loop {
-                let backlog = self.store.sink_backlog(&sink.key)?;
+                let backlog = crate::store::off_runtime(|| self.store.sink_backlog(&sink.key))?;
                 if backlog.pending == 0 {
                     return Ok::<_, store::StoreError>(None);
                 }
@@ -183,7 +183,9 @@ impl Outbox {
                 };
                 let lease = now
                     + chrono::Duration::from_std(sink.timeout + LEASE_MARGIN).unwrap_or_default();
-                let claimed = self.store.claim_deliveries(&sink.key, now, lease, limit)?;
+                let claimed = crate::store::off_runtime(|| {
+                    self.store.claim_deliveries(&sink.key, now, lease, limit)
+                })?;
                 if claimed.is_empty() {
                     // Held by another process: look again when its lease can have run out.
                     return Ok(Some(lease));
@@ -222,7 +224,7 @@ impl Outbox {
                 for a in &batch {
                     tracing::debug!(sink = %sink.label, id = a.id(), "alert delivered");
                 }
-                self.store.delivered(&sink.key, &rows)
+                crate::store::off_runtime(|| self.store.delivered(&sink.key, &rows))
             }
             Err(error) => {
                 let attempts = claimed.iter().map(|c| c.attempts).max().unwrap_or(1);
@@ -236,7 +238,9 @@ impl Outbox {
                     humantime::format_duration(Duration::from_secs(wait.as_secs().max(1)))
                 );
                 let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                self.store.delivery_failed(&sink.key, &rows, error, at)
+                crate::store::off_runtime(|| {
+                    self.store.delivery_failed(&sink.key, &rows, error, at)
+                })
             }
         };
         self.hold(&sink.key, &rows, false);
@@ -276,7 +280,7 @@ impl Outbox {
             .drain()
             .collect();
         for (sink, row) in held {
-            if let Err(e) = self.store.release_delivery(&sink, row) {
+            if let Err(e) = crate::store::off_runtime(|| self.store.release_delivery(&sink, row)) {
                 tracing::error!(sink, "cannot give back an unfinished delivery: {e}");
             }
         }

@@ -124,9 +124,13 @@ impl Pipeline {
     ) -> Result<ArticleOutcome, Failure> {
         let key = canonical_url(link);
         let db = |e: store::StoreError| Failure::new(format!("{link}: {e}"));
-        let known = match self.store.find_article(key.as_str()).map_err(db)? {
+        let known = match crate::store::off_runtime(|| self.store.find_article(key.as_str()))
+            .map_err(db)?
+        {
             Some(k) => Some(k),
-            None if key != *link => self.store.find_article(link.as_str()).map_err(db)?,
+            None if key != *link => {
+                crate::store::off_runtime(|| self.store.find_article(link.as_str())).map_err(db)?
+            }
             None => None,
         };
         let now = chrono::Utc::now();
@@ -374,16 +378,16 @@ impl Pipeline {
                     .article_for(key.as_str(), source_id, entry_id, entry_id.is_some())?;
             return Ok((id, created, key.clone()));
         };
-        let (id, created) = match self.store.find_article(canonical.as_str())? {
+        let (id, created) = match crate::store::off_runtime(|| {
+            self.store.find_article(canonical.as_str())
+        })? {
             Some(existing) => (existing.id, false),
-            None => self.store.article_for(
-                canonical.as_str(),
-                source_id,
-                entry_id,
-                entry_id.is_some(),
-            )?,
+            None => crate::store::off_runtime(|| {
+                self.store
+                    .article_for(canonical.as_str(), source_id, entry_id, entry_id.is_some())
+            })?,
         };
-        self.store.add_alias(key.as_str(), id)?;
+        crate::store::off_runtime(|| self.store.add_alias(key.as_str(), id))?;
         Ok((id, created, canonical))
     }
 
@@ -392,7 +396,9 @@ impl Pipeline {
         let recorded = self
             .store
             .article_checked(id, &now, Some(error))
-            .and_then(|()| self.store.reschedule_article(id, &now, next));
+            .and_then(|()| {
+                crate::store::off_runtime(|| self.store.reschedule_article(id, &now, next))
+            });
         if let Err(db) = recorded {
             tracing::error!(article = %url, "cannot record the error: {db}");
         }
@@ -463,13 +469,13 @@ impl Pipeline {
         fetch: Option<Fetch<'_>>,
     ) -> store::Result<Saved> {
         let now = store::now();
-        let previous = self.store.latest_version(article_id)?;
+        let previous = crate::store::off_runtime(|| self.store.latest_version(article_id))?;
         let not_revision = self.not_revision(article_id, url, previous.as_ref(), &article, page)?;
         if let Some(why) = not_revision {
             if why != NotRevision::SameText {
                 tracing::info!(article = %url, "no new version: {}", why.describe());
             }
-            self.store.article_checked(article_id, &now, None)?;
+            crate::store::off_runtime(|| self.store.article_checked(article_id, &now, None))?;
             return Ok(Saved::default());
         }
         let flag = suspicion(&article, previous.as_ref().map(|p| &p.article));
@@ -477,23 +483,25 @@ impl Pipeline {
             Some(_) => (Vec::new(), Vec::new()),
             None => self.figures_and_alerts(article_id, url, &article, figures, &now)?,
         };
-        let stored = self.store.insert_version(NewVersion {
-            article_id,
-            previous: previous.as_ref().map(|p| p.number),
-            fetched_at: &now,
-            article: &article,
-            flag: flag.as_deref(),
-            figures: &figures,
-            alerts,
-            url: url.as_str(),
-            site: &site_of(url),
-            figure_memory: self.config.figure_memory,
-            // A trusted change of text starts the article's age clock again.
-            fetch: fetch.map(|f| FetchRecord {
-                validators: f.validators,
-                body_hash: f.body_hash,
-                next: self.next_check(f.watch, flag.is_none()),
-            }),
+        let stored = crate::store::off_runtime(|| {
+            self.store.insert_version(NewVersion {
+                article_id,
+                previous: previous.as_ref().map(|p| p.number),
+                fetched_at: &now,
+                article: &article,
+                flag: flag.as_deref(),
+                figures: &figures,
+                alerts,
+                url: url.as_str(),
+                site: &site_of(url),
+                figure_memory: self.config.figure_memory,
+                // A trusted change of text starts the article's age clock again.
+                fetch: fetch.map(|f| FetchRecord {
+                    validators: f.validators,
+                    body_hash: f.body_hash,
+                    next: self.next_check(f.watch, flag.is_none()),
+                }),
+            })
         })?;
         let Some((number, alerts)) = stored else {
             // Another source linking the same article stored it a moment ago.
@@ -535,7 +543,7 @@ impl Pipeline {
         });
         // The baseline is read again with today's extractor, so an improved extractor never
         // shows up as a change in the news.
-        let baseline = self.store.latest_good_version(article_id)?;
+        let baseline = crate::store::off_runtime(|| self.store.latest_good_version(article_id))?;
         let old_figures = baseline
             .map(|p| {
                 self.figures

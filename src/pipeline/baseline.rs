@@ -121,7 +121,7 @@ impl Pipeline {
     fn reread_page(&self, article_id: i64) -> store::Result<Option<String>> {
         // A kept page that cannot be read back (a damaged row) only costs the comparison
         // with it: the new text is compared with the stored one, as before pages were kept.
-        let page = match self.store.page(article_id) {
+        let page = match crate::store::off_runtime(|| self.store.page(article_id)) {
             Ok(Some(page)) => page,
             Ok(None) => return Ok(None),
             Err(e @ store::StoreError::Page { .. }) => {

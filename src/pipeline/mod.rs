@@ -209,7 +209,9 @@ impl crate::fetch::SharedHosts for StoreHosts {
     }
 
     fn release(&self, host: &str, slot: i64) {
-        if let Err(e) = self.store.release_host(host, slot, &self.holder) {
+        if let Err(e) =
+            crate::store::off_runtime(|| self.store.release_host(host, slot, &self.holder))
+        {
             tracing::warn!(
                 host,
                 "cannot give back a request slot: {e}; it runs out by itself"
@@ -357,7 +359,7 @@ impl Pipeline {
 
     /// Writes the schedule of the polls not yet written (they are batched).
     pub fn flush(&self) {
-        if let Err(e) = self.store.flush_polls() {
+        if let Err(e) = crate::store::off_runtime(|| self.store.flush_polls()) {
             tracing::error!("cannot record the polls' schedule: {e}");
         }
     }
@@ -411,20 +413,22 @@ impl Pipeline {
                     .filter(|id| !claimed.contains_key(id))
                     .collect();
                 for id in &missing {
-                    if let Some((holder, _)) = self.store.lease_of(*id, &now_text)? {
+                    if let Some((holder, _)) =
+                        crate::store::off_runtime(|| self.store.lease_of(*id, &now_text))?
+                    {
                         if lease::is_dead_local(&holder)
-                            && self.store.take_over_source(
-                                *id,
-                                &holder,
-                                &self.lease_owner,
-                                &until,
-                            )?
+                            && crate::store::off_runtime(|| {
+                                self.store
+                                    .take_over_source(*id, &holder, &self.lease_owner, &until)
+                            })?
                         {
                             tracing::info!(
                                 source = id,
                                 "took over the lease of {holder}, which no longer runs"
                             );
-                            if let Some(state) = self.store.source_state(*id)? {
+                            if let Some(state) =
+                                crate::store::off_runtime(|| self.store.source_state(*id))?
+                            {
                                 claimed.insert(*id, state);
                             }
                         }
@@ -469,13 +473,15 @@ impl Pipeline {
     pub fn claim_due(&self, limit: usize) -> Vec<usize> {
         use std::sync::atomic::Ordering;
         let now = Utc::now();
-        let claimed = match self.store.claim_due_sources(
-            self.claimed_ids(),
-            &self.lease_owner,
-            &store::timestamp(now),
-            &store::timestamp(now + self.lease_length()),
-            limit,
-        ) {
+        let claimed = match crate::store::off_runtime(|| {
+            self.store.claim_due_sources(
+                self.claimed_ids(),
+                &self.lease_owner,
+                &store::timestamp(now),
+                &store::timestamp(now + self.lease_length()),
+                limit,
+            )
+        }) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!("cannot lease sources for polling: {e}");
@@ -494,7 +500,9 @@ impl Pipeline {
                     // Another process added a source this worker does not poll: give it
                     // back, and name this worker's sources in its claims from now on.
                     self.claims_name_sources.store(true, Ordering::Relaxed);
-                    if let Err(e) = self.store.release_source(id, &self.lease_owner) {
+                    if let Err(e) = crate::store::off_runtime(|| {
+                        self.store.release_source(id, &self.lease_owner)
+                    }) {
                         tracing::warn!("cannot give back a source: {e}");
                     }
                 }
@@ -513,7 +521,7 @@ impl Pipeline {
     /// (killed, or crashed), so that their sources are polled now rather than when the
     /// leases run out.
     pub fn free_dead_leases(&self) {
-        let holders = match self.store.lease_holders(&store::now()) {
+        let holders = match crate::store::off_runtime(|| self.store.lease_holders(&store::now())) {
             Ok(h) => h,
             Err(e) => {
                 tracing::warn!("cannot read the leases: {e}");
@@ -521,7 +529,7 @@ impl Pipeline {
             }
         };
         for holder in holders.iter().filter(|h| lease::is_dead_local(h)) {
-            match self.store.free_leases_of(holder) {
+            match crate::store::off_runtime(|| self.store.free_leases_of(holder)) {
                 Ok(n) => {
                     tracing::info!("took over {n} source(s) from {holder}, which no longer runs")
                 }
@@ -532,7 +540,9 @@ impl Pipeline {
 
     /// When the next configured source can be claimed (due, and no live lease on it).
     pub fn next_claimable(&self) -> Option<DateTime<Utc>> {
-        match self.store.next_claimable(self.claimed_ids(), &store::now()) {
+        match crate::store::off_runtime(|| {
+            self.store.next_claimable(self.claimed_ids(), &store::now())
+        }) {
             // Never polled (stored as no time): now.
             Ok(at) => Some(
                 at.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
@@ -560,7 +570,7 @@ impl Pipeline {
     /// polled it, and its next check moved). Returns the stored next check.
     pub fn refresh_state(&self, index: usize) -> Option<DateTime<Utc>> {
         let id = self.source_ids[index];
-        match self.store.source_state(id) {
+        match crate::store::off_runtime(|| self.store.source_state(id)) {
             Ok(Some(state)) => {
                 let next = state.next_check_at;
                 self.states
@@ -579,7 +589,8 @@ impl Pipeline {
 
     /// Gives back the leases this process holds.
     pub fn release(&self) {
-        if let Err(e) = self.store.release_sources(&self.lease_owner) {
+        if let Err(e) = crate::store::off_runtime(|| self.store.release_sources(&self.lease_owner))
+        {
             tracing::error!("cannot give back the sources' leases: {e}");
         }
     }
@@ -826,7 +837,7 @@ impl Pipeline {
             http_status: status,
             alert: alert.clone(),
         };
-        if let Err(e) = self.store.record_poll(record) {
+        if let Err(e) = crate::store::off_runtime(|| self.store.record_poll(record)) {
             tracing::error!(source = %source.url, "cannot record the poll: {e}");
             return;
         }
@@ -919,10 +930,11 @@ impl Pipeline {
         let mut failures: Vec<String> = Vec::new();
         let mut flagged: Vec<String> = Vec::new();
         let mut listed: Vec<(i64, String)> = Vec::new();
-        let before = self.store.listings(source_id).unwrap_or_else(|e| {
-            tracing::error!(source = %url, "cannot read the feed's last entries: {e}");
-            Default::default()
-        });
+        let before =
+            crate::store::off_runtime(|| self.store.listings(source_id)).unwrap_or_else(|e| {
+                tracing::error!(source = %url, "cannot read the feed's last entries: {e}");
+                Default::default()
+            });
         let links_before: HashSet<&str> = before.values().map(String::as_str).collect();
         // An archive feed of thousands of entries would be thousands of requests a poll.
         let followed = &parsed.entries[..parsed.entries.len().min(MAX_ENTRIES)];
@@ -953,7 +965,9 @@ impl Pipeline {
                 }
             }
         }
-        if let Err(e) = self.store.set_listings(source_id, &before, &listed) {
+        if let Err(e) =
+            crate::store::off_runtime(|| self.store.set_listings(source_id, &before, &listed))
+        {
             tracing::error!(source = %url, "cannot record the feed's entries: {e}");
         }
         summary.article_errors += failures.len();

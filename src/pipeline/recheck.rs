@@ -46,7 +46,7 @@ impl Pipeline {
     /// crashed mid-pass), so that their articles are checked now rather than when the claims
     /// run out.
     fn free_dead_article_leases(&self) {
-        let holders = match self.store.article_lease_holders() {
+        let holders = match crate::store::off_runtime(|| self.store.article_lease_holders()) {
             Ok(h) => h,
             Err(e) => {
                 tracing::warn!("cannot read the articles' claims: {e}");
@@ -54,7 +54,7 @@ impl Pipeline {
             }
         };
         for holder in holders.iter().filter(|h| super::lease::is_dead_local(h)) {
-            match self.store.free_article_leases(holder) {
+            match crate::store::off_runtime(|| self.store.free_article_leases(holder)) {
                 Ok(n) => tracing::info!(
                     "took over {n} article check(s) from {holder}, which no longer runs"
                 ),
@@ -67,13 +67,15 @@ impl Pipeline {
     /// due, and at most a few seconds (a feed's poll may have added one due sooner).
     pub fn next_article_wait(&self) -> Duration {
         const MOST: Duration = Duration::from_secs(5);
-        let next = match self.store.next_article_due(self.article_sources()) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!("cannot read when the next article is due: {e}");
-                return MOST;
-            }
-        };
+        let next =
+            match crate::store::off_runtime(|| self.store.next_article_due(self.article_sources()))
+            {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!("cannot read when the next article is due: {e}");
+                    return MOST;
+                }
+            };
         next.as_deref()
             .and_then(parse_time)
             .map_or(MOST, |t| (t - Utc::now()).to_std().unwrap_or_default())
@@ -128,15 +130,17 @@ impl Pipeline {
                 }
                 ArticlePass::All => EVER.to_string(),
             };
-            let claimed = self.store.claim_articles(&Claim {
-                due_by: &due_by,
-                checked_before: &started,
-                sources: self.article_sources(),
-                now: &store::timestamp(now),
-                until: &store::timestamp(now + self.lease_length()),
-                owner: &self.lease_owner,
-                after: after.as_ref().map(|(t, id)| (t.as_str(), *id)),
-                limit: (concurrency * 8).clamp(32, 1024),
+            let claimed = crate::store::off_runtime(|| {
+                self.store.claim_articles(&Claim {
+                    due_by: &due_by,
+                    checked_before: &started,
+                    sources: self.article_sources(),
+                    now: &store::timestamp(now),
+                    until: &store::timestamp(now + self.lease_length()),
+                    owner: &self.lease_owner,
+                    after: after.as_ref().map(|(t, id)| (t.as_str(), *id)),
+                    limit: (concurrency * 8).clamp(32, 1024),
+                })
             });
             let batch = match claimed {
                 Ok(b) if b.is_empty() => break,
@@ -168,7 +172,7 @@ impl Pipeline {
             if !left.is_empty() {
                 // Stopped: what was claimed and not checked is due again at once.
                 let ids: Vec<i64> = left.into_iter().collect();
-                if let Err(e) = self.store.release_articles(&ids) {
+                if let Err(e) = crate::store::off_runtime(|| self.store.release_articles(&ids)) {
                     tracing::warn!("cannot give back claimed articles: {e}; they are due again when the claims run out");
                 }
             }
@@ -224,7 +228,9 @@ impl Pipeline {
                 let until = f.deferred_until.expect("matched");
                 summary.deferred += 1;
                 let next = NextCheck::at(store::timestamp(until));
-                if let Err(e) = self.store.reschedule_article(a.id, &at, &next) {
+                if let Err(e) =
+                    crate::store::off_runtime(|| self.store.reschedule_article(a.id, &at, &next))
+                {
                     tracing::error!(article = %link, "cannot reschedule the article: {e}");
                 }
             }
@@ -234,7 +240,7 @@ impl Pipeline {
                 tracing::warn!(article = %link, "re-check failed: {}", f.message);
                 // A failed fetch wrote its next check; a failed write (a full disk) did not,
                 // and the article is due again at once rather than when the claim runs out.
-                let _ = self.store.release_articles(&[a.id]);
+                let _ = crate::store::off_runtime(|| self.store.release_articles(&[a.id]));
             }
         }
         summary
@@ -250,10 +256,10 @@ impl Pipeline {
             return Ok(self.poll_sources(vec![i], |_| {}).await);
         }
         let canonical = parsed.as_ref().map(super::canonical_url);
-        let found = match self.store.find_article(url)? {
+        let found = match crate::store::off_runtime(|| self.store.find_article(url))? {
             Some(a) => Some(a),
             None => match &canonical {
-                Some(c) => self.store.find_article(c.as_str())?,
+                Some(c) => crate::store::off_runtime(|| self.store.find_article(c.as_str()))?,
                 None => None,
             },
         };

@@ -107,7 +107,7 @@ impl Queue {
                 heap: BinaryHeap::new(),
             });
         }
-        let states = pipeline.store.source_states()?;
+        let states = crate::store::off_runtime(|| pipeline.store.source_states())?;
         let order = interleave_hosts(pipeline, (0..pipeline.config.sources.len()).collect());
         let mut heap = BinaryHeap::new();
         // Sources due at once keep the interleaved order: each is a nanosecond behind the last.
@@ -355,7 +355,7 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
             }
             _ = watchdog.tick() => {}
             _ = heartbeat.tick() => {
-                if let Err(e) = pipeline.store.worker_alive(pipeline.worker_name(), &started_at) {
+                if let Err(e) = crate::store::off_runtime(|| pipeline.store.worker_alive(pipeline.worker_name(), &started_at)) {
                     tracing::warn!("cannot record this worker as alive: {e}");
                 }
                 // Notifications lost with their connection (a server restart) are listened
@@ -414,7 +414,8 @@ pub async fn run(pipeline: Pipeline) -> anyhow::Result<()> {
         }
     }
     pipeline.release();
-    if let Err(e) = pipeline.store.worker_gone(pipeline.worker_name()) {
+    if let Err(e) = crate::store::off_runtime(|| pipeline.store.worker_gone(pipeline.worker_name()))
+    {
         tracing::warn!("cannot record this worker as stopped: {e}");
     }
     delivery.stop().await;

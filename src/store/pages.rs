@@ -154,7 +154,8 @@ mod tests {
             .unwrap();
         assert_eq!(store.page(id).unwrap().as_ref(), Some(&page));
         let stored: String = store
-            .conn()?
+            .conn()
+            .unwrap()
             .query_row("SELECT body FROM pages", params![], |r| r.get(0))
             .unwrap();
         assert!(
@@ -193,7 +194,8 @@ mod tests {
             "{err}"
         );
         store
-            .conn()?
+            .conn()
+            .unwrap()
             .execute("UPDATE pages SET body = 'SGVsbG8='", params![])
             .unwrap();
         let err = store.page(id).unwrap_err().to_string();

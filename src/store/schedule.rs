@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::db::{params, Exec, Row};
+use super::db::{params, Exec, Row, Value};
 use super::{Result, Store};
 use crate::alerts::SourceAlert;
 use crate::fetch::Validators;
@@ -69,6 +69,8 @@ pub struct PendingPolls(
 
 /// How many poll records wait before they are written together.
 pub(super) const BATCH: usize = 256;
+/// Poll records a worker sharing PostgreSQL writes at once (in one round trip).
+const SHARED_BATCH: usize = 32;
 
 /// The columns of a source's scheduling state, as [`state`] reads them.
 const STATE: &str = "id, next_check_at, interval_secs, last_change_at, change_gap_secs,
@@ -133,9 +135,13 @@ impl Store {
             pending.push(p);
             pending.len() >= BATCH
         };
-        // Workers sharing PostgreSQL write each poll at once: a batch waiting in one worker
-        // is a schedule the others cannot see (and a killed worker's batch, polls done again).
-        if urgent || full || self.dialect.shared {
+        // Workers sharing PostgreSQL write smaller batches: the sources of a batch waiting in
+        // one worker stay leased to it until it is written (the daemon writes at least every
+        // second), and a killed worker's batch is polled again by another.
+        let full = full
+            || (self.dialect.shared
+                && self.pending.0.lock().map_or(0, |p| p.len()) >= SHARED_BATCH);
+        if urgent || full {
             self.flush_polls()?;
         }
         Ok(())
@@ -303,16 +309,17 @@ impl Store {
         }
         let mut conn = self.conn()?;
         // A lone record without an alert is one statement and needs no transaction around it.
-        // Workers on PostgreSQL write each poll at once, so this is their usual case: one round
-        // trip instead of three.
         if let [p] = batch.as_slice() {
             if p.alert.is_none() {
-                return write_poll(&*conn, p);
+                let (sql, params) = poll_statement(p);
+                conn.execute(sql, &params)?;
+                return Ok(());
             }
         }
         let tx = conn.transaction()?;
+        let rows: Vec<_> = batch.iter().map(poll_statement).collect();
+        tx.execute_all(&rows)?;
         for p in &batch {
-            write_poll(&tx, p)?;
             if let Some(alert) = &p.alert {
                 tx.execute(
                     "INSERT INTO alerts (alert_id, ts, kind, source_id, payload)
@@ -366,32 +373,28 @@ impl Store {
 }
 
 /// The source's row after a poll: one UPDATE.
-fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
+fn poll_statement(p: &PollRecord) -> (&'static str, Vec<Value>) {
     let interval = p.interval.as_secs_f64();
     let id = p.source_id;
     match &p.result {
-            PollResult::NotModified => db.execute(
-                "UPDATE sources SET last_polled_at = $2, last_ok_at = $2, next_check_at = $3,
+            PollResult::NotModified => ("UPDATE sources SET last_polled_at = $2, last_ok_at = $2, next_check_at = $3,
                         interval_secs = $4, last_http_status = 304,
                         last_error = CASE WHEN consecutive_failures > 0 THEN NULL ELSE last_error END,
                         consecutive_failures = 0, failing_since = NULL,
                         lease_owner = NULL, lease_until = NULL
-                 WHERE id = $1",
-            params![id, p.at, p.next_check_at, interval])?,
+                 WHERE id = $1", params![id, p.at, p.next_check_at, interval].to_vec()),
             PollResult::Fetched {
                 note,
                 validators,
                 changed,
-            } => db.execute(
-                "UPDATE sources SET last_polled_at = $2, last_ok_at = $2, next_check_at = $3,
+            } => ("UPDATE sources SET last_polled_at = $2, last_ok_at = $2, next_check_at = $3,
                         interval_secs = $4, last_http_status = $5, last_error = $6,
                         consecutive_failures = 0, failing_since = NULL, etag = $7,
                         last_modified = $8,
                         last_change_at = CASE WHEN $9 THEN $2 ELSE last_change_at END,
                         change_gap_secs = coalesce($10, change_gap_secs),
                         lease_owner = NULL, lease_until = NULL
-                 WHERE id = $1",
-            params![
+                 WHERE id = $1", params![
                     id,
                     p.at,
                     p.next_check_at,
@@ -402,16 +405,13 @@ fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
                     validators.last_modified,
                     changed.is_some(),
                     changed.filter(|d| !d.is_zero()).map(|d| d.as_secs_f64()),
-                ],
-            )?,
-            PollResult::Failed { error } => db.execute(
-                "UPDATE sources SET last_polled_at = $2, last_error = $3, next_check_at = $4,
+                ].to_vec()),
+            PollResult::Failed { error } => ("UPDATE sources SET last_polled_at = $2, last_error = $3, next_check_at = $4,
                         interval_secs = $5, last_http_status = $6,
                         consecutive_failures = consecutive_failures + 1,
                         failing_since = CASE WHEN $7 THEN $2 ELSE failing_since END,
                         lease_owner = NULL, lease_until = NULL
-                 WHERE id = $1",
-            params![
+                 WHERE id = $1", params![
                     id,
                     p.at,
                     error,
@@ -419,13 +419,8 @@ fn write_poll(db: &impl Exec, p: &PollRecord) -> Result<()> {
                     interval,
                     p.http_status,
                     p.alert.is_some()
-                ],
-            )?,
-            PollResult::Deferred => db.execute(
-                "UPDATE sources SET next_check_at = $2, lease_owner = NULL, lease_until = NULL
-                 WHERE id = $1",
-            params![id, p.next_check_at],
-            )?,
-        };
-    Ok(())
+                ].to_vec()),
+            PollResult::Deferred => ("UPDATE sources SET next_check_at = $2, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1", params![id, p.next_check_at].to_vec()),
+        }
 }

@@ -59,7 +59,7 @@ fn schema_is_applied_once_and_wal_is_on() {
     let path = dir.path().join("fw.db");
     drop(Store::open(&path).unwrap());
     let s = Store::open(&path).unwrap(); // a second open finds the schema in place
-    let conn = s.conn();
+    let conn = s.conn().unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", params![], |r| r.get(0))
         .unwrap();

@@ -231,6 +231,24 @@ fn each_row(
     Ok(())
 }
 
+/// Sends every statement of `batch` before reading any answer: tokio-postgres pipelines the
+/// requests of futures polled together on one connection.
+fn execute_all(
+    c: &impl deadpool_postgres::GenericClient,
+    batch: &[(&str, Vec<Value>)],
+) -> Result<()> {
+    let mut prepared = Vec::with_capacity(batch.len());
+    for (sql, _) in batch {
+        prepared.push(block_on(c.prepare_cached(sql))?);
+    }
+    let runs = prepared
+        .iter()
+        .zip(batch)
+        .map(|(stmt, (_, params))| c.execute_raw(stmt, params.iter()));
+    block_on(futures_util::future::try_join_all(runs))?;
+    Ok(())
+}
+
 fn execute(
     c: &impl deadpool_postgres::GenericClient,
     sql: &str,
@@ -241,9 +259,11 @@ fn execute(
 }
 
 /// Waits for a PostgreSQL call on the calling thread. The connection itself is driven by the
-/// pool's runtime, so this never waits on the caller's: it cannot deadlock with it.
+/// pool's runtime, so this never waits on the caller's: it cannot deadlock with it. The call
+/// is outside tokio's cooperative budget: a budget spent by the calling task would otherwise
+/// make the pool's semaphore answer "not yet, try again" forever, and this loop spin.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    futures_executor::block_on(f)
+    futures_executor::block_on(tokio::task::coop::unconstrained(f))
 }
 
 /// A PostgreSQL connection taken from the [`Pool`]; it goes back when dropped.
@@ -392,6 +412,10 @@ impl PgTx<'_> {
 
     pub(super) fn execute(&self, sql: &str, params: &[Value]) -> Result<usize> {
         execute(&self.tx, sql, params)
+    }
+
+    pub(super) fn execute_all(&self, batch: &[(&str, Vec<Value>)]) -> Result<()> {
+        execute_all(&self.tx, batch)
     }
 }
 
