@@ -1,6 +1,8 @@
 use super::*;
+use crate::alerts::Alert;
 use crate::alerts::AlertKind;
 use crate::config::SourceKind;
+use crate::extract::Article;
 use crate::figures::{FigureValue, Qualifier};
 
 fn temp_store() -> (tempfile::TempDir, Store) {
