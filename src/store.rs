@@ -103,8 +103,6 @@ pub struct Store {
     backend: Backend,
     /// The PostgreSQL URL (for the connection that listens), or `None` for SQLite.
     postgres_url: Option<String>,
-    /// What its backend says its own way.
-    dialect: &'static dialect::Dialect,
     /// Poll records waiting to be written in one transaction.
     pending: schedule::PendingPolls,
     /// The SQLite file as opened (None for PostgreSQL).
@@ -160,10 +158,6 @@ impl Store {
         file: Option<file::FileIdentity>,
     ) -> Store {
         Store {
-            dialect: match backend {
-                Backend::Sqlite(_) => &sqlite::DIALECT,
-                Backend::Postgres(_) => &postgres::DIALECT,
-            },
             backend,
             postgres_url,
             pending: Default::default(),
@@ -209,6 +203,14 @@ impl Store {
 }
 
 impl Store {
+    /// What its backend says its own way.
+    fn dialect(&self) -> &'static dialect::Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => &sqlite::DIALECT,
+            Backend::Postgres(_) => &postgres::DIALECT,
+        }
+    }
+
     fn conn(&self) -> Result<Held<'_>> {
         match &self.backend {
             // A panic while holding the lock cannot leave the database half-written

@@ -237,7 +237,7 @@ impl Store {
             });
             pending.len() >= super::schedule::BATCH
         };
-        if full || self.dialect.shared {
+        if full || self.dialect().shared {
             self.flush_checks()?;
         }
         Ok(())
@@ -358,7 +358,7 @@ impl Store {
         let list = serde_json::to_string(ids)?;
         let sql = format!(
             "UPDATE articles SET lease_until = NULL, lease_owner = NULL WHERE id IN ({})",
-            (self.dialect.json_ids)(1)
+            (self.dialect().json_ids)(1)
         );
         self.conn()?.execute(&sql, params![list])?;
         Ok(())

@@ -179,15 +179,6 @@ pub trait Exec {
     /// The SQL that differs between the backends, in this one's dialect.
     fn dialect(&self) -> &'static Dialect;
 
-    /// Runs every statement of `batch` (none returning rows), in order. PostgreSQL sends them
-    /// all before reading the answers (pipelining): one round trip, not one per statement.
-    fn execute_all(&self, batch: &[(&str, Vec<Value>)]) -> Result<()> {
-        for (sql, params) in batch {
-            self.execute(sql, params)?;
-        }
-        Ok(())
-    }
-
     fn query_map<T>(
         &self,
         sql: &str,
@@ -275,6 +266,20 @@ impl Conn {
 }
 
 impl Tx<'_> {
+    /// Runs every statement of `batch` (none returning rows), in order. PostgreSQL sends them
+    /// all before reading the answers (pipelining): one round trip, not one per statement.
+    pub fn execute_all(&self, batch: &[(&str, Vec<Value>)]) -> Result<()> {
+        match self {
+            Tx::Lite(_) => {
+                for (sql, params) in batch {
+                    self.execute(sql, params)?;
+                }
+                Ok(())
+            }
+            Tx::Pg(t) => t.execute_all(batch),
+        }
+    }
+
     /// Commits; dropped without this, the transaction rolls back.
     pub fn commit(self) -> Result<()> {
         match self {
@@ -336,18 +341,6 @@ impl Exec for Tx<'_> {
         match self {
             Tx::Lite(_) => &sqlite::DIALECT,
             Tx::Pg(_) => &postgres::DIALECT,
-        }
-    }
-
-    fn execute_all(&self, batch: &[(&str, Vec<Value>)]) -> Result<()> {
-        match self {
-            Tx::Lite(t) => {
-                for (sql, params) in batch {
-                    sqlite::execute(t, sql, params)?;
-                }
-                Ok(())
-            }
-            Tx::Pg(t) => t.execute_all(batch),
         }
     }
 }

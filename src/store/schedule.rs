@@ -130,17 +130,19 @@ impl Store {
     /// Records are batched (see [`PendingPolls`]); [`Store::flush_polls`] writes what waits.
     pub fn record_poll(&self, p: PollRecord) -> Result<()> {
         let urgent = p.alert.is_some();
-        let full = {
-            let mut pending = self.pending.0.lock().unwrap_or_else(|e| e.into_inner());
-            pending.push(p);
-            pending.len() >= BATCH
-        };
         // Workers sharing PostgreSQL write smaller batches: the sources of a batch waiting in
         // one worker stay leased to it until it is written (the daemon writes at least every
         // second), and a killed worker's batch is polled again by another.
-        let full = full
-            || (self.dialect.shared
-                && self.pending.0.lock().map_or(0, |p| p.len()) >= SHARED_BATCH);
+        let batch = if self.dialect().shared {
+            SHARED_BATCH
+        } else {
+            BATCH
+        };
+        let full = {
+            let mut pending = self.pending.0.lock().unwrap_or_else(|e| e.into_inner());
+            pending.push(p);
+            pending.len() >= batch
+        };
         if urgent || full {
             self.flush_polls()?;
         }
