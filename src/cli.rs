@@ -7,13 +7,14 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use url::Url;
 
-use crate::config::{self, Config};
-use crate::diff;
-use crate::pipeline::{canonical_url, Pipeline};
-use crate::store::Store;
+use figwatch::config::{self, Config};
+use figwatch::diff;
+use figwatch::pipeline::{canonical_url, Pipeline};
+use figwatch::store::Store;
 
 mod alerts;
 mod check;
+mod demo;
 mod export;
 mod extract;
 mod figures;
@@ -141,15 +142,15 @@ fn parse_age(s: &str) -> Result<std::time::Duration, String> {
 
 /// The timestamp `age` ago, as stored.
 fn ago(age: std::time::Duration) -> String {
-    crate::store::timestamp(
+    figwatch::store::timestamp(
         chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or_default(),
     )
 }
 
 /// Standard output for anything that may hold fetched or stored text: its control
 /// characters are shown as `\uXXXX`, never passed to the user's terminal.
-pub(crate) fn stdout() -> crate::controls::Visible<std::io::StdoutLock<'static>> {
-    crate::controls::Visible::new(std::io::stdout().lock())
+pub(crate) fn stdout() -> figwatch::controls::Visible<std::io::StdoutLock<'static>> {
+    figwatch::controls::Visible::new(std::io::stdout().lock())
 }
 
 /// Runs the command line; returns the process exit code.
@@ -172,8 +173,8 @@ pub fn main() -> std::process::ExitCode {
         Err(e) if closed_stdout(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("figwatch: error: {e:#}");
-            if e.downcast_ref::<crate::store::StoreGone>().is_some() {
-                return std::process::ExitCode::from(crate::store::StoreGone::EXIT_CODE);
+            if e.downcast_ref::<figwatch::store::StoreGone>().is_some() {
+                return std::process::ExitCode::from(figwatch::store::StoreGone::EXIT_CODE);
             }
             std::process::ExitCode::FAILURE
         }
@@ -230,7 +231,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     };
     if let Command::Demo = command {
-        return crate::demo::run();
+        return demo::run();
     }
     if let Command::Migrate { from, to } = &command {
         return runtime()?.block_on(migrate(from, to));
@@ -335,13 +336,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.path.display()
         );
     };
-    let dashboard = std::sync::Arc::new(crate::web::Dashboard::open(&config)?);
-    crate::web::serve(dashboard, web.listen, crate::schedule::shutdown_signal()).await
+    let dashboard = std::sync::Arc::new(figwatch::web::Dashboard::open(&config)?);
+    figwatch::web::serve(dashboard, web.listen, figwatch::schedule::shutdown_signal()).await
 }
 
 async fn daemon(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
-    crate::schedule::run(Pipeline::new(config, store)?).await
+    figwatch::schedule::run(Pipeline::new(config, store)?).await
 }
 
 /// `figwatch migrate`: the copy, and per table what was verified.
@@ -349,7 +350,7 @@ async fn migrate(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
     if !from.is_file() {
         bail!("{}: no such SQLite file", from.display());
     }
-    let checks = crate::store::migrate::sqlite_to_postgres(from, to).await?;
+    let checks = figwatch::store::migrate::sqlite_to_postgres(from, to).await?;
     writeln!(
         stdout(),
         "{:<16} {:>10} {:>10}  verified",
@@ -375,7 +376,7 @@ async fn migrate(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
         stdout(),
         "copied {} into {}; every table verified",
         from.display(),
-        crate::store::migrate::redact(to)
+        figwatch::store::migrate::redact(to)
     )?;
     Ok(())
 }
@@ -399,7 +400,7 @@ fn prune(store: &Store, config: &Config, dry_run: bool, vacuum: bool) -> anyhow:
             .sum::<u64>()
     };
     let before = size();
-    let report = crate::pipeline::prune(store, r, dry_run)?;
+    let report = figwatch::pipeline::prune(store, r, dry_run)?;
     let what = format!(
         "{} versions (with {} figures) older than {}, beyond each article's last {} and not pointed at by an alert or the ledger; {} delivered outbox rows; {} kept pages of retired articles; {} remembered template paragraphs",
         report.versions,

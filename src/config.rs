@@ -226,6 +226,21 @@ pub enum ProxySetting {
     Url(Url),
 }
 
+impl ProxySetting {
+    /// A proxy URL from the configuration or a variable: http or https, with a host.
+    pub fn parse_url(text: &str) -> Result<Url, String> {
+        let url = Url::parse(text.trim()).ok().filter(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        });
+        url.ok_or_else(|| {
+            format!(
+                "not a proxy URL ({}); write \"http://proxy.example:3128\", or \"env\" to take HTTPS_PROXY and HTTP_PROXY from the environment",
+                host_only(text)
+            )
+        })
+    }
+}
+
 impl fmt::Debug for ProxySetting {
     // A proxy URL may hold a password: never shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -745,7 +760,7 @@ impl Config {
             None | Some("") => ProxySetting::None,
             Some("env") => ProxySetting::Env,
             Some(text) => ProxySetting::Url(
-                crate::fetch::proxy::parse(text)
+                ProxySetting::parse_url(text)
                     .map_err(|e| at(None, Some("fetch.proxy".to_string()), e))?,
             ),
         };

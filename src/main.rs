@@ -1,3 +1,7 @@
+//! The `figwatch` command: argument parsing and the one-shot commands over the library.
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    figwatch::cli::main()
+    cli::main()
 }

@@ -128,7 +128,7 @@ fn a_webhook_that_is_down_at_first_gets_every_alert_once_and_signed() {
 
     // Each body is signed with the secret, and names its alert in a header too.
     for r in receiver.requests().iter().filter(|r| r.status == 200) {
-        let expected = figwatch::alerts::sinks::signature(b"s3cret-key", &r.body);
+        let expected = figwatch::delivery::sinks::signature(b"s3cret-key", &r.body);
         assert_eq!(r.header("x-figwatch-signature"), Some(expected.as_str()));
         let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(
@@ -611,7 +611,7 @@ fn a_secret_can_be_a_systemd_credential_read_when_used() {
     let delivered = delivered_ids(&receiver, 200);
     assert_eq!(delivered.len(), 4, "{delivered:?}");
     for r in receiver.requests() {
-        let expected = figwatch::alerts::sinks::signature(b"cr3dential-key", &r.body);
+        let expected = figwatch::delivery::sinks::signature(b"cr3dential-key", &r.body);
         assert_eq!(r.header("x-figwatch-signature"), Some(expected.as_str()));
     }
 }

@@ -21,7 +21,7 @@ fn status_of(home: &Home, url: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no status for {url}"))
 }
 
-fn requests_to(server: &LocalServer, prefix: &str) -> Vec<figwatch::localhttp::Request> {
+fn requests_to(server: &LocalServer, prefix: &str) -> Vec<common::localhttp::Request> {
     server
         .requests()
         .into_iter()

@@ -7,8 +7,6 @@ use sha2::{Digest, Sha256};
 use crate::figures::{FigureValue, Qualifier};
 
 mod log;
-pub mod outbox;
-pub mod sinks;
 pub mod text;
 
 pub use log::AlertLog;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::alerts::AnyAlert;
-use crate::config::ALERT_KINDS;
-use crate::store::{AlertFilter, Store};
+use figwatch::alerts::AnyAlert;
+use figwatch::config::ALERT_KINDS;
+use figwatch::store::{AlertFilter, Store};
 
 /// How often `--follow` looks for new alerts; the database is local, so this costs nothing.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
@@ -36,7 +36,11 @@ pub struct AlertsArgs {
     pub follow: bool,
 }
 
-pub fn run(store: &Store, config: &crate::config::Config, args: &AlertsArgs) -> anyhow::Result<()> {
+pub fn run(
+    store: &Store,
+    config: &figwatch::config::Config,
+    args: &AlertsArgs,
+) -> anyhow::Result<()> {
     let mut filter = AlertFilter {
         topic: args.topic.clone(),
         kind: args.kind.clone(),
@@ -117,7 +121,7 @@ fn print_alert(a: &AnyAlert, out: &mut impl Write) -> anyhow::Result<()> {
         out,
         "{when}Z  {:<16}  {}",
         a.kind(),
-        crate::alerts::text::line(a)
+        figwatch::alerts::text::line(a)
     )?;
     if let Some(f) = a.figure() {
         writeln!(out, "    {}", f.url)?;

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::bail;
 
-use crate::config::{self, Config, SourceKind};
+use figwatch::config::{self, Config, SourceKind};
 
 /// "checked every 15m until 3h old, every 1h until 1day old, …, then retired".
 fn describe_recheck(r: &config::Recheck) -> String {
@@ -72,7 +72,7 @@ pub(super) fn check_config(c: &Config, out: &mut impl Write) -> anyhow::Result<(
         c.fetch.max_redirects,
         c.fetch.concurrency
     )?;
-    match crate::fetch::proxy::Route::of(&c.fetch.proxy) {
+    match figwatch::fetch::proxy::Route::of(&c.fetch.proxy) {
         Ok(route) => writeln!(out, "proxy      {}", route.describe())?,
         Err(e) => anyhow::bail!("[fetch] proxy: {e}"),
     }

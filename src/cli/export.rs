@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use crate::store::Store;
+use figwatch::store::Store;
 
 #[derive(Args, Debug, Clone)]
 pub struct ExportArgs {

@@ -7,8 +7,8 @@ use anyhow::bail;
 use url::Url;
 
 use super::{json_lines, runtime, stdout};
-use crate::config::{self, Config};
-use crate::extract::{self, explain::Explanation, Article, ExtractError};
+use figwatch::config::{self, Config};
+use figwatch::extract::{self, explain::Explanation, Article, ExtractError};
 
 /// Works without a configuration file (defaults), but uses the fetch settings of one that
 /// exists.
@@ -28,7 +28,7 @@ pub(super) fn run(
             config::FetchSettings::default(),
         )
     };
-    let fetcher = crate::fetch::Fetcher::new(&user_agent, &fetch)?;
+    let fetcher = figwatch::fetch::Fetcher::new(&user_agent, &fetch)?;
     let rt = runtime()?;
     let mut out = stdout();
     let mut failed = 0;

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Topic};
-use crate::figures::{compare, FigureExtractor, FigureValue};
-use crate::store::{LedgerEntry, Store};
+use figwatch::config::{Config, Topic};
+use figwatch::figures::{compare, FigureExtractor, FigureValue};
+use figwatch::store::{LedgerEntry, Store};
 
 /// What `figwatch figures` was asked to do.
 #[derive(clap::Args, Debug, Clone)]
@@ -139,7 +139,7 @@ pub fn print_ledger(entries: &[LedgerEntry], out: &mut impl Write) -> anyhow::Re
             writeln!(out, "{} · {}", e.topic, e.measure)?;
             group = Some((&e.topic, &e.measure));
         }
-        let unit = crate::alerts::unit_suffix(e.unit.as_deref());
+        let unit = figwatch::alerts::unit_suffix(e.unit.as_deref());
         let when = e
             .first_seen_at
             .get(..16)
@@ -267,7 +267,7 @@ struct RevisionLine {
 #[derive(Serialize)]
 struct FiguresOut<'a> {
     id: serde_json::Value,
-    figures: Vec<crate::figures::FigureRecord<'a>>,
+    figures: Vec<figwatch::figures::FigureRecord<'a>>,
 }
 
 #[derive(Serialize)]

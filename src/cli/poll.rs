@@ -8,8 +8,8 @@ use std::sync::Arc;
 use anyhow::bail;
 
 use super::progress::Progress;
-use crate::config::Config;
-use crate::pipeline::{ArticlePass, PassSummary, Pipeline};
+use figwatch::config::Config;
+use figwatch::pipeline::{ArticlePass, PassSummary, Pipeline};
 
 /// What a pass takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,7 +45,7 @@ pub async fn poll(config: Config, args: PollArgs) -> anyhow::Result<()> {
     let store = super::open_store(&config)?;
     // Sinks are registered before the pass, so that a sink added to the configuration gets
     // the alerts of this very run.
-    let outbox = crate::alerts::outbox::Outbox::open(&config)?;
+    let outbox = figwatch::delivery::Outbox::open(&config)?;
     let pipeline = Arc::new(Pipeline::new(config, store)?);
     if let Some(url) = &args.url {
         let summary = pipeline.check_now(url).await?;
@@ -55,15 +55,15 @@ pub async fn poll(config: Config, args: PollArgs) -> anyhow::Result<()> {
         return Ok(printed?);
     }
     let mut summary = PassSummary::default();
-    let started = crate::store::now();
+    let started = figwatch::store::now();
     if args.only != Some(Only::Articles) {
         let sources = if args.all {
-            crate::schedule::interleave_hosts(
+            figwatch::schedule::interleave_hosts(
                 &pipeline,
                 (0..pipeline.config.sources.len()).collect(),
             )
         } else {
-            crate::schedule::due_sources(&pipeline)?
+            figwatch::schedule::due_sources(&pipeline)?
         };
         if !sources.is_empty() {
             let mut progress = Progress::new(sources.len(), pipeline.config.sources.len());
@@ -116,7 +116,7 @@ fn nothing_due(pipeline: &Pipeline) -> anyhow::Result<String> {
         .values()
         .filter_map(|s| s.next_check_at)
         .min()
-        .map_or("-".into(), crate::store::timestamp);
+        .map_or("-".into(), figwatch::store::timestamp);
     let next_article = pipeline
         .store
         .next_article_due(None)?
@@ -128,7 +128,7 @@ fn nothing_due(pipeline: &Pipeline) -> anyhow::Result<String> {
 }
 
 /// Delivers what waits in the outbox, within `delivery_timeout`, and says what is left.
-async fn deliver(config: &Config, outbox: crate::alerts::outbox::Outbox) {
+async fn deliver(config: &Config, outbox: figwatch::delivery::Outbox) {
     if outbox.is_empty() {
         return;
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::pipeline::PassSummary;
+use figwatch::pipeline::PassSummary;
 
 pub struct Progress {
     bar: Option<ProgressBar>,

@@ -5,8 +5,8 @@
 use std::io::Write;
 
 use super::{find_article, json_lines};
-use crate::config::Config;
-use crate::store::Store;
+use figwatch::config::Config;
+use figwatch::store::Store;
 
 pub fn history(store: &Store, config: &Config, url: &str, json: bool) -> anyhow::Result<()> {
     let id = find_article(store, url)?;
@@ -49,7 +49,7 @@ pub fn history(store: &Store, config: &Config, url: &str, json: bool) -> anyhow:
 fn schedule_line(
     store: &Store,
     config: &Config,
-    s: &crate::store::ArticleSchedule,
+    s: &figwatch::store::ArticleSchedule,
 ) -> anyhow::Result<String> {
     let source_url = match s.source_id {
         Some(id) => store.source_url(id)?,
@@ -60,7 +60,7 @@ fn schedule_line(
         .iter()
         .find(|c| Some(c.url.as_str()) == source_url.as_deref())
         .map_or(&config.recheck, |c| &c.recheck);
-    let parse = crate::store::parse_timestamp;
+    let parse = figwatch::store::parse_timestamp;
     let now = chrono::Utc::now();
     let age = parse(&s.age_from)
         .and_then(|from| (now - from).to_std().ok())
@@ -82,8 +82,8 @@ fn schedule_line(
         (None, None) => "checked with its source, on the source's interval (a page, or a feed entry without a link)".into(),
         (Some(next), None) => {
             let tier = parse(&s.age_from)
-                .and_then(|from| crate::schedule::ages::tier_at(recheck, from, now))
-                .map_or_else(|| "past its last tier: retired at that check".into(), crate::config::Recheck::describe);
+                .and_then(|from| figwatch::cadence::ages::tier_at(recheck, from, now))
+                .map_or_else(|| "past its last tier: retired at that check".into(), figwatch::config::Recheck::describe);
             format!("next check {next} ({tier}; age {age}, counted from {clock})")
         }
     })
@@ -162,14 +162,14 @@ pub fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> 
 /// other process (a `--poll` pass) holding leases, with how many sources each is polling.
 fn print_workers(
     store: &Store,
-    rows: &[crate::store::SourceStatus],
+    rows: &[figwatch::store::SourceStatus],
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let mut polling: std::collections::BTreeMap<&str, usize> = Default::default();
     for by in rows.iter().filter_map(|r| r.polled_by.as_deref()) {
         *polling.entry(by).or_default() += 1;
     }
-    let recent = crate::store::timestamp(chrono::Utc::now() - chrono::Duration::minutes(2));
+    let recent = figwatch::store::timestamp(chrono::Utc::now() - chrono::Duration::minutes(2));
     for w in store.workers(&recent)? {
         let n = polling.remove(w.name.as_str()).unwrap_or(0);
         writeln!(

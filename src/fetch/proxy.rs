@@ -45,19 +45,6 @@ fn shown(url: &Url) -> String {
     )
 }
 
-/// A proxy URL from the configuration or a variable: http or https, with a host.
-pub fn parse(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim()).ok().filter(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-    });
-    url.ok_or_else(|| {
-        format!(
-            "not a proxy URL ({}); write \"http://proxy.example:3128\", or \"env\" to take HTTPS_PROXY and HTTP_PROXY from the environment",
-            crate::config::host_only(text)
-        )
-    })
-}
-
 impl Route {
     /// The route `setting` asks for; with `"env"`, the variables as they are now. A variable
     /// that is set but is no proxy URL is an error that names it.
@@ -80,7 +67,8 @@ impl Route {
                     for name in names {
                         match std::env::var(name) {
                             Ok(v) if !v.trim().is_empty() => {
-                                let url = parse(&v).map_err(|e| format!("{name}: {e}"))?;
+                                let url = ProxySetting::parse_url(&v)
+                                    .map_err(|e| format!("{name}: {e}"))?;
                                 return Ok(Some(Via { url, from: name }));
                             }
                             _ => {}
@@ -162,13 +150,13 @@ mod tests {
 
     #[test]
     fn a_proxy_is_described_without_its_password_and_bad_urls_without_their_text() {
-        let url = parse("http://user:s3cret@proxy.example:3128").unwrap();
+        let url = ProxySetting::parse_url("http://user:s3cret@proxy.example:3128").unwrap();
         let route = Route::of(&ProxySetting::Url(url)).unwrap();
         let text = route.describe();
         assert!(text.contains("http://proxy.example:3128"), "{text}");
         assert!(!text.contains("s3cret") && !text.contains("user"), "{text}");
         assert_eq!(route.hosts(), vec!["proxy.example", "proxy.example"]);
-        let err = parse("socks5://user:s3cret@proxy.example").unwrap_err();
+        let err = ProxySetting::parse_url("socks5://user:s3cret@proxy.example").unwrap_err();
         assert!(!err.contains("s3cret"), "{err}");
         assert!(Route::of(&ProxySetting::None)
             .unwrap()

@@ -1,7 +1,10 @@
 use std::io::Write;
 
 use super::*;
-use crate::localhttp::{LocalServer, Response};
+// The tests' news site, shared with the end-to-end suite; it is no part of the library.
+#[path = "../../tests/common/localhttp.rs"]
+mod localhttp;
+use localhttp::{LocalServer, Response};
 
 fn fetcher(max_body: u64) -> Fetcher {
     let settings = FetchSettings {

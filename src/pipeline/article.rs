@@ -13,12 +13,12 @@ use super::baseline::NotRevision;
 use super::links::{canonical_url, same_site, site_of};
 use super::{Failure, Pipeline};
 use crate::alerts::{Alert, AlertKind};
+use crate::cadence::ages;
 use crate::config::{Recheck, SourceConfig};
 use crate::extract::{self, Article};
 use crate::feed::FeedEntry;
 use crate::fetch::{Conditional, Fetched};
 use crate::figures::{compare, Figure};
-use crate::schedule::ages;
 use crate::store::{self, ArticleState, FetchRecord, NewVersion, NextCheck, StoredPage};
 
 /// What happened to one article.

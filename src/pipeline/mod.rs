@@ -11,11 +11,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::alerts::{SourceAlert, SourceAlertKind};
+use crate::cadence::{self, ChangeHistory};
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::feed;
 use crate::fetch::{Conditional, FetchError, Fetcher, HostLimiter, Validators};
 use crate::figures::FigureExtractor;
-use crate::schedule::cadence::{self, ChangeHistory};
 use crate::store::{self, PollRecord, PollResult, SourceState, Store};
 
 mod article;

@@ -14,8 +14,8 @@ use url::Url;
 
 use super::article::Watch;
 use super::{PassSummary, Pipeline};
+use crate::cadence::ages;
 use crate::config::{SourceConfig, SourceKind};
-use crate::schedule::ages;
 use crate::store::{self, ArticleState, Claim, DueArticle, NextCheck, PullIn, Store};
 
 /// Which watched articles a pass checks.

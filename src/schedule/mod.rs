@@ -31,8 +31,6 @@ const CLAIM_GATHER: Duration = Duration::from_millis(10);
 /// The longest a worker sharing PostgreSQL waits before it looks for due sources again.
 const SHARED_IDLE: Duration = Duration::from_secs(2);
 
-pub mod ages;
-pub mod cadence;
 mod systemd;
 
 /// The sources a one-shot pass polls: those due now, or within the jitter of their interval
@@ -517,7 +515,7 @@ struct Delivery {
 
 impl Delivery {
     fn start(pipeline: &Arc<Pipeline>) -> anyhow::Result<Delivery> {
-        let outbox = Arc::new(crate::alerts::outbox::Outbox::open(&pipeline.config)?);
+        let outbox = Arc::new(crate::delivery::Outbox::open(&pipeline.config)?);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let task = (!outbox.is_empty())
             .then(|| tokio::spawn(outbox.run(pipeline.alerts_raised(), stopped)));

@@ -10,7 +10,8 @@ pub mod pg;
 pub mod smtp;
 
 pub use figwatch::demo::{article_page, rss_feed};
-pub use figwatch::localhttp::{LocalServer, Response};
+pub mod localhttp;
+pub use localhttp::{LocalServer, Response};
 
 pub struct Home {
     pub dir: tempfile::TempDir,

@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::localhttp::{LocalServer, Response};
 use anyhow::{bail, Context};
 use figwatch::alerts::Alert;
-use figwatch::localhttp::{LocalServer, Response};
 use serde::Deserialize;
 
 use crate::figures::Gold;

@@ -18,7 +18,10 @@
 mod articles;
 mod e2e;
 mod extraction;
+// The end-to-end suite's news site (tests/common), for the end-to-end evaluation.
 mod figures;
+#[path = "../../../tests/common/localhttp.rs"]
+mod localhttp;
 mod numbers;
 mod robustness;
 mod speed;

@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{ScheduleSettings, SourceConfig};
 
+pub mod ages;
+
 /// What the last polls showed about a source.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ChangeHistory {

@@ -1,6 +1,10 @@
 //! A small HTTP/1.1 server on 127.0.0.1 that serves fixed responses which can be changed while
-//! it runs. `figwatch demo` serves its story with it, and the tests use it as the news site
-//! whose articles change between polls. Each connection gets one response and is closed.
+//! it runs: the tests' news site, whose articles change between polls, and which can misbehave
+//! on purpose (a delay, a status, a header). Each connection gets one response and is closed.
+//! It is written on raw sockets so that a test can see every request as it arrived; it is no
+//! part of the library (the fetcher's unit tests and `figwatch-eval` include this file).
+
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

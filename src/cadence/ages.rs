@@ -43,7 +43,7 @@ pub fn next_check(
     let Some(tier) = tier_at(recheck, age_from, now) else {
         return Next::Retire;
     };
-    let next = add(now, super::cadence::jitter(tier.every, jitter));
+    let next = add(now, super::jitter(tier.every, jitter));
     if age(age_from, next) > recheck.retire_after() {
         return Next::Retire;
     }

@@ -11,7 +11,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::{text, AlertLog, AnyAlert};
+use crate::alerts::{text, AlertLog, AnyAlert};
 use crate::config::SecretFile;
 use crate::config::{SinkConfig, SinkTarget, WebhookFormat};
 

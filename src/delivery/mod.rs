@@ -13,10 +13,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::sinks::Sender;
-use super::AnyAlert;
+use crate::alerts::AnyAlert;
 use crate::config::{AlertSettings, Config};
 use crate::store::{self, Claimed, Store};
+use sinks::Sender;
+
+pub mod sinks;
 
 /// How long a claim holds beyond the sink's own timeout, so that a process that died while
 /// sending gives its alerts back soon, and a slow but living one keeps them.
