@@ -245,7 +245,7 @@ fn extract_traced(
 }
 
 /// What a caught panic said, when it said it as text.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::baseline::NotRevision;
 use super::links::{canonical_url, same_site, site_of};
-use super::{Failure, Pipeline};
+use super::{Failure, Pipeline, PollError};
 use crate::alerts::{Alert, AlertKind};
 use crate::cadence::ages;
 use crate::config::{Recheck, SourceConfig};
@@ -123,7 +123,7 @@ impl Pipeline {
         listed: Listed<'_>,
     ) -> Result<ArticleOutcome, Failure> {
         let key = canonical_url(link);
-        let db = |e: store::StoreError| Failure::new(format!("{link}: {e}"));
+        let db = |e| Failure::new(PollError::store(link)(e));
         let known = match crate::store::off_runtime(|| self.store.find_article(key.as_str()))
             .map_err(db)?
         {
@@ -188,7 +188,7 @@ impl Pipeline {
     ) -> Result<ArticleOutcome, Failure> {
         let next_check = NextCheck::by_source();
         let hash = body_hash(content.as_bytes());
-        let db = |e: store::StoreError| Failure::new(format!("{key}: {e}"));
+        let db = |e| Failure::new(PollError::store(key)(e));
         let (id, created) = match &known {
             Some(k) => (k.id, false),
             None => self
@@ -210,7 +210,9 @@ impl Pipeline {
             ..Default::default()
         };
         if article.text.is_empty() {
-            let e = format!("{key}: the entry has no text");
+            let e = PollError::EmptyEntry {
+                url: key.to_string(),
+            };
             self.record_article_error(id, key, &e, &next_check);
             return Err(Failure::new(e));
         }
@@ -232,7 +234,7 @@ impl Pipeline {
         entry_id: Option<&str>,
         watch: Watch<'_>,
     ) -> Result<ArticleOutcome, Failure> {
-        let db = |e: store::StoreError| Failure::new(format!("{link}: {e}"));
+        let db = |e| Failure::new(PollError::store(link)(e));
         let validators = known
             .as_ref()
             .map(|k| k.validators.clone())
@@ -261,7 +263,7 @@ impl Pipeline {
                         .known_or_new(&known, key, source_id, entry_id)
                         .map_err(db)?
                         .0;
-                    self.record_article_error(id, link, &f.message, &self.next_check(watch, false));
+                    self.record_article_error(id, link, &f.error, &self.next_check(watch, false));
                 }
                 return Err(f);
             }
@@ -391,11 +393,12 @@ impl Pipeline {
         Ok((id, created, canonical))
     }
 
-    fn record_article_error(&self, id: i64, url: &Url, error: &str, next: &NextCheck) {
+    fn record_article_error(&self, id: i64, url: &Url, error: &PollError, next: &NextCheck) {
+        let error = error.to_string();
         let now = store::now();
         let recorded = self
             .store
-            .article_checked(id, &now, Some(error))
+            .article_checked(id, &now, Some(&error))
             .and_then(|()| {
                 crate::store::off_runtime(|| self.store.reschedule_article(id, &now, next))
             });
@@ -410,16 +413,20 @@ impl Pipeline {
         &self,
         url: &Url,
         fetched: Fetched,
-    ) -> Result<(Article, Vec<Figure>, StoredPage), String> {
+    ) -> Result<(Article, Vec<Figure>, StoredPage), PollError> {
         if !fetched.is_html() {
-            return Err(format!(
-                "{url}: not an HTML page (Content-Type {}); only web pages are followed",
-                fetched.media_type.as_deref().unwrap_or("missing")
-            ));
+            return Err(PollError::NotHtml {
+                url: url.to_string(),
+                media_type: fetched
+                    .media_type
+                    .as_deref()
+                    .unwrap_or("missing")
+                    .to_string(),
+            });
         }
         let final_url = fetched.url.clone();
         let figures = Arc::clone(&self.figures);
-        tokio::task::spawn_blocking(move || {
+        let done = tokio::task::spawn_blocking(move || {
             let article = extract::extract_bytes(
                 &fetched.body,
                 fetched.charset.as_deref(),
@@ -433,9 +440,11 @@ impl Pipeline {
             };
             Ok::<_, extract::ExtractError>((article, found, page))
         })
-        .await
-        .map_err(|e| format!("{url}: extraction failed: {e}"))?
-        .map_err(|e| format!("{url}: {e}"))
+        .await;
+        PollError::joined(done, url, "reading the figures")?.map_err(|source| PollError::Extract {
+            url: url.to_string(),
+            source,
+        })
     }
 
     fn store_article(
@@ -449,7 +458,7 @@ impl Pipeline {
     ) -> Result<(), Failure> {
         let saved = self
             .save(id, url, (article, page), figures, fetch)
-            .map_err(|e| Failure::new(format!("{url}: {e}")))?;
+            .map_err(|e| Failure::new(PollError::store(url)(e)))?;
         outcome.new_version = saved.stored;
         outcome.alerts = saved.alerts;
         outcome.flag = saved.flag;

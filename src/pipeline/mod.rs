@@ -20,11 +20,13 @@ use crate::store::{self, PollRecord, PollResult, SourceState, Store};
 
 mod article;
 mod baseline;
+mod error;
 mod lease;
 mod links;
 mod recheck;
 
 use article::{ArticleOutcome, Listed};
+pub use error::PollError;
 pub use links::canonical_url;
 pub use recheck::ArticlePass;
 
@@ -156,7 +158,7 @@ fn count(n: usize, noun: &str) -> String {
 /// Why a poll (or one article) did not succeed.
 #[derive(Debug)]
 struct Failure {
-    message: String,
+    error: PollError,
     http_status: Option<u16>,
     /// The host asked us to wait: nothing was requested, and this is no failure of the source.
     deferred_until: Option<DateTime<Utc>>,
@@ -165,9 +167,9 @@ struct Failure {
 }
 
 impl Failure {
-    fn new(message: impl Into<String>) -> Failure {
+    fn new(error: impl Into<PollError>) -> Failure {
         Failure {
-            message: message.into(),
+            error: error.into(),
             http_status: None,
             deferred_until: None,
             not_before: None,
@@ -751,18 +753,18 @@ impl Pipeline {
             }
             Err(f) if f.deferred_until.is_some() => {
                 summary.deferred += 1;
-                tracing::info!(source = %source.url, "{}", f.message);
+                tracing::info!(source = %source.url, "{}", f.error);
                 (source.interval, f.deferred_until, None)
             }
             Err(f) => {
                 summary.failed += 1;
                 let failures = state.consecutive_failures.saturating_add(1);
-                tracing::warn!(source = %source.url, failures, "poll failed: {}", f.message);
+                tracing::warn!(source = %source.url, failures, "poll failed: {}", f.error);
                 if failures >= settings.fail_after && state.failing_since.is_none() {
                     let mut a =
                         SourceAlert::new(SourceAlertKind::SourceFailing, source.url.as_str(), &at);
                     a.failures = i64::from(failures);
-                    a.error = Some(f.message.clone());
+                    a.error = Some(f.error.to_string());
                     alert = Some(a);
                 }
                 let i = cadence::next_interval(source, settings, history, failures, None, now);
@@ -815,7 +817,9 @@ impl Pipeline {
                 if alert.is_some() {
                     after.failing_since = Some(at.clone());
                 }
-                PollResult::Failed { error: f.message }
+                PollResult::Failed {
+                    error: f.error.to_string(),
+                }
             }
         };
         crate::metrics::METRICS.poll(match &record_result {
@@ -850,8 +854,11 @@ impl Pipeline {
 
     /// Turns a fetch error into a failure, remembering a host's request to wait.
     fn fetch_failed(&self, e: FetchError) -> Failure {
-        let mut f = Failure::new(e.to_string());
-        match &e {
+        let mut f = Failure::new(PollError::Fetch(e));
+        let PollError::Fetch(e) = &f.error else {
+            unreachable!("built just above")
+        };
+        match e {
             FetchError::HostPaused { until, .. } => f.deferred_until = Some(*until),
             FetchError::RateLimited {
                 host,
@@ -923,10 +930,10 @@ impl Pipeline {
         };
         let body = fetched.body;
         let base = fetched.url.clone();
-        let parsed = tokio::task::spawn_blocking(move || feed::parse_feed(&body, &base))
-            .await
-            .map_err(|e| Failure::new(format!("{url}: feed parsing failed: {e}")))?
-            .map_err(|e| Failure::new(e.to_string()))?;
+        let parsed = tokio::task::spawn_blocking(move || feed::parse_feed(&body, &base)).await;
+        let parsed = PollError::joined(parsed, url, "the feed parser")
+            .map_err(Failure::new)?
+            .map_err(Failure::new)?;
         let mut failures: Vec<String> = Vec::new();
         let mut flagged: Vec<String> = Vec::new();
         let mut listed: Vec<(i64, String)> = Vec::new();
@@ -960,8 +967,8 @@ impl Pipeline {
                 }
                 Err(f) if f.deferred_until.is_some() => {}
                 Err(f) => {
-                    tracing::warn!(source = %url, article = %link, "article skipped: {}", f.message);
-                    failures.push(f.message);
+                    tracing::warn!(source = %url, article = %link, "article skipped: {}", f.error);
+                    failures.push(f.error.to_string());
                 }
             }
         }

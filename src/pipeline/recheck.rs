@@ -237,7 +237,7 @@ impl Pipeline {
             Err(f) => {
                 summary.rechecked += 1;
                 summary.article_errors += 1;
-                tracing::warn!(article = %link, "re-check failed: {}", f.message);
+                tracing::warn!(article = %link, "re-check failed: {}", f.error);
                 // A failed fetch wrote its next check; a failed write (a full disk) did not,
                 // and the article is due again at once rather than when the claim runs out.
                 let _ = crate::store::off_runtime(|| self.store.release_articles(&[a.id]));
