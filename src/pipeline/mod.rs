@@ -3,12 +3,10 @@
 //! others.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::alerts::{SourceAlert, SourceAlertKind};
 use crate::cadence::{self, ChangeHistory};
@@ -24,121 +22,20 @@ mod error;
 mod lease;
 mod links;
 mod recheck;
+mod summary;
+mod workers;
 
-use article::{ArticleOutcome, Listed};
+use article::Listed;
 pub use error::PollError;
 pub use links::canonical_url;
 pub use recheck::ArticlePass;
+pub use summary::PassSummary;
+use workers::StoreHosts;
 
 /// The entries of one feed followed in one poll, in the feed's order (newest first, as feeds
 /// list them). News feeds list tens; an archive feed of thousands would be thousands of
 /// requests to one site every poll.
 pub const MAX_ENTRIES: usize = 200;
-
-/// What a pass (or one source's poll) did, for the one-line summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct PassSummary {
-    pub sources: usize,
-    pub failed: usize,
-    /// Answered 304: unchanged since the last poll, nothing parsed.
-    pub not_modified: usize,
-    /// Not requested because the host asked us to wait (Retry-After).
-    pub deferred: usize,
-    /// Not polled: another figwatch process (the daemon, another `--poll`) is polling it.
-    pub busy: usize,
-    /// Not polled: the store could not record the lease (a full disk, a read-only database),
-    /// so nothing of a poll could have been stored either.
-    pub unleased: usize,
-    pub new_articles: usize,
-    pub new_versions: usize,
-    pub alerts: usize,
-    /// Articles of healthy feeds that could not be fetched or extracted.
-    pub article_errors: usize,
-    /// Watched articles checked again by age, and how many of them answered 304.
-    pub rechecked: usize,
-    pub rechecked_not_modified: usize,
-    /// Articles past their last tier, retired without a fetch.
-    pub retired: usize,
-}
-
-impl PassSummary {
-    fn count(&mut self, o: &ArticleOutcome) {
-        self.new_articles += o.created as usize;
-        self.new_versions += o.new_version as usize;
-        self.alerts += o.alerts;
-    }
-
-    pub fn add(&mut self, o: &PassSummary) {
-        self.sources += o.sources;
-        self.failed += o.failed;
-        self.not_modified += o.not_modified;
-        self.deferred += o.deferred;
-        self.busy += o.busy;
-        self.unleased += o.unleased;
-        self.new_articles += o.new_articles;
-        self.new_versions += o.new_versions;
-        self.alerts += o.alerts;
-        self.article_errors += o.article_errors;
-        self.rechecked += o.rechecked;
-        self.rechecked_not_modified += o.rechecked_not_modified;
-        self.retired += o.retired;
-    }
-}
-
-impl fmt::Display for PassSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "polled {}, {} failed",
-            count(self.sources, "source"),
-            self.failed
-        )?;
-        if self.not_modified > 0 {
-            write!(f, ", {} not modified", self.not_modified)?;
-        }
-        if self.deferred > 0 {
-            write!(f, ", {} deferred (host asked to wait)", self.deferred)?;
-        }
-        if self.busy > 0 {
-            write!(
-                f,
-                ", {} skipped (being polled by another figwatch process)",
-                self.busy
-            )?;
-        }
-        if self.unleased > 0 {
-            write!(
-                f,
-                ", {} not polled (the store cannot be written; see the error above)",
-                self.unleased
-            )?;
-        }
-        if self.rechecked + self.retired > 0 {
-            write!(
-                f,
-                "; re-checked {} ({} not modified",
-                count(self.rechecked, "article"),
-                self.rechecked_not_modified
-            )?;
-            if self.retired > 0 {
-                write!(f, ", {} retired", self.retired)?;
-            }
-            write!(f, ")")?;
-        }
-        write!(
-            f,
-            "; {}, {}, {}",
-            count(self.new_articles, "new article"),
-            count(self.new_versions, "new version"),
-            count(self.alerts, "alert"),
-        )?;
-        if self.article_errors > 0 {
-            let n = count(self.article_errors, "article");
-            write!(f, "; {n} could not be read (see `figwatch status`)")?;
-        }
-        Ok(())
-    }
-}
 
 /// Prunes the store as `retention` says.
 pub fn prune(
@@ -148,11 +45,6 @@ pub fn prune(
 ) -> store::Result<store::PruneReport> {
     let cutoff = Utc::now() - chrono::Duration::from_std(retention.keep_for).unwrap_or_default();
     store.prune(&store::timestamp(cutoff), retention.keep_last, dry_run)
-}
-
-/// "1 alert", "2 alerts".
-fn count(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Why a poll (or one article) did not succeed.
@@ -188,38 +80,6 @@ enum Polled {
         fresh_for: Option<Duration>,
         status: u16,
     },
-}
-
-/// The host limits kept in the store, for workers sharing it.
-struct StoreHosts {
-    store: Arc<Store>,
-    holder: String,
-    /// How long a slot is held at most: a worker that dies gives it back after this.
-    hold: Duration,
-}
-
-impl crate::fetch::SharedHosts for StoreHosts {
-    fn reserve(
-        &self,
-        host: &str,
-        slots: usize,
-        delay: Duration,
-    ) -> Result<crate::fetch::HostTurn, String> {
-        self.store
-            .reserve_host(host, &self.holder, slots, delay, self.hold)
-            .map_err(|e| e.to_string())
-    }
-
-    fn release(&self, host: &str, slot: i64) {
-        if let Err(e) =
-            crate::store::off_runtime(|| self.store.release_host(host, slot, &self.holder))
-        {
-            tracing::warn!(
-                host,
-                "cannot give back a request slot: {e}; it runs out by itself"
-            );
-        }
-    }
 }
 
 pub struct Pipeline {
@@ -363,237 +223,6 @@ impl Pipeline {
     pub fn flush(&self) {
         if let Err(e) = crate::store::off_runtime(|| self.store.flush_polls()) {
             tracing::error!("cannot record the polls' schedule: {e}");
-        }
-    }
-
-    /// How long a lease on a source holds: long enough for a feed and its articles, short
-    /// enough that the sources of a process that died are taken up again soon.
-    fn lease_length(&self) -> chrono::Duration {
-        let d = self
-            .config
-            .schedule
-            .lease
-            .unwrap_or_else(|| (self.config.fetch.timeout * 10).max(Duration::from_secs(300)));
-        chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::minutes(5))
-    }
-
-    /// Leases sources to this process for a poll; returns those it got. The others are
-    /// being polled by another figwatch process right now or, with `due_by`, are no longer due
-    /// by then (another worker sharing the store polled them since this one looked). The
-    /// sources got have their state refreshed from the store, which another worker may have
-    /// moved. An error: the store cannot record leases (a full disk), and so no poll either —
-    /// never to be mistaken for sources another process holds.
-    pub fn claim(
-        &self,
-        indices: &[usize],
-        due_by: Option<DateTime<Utc>>,
-    ) -> store::Result<Vec<usize>> {
-        let now = Utc::now();
-        let ids: Vec<i64> = indices.iter().map(|&i| self.source_ids[i]).collect();
-        let (now_text, until) = (
-            store::timestamp(now),
-            store::timestamp(now + self.lease_length()),
-        );
-        let due_by = due_by.map(store::timestamp);
-        // Polling without a lease risks a source polled twice at once; not polling risks
-        // nothing but time: an error here polls nothing.
-        let claimed = self
-            .store
-            .claim_sources(
-                &ids,
-                &self.lease_owner,
-                &now_text,
-                &until,
-                due_by.as_deref(),
-            )
-            .and_then(|mut claimed| {
-                // A lease held by a process of this machine that no longer runs (killed, or
-                // crashed) is taken over now rather than when it runs out.
-                let missing: Vec<i64> = ids
-                    .iter()
-                    .copied()
-                    .filter(|id| !claimed.contains_key(id))
-                    .collect();
-                for id in &missing {
-                    if let Some((holder, _)) =
-                        crate::store::off_runtime(|| self.store.lease_of(*id, &now_text))?
-                    {
-                        if lease::is_dead_local(&holder)
-                            && crate::store::off_runtime(|| {
-                                self.store
-                                    .take_over_source(*id, &holder, &self.lease_owner, &until)
-                            })?
-                        {
-                            tracing::info!(
-                                source = id,
-                                "took over the lease of {holder}, which no longer runs"
-                            );
-                            if let Some(state) =
-                                crate::store::off_runtime(|| self.store.source_state(*id))?
-                            {
-                                claimed.insert(*id, state);
-                            }
-                        }
-                    }
-                }
-                Ok(claimed)
-            })?;
-        let (mine, busy): (Vec<usize>, Vec<usize>) = indices
-            .iter()
-            .partition(|&&i| claimed.contains_key(&self.source_ids[i]));
-        for &i in &busy {
-            match self
-                .store
-                .lease_of(self.source_ids[i], &store::timestamp(now))
-                .ok()
-                .flatten()
-            {
-                // Workers sharing a store meet like this all the time; a `--poll` beside
-                // the daemon is worth a line.
-                Some((holder, until)) if self.store.is_postgres() => tracing::debug!(
-                    source = %self.config.sources[i].url,
-                    "skipped: {holder} is polling it (lease until {until})"
-                ),
-                Some((holder, until)) => tracing::info!(
-                    source = %self.config.sources[i].url,
-                    "skipped: {holder} is polling it (lease until {until})"
-                ),
-                None => tracing::debug!(
-                    source = %self.config.sources[i].url,
-                    "skipped: another worker polled it since this one looked"
-                ),
-            }
-        }
-        let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
-        states.extend(claimed);
-        Ok(mine)
-    }
-
-    /// Leases up to `limit` of the configured sources that are due and that no other worker
-    /// holds (workers sharing a store take their work this way); returns them, soonest due
-    /// first, with their state refreshed from the store.
-    pub fn claim_due(&self, limit: usize) -> Vec<usize> {
-        use std::sync::atomic::Ordering;
-        let now = Utc::now();
-        let claimed = match crate::store::off_runtime(|| {
-            self.store.claim_due_sources(
-                self.claimed_ids(),
-                &self.lease_owner,
-                &store::timestamp(now),
-                &store::timestamp(now + self.lease_length()),
-                limit,
-            )
-        }) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("cannot lease sources for polling: {e}");
-                return Vec::new();
-            }
-        };
-        let mut mine = Vec::with_capacity(claimed.len());
-        let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
-        for (id, state) in claimed {
-            match self.source_index.get(&id) {
-                Some(&i) => {
-                    states.insert(id, state);
-                    mine.push(i);
-                }
-                None => {
-                    // Another process added a source this worker does not poll: give it
-                    // back, and name this worker's sources in its claims from now on.
-                    self.claims_name_sources.store(true, Ordering::Relaxed);
-                    if let Err(e) = crate::store::off_runtime(|| {
-                        self.store.release_source(id, &self.lease_owner)
-                    }) {
-                        tracing::warn!("cannot give back a source: {e}");
-                    }
-                }
-            }
-        }
-        mine
-    }
-
-    fn claimed_ids(&self) -> Option<&str> {
-        self.claims_name_sources
-            .load(std::sync::atomic::Ordering::Relaxed)
-            .then_some(self.source_ids_json.as_str())
-    }
-
-    /// Frees the leases and request slots of processes of this machine that have ended
-    /// (killed, or crashed), so that their sources are polled now rather than when the
-    /// leases run out.
-    pub fn free_dead_leases(&self) {
-        let holders = match crate::store::off_runtime(|| self.store.lease_holders(&store::now())) {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::warn!("cannot read the leases: {e}");
-                return;
-            }
-        };
-        for holder in holders.iter().filter(|h| lease::is_dead_local(h)) {
-            match crate::store::off_runtime(|| self.store.free_leases_of(holder)) {
-                Ok(n) => {
-                    tracing::info!("took over {n} source(s) from {holder}, which no longer runs")
-                }
-                Err(e) => tracing::warn!("cannot free the leases of {holder}: {e}"),
-            }
-        }
-    }
-
-    /// When the next configured source can be claimed (due, and no live lease on it).
-    pub fn next_claimable(&self) -> Option<DateTime<Utc>> {
-        match crate::store::off_runtime(|| {
-            self.store.next_claimable(self.claimed_ids(), &store::now())
-        }) {
-            // Never polled (stored as no time): now.
-            Ok(at) => Some(
-                at.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                    .map_or_else(Utc::now, |t| t.with_timezone(&Utc)),
-            ),
-            Err(e) => {
-                tracing::error!("cannot read the schedule: {e}");
-                None
-            }
-        }
-    }
-
-    /// How long until the lease on source `index` runs out (`None`: no live lease).
-    pub fn lease_left(&self, index: usize) -> Option<Duration> {
-        let now = Utc::now();
-        let (_, until) = self
-            .store
-            .lease_of(self.source_ids[index], &store::timestamp(now))
-            .ok()??;
-        let until = DateTime::parse_from_rfc3339(&until).ok()?;
-        (until.with_timezone(&Utc) - now).to_std().ok()
-    }
-
-    /// Reads a source's state from the store again (after a claim that failed: another worker
-    /// polled it, and its next check moved). Returns the stored next check.
-    pub fn refresh_state(&self, index: usize) -> Option<DateTime<Utc>> {
-        let id = self.source_ids[index];
-        match crate::store::off_runtime(|| self.store.source_state(id)) {
-            Ok(Some(state)) => {
-                let next = state.next_check_at;
-                self.states
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(id, state);
-                next
-            }
-            Ok(None) => None,
-            Err(e) => {
-                tracing::error!("cannot read a source's schedule: {e}");
-                None
-            }
-        }
-    }
-
-    /// Gives back the leases this process holds.
-    pub fn release(&self) {
-        if let Err(e) = crate::store::off_runtime(|| self.store.release_sources(&self.lease_owner))
-        {
-            tracing::error!("cannot give back the sources' leases: {e}");
         }
     }
 
