@@ -16,6 +16,11 @@ use crate::config::Config;
 use crate::pipeline::{ArticlePass, Pipeline};
 use crate::store::Store;
 
+mod tasks;
+use tasks::*;
+mod signals;
+pub use signals::*;
+
 /// How soon the daemon looks again at a source another process is polling.
 const LEASE_RETRY: Duration = Duration::from_secs(30);
 /// How often the daemon checks that its SQLite file is still at its path.
@@ -451,100 +456,6 @@ fn prune(pipeline: &Pipeline) {
     }
 }
 
-/// The daemon's re-checks of watched articles, for one configuration: passes over what is due,
-/// and between them a wait until the next article is due.
-struct ArticleChecks {
-    stop: tokio::sync::watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl ArticleChecks {
-    fn start(pipeline: &Arc<Pipeline>) -> ArticleChecks {
-        let (stop, mut stopped) = tokio::sync::watch::channel(false);
-        let p = Arc::clone(pipeline);
-        let task = tokio::spawn(async move {
-            while !*stopped.borrow() {
-                let pass = ArticlePass::Due {
-                    slack: Duration::ZERO,
-                };
-                let done = p
-                    .recheck_articles(pass, None, stopped.clone(), |_| {})
-                    .await;
-                if done.rechecked + done.retired > 0 {
-                    tracing::debug!("article re-checks: {done}");
-                }
-                let wait = p.next_article_wait();
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = stopped.wait_for(|s| *s) => {}
-                }
-            }
-        });
-        ArticleChecks {
-            stop,
-            task: Some(task),
-        }
-    }
-
-    /// No further check starts; those running finish.
-    fn stop(&mut self) {
-        let _ = self.stop.send(true);
-    }
-
-    /// Resolves if the task ends while it should run (a panic, a bug): why.
-    async fn ended(&mut self) -> String {
-        match self.task.as_mut() {
-            Some(t) => {
-                let why = match t.await {
-                    Ok(()) => "it returned".to_string(),
-                    Err(e) => e.to_string(),
-                };
-                self.task = None;
-                why
-            }
-            None => std::future::pending().await,
-        }
-    }
-}
-
-/// The daemon's delivery workers, for one configuration.
-struct Delivery {
-    stop: tokio::sync::watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Delivery {
-    fn start(pipeline: &Arc<Pipeline>) -> anyhow::Result<Delivery> {
-        let outbox = Arc::new(crate::delivery::Outbox::open(&pipeline.config)?);
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let task = (!outbox.is_empty())
-            .then(|| tokio::spawn(outbox.run(pipeline.alerts_raised(), stopped)));
-        Ok(Delivery { stop, task })
-    }
-
-    fn none() -> Delivery {
-        Delivery {
-            stop: tokio::sync::watch::channel(false).0,
-            task: None,
-        }
-    }
-
-    /// Lets the sends in progress finish (for a few seconds at most; what is cut off stays in
-    /// the outbox).
-    async fn stop(&mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
-    }
-}
-
 /// Reads the configuration again; `None` (and the reason logged) when it cannot be used.
 fn reload(current: &Arc<Pipeline>) -> Option<Pipeline> {
     let path = &current.config.path;
@@ -610,59 +521,5 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// SIGHUP, as a stream; on systems without it, never.
-struct Hangup {
-    #[cfg(unix)]
-    signal: tokio::signal::unix::Signal,
-}
-
-impl Hangup {
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            if self.signal.recv().await.is_none() {
-                std::future::pending::<()>().await;
-            }
-        }
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await;
-    }
-}
-
-fn hangup_signal() -> anyhow::Result<Hangup> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Hangup {
-            signal: signal(SignalKind::hangup())?,
-        })
-    }
-    #[cfg(not(unix))]
-    Ok(Hangup {})
-}
-
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
