@@ -16,7 +16,7 @@ pub mod host;
 pub mod proxy;
 pub mod ssrf;
 
-pub use host::{HostLimiter, HostTurn, SharedHosts};
+pub use host::{HostLimiter, HostTurn, Reserving, SharedHosts};
 pub use ssrf::AddressPolicy;
 
 /// What identifies the version of a response we hold, for a conditional GET.

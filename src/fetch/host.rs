@@ -41,9 +41,16 @@ pub enum HostTurn {
 /// Per-host politeness kept where several workers see it (the store they share), so that the
 /// limits hold for all of them together.
 pub trait SharedHosts: Send + Sync {
-    fn reserve(&self, host: &str, slots: usize, delay: Duration) -> Result<HostTurn, String>;
+    /// Asks for one of `slots` request slots of `host` and a start time `delay` after the
+    /// last start. The answer is awaited: other requests go on while the store is asked.
+    fn reserve(&self, host: &str, slots: usize, delay: Duration) -> Reserving;
+    /// Gives a slot back, without waiting for the store.
     fn release(&self, host: &str, slot: i64);
 }
+
+/// A [`SharedHosts::reserve`] under way.
+pub type Reserving =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<HostTurn, String>> + Send + 'static>>;
 
 /// One server's state.
 struct Host {
@@ -140,7 +147,7 @@ impl HostLimiter {
     ) -> Result<Option<i64>, DateTime<Utc>> {
         let mut wait = Duration::from_millis(20);
         loop {
-            match shared.reserve(host, self.per_host, self.delay) {
+            match shared.reserve(host, self.per_host, self.delay).await {
                 Ok(HostTurn::Go { slot, start_at }) => {
                     if let Ok(d) = (start_at - Utc::now()).to_std() {
                         tokio::time::sleep(d).await;

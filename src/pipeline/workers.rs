@@ -13,26 +13,26 @@ pub(super) struct StoreHosts {
 }
 
 impl crate::fetch::SharedHosts for StoreHosts {
-    fn reserve(
-        &self,
-        host: &str,
-        slots: usize,
-        delay: Duration,
-    ) -> Result<crate::fetch::HostTurn, String> {
-        self.store
-            .reserve_host(host, &self.holder, slots, delay, self.hold)
-            .map_err(|e| e.to_string())
+    fn reserve(&self, host: &str, slots: usize, delay: Duration) -> crate::fetch::Reserving {
+        let detached =
+            self.store
+                .reserve_host_detached(host, &self.holder, slots, delay, self.hold);
+        match detached {
+            // The pass's other polls go on while the database answers.
+            Some(turn) => Box::pin(async move { turn.await.map_err(|e| e.to_string()) }),
+            None => {
+                let turn = crate::store::off_runtime(|| {
+                    self.store
+                        .reserve_host(host, &self.holder, slots, delay, self.hold)
+                });
+                Box::pin(std::future::ready(turn.map_err(|e| e.to_string())))
+            }
+        }
     }
 
     fn release(&self, host: &str, slot: i64) {
-        if let Err(e) =
-            crate::store::off_runtime(|| self.store.release_host(host, slot, &self.holder))
-        {
-            tracing::warn!(
-                host,
-                "cannot give back a request slot: {e}; it runs out by itself"
-            );
-        }
+        // Not waited for: the slot runs out by itself if this is lost.
+        self.store.release_host_detached(host, slot, &self.holder);
     }
 }
 

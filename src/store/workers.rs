@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::db::{params, Exec};
-use super::{timestamp, Result, Store};
+use super::db::{params, Exec, Row};
+use super::{timestamp, Backend, Result, Store, StoreError};
 use crate::fetch::HostTurn;
 
 /// A worker as `figwatch status` lists it.
@@ -23,6 +23,9 @@ pub struct WorkerStatus {
 
 use super::parse_timestamp as parse;
 
+const RELEASE_HOST: &str = "UPDATE host_slots SET holder = NULL, until = NULL
+                            WHERE host = $1 AND slot = $2 AND holder = $3";
+
 impl Store {
     /// Takes one of `host`'s `slots` request slots for `holder` until `hold` from now, and
     /// the start time `delay` after the last start any worker was given. A host every slot
@@ -35,25 +38,13 @@ impl Store {
         delay: Duration,
         hold: Duration,
     ) -> Result<HostTurn> {
+        if let Some(turn) = self.reserve_host_detached(host, holder, slots, delay, hold) {
+            return futures_executor::block_on(turn);
+        }
         let now = Utc::now();
         let now_text = timestamp(now);
         let hold_until = timestamp(super::later(now, hold));
         let mut conn = self.conn()?;
-        if let Some(reserve) = conn.dialect().reserve_host {
-            // One round trip (migrations/postgres/0003): this runs before every request.
-            let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-            let (turn, slot, at): (String, Option<i64>, Option<String>) = conn.query_row(
-                reserve,
-                params![host, holder, slots as i64, delay_ms, now_text, hold_until],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-            let at = at.as_deref().and_then(parse);
-            return Ok(match (turn.as_str(), slot, at) {
-                ("paused", _, Some(until)) => HostTurn::Paused(until),
-                ("go", Some(slot), Some(start_at)) => HostTurn::Go { slot, start_at },
-                _ => HostTurn::Busy,
-            });
-        }
         let tx = conn.transaction()?;
         tx.execute(
             "INSERT INTO hosts (host, paused_until) VALUES ($1, '') ON CONFLICT (host) DO NOTHING",
@@ -100,14 +91,82 @@ impl Store {
         })
     }
 
+    /// [`Store::reserve_host`] as a future that does not hold up its caller while the
+    /// database answers, for a store that has one (PostgreSQL; `None` for SQLite, which
+    /// answers from the same machine at once). One round trip
+    /// (`migrations/postgres/0003_reserve_host.sql`): this runs before every request of
+    /// workers sharing a store, from the task that runs a whole pass's polls.
+    pub fn reserve_host_detached(
+        &self,
+        host: &str,
+        holder: &str,
+        slots: usize,
+        delay: Duration,
+        hold: Duration,
+    ) -> Option<impl std::future::Future<Output = Result<HostTurn>> + Send + 'static> {
+        let (Backend::Postgres(pool), Some(reserve)) = (&self.backend, self.dialect().reserve_host)
+        else {
+            return None;
+        };
+        let now = Utc::now();
+        let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+        let values = params![
+            host,
+            holder,
+            slots as i64,
+            delay_ms,
+            timestamp(now),
+            timestamp(super::later(now, hold))
+        ]
+        .to_vec();
+        let rows = pool.query_detached(reserve, values);
+        Some(async move {
+            let rows = rows.await?;
+            let row = Row::Pg(
+                rows.first()
+                    .ok_or_else(|| StoreError::NoRow(reserve.to_string()))?,
+            );
+            let (turn, slot, at): (String, Option<i64>, Option<String>) =
+                (row.get(0)?, row.get(1)?, row.get(2)?);
+            let at = at.as_deref().and_then(parse);
+            Ok(match (turn.as_str(), slot, at) {
+                ("paused", _, Some(until)) => HostTurn::Paused(until),
+                ("go", Some(slot), Some(start_at)) => HostTurn::Go { slot, start_at },
+                _ => HostTurn::Busy,
+            })
+        })
+    }
+
     /// Gives a request slot back.
     pub fn release_host(&self, host: &str, slot: i64, holder: &str) -> Result<()> {
-        self.conn()?.execute(
-            "UPDATE host_slots SET holder = NULL, until = NULL
-             WHERE host = $1 AND slot = $2 AND holder = $3",
-            params![host, slot, holder],
-        )?;
+        self.conn()?
+            .execute(RELEASE_HOST, params![host, slot, holder])?;
         Ok(())
+    }
+
+    /// Gives a request slot back without waiting for the database: on PostgreSQL the
+    /// statement runs on the store's own runtime, and a failure is logged (the slot then
+    /// runs out by itself at the end of its hold). On SQLite, at once.
+    pub fn release_host_detached(&self, host: &str, slot: i64, holder: &str) {
+        let failed = {
+            let host = host.to_string();
+            move |e: StoreError| {
+                tracing::warn!(
+                    host = %crate::controls::strip(&host),
+                    "cannot give back a request slot: {e}; it runs out by itself"
+                )
+            }
+        };
+        match &self.backend {
+            Backend::Postgres(pool) => {
+                pool.execute_detached(RELEASE_HOST, params![host, slot, holder].to_vec(), failed)
+            }
+            Backend::Sqlite(_) => {
+                if let Err(e) = self.release_host(host, slot, holder) {
+                    failed(e);
+                }
+            }
+        }
     }
 
     /// Who holds a live lease on a source or a host's request slot.

@@ -195,11 +195,66 @@ impl Pool {
     /// A connection, made now if none is free and the pool has room.
     pub(super) fn get(&self) -> Result<PgConn> {
         let _runtime = self.rt.as_ref().map(|rt| rt.enter());
-        match block_on(self.pool.get()) {
-            Ok(client) => Ok(PgConn { client }),
-            Err(deadpool_postgres::PoolError::Backend(e)) => Err(StoreError::Postgres(e)),
-            Err(e) => Err(StoreError::Unavailable(e.to_string())),
+        let client = block_on(self.pool.get()).map_err(pool_error)?;
+        Ok(PgConn { client })
+    }
+
+    /// Runs one statement on the pool's runtime without blocking the caller, and answers its
+    /// rows when awaited. For the calls made before every request (a host's turn): many of
+    /// them are under way at once, over the pool's connections, while the caller's other
+    /// polls go on; a blocking call would hold them all up for a round trip each.
+    pub(super) fn query_detached(
+        &self,
+        sql: &'static str,
+        params: Vec<Value>,
+    ) -> impl std::future::Future<Output = Result<Vec<tokio_postgres::Row>>> + Send + 'static {
+        let pool = self.pool.clone();
+        let task = self.rt.as_ref().map(|rt| {
+            rt.spawn(async move {
+                let client = pool.get().await.map_err(pool_error)?;
+                let stmt = client.prepare_cached(sql).await?;
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                Ok(client.query(&stmt, &refs).await?)
+            })
+        });
+        async move {
+            match task {
+                Some(task) => task.await.unwrap_or_else(|e| {
+                    Err(StoreError::Unavailable(format!(
+                        "the call did not finish: {e}"
+                    )))
+                }),
+                None => Err(StoreError::Unavailable("the store is closed".into())),
+            }
         }
+    }
+}
+
+impl Pool {
+    /// Runs one statement on the pool's runtime and does not wait for it: for giving back
+    /// what runs out by itself anyway (a host's request slot). `failed` hears of a failure.
+    pub(super) fn execute_detached(
+        &self,
+        sql: &'static str,
+        params: Vec<Value>,
+        failed: impl FnOnce(StoreError) + Send + 'static,
+    ) {
+        let done = self.query_detached(sql, params);
+        if let Some(rt) = &self.rt {
+            rt.spawn(async move {
+                if let Err(e) = done.await {
+                    failed(e);
+                }
+            });
+        }
+    }
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => StoreError::Postgres(e),
+        e => StoreError::Unavailable(e.to_string()),
     }
 }
 
