@@ -17,6 +17,12 @@ use crate::config::SourceConfig;
 pub enum StoreError {
     #[error("database {path}: {reason}")]
     Open { path: String, reason: String },
+    #[error("database {path}: {source}")]
+    Tls {
+        path: String,
+        #[source]
+        source: Box<postgres::TlsError>,
+    },
     #[error("database: {}", sqlite::sql_message(.0))]
     Sql(#[from] rusqlite::Error),
     #[error("database: stored data is unreadable: {0}")]

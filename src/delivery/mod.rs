@@ -241,7 +241,8 @@ impl Outbox {
                 );
                 let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 crate::store::off_runtime(|| {
-                    self.store.delivery_failed(&sink.key, &rows, error, at)
+                    self.store
+                        .delivery_failed(&sink.key, &rows, &error.to_string(), at)
                 })
             }
         };

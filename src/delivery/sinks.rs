@@ -15,6 +15,84 @@ use crate::alerts::{text, AlertLog, AnyAlert};
 use crate::config::SecretFile;
 use crate::config::{SinkConfig, SinkTarget, WebhookFormat};
 
+/// Why a sink did not take a batch. The message is one line that never holds a secret (a
+/// webhook's URL can be one, so it is left out); the cause is kept as the error's source.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("cannot write the alert log: {0}")]
+    Log(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the alert log's writer stopped: {0}")]
+    Stopped(#[source] tokio::task::JoinError),
+    #[error("cannot encode the alerts: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// A `credential:` secret outside systemd.
+    #[error("{0}")]
+    Credential(String),
+    #[error("cannot read the secret {file} ({}): {source}", .path.display())]
+    SecretUnreadable {
+        file: String,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the secret {0} is empty")]
+    SecretEmpty(String),
+    #[error("cannot reach the webhook: {}", error_chain(.0))]
+    Unreachable(#[source] reqwest::Error),
+    #[error("the webhook answered HTTP {status}{}", colon(.said))]
+    Rejected {
+        status: reqwest::StatusCode,
+        /// The start of its answer, on one line.
+        said: String,
+    },
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{program} did not finish within {}; it was stopped with the processes it started", humantime::format_duration(*.after))]
+    Timeout { program: String, after: Duration },
+    #[error("{program}: {source}")]
+    Wait {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{program} failed ({status}){}", colon(.said))]
+    Failed {
+        program: String,
+        status: std::process::ExitStatus,
+        /// The last line it wrote to standard error.
+        said: String,
+    },
+    #[error("invalid {which} address: {source}")]
+    Address {
+        which: &'static str,
+        #[source]
+        source: lettre::address::AddressError,
+    },
+    #[error("cannot build the email: {0}")]
+    Message(#[source] lettre::error::Error),
+    #[error("SMTP server {host}: {}", error_chain(.source))]
+    Smtp {
+        host: String,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("the SMTP URL names user {user:?} but no password is set: give `password_file` or $FIGWATCH_SMTP_PASSWORD")]
+    NoPassword { user: String },
+}
+
+/// ": what it said", or nothing.
+fn colon(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
+}
+
 /// Where the SMTP password is read from when no `password_file` is set.
 pub const SMTP_PASSWORD_ENV: &str = "FIGWATCH_SMTP_PASSWORD";
 
@@ -55,7 +133,7 @@ impl Sender {
     /// Sends `batch` as one message (a digest when it holds more than one alert). `retry`: some
     /// of it was claimed before by a process that did not record the outcome; a log then
     /// skips the alerts it already holds (other sinks get them again, with the same ids).
-    pub async fn send(&self, batch: &[AnyAlert], retry: bool) -> Result<(), String> {
+    pub async fn send(&self, batch: &[AnyAlert], retry: bool) -> Result<(), SendError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -75,8 +153,8 @@ impl Sender {
                     log.append(&fresh, wait)
                 })
                 .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())
+                .map_err(SendError::Stopped)?
+                .map_err(|e| SendError::Log(e.into()))
             }
             SinkTarget::Webhook {
                 url,
@@ -114,8 +192,8 @@ impl Sender {
         format: WebhookFormat,
         secret_file: Option<&SecretFile>,
         batch: &[AnyAlert],
-    ) -> Result<(), String> {
-        let body = serde_json::to_vec(&webhook_body(format, batch)).map_err(|e| e.to_string())?;
+    ) -> Result<(), SendError> {
+        let body = serde_json::to_vec(&webhook_body(format, batch))?;
         let ids: Vec<&str> = batch.iter().map(AnyAlert::id).collect();
         let mut request = self
             .http
@@ -131,12 +209,7 @@ impl Sender {
             .send()
             .await
             // The URL can be the secret itself (Slack, Discord): keep it out of the message.
-            .map_err(|e| {
-                format!(
-                    "cannot reach the webhook: {}",
-                    error_chain(&e.without_url())
-                )
-            })?;
+            .map_err(|e| SendError::Unreachable(e.without_url()))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -156,14 +229,7 @@ impl Sender {
             .chars()
             .take(200)
             .collect();
-        Err(format!(
-            "the webhook answered HTTP {status}{}",
-            if text.is_empty() {
-                String::new()
-            } else {
-                format!(": {text}")
-            }
-        ))
+        Err(SendError::Rejected { status, said: text })
     }
 }
 
@@ -233,13 +299,16 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 }
 
 /// A secret, read at each use (a rotated one is picked up; a credential is checked here).
-fn read_secret(file: &SecretFile) -> Result<String, String> {
-    let path = file.location()?;
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read the secret {file} ({}): {e}", path.display()))?;
+fn read_secret(file: &SecretFile) -> Result<String, SendError> {
+    let path = file.location().map_err(SendError::Credential)?;
+    let text = std::fs::read_to_string(&path).map_err(|source| SendError::SecretUnreadable {
+        file: file.to_string(),
+        path: path.clone(),
+        source,
+    })?;
     let secret = text.trim_end_matches(['\r', '\n']).to_string();
     if secret.is_empty() {
-        return Err(format!("the secret {file} is empty"));
+        return Err(SendError::SecretEmpty(file.to_string()));
     }
     Ok(secret)
 }
@@ -265,8 +334,8 @@ async fn command(
     args: &[String],
     timeout: Duration,
     batch: &[AnyAlert],
-) -> Result<(), String> {
-    let body = serde_json::to_vec(&payload(batch)).map_err(|e| e.to_string())?;
+) -> Result<(), SendError> {
+    let body = serde_json::to_vec(&payload(batch))?;
     let ids: Vec<&str> = batch.iter().map(AnyAlert::id).collect();
     let mut command = tokio::process::Command::new(program);
     command
@@ -279,9 +348,10 @@ async fn command(
     // Its own process group, so that a program that hangs is ended with everything it started.
     #[cfg(unix)]
     command.process_group(0);
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let mut child = command.spawn().map_err(|source| SendError::Spawn {
+        program: program.to_string(),
+        source,
+    })?;
     let group = child.id();
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let run = async {
@@ -295,26 +365,25 @@ async fn command(
         .await
         .map_err(|_| {
             end_group(group);
-            format!(
-                "{program} did not finish within {}; it was stopped with the processes it started",
-                humantime::format_duration(timeout)
-            )
+            SendError::Timeout {
+                program: program.to_string(),
+                after: timeout,
+            }
         })?
-        .map_err(|e| format!("{program}: {e}"))?;
+        .map_err(|source| SendError::Wait {
+            program: program.to_string(),
+            source,
+        })?;
     if output.status.success() {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.trim().lines().last().unwrap_or("").trim();
-    Err(format!(
-        "{program} failed ({}){}",
-        output.status,
-        if last.is_empty() {
-            String::new()
-        } else {
-            format!(": {last}")
-        }
-    ))
+    Err(SendError::Failed {
+        program: program.to_string(),
+        status: output.status,
+        said: last.to_string(),
+    })
 }
 
 /// Kills every process of a command sink's process group (the group's id is its leader's).
@@ -338,35 +407,47 @@ async fn email(
     password_file: Option<&SecretFile>,
     timeout: Duration,
     batch: &[AnyAlert],
-) -> Result<(), String> {
+) -> Result<(), SendError> {
     use lettre::message::{header::ContentType, Mailbox};
     use lettre::{AsyncTransport, Message};
 
     let mut message = Message::builder()
-        .from(Mailbox::from_str(from).map_err(|e| format!("invalid from address: {e}"))?)
+        .from(
+            Mailbox::from_str(from).map_err(|source| SendError::Address {
+                which: "from",
+                source,
+            })?,
+        )
         .subject(text::subject(batch))
         .header(ContentType::TEXT_PLAIN);
     for address in to {
-        message =
-            message.to(Mailbox::from_str(address).map_err(|e| format!("invalid to address: {e}"))?);
+        message = message.to(
+            Mailbox::from_str(address).map_err(|source| SendError::Address {
+                which: "to",
+                source,
+            })?,
+        );
     }
     let message = message
         .body(text::body(batch))
-        .map_err(|e| format!("cannot build the email: {e}"))?;
+        .map_err(SendError::Message)?;
     let transport = smtp_transport(smtp_url, password_file, timeout)?;
     let host = smtp_url.host_str().unwrap_or_default();
     transport
         .send(message)
         .await
         .map(|_| ())
-        .map_err(|e| format!("SMTP server {host}: {}", error_chain(&e)))
+        .map_err(|source| SendError::Smtp {
+            host: host.to_string(),
+            source,
+        })
 }
 
 fn smtp_transport(
     url: &url::Url,
     password_file: Option<&SecretFile>,
     timeout: Duration,
-) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
+) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, SendError> {
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::transport::smtp::client::{Tls, TlsParameters};
     use lettre::AsyncSmtpTransport as T;
@@ -376,7 +457,10 @@ fn smtp_transport(
         .query_pairs()
         .find(|(k, _)| k == "tls")
         .map_or("required".to_string(), |(_, v)| v.into_owned());
-    let fail = |e: lettre::transport::smtp::Error| format!("SMTP server {host}: {e}");
+    let fail = |source| SendError::Smtp {
+        host: host.to_string(),
+        source,
+    };
     let mut builder = match (url.scheme(), tls.as_str()) {
         ("smtps", _) => T::<lettre::Tokio1Executor>::relay(host).map_err(fail)?,
         (_, "none") => T::<lettre::Tokio1Executor>::builder_dangerous(host).port(25),
@@ -396,9 +480,8 @@ fn smtp_transport(
             .into_owned();
         let password = match password_file {
             Some(path) => read_secret(path)?,
-            None => std::env::var(SMTP_PASSWORD_ENV).map_err(|_| {
-                format!("the SMTP URL names user {user:?} but no password is set: give `password_file` or ${SMTP_PASSWORD_ENV}")
-            })?,
+            None => std::env::var(SMTP_PASSWORD_ENV)
+                .map_err(|_| SendError::NoPassword { user: user.clone() })?,
         };
         builder = builder.credentials(Credentials::new(user, password));
     }

@@ -49,8 +49,12 @@ pub trait SharedHosts: Send + Sync {
 }
 
 /// A [`SharedHosts::reserve`] under way.
-pub type Reserving =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<HostTurn, String>> + Send + 'static>>;
+pub type Reserving = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<HostTurn, SharedError>> + Send + 'static>,
+>;
+
+/// Why the shared state could not be read (the store's own error, kept as it is).
+pub type SharedError = Box<dyn std::error::Error + Send + Sync>;
 
 /// One server's state.
 struct Host {

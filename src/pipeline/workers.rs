@@ -19,13 +19,13 @@ impl crate::fetch::SharedHosts for StoreHosts {
                 .reserve_host_detached(host, &self.holder, slots, delay, self.hold);
         match detached {
             // The pass's other polls go on while the database answers.
-            Some(turn) => Box::pin(async move { turn.await.map_err(|e| e.to_string()) }),
+            Some(turn) => Box::pin(async move { Ok(turn.await?) }),
             None => {
                 let turn = crate::store::off_runtime(|| {
                     self.store
                         .reserve_host(host, &self.holder, slots, delay, self.hold)
                 });
-                Box::pin(std::future::ready(turn.map_err(|e| e.to_string())))
+                Box::pin(std::future::ready(turn.map_err(Into::into)))
             }
         }
     }

@@ -9,7 +9,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 mod tls;
-pub(crate) use tls::target;
+pub(crate) use tls::{target, TlsError};
 
 use super::db::{params, Cell, Conn, Exec, Row, Value};
 use super::dialect::Dialect;
@@ -59,7 +59,7 @@ pub(super) fn open(url: &str) -> Result<Pool> {
             "cannot connect: {e}; check the server is running and the URL's user, host, database and sslmode"
         ))
     };
-    let pool = Pool::new(url).map_err(cannot)?;
+    let pool = Pool::new(url)?;
     let conn = Conn::Pg(pool.get().map_err(|e| cannot(e.to_string()))?);
     conn.batch("SELECT pg_advisory_lock(7242011)")?;
     let applied = (|| -> Result<()> {
@@ -167,14 +167,22 @@ const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 const CONNECT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Pool {
-    fn new(url: &str) -> std::result::Result<Pool, String> {
-        let target = tls::target(url)?;
+    fn new(url: &str) -> Result<Pool> {
+        let path = || super::migrate::redact(url);
+        let target = tls::target(url).map_err(|source| StoreError::Tls {
+            path: path(),
+            source: Box::new(source),
+        })?;
+        let failed = |reason: String| StoreError::Open {
+            path: path(),
+            reason,
+        };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("figwatch-postgres")
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(format!("cannot start the connections' thread: {e}")))?;
         let manager = deadpool_postgres::Manager::from_config(
             target.config,
             target.tls,
@@ -188,7 +196,7 @@ impl Pool {
             .wait_timeout(Some(WAIT))
             .create_timeout(Some(CONNECT))
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(e.to_string()))?;
         Ok(Pool { pool, rt: Some(rt) })
     }
 
@@ -338,7 +346,7 @@ pub fn listen(
     url: &str,
     channels: &[&str],
 ) -> std::result::Result<tokio::sync::mpsc::UnboundedReceiver<String>, String> {
-    let target = tls::target(url)?;
+    let target = tls::target(url).map_err(|e| e.to_string())?;
     let sql: String = channels.iter().map(|c| format!("LISTEN {c};")).collect();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     on_own_thread("postgres-listen", move |ready| async move {

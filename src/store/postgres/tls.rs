@@ -32,13 +32,45 @@ enum Check {
     ChainAndName,
 }
 
+/// Why a PostgreSQL URL's TLS settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// Not a PostgreSQL URL, or a setting in it is unreadable.
+    #[error("{0}")]
+    Url(String),
+    #[error(
+        "sslmode={0} is not supported (disable, allow, prefer, require, verify-ca or verify-full)"
+    )]
+    Mode(String),
+    #[error("sslrootcert={path}: {source}")]
+    RootFile {
+        path: String,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("sslrootcert={path}: no certificate in the file")]
+    NoRoot { path: String },
+    #[error("sslrootcert={path}: {source}")]
+    BadRoot {
+        path: String,
+        #[source]
+        source: rustls::Error,
+    },
+    #[error("no system root certificates found; give sslrootcert=FILE")]
+    NoSystemRoots,
+    #[error("cannot check certificates: {0}")]
+    Verifier(#[source] rustls::client::VerifierBuilderError),
+    #[error("TLS: {0}")]
+    Config(#[source] rustls::Error),
+}
+
 /// Reads `url` (a `postgres://` URL) with its `sslmode` and `sslrootcert`.
-pub fn target(url: &str) -> Result<Target, String> {
+pub fn target(url: &str) -> Result<Target, TlsError> {
     let crate::config::PostgresUrl {
         mut config,
         sslmode: mode,
         sslrootcert: root,
-    } = crate::config::postgres_url(url)?;
+    } = crate::config::postgres_url(url).map_err(TlsError::Url)?;
     let (ssl, check) = match mode.as_deref().unwrap_or("prefer") {
         "disable" => (SslMode::Disable, Check::Nothing),
         "allow" | "prefer" => (SslMode::Prefer, Check::Nothing),
@@ -46,7 +78,7 @@ pub fn target(url: &str) -> Result<Target, String> {
         "require" => (SslMode::Require, Check::Nothing),
         "verify-ca" => (SslMode::Require, Check::Chain),
         "verify-full" => (SslMode::Require, Check::ChainAndName),
-        other => return Err(format!("sslmode={other} is not supported")),
+        other => return Err(TlsError::Mode(other.to_string())),
     };
     config.ssl_mode(ssl);
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -58,7 +90,7 @@ pub fn target(url: &str) -> Result<Target, String> {
                 provider.clone(),
             )
             .build()
-            .map_err(|e| format!("cannot check certificates: {e}"))?,
+            .map_err(TlsError::Verifier)?,
         ),
     };
     let verifier = Arc::new(Verifier {
@@ -68,7 +100,7 @@ pub fn target(url: &str) -> Result<Target, String> {
     });
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?
+        .map_err(TlsError::Config)?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
@@ -80,28 +112,35 @@ pub fn target(url: &str) -> Result<Target, String> {
 
 /// The certificates a server's chain must lead to: the PEM file `sslrootcert` names, or
 /// (none given, or `system`) the system's.
-fn roots(file: Option<&str>) -> Result<RootCertStore, String> {
+fn roots(file: Option<&str>) -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
     match file {
         Some(path) if path != "system" => {
+            let unreadable = |source| TlsError::RootFile {
+                path: path.to_string(),
+                source,
+            };
             let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("sslrootcert={path}: {e}"))?
+                .map_err(unreadable)?
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("sslrootcert={path}: {e}"))?;
+                .map_err(unreadable)?;
             if certs.is_empty() {
-                return Err(format!("sslrootcert={path}: no certificate in the file"));
+                return Err(TlsError::NoRoot {
+                    path: path.to_string(),
+                });
             }
             for cert in certs {
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("sslrootcert={path}: {e}"))?;
+                roots.add(cert).map_err(|source| TlsError::BadRoot {
+                    path: path.to_string(),
+                    source,
+                })?;
             }
         }
         _ => {
             let found = rustls_native_certs::load_native_certs();
             roots.add_parsable_certificates(found.certs);
             if roots.is_empty() {
-                return Err("no system root certificates found; give sslrootcert=FILE".into());
+                return Err(TlsError::NoSystemRoots);
             }
         }
     }
@@ -197,14 +236,18 @@ mod tests {
             SslMode::Disable
         );
         let bad = target("postgres://u@h/d?sslmode=sometimes").err().unwrap();
-        assert!(bad.contains("sslmode=sometimes"), "{bad}");
+        assert!(bad.to_string().contains("sslmode=sometimes"), "{bad}");
         let missing =
             target("postgres://u@h/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")
                 .err()
                 .unwrap();
         assert!(
-            missing.contains("sslrootcert=/nonexistent/ca.pem"),
+            missing
+                .to_string()
+                .starts_with("sslrootcert=/nonexistent/ca.pem: "),
             "{missing}"
         );
+        let cause = std::error::Error::source(&missing).expect("the file's error is kept");
+        assert!(!cause.to_string().is_empty());
     }
 }
