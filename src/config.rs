@@ -35,11 +35,13 @@ pub const DEFAULT_USER_AGENT: &str = concat!("figwatch/", env!("CARGO_PKG_VERSIO
 /// A configuration error, located in the file.
 #[derive(Debug, thiserror::Error)]
 pub struct ConfigError {
+    /// The configuration file.
     pub path: PathBuf,
     /// 1-based line and column, when the error can be placed.
     pub position: Option<(usize, usize)>,
     /// The key the error is about, as a dotted path (`feeds[2].interval`).
     pub key: Option<String>,
+    /// What is wrong, and what to write instead.
     pub message: String,
 }
 
@@ -63,19 +65,26 @@ pub struct Config {
     pub path: PathBuf,
     /// Where its relative paths lead (never the working directory).
     pub places: Places,
+    /// Where the store lives.
     pub database: Database,
     /// Where alerts are delivered (`alert_log` is one log sink among them).
     pub alerts: AlertSettings,
     /// How long the figure ledger remembers a reported value: the same value from another
     /// outlet within this time adds a source instead of alerting again.
     pub figure_memory: Duration,
+    /// How often a source is polled unless it sets its own `interval`.
     pub interval: Duration,
+    /// How polls are spaced out beyond each source's interval.
     pub schedule: ScheduleSettings,
     /// `[articles] recheck`: the age schedule of articles whose feed sets none of its own.
     pub recheck: Recheck,
+    /// Sent with every request.
     pub user_agent: String,
+    /// Limits on every request.
     pub fetch: FetchSettings,
+    /// The feeds and pages to poll, in the file's order.
     pub sources: Vec<SourceConfig>,
+    /// The topics whose figures are tracked.
     pub topics: Vec<Topic>,
     /// How long versions are kept (`figwatch prune`, and the daemon once a day); `None`: for
     /// ever.
@@ -98,10 +107,13 @@ pub struct WebSettings {
 /// `keep_last` and those an alert or the figure ledger points at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Retention {
+    /// Versions older than this are pruned…
     pub keep_for: Duration,
+    /// …except an article's newest `keep_last`.
     pub keep_last: usize,
 }
 
+/// What a source is: a feed whose entries are followed, or a page watched itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     /// RSS, Atom or JSON Feed: every entry's link is followed as an article.
@@ -111,6 +123,7 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    /// The kind as the store and `status` write it (`feed`, `page`).
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",
@@ -119,14 +132,18 @@ impl SourceKind {
     }
 }
 
+/// One `[[feeds]]` or `[[pages]]` entry.
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
+    /// A feed or a page.
     pub kind: SourceKind,
+    /// Its address.
     pub url: Url,
     /// Where the schedule starts, and what it uses when `adaptive` is off.
     pub interval: Duration,
     /// The bounds of the adaptive interval; `min_interval <= interval <= max_interval`.
     pub min_interval: Duration,
+    /// The adaptive interval never grows past this.
     pub max_interval: Duration,
     /// How the articles a feed lists are checked again as they age (a feed's own `recheck`,
     /// else `[articles] recheck`); a page is itself checked every `interval` instead.
@@ -151,17 +168,24 @@ impl SourceConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
+    /// The topic's id, as alerts name it.
     pub id: String,
+    /// Its name for people (the dashboard's headings).
     #[serde(default)]
     pub name: String,
+    /// Phrases that put a sentence on the topic.
     #[serde(default)]
     pub terms: Vec<String>,
+    /// Word groups that put a sentence on the topic when one of each group is near the others.
     #[serde(default)]
     pub near: Vec<Vec<String>>,
+    /// How many words apart the `near` groups may be.
     #[serde(default = "default_window")]
     pub window: usize,
+    /// Phrases that take a sentence off the topic.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// The topic's own measures, tried before the built-in ones.
     #[serde(default)]
     pub measures: Vec<TopicMeasure>,
 }
@@ -186,10 +210,13 @@ impl Topic {
     }
 }
 
+/// A topic's own measure: its name and the words that name it.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TopicMeasure {
+    /// The measure's name, as alerts write it.
     pub name: String,
+    /// The words after (or before) a number that make it this measure.
     pub words: Vec<String>,
     /// The measure counts money ("$12 billion in aid"): amounts in a currency are figures of
     /// it (the currency's ISO code as their unit), and nothing else is.

@@ -96,6 +96,7 @@ pub struct Visible<W: Write> {
 }
 
 impl<W: Write> Visible<W> {
+    /// Wraps `inner`.
     pub fn new(inner: W) -> Visible<W> {
         Visible {
             inner,

@@ -26,6 +26,7 @@ pub const REVISIONS: [&[&str]; 3] = [
     ],
 ];
 
+/// The other page of the demo's site, with numbers about something else.
 pub const OTHER_STORY: &[&str] = &[
     "Heavy snow closed schools across the region on Thursday, and 14 flights were cancelled at the main airport.",
     "Forecasters expect 20 centimetres more by Saturday; the last storm of this size struck in 2019.",
@@ -39,7 +40,9 @@ terms = ["North Korean troops", "North Korean soldiers"]
 near = [["North Korea", "North Korean", "Pyongyang"], ["troops", "soldiers", "killed", "wounded"]]
 "#;
 
+/// Where the demo's site serves its story.
 pub const ARTICLE_PATH: &str = "/world/north-korean-troops-kursk.html";
+/// Where it serves the other page.
 pub const WEATHER_PATH: &str = "/local/snow-closes-schools.html";
 
 /// Builds a news page around paragraphs, with the boilerplate a real site has.

@@ -3,18 +3,24 @@
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
+/// What a chunk of a word diff is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
+    /// In both texts.
     Equal,
+    /// Only in the old text.
     Delete,
+    /// Only in the new text.
     Insert,
 }
 
 /// A run of text that is the same, removed or added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Chunk {
+    /// Kept, removed or added.
     pub op: Op,
+    /// Its words, with the spaces between them.
     pub text: String,
 }
 

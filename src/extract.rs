@@ -42,10 +42,13 @@ pub const EXTRACTOR_VERSION: i64 = 2;
 /// What figwatch keeps of a page.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Article {
+    /// The page's headline.
     pub title: Option<String>,
+    /// Its author line, when it has one.
     pub byline: Option<String>,
     /// ISO 8601 date or date-time.
     pub published: Option<String>,
+    /// Its language (an ISO 639-1 code), as the page declares it.
     pub lang: Option<String>,
     /// Paragraphs separated by one newline, white space inside each collapsed.
     pub text: String,
@@ -62,12 +65,15 @@ impl Article {
     }
 }
 
+/// The SHA-256 of a text, in hex: what tells two versions apart.
 pub fn content_hash(text: &str) -> String {
     crate::feed::hex(&Sha256::digest(text.as_bytes()))
 }
 
+/// Why a page gave no article.
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
+    /// The page holds no article text.
     #[error("no article text found in the page")]
     Empty,
     /// The parser or the extractor panicked on this page: a bug, caught so that it costs this

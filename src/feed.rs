@@ -13,19 +13,35 @@ pub struct FeedEntry {
     /// The article to fetch, resolved against the feed's URL. `None` when the entry has no
     /// usable http(s) link; its inline content is then the article.
     pub link: Option<Url>,
+    /// The feed's title.
     pub title: Option<String>,
     /// The entry's own HTML or text content, used when there is no link.
     pub content: Option<String>,
 }
 
+/// Why a body is not a feed.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
+    /// Not RSS, Atom or JSON Feed.
     #[error("{url}: not a valid RSS, Atom or JSON feed: {reason}")]
-    Malformed { url: String, reason: String },
+    Malformed {
+        /// The URL concerned.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The parser panicked on it (caught; reported as malformed).
     #[error("{url}: the feed parser crashed on this document (reported as malformed; nothing else is affected)")]
-    ParserPanicked { url: String },
+    ParserPanicked {
+        /// The URL concerned.
+        url: String,
+    },
+    /// An HTML page where a feed was expected.
     #[error("{url}: this is an HTML page, not a feed; to watch the page itself, list it under [[pages]] instead of [[feeds]]")]
-    HtmlPage { url: String },
+    HtmlPage {
+        /// The URL concerned.
+        url: String,
+    },
 }
 
 /// True when `body` starts like an HTML document (after white space and a byte-order mark).
@@ -44,6 +60,7 @@ fn looks_like_html(body: &[u8]) -> bool {
 /// A parsed feed: its entries, and how long it says it stays fresh.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedFeed {
+    /// Its entries, in the feed's order.
     pub entries: Vec<FeedEntry>,
     /// RSS `<ttl>`: minutes the feed may be cached, a floor on how often to poll it.
     pub ttl: Option<std::time::Duration>,

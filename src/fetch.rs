@@ -22,7 +22,9 @@ pub use ssrf::AddressPolicy;
 /// What identifies the version of a response we hold, for a conditional GET.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
+    /// The `ETag` the server sent.
     pub etag: Option<String>,
+    /// The `Last-Modified` the server sent.
     pub last_modified: Option<String>,
 }
 
@@ -40,6 +42,7 @@ impl Validators {
         }
     }
 
+    /// Whether there is nothing to send a conditional request with.
     pub fn is_empty(&self) -> bool {
         self.etag.is_none() && self.last_modified.is_none()
     }
@@ -53,7 +56,11 @@ pub enum Conditional {
     /// A body: new, or the server does not do conditional requests.
     Changed(Fetched),
     /// 304: what we hold is current. Carries the server's freshness hint.
-    NotModified { fresh_for: Option<Duration> },
+    /// The server answered 304; fresh for as long as it said.
+    NotModified {
+        /// How long the server says it stays fresh.
+        fresh_for: Option<Duration>,
+    },
 }
 
 /// A successful response, its body read in full (within `max_body`).
@@ -61,11 +68,13 @@ pub enum Conditional {
 pub struct Fetched {
     /// The URL after redirects.
     pub url: Url,
+    /// The HTTP status.
     pub status: u16,
     /// The media type without parameters, lower case (`text/html`), if the server sent one.
     pub media_type: Option<String>,
     /// The `charset` parameter of `Content-Type`, if any.
     pub charset: Option<String>,
+    /// The body, decompressed, at most `max_body` bytes.
     pub body: Vec<u8>,
     /// `ETag` and `Last-Modified`, to send back next time.
     pub validators: Validators,
@@ -76,41 +85,102 @@ pub struct Fetched {
 /// Why a fetch failed. Every variant names the URL, so a line in the log is enough to act on.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// No answer in time.
     #[error("{url}: timed out after {after:?} (raise [fetch] timeout if the server is just slow)")]
-    Timeout { url: String, after: Duration },
+    Timeout {
+        /// The URL concerned.
+        url: String,
+        /// How long it was given.
+        after: Duration,
+    },
+    /// No connection.
     #[error("{url}: cannot connect: {reason}")]
-    Connect { url: String, reason: String },
+    Connect {
+        /// The URL concerned.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// More redirects than `max_redirects`.
     #[error("{url}: too many redirects (more than {limit}; raise [fetch] max_redirects if they are legitimate)")]
-    Redirects { url: String, limit: usize },
+    Redirects {
+        /// The URL concerned.
+        url: String,
+        /// `max_redirects`.
+        limit: usize,
+    },
+    /// A redirect that cannot be followed.
     #[error("{url}: redirect refused: {reason}")]
-    BadRedirect { url: String, reason: String },
+    BadRedirect {
+        /// The URL concerned.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Refused before any request: an internal address, or a scheme not fetched.
     #[error("{url}: refused: {reason}")]
-    Refused { url: String, reason: String },
+    Refused {
+        /// The URL concerned.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A 429 or 503 with `Retry-After`: the host is paused.
     #[error("{url}: the server answered HTTP {status} and asked us to wait; no request to {host} before {until}")]
     RateLimited {
+        /// The URL asked for.
         url: String,
+        /// 429 or 503.
         status: u16,
+        /// The host now paused.
         host: String,
+        /// No request to it before then.
         until: DateTime<Utc>,
     },
+    /// Not requested: the host asked us to wait.
     #[error("{url}: not requested: {host} asked us to wait until {until} (Retry-After)")]
     HostPaused {
+        /// The URL not asked for.
         url: String,
+        /// The host that is paused.
         host: String,
+        /// Until then.
         until: DateTime<Utc>,
     },
+    /// An error status.
     #[error("{url}: the server answered HTTP {status}{}", reason_suffix(.reason))]
     Status {
+        /// The URL asked for.
         url: String,
+        /// The status.
         status: u16,
+        /// The status's reason, as the server gave it.
         reason: Option<String>,
     },
+    /// The body is larger than `max_body`.
     #[error("{url}: the response is larger than [fetch] max_body ({limit} bytes)")]
-    TooLarge { url: String, limit: u64 },
+    TooLarge {
+        /// The URL concerned.
+        url: String,
+        /// `max_body`, in bytes.
+        limit: u64,
+    },
+    /// The connection failed while the body was read.
     #[error("{url}: the connection failed while reading the body: {reason}")]
-    Body { url: String, reason: String },
+    Body {
+        /// The URL concerned.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Any other failure of the request.
     #[error("{url}: {reason}")]
-    Other { url: String, reason: String },
+    Other {
+        /// The URL concerned.
+        url: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn reason_suffix(reason: &Option<String>) -> String {
@@ -158,6 +228,7 @@ fn is_followed(status: StatusCode) -> bool {
 }
 
 impl Fetcher {
+    /// A fetcher with its own per-host limits.
     pub fn new(user_agent: &str, settings: &FetchSettings) -> anyhow::Result<Fetcher> {
         let hosts = HostLimiter::new(settings.per_host_concurrency, settings.per_host_delay);
         Fetcher::with_hosts(user_agent, settings, Arc::new(hosts))
@@ -199,6 +270,7 @@ impl Fetcher {
         })
     }
 
+    /// The per-host limits every request goes through.
     pub fn hosts(&self) -> &Arc<HostLimiter> {
         &self.hosts
     }

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! figwatch: watches news feeds and pages, keeps every version of every article, and alerts
 //! when a tracked topic shows a new figure.
 //!

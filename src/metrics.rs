@@ -9,6 +9,7 @@ use std::time::Duration;
 /// Upper bounds of the fetch-duration histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
+/// The counters of this process, as `/metrics` shows them.
 pub struct Metrics {
     polls_ok: AtomicU64,
     polls_not_modified: AtomicU64,
@@ -25,9 +26,13 @@ pub static METRICS: Metrics = Metrics::new();
 /// How a poll ended, for counting.
 #[derive(Debug, Clone, Copy)]
 pub enum PollOutcome {
+    /// The body was fetched (it may or may not have changed).
     Fetched,
+    /// The server answered 304.
     NotModified,
+    /// The poll failed.
     Failed,
+    /// Not requested: the host asked us to wait.
     Deferred,
 }
 
@@ -44,6 +49,7 @@ impl Metrics {
         }
     }
 
+    /// Counts one poll's outcome.
     pub fn poll(&self, outcome: PollOutcome) {
         let counter = match outcome {
             PollOutcome::Fetched => &self.polls_ok,

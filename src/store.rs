@@ -13,44 +13,81 @@ use db::{params, Conn, Exec};
 
 use crate::config::SourceConfig;
 
+/// Why the store could not do what it was asked. Every message names the database (never its
+/// password) or the statement, and says what to do where there is something to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database cannot be opened.
     #[error("database {path}: {reason}")]
-    Open { path: String, reason: String },
+    Open {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A PostgreSQL URL's TLS settings cannot be used.
     #[error("database {path}: {source}")]
     Tls {
+        /// The database, without its password.
         path: String,
+        /// What is wrong with them.
         #[source]
         source: Box<postgres::TlsError>,
     },
+    /// SQLite failed.
     #[error("database: {}", sqlite::sql_message(.0))]
     Sql(#[from] rusqlite::Error),
+    /// A stored JSON value cannot be read.
     #[error("database: stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// PostgreSQL failed.
     #[error("PostgreSQL: {}", postgres::pg_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
+    /// A column holds what its reader did not expect.
     #[error("database: column {index} holds {reason}")]
-    Column { index: usize, reason: String },
+    Column {
+        /// The column.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A statement and its parameters do not match (a bug, found before it runs).
     #[error("database: the statement `{statement}…` cannot take its parameters: {reason}")]
-    Parameters { statement: String, reason: String },
+    Parameters {
+        /// The start of the statement.
+        statement: String,
+        /// Why.
+        reason: String,
+    },
+    /// No PostgreSQL connection could be had in time.
     #[error("PostgreSQL: {0}; the server may be restarting, and what failed is tried again at its next turn")]
     Unavailable(String),
+    /// A statement that must answer a row answered none.
     #[error("database: no row for `{0}…`")]
     NoRow(String),
+    /// A kept page cannot be read back.
     #[error("database: the stored page of article {article_id} is unreadable: {reason}")]
-    Page { article_id: i64, reason: String },
+    Page {
+        /// The article.
+        article_id: i64,
+        /// Why.
+        reason: String,
+    },
 }
 
+/// A store call's outcome.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A time before any the store holds: what "since" means when no time is given. Written as the
 /// store writes times, so that it sorts first as SQLite's text and parses as PostgreSQL's time.
 pub(crate) const BEGINNING: &str = "0001-01-01T00:00:00.000Z";
 
+/// Now, as the store writes times.
 pub fn now() -> String {
     timestamp(Utc::now())
 }
 
+/// A time as the store writes it: RFC 3339, UTC, milliseconds.
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -77,13 +114,21 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 /// A source's health, as `figwatch status` shows it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SourceStatus {
+    /// The source's row id.
     pub id: i64,
+    /// Its URL.
     pub url: String,
+    /// `feed` or `page`.
     pub kind: String,
+    /// When it was last polled.
     pub last_polled_at: Option<String>,
+    /// When a poll last succeeded.
     pub last_ok_at: Option<String>,
+    /// Why the last poll failed, if it did.
     pub last_error: Option<String>,
+    /// Failed polls in a row.
     pub consecutive_failures: i64,
+    /// When it is polled next.
     pub next_check_at: Option<String>,
     /// The interval the source was last scheduled with, in seconds (adaptive).
     pub interval_secs: Option<f64>,
@@ -91,19 +136,26 @@ pub struct SourceStatus {
     pub last_http_status: Option<i64>,
     /// When the standing `source_failing` alert was raised.
     pub failing_since: Option<String>,
+    /// Articles it listed.
     pub articles: i64,
+    /// Versions of those articles.
     pub versions: i64,
     /// Its articles on the age schedule: watched, due within the hour, retired.
     pub watched: i64,
+    /// Of its watched articles, those due within the hour.
     pub due_within_hour: i64,
+    /// Of its articles, those past their last tier.
     pub retired: i64,
     /// The process polling it right now (`host pid N (…)`), while its lease holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub polled_by: Option<String>,
+    /// When that lease runs out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<String>,
 }
 
+/// Every version of every article, the figures read in them and the alerts they raised: an SQLite
+/// file, or a PostgreSQL database that several workers share.
 pub struct Store {
     /// Its connection (SQLite) or pool of connections (PostgreSQL).
     backend: Backend,
@@ -386,6 +438,7 @@ impl Store {
         }
     }
 
+    /// The id of the article at `url` (its canonical form), if it is stored.
     pub fn article_id(&self, url: &str) -> Result<Option<i64>> {
         self.conn()?.query_opt(
             "SELECT id FROM articles WHERE url = $1",
@@ -451,11 +504,16 @@ impl Drop for Store {
     }
 }
 
+/// How many rows the main tables hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct StoreCounts {
+    /// Sources.
     pub sources: i64,
+    /// Articles.
     pub articles: i64,
+    /// Versions.
     pub versions: i64,
+    /// Alerts.
     pub alerts: i64,
 }
 

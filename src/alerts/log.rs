@@ -18,11 +18,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+/// The JSON Lines alert log: one alert per line, appended under a lock so that processes sharing
+/// the file never interleave.
 pub struct AlertLog {
     path: PathBuf,
 }
 
 impl AlertLog {
+    /// The log at `path` (created on the first append).
     pub fn new(path: &Path) -> AlertLog {
         AlertLog {
             path: path.to_path_buf(),

@@ -11,6 +11,7 @@ pub mod text;
 
 pub use log::AlertLog;
 
+/// What a figure alert says happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
@@ -21,6 +22,7 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// The kind as the log and the store write it (`new_figure`, `figure_changed`).
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::NewFigure => "new_figure",
@@ -37,21 +39,27 @@ pub struct Alert {
     pub id: String,
     /// RFC 3339, UTC.
     pub ts: String,
+    /// New figure, or a changed one.
     pub kind: AlertKind,
+    /// The id of the topic the figure is about.
     pub topic: String,
+    /// What the figure counts: `killed`, `casualties`, a topic's own measure.
     pub measure: String,
     /// The new value when it is one number; null for ranges and vague quantities (see `new`).
     #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
     pub value: Option<f64>,
+    /// How the article qualifies the value: about, at least, as many as.
     pub qualifier: Qualifier,
     /// `percent` for percentages, a unit such as `acres` for measured figures; absent for counts.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub unit: Option<String>,
+    /// The value before, for `figure_changed`.
     pub old: Option<FigureValue>,
     /// Where `old` was reported when it came from another outlet (the ledger), not from an
     /// earlier version of this article.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub old_site: Option<String>,
+    /// The value now.
     pub new: FigureValue,
     /// What the figure covers when its sentence says so ("since 2022", "in Europe", "new"):
     /// values are one claim changing only within one scope.
@@ -70,7 +78,9 @@ pub struct Alert {
     /// Said as a possibility ("may send up to 3,000").
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub speculative: bool,
+    /// The article's address.
     pub url: String,
+    /// The article's title, when it has one.
     pub title: Option<String>,
     /// The host the article came from, for a glance at who reports what.
     pub site: String,
@@ -90,15 +100,20 @@ pub fn unit_suffix(unit: Option<&str>) -> String {
 /// A value already standing for an alert's (topic, measure), as the ledger knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Standing {
+    /// The value standing.
     pub value: FigureValue,
+    /// The site that reported it.
     pub site: String,
+    /// What the value covers (a place, an event), empty for the whole topic.
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub scope: String,
+    /// Who the article says the value is from.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub claimant: Option<String>,
 }
 
 impl Alert {
+    /// The stable id of an alert: a hash of article, version, topic, measure and value.
     pub fn make_id(
         url: &str,
         version: i64,
@@ -130,6 +145,7 @@ impl Alert {
     }
 }
 
+/// What a source alert says happened to a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceAlertKind {
@@ -140,6 +156,7 @@ pub enum SourceAlertKind {
 }
 
 impl SourceAlertKind {
+    /// The kind as the log and the store write it (`source_failing`, `source_recovered`).
     pub fn as_str(self) -> &'static str {
         match self {
             SourceAlertKind::SourceFailing => "source_failing",
@@ -151,11 +168,15 @@ impl SourceAlertKind {
 /// An alert about a source rather than a figure: it stopped working, or works again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceAlert {
+    /// Stable across re-deliveries, so that a receiver can drop duplicates.
     pub id: String,
+    /// When it was raised, RFC 3339, UTC.
     pub ts: String,
+    /// Failing, or recovered.
     pub kind: SourceAlertKind,
     /// The source's configured URL.
     pub source: String,
+    /// The source's site (its host, without `www.`).
     pub site: String,
     /// Failed polls in a row (when failing), or how many failed before it recovered.
     pub failures: i64,
@@ -168,6 +189,7 @@ pub struct SourceAlert {
 }
 
 impl SourceAlert {
+    /// An alert about `source`, raised at `ts`.
     pub fn new(kind: SourceAlertKind, source: &str, ts: &str) -> SourceAlert {
         let mut h = Sha256::new();
         for part in [kind.as_str(), source, ts] {
@@ -205,11 +227,14 @@ impl SourceAlert {
 // Alerts are few and short-lived; boxing the larger variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
 pub enum AnyAlert {
+    /// About a figure in an article.
     Figure(Alert),
+    /// About a source's health.
     Source(SourceAlert),
 }
 
 impl AnyAlert {
+    /// The alert's stable id.
     pub fn id(&self) -> &str {
         match self {
             AnyAlert::Figure(a) => &a.id,
@@ -217,6 +242,7 @@ impl AnyAlert {
         }
     }
 
+    /// The alert's kind, as written in the log.
     pub fn kind(&self) -> &'static str {
         match self {
             AnyAlert::Figure(a) => a.kind.as_str(),

@@ -13,6 +13,7 @@ use crate::config::{Recheck, Tier};
 /// What comes after a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
+    /// Checked again at this time.
     At(DateTime<Utc>),
     /// Past the last tier: no more checks.
     Retire,

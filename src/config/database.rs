@@ -8,7 +8,9 @@ use super::*;
 /// password need not sit in the configuration file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Database {
+    /// An SQLite file.
     Sqlite(PathBuf),
+    /// A PostgreSQL URL (its password, if any, is never shown).
     Postgres(String),
 }
 
@@ -37,8 +39,11 @@ pub(super) const SSL_MODES: &[&str] = &[
 /// (which figwatch reads itself, see `store::postgres::tls`), and the rest as the driver
 /// reads it.
 pub struct PostgresUrl {
+    /// The connection settings, without `sslmode` and `sslrootcert`.
     pub config: tokio_postgres::Config,
+    /// libpq's `sslmode`, when given.
     pub sslmode: Option<String>,
+    /// The file of the certificates a server's chain must lead to, or `system`.
     pub sslrootcert: Option<String>,
 }
 
@@ -72,6 +77,7 @@ pub fn postgres_url(text: &str) -> Result<PostgresUrl, String> {
 }
 
 impl Database {
+    /// Reads `database`: a path, or a `postgres://` URL.
     pub fn parse(text: &str) -> Result<Database, String> {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             postgres_url(text)

@@ -88,6 +88,7 @@ impl Places {
 /// read from, at each use.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SecretFile {
+    /// A file (relative paths are taken from the configuration's folder).
     Path(PathBuf),
     /// `credential:NAME`: `$CREDENTIALS_DIRECTORY/NAME`, from systemd's `LoadCredential=`.
     Credential(String),

@@ -13,7 +13,9 @@ use super::{parse_duration, ConfigError};
 /// every `every`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tier {
+    /// The tier holds while the article is younger than this.
     pub up_to: Duration,
+    /// How often the article is checked while it does.
     pub every: Duration,
 }
 
@@ -22,6 +24,7 @@ pub struct Tier {
 /// fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recheck {
+    /// The tiers, youngest first.
     pub tiers: Vec<Tier>,
 }
 

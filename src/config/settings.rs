@@ -6,8 +6,11 @@ use super::*;
 /// Limits on every HTTP request figwatch makes.
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
+    /// The longest a request may take, headers and body.
     pub timeout: Duration,
+    /// The largest body read; a larger one is refused.
     pub max_body: u64,
+    /// The most redirects followed.
     pub max_redirects: usize,
     /// How many sources are polled at the same time.
     pub concurrency: usize,
@@ -28,9 +31,12 @@ pub struct FetchSettings {
 /// or `"env"` for `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`.
 #[derive(Clone, Default, PartialEq)]
 pub enum ProxySetting {
+    /// No proxy: the environment's variables are ignored.
     #[default]
     None,
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`.
     Env,
+    /// This proxy for every request.
     Url(Url),
 }
 

@@ -31,7 +31,9 @@ pub struct AlertSettings {
     pub delivery_timeout: Duration,
     /// The wait after a first failed delivery; it doubles per failure up to `retry_max`.
     pub retry_initial: Duration,
+    /// The longest wait between two attempts.
     pub retry_max: Duration,
+    /// Where alerts go, in the file's order.
     pub sinks: Vec<SinkConfig>,
 }
 
@@ -64,6 +66,7 @@ pub struct SinkConfig {
     pub digest: Option<Duration>,
     /// The longest one delivery may take.
     pub timeout: Duration,
+    /// Where it sends.
     pub target: SinkTarget,
 }
 
@@ -77,29 +80,48 @@ impl SinkConfig {
     }
 }
 
+/// Where a sink sends alerts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SinkTarget {
     /// JSON Lines appended to a file.
-    Log { path: PathBuf },
+    /// Appends to a JSON Lines file.
+    Log {
+        /// The file.
+        path: PathBuf,
+    },
+    /// POSTs JSON to a URL.
     Webhook {
+        /// Where to (may hold a secret: never shown).
         url: Url,
+        /// The body's shape: figwatch's own, Slack's or Discord's.
         format: WebhookFormat,
         /// Holds the HMAC-SHA256 key that signs each body.
         secret_file: Option<super::SecretFile>,
     },
     /// A program run with the alert JSON on standard input; no shell.
-    Command { program: String, args: Vec<String> },
+    /// Runs a program (no shell) with the alerts on its standard input.
+    Command {
+        /// The program.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
+    /// Sends an email through an SMTP server.
     Email {
         /// `smtps://host[:465]` (TLS), `smtp://host[:587]` (STARTTLS, required), with
         /// `?tls=opportunistic` or `?tls=none` for relays that cannot do better. A user name
         /// may be given in the URL; the password never is.
         smtp_url: Url,
+        /// The sender's address.
         from: String,
+        /// The recipients.
         to: Vec<String>,
+        /// Where the SMTP password is read from (else `$FIGWATCH_SMTP_PASSWORD`).
         password_file: Option<super::SecretFile>,
     },
 }
 
+/// The shape of a webhook's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookFormat {
     /// The alert as `figwatch alerts --json` prints it (a digest: `{"id", "alerts": [...]}`).

@@ -31,6 +31,8 @@ const DIGEST_MAX: usize = 500;
 /// beside the daemon writes alerts it does not hear of).
 const IDLE_CHECK: Duration = Duration::from_secs(30);
 
+/// The delivery workers of one configuration: one per sink, each taking its alerts from the store's
+/// outbox.
 pub struct Outbox {
     store: Store,
     settings: AlertSettings,
@@ -42,8 +44,11 @@ pub struct Outbox {
 /// What is left for one sink after a drain.
 #[derive(Debug, Clone)]
 pub struct Leftover {
+    /// The sink's name.
     pub sink: String,
+    /// Alerts it has not delivered yet.
     pub pending: i64,
+    /// Why the last attempt failed.
     pub last_error: Option<String>,
     /// A digest still collecting (not an error).
     pub collecting: bool,
@@ -75,6 +80,7 @@ impl Outbox {
         })
     }
 
+    /// Whether nothing was left.
     pub fn is_empty(&self) -> bool {
         self.senders.is_empty()
     }

@@ -19,69 +19,106 @@ use crate::config::{SinkConfig, SinkTarget, WebhookFormat};
 /// webhook's URL can be one, so it is left out); the cause is kept as the error's source.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
+    /// Writing the log failed.
     #[error("cannot write the alert log: {0}")]
     Log(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The blocking task writing the log ended without an answer.
     #[error("the alert log's writer stopped: {0}")]
     Stopped(#[source] tokio::task::JoinError),
+    /// The alerts could not be written as JSON.
     #[error("cannot encode the alerts: {0}")]
     Encode(#[from] serde_json::Error),
     /// A `credential:` secret outside systemd.
     #[error("{0}")]
     Credential(String),
+    /// The secret's file could not be read.
     #[error("cannot read the secret {file} ({}): {source}", .path.display())]
     SecretUnreadable {
+        /// The secret as configured (`credential:NAME` or the path).
         file: String,
+        /// Where it was looked for.
         path: std::path::PathBuf,
+        /// Why it could not be read.
         #[source]
         source: std::io::Error,
     },
+    /// The secret's file holds nothing.
     #[error("the secret {0} is empty")]
     SecretEmpty(String),
+    /// The webhook could not be reached (the cause without the URL).
     #[error("cannot reach the webhook: {}", error_chain(.0))]
     Unreachable(#[source] reqwest::Error),
+    /// The webhook answered with an error status.
     #[error("the webhook answered HTTP {status}{}", colon(.said))]
     Rejected {
+        /// Its status.
         status: reqwest::StatusCode,
         /// The start of its answer, on one line.
         said: String,
     },
+    /// The command could not be started.
     #[error("cannot run {program}: {source}")]
     Spawn {
+        /// The program.
         program: String,
+        /// Why it could not be started.
         #[source]
         source: std::io::Error,
     },
+    /// The command ran past the sink's timeout and was stopped.
     #[error("{program} did not finish within {}; it was stopped with the processes it started", humantime::format_duration(*.after))]
-    Timeout { program: String, after: Duration },
+    Timeout {
+        /// The program.
+        program: String,
+        /// How long it was given.
+        after: Duration,
+    },
+    /// Waiting for the command failed.
     #[error("{program}: {source}")]
     Wait {
+        /// The program.
         program: String,
+        /// Why waiting failed.
         #[source]
         source: std::io::Error,
     },
+    /// The command exited with a failure.
     #[error("{program} failed ({status}){}", colon(.said))]
     Failed {
+        /// The program.
         program: String,
+        /// How it exited.
         status: std::process::ExitStatus,
         /// The last line it wrote to standard error.
         said: String,
     },
+    /// An email address of the sink is not one.
     #[error("invalid {which} address: {source}")]
     Address {
+        /// `from` or `to`.
         which: &'static str,
+        /// Why it is not an address.
         #[source]
         source: lettre::address::AddressError,
     },
+    /// The message could not be built.
     #[error("cannot build the email: {0}")]
     Message(#[source] lettre::error::Error),
+    /// The SMTP server refused or could not be reached.
     #[error("SMTP server {host}: {}", error_chain(.source))]
     Smtp {
+        /// Its host.
         host: String,
+        /// What failed.
         #[source]
         source: lettre::transport::smtp::Error,
     },
+    /// The SMTP URL names a user and no password is given.
     #[error("the SMTP URL names user {user:?} but no password is set: give `password_file` or $FIGWATCH_SMTP_PASSWORD")]
-    NoPassword { user: String },
+    NoPassword {
+        /// The user the URL names.
+        user: String,
+    },
 }
 
 /// ": what it said", or nothing.
@@ -106,6 +143,7 @@ const DISCORD_MAX: usize = 2000;
 
 /// One sink, ready to send.
 pub struct Sender {
+    /// The sink it sends to.
     pub config: SinkConfig,
     http: reqwest::Client,
 }

@@ -14,6 +14,7 @@ const PREVIEW_CHARS: usize = 100;
 pub struct Dropped {
     /// The element as a selector (`div.share-bar`, `aside`), or "line" for a line of text.
     pub what: String,
+    /// Why it was left out.
     pub why: String,
     /// The start of its text.
     pub text: String,

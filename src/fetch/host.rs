@@ -31,7 +31,13 @@ impl Drop for HostPermit {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HostTurn {
     /// Slot `slot` is yours; start at `start_at`.
-    Go { slot: i64, start_at: DateTime<Utc> },
+    /// Slot `slot` is yours; start at `start_at`.
+    Go {
+        /// The slot taken.
+        slot: i64,
+        /// When the request may start.
+        start_at: DateTime<Utc>,
+    },
     /// Every slot is held by some worker: ask again shortly.
     Busy,
     /// The host asked us to wait until then.
@@ -75,6 +81,7 @@ pub struct HostLimiter {
 }
 
 impl HostLimiter {
+    /// At most `per_host_concurrency` requests to one host at once, started `per_host_delay` apart.
     pub fn new(per_host_concurrency: usize, per_host_delay: Duration) -> HostLimiter {
         HostLimiter {
             per_host: per_host_concurrency.max(1),

@@ -23,12 +23,16 @@ pub struct AddressPolicy {
 #[derive(Debug, thiserror::Error)]
 #[error("{host} is {what} ({ip}); figwatch does not fetch internal addresses unless [fetch] allow_private = true or the host is in [fetch] allow_hosts")]
 pub struct Refused {
+    /// The host asked for.
     pub host: String,
+    /// The address it resolved to.
     pub ip: IpAddr,
+    /// What kind of address that is ("a loopback address").
     pub what: &'static str,
 }
 
 impl AddressPolicy {
+    /// Refuses internal addresses unless `allow_private`, except the hosts of `allow_hosts`.
     pub fn new(allow_private: bool, allow_hosts: &[String]) -> AddressPolicy {
         AddressPolicy {
             allow_private,
@@ -202,6 +206,7 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
 
 /// reqwest's resolver, with the guard applied to what the system resolver returns.
 pub struct GuardedResolver {
+    /// What addresses may be connected to.
     pub policy: Arc<AddressPolicy>,
 }
 

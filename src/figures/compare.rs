@@ -19,6 +19,7 @@ pub struct FigureChange {
     pub old: Option<FigureValue>,
 }
 
+/// The figures of `new` that are new or changed against `old`, paired by (topic, measure, scope).
 pub fn compare(old: &[Figure], new: &[Figure]) -> Vec<FigureChange> {
     // A percentage and a count of the same measure are different figures.
     let same_key =

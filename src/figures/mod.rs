@@ -33,14 +33,20 @@ pub use vocabulary::built_in_names;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FigureValue {
+    /// One number.
     Number(#[serde(serialize_with = "whole_as_integer")] f64),
+    /// A range ("3,000 to 4,000").
     Range {
+        /// Its low end.
         #[serde(serialize_with = "whole_as_integer")]
         lo: f64,
+        /// Its high end.
         #[serde(serialize_with = "whole_as_integer")]
         hi: f64,
     },
+    /// A vague quantity ("hundreds", "tens of thousands").
     Vague {
+        /// The words.
         vague: String,
     },
 }
@@ -115,17 +121,26 @@ pub fn format_number(n: f64) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Qualifier {
+    /// As written: no qualifier.
     Exact,
+    /// "about", "some", "nearly".
     Approx,
+    /// "at least".
     AtLeast,
+    /// "more than".
     MoreThan,
+    /// "at most", "up to".
     AtMost,
+    /// "less than", "fewer than".
     LessThan,
+    /// "between … and …".
     Range,
+    /// A vague quantity.
     Vague,
 }
 
 impl Qualifier {
+    /// The qualifier as figures and alerts write it (`approx`, `at_least`…).
     pub fn as_str(self) -> &'static str {
         match self {
             Qualifier::Exact => "exact",
@@ -143,10 +158,15 @@ impl Qualifier {
 /// One figure of one topic in one sentence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figure {
+    /// The topic's id.
     pub topic: String,
+    /// What it counts.
     pub measure: String,
+    /// Its value.
     pub value: FigureValue,
+    /// How the text qualifies the value.
     pub qualifier: Qualifier,
+    /// `percent`, a unit of measurement, or a currency's ISO code.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub unit: Option<String>,
     /// The sentence it stands in.
@@ -195,28 +215,40 @@ impl Figure {
 /// A figure as `figwatch figures --jsonl` writes it.
 #[derive(Debug, Serialize)]
 pub struct FigureRecord<'a> {
+    /// The topic's id.
     pub topic: &'a str,
+    /// The value, when it is one number.
     #[serde(serialize_with = "optional_whole_as_integer")]
     pub value: Option<f64>,
     #[serde(
         serialize_with = "optional_whole_as_integer",
         skip_serializing_if = "Option::is_none"
     )]
+    /// A range's low end.
     pub lo: Option<f64>,
     #[serde(
         serialize_with = "optional_whole_as_integer",
         skip_serializing_if = "Option::is_none"
     )]
+    /// A range's high end.
     pub hi: Option<f64>,
+    /// A vague quantity's words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vague: Option<&'a str>,
+    /// The qualifier, as written in the labelled data.
     pub qualifier: &'static str,
+    /// What it counts.
     pub measure: &'a str,
+    /// Its unit, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<&'a str>,
+    /// The sentence it was read in.
     pub quote: &'a str,
+    /// Who the sentence says it is from.
     pub claimant: Option<&'a str>,
+    /// Said as possible, not as fact ("could have killed").
     pub speculative: bool,
+    /// What the value covers, empty for the whole topic.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub scope: &'a str,
 }
@@ -241,6 +273,7 @@ pub struct FigureExtractor {
 }
 
 impl FigureExtractor {
+    /// An extractor for `topics`.
     pub fn new(topics: &[Topic]) -> FigureExtractor {
         FigureExtractor {
             topics: TopicMatcher::new(topics),
@@ -455,9 +488,13 @@ const MAX_SENTENCE_BYTES: usize = 2_000;
 pub struct PassedOver<'t> {
     /// The sentence's position in the text.
     pub index: usize,
+    /// The sentence.
     pub sentence: &'t str,
+    /// The topic the sentence is on.
     pub topic: &'t str,
+    /// The number passed over.
     pub number: NumberMention,
+    /// Why it is not a figure.
     pub why: String,
 }
 
@@ -466,8 +503,11 @@ pub struct PassedOver<'t> {
 pub struct Reading<'t> {
     /// The sentence's position in the text.
     pub index: usize,
+    /// The sentence.
     pub sentence: &'t str,
+    /// The topic the sentence is on.
     pub topic: &'t str,
+    /// The number, with its value and qualifier.
     pub number: NumberMention,
     /// What it counts; `None` when its clause does not say or it counts another party.
     pub measure: Option<String>,

@@ -30,8 +30,11 @@ use tokens::*;
 pub struct NumberMention {
     /// Byte range in the sentence, qualifier words excluded.
     pub start: usize,
+    /// End of the byte range.
     pub end: usize,
+    /// Its value.
     pub value: FigureValue,
+    /// The qualifier in front of it.
     pub qualifier: Qualifier,
     /// `percent`, or a unit of measurement ("acres", "mph") that follows the number.
     pub unit: Option<String>,

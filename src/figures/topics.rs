@@ -15,6 +15,7 @@ enum Role {
     Exclude,
 }
 
+/// Finds the sentences of a text that are on each topic.
 pub struct TopicMatcher {
     automaton: Option<AhoCorasick>,
     /// For each pattern, every (topic, role) it plays.
@@ -25,6 +26,7 @@ pub struct TopicMatcher {
 }
 
 impl TopicMatcher {
+    /// A matcher for `topics`.
     pub fn new(topics: &[Topic]) -> TopicMatcher {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut patterns: Vec<String> = Vec::new();

@@ -18,21 +18,35 @@ pub enum PollError {
     Feed(#[from] FeedError),
     /// A followed link is no web page.
     #[error("{url}: not an HTML page (Content-Type {media_type}); only web pages are followed")]
-    NotHtml { url: String, media_type: String },
+    /// A followed link is no web page.
+    NotHtml {
+        /// The URL concerned.
+        url: String,
+        /// What the server said it is.
+        media_type: String,
+    },
     /// A feed entry whose content was to be stored holds no text.
     #[error("{url}: the entry has no text")]
-    EmptyEntry { url: String },
+    /// A feed entry whose content was to be stored holds no text.
+    EmptyEntry {
+        /// The URL concerned.
+        url: String,
+    },
     /// The page holds no article text.
     #[error("{url}: {source}")]
     Extract {
+        /// The page.
         url: String,
+        /// Why it gave no article.
         #[source]
         source: ExtractError,
     },
     /// The store refused a read or a write (a full disk, a lost database).
     #[error("{url}: {source}")]
     Store {
+        /// The feed, page or article being handled.
         url: String,
+        /// What the store said.
         #[source]
         source: StoreError,
     },
@@ -40,8 +54,11 @@ pub enum PollError {
     /// costs this feed or page only, and said as what it is, not as a page without text.
     #[error("{url}: {stage} crashed (a bug in figwatch or its parser; nothing else is affected): {message}")]
     Panicked {
+        /// The feed or page.
         url: String,
+        /// What was running: "the feed parser", "reading the figures".
         stage: &'static str,
+        /// What the panic said.
         message: String,
     },
 }

@@ -82,7 +82,10 @@ enum Polled {
     },
 }
 
+/// One configuration's polling: sources, fetcher, figure extractor and store, shared by the
+/// daemon's tasks and the one-shot commands.
 pub struct Pipeline {
+    /// The configuration it polls by.
     pub config: Config,
     /// Shared with the host limiter, which keeps politeness in it when workers share the store.
     pub store: Arc<Store>,
@@ -111,6 +114,7 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// A pipeline with fresh politeness state. Host pauses stored by earlier runs are honoured.
     pub fn new(config: Config, store: Store) -> anyhow::Result<Pipeline> {
         Pipeline::with_hosts(config, store, None)
     }
@@ -176,10 +180,12 @@ impl Pipeline {
         &self.lease_owner
     }
 
+    /// The store's id of the source at `index` of the configuration.
     pub fn source_id(&self, index: usize) -> i64 {
         self.source_ids[index]
     }
 
+    /// The per-host limits its requests go through.
     pub fn hosts(&self) -> &Arc<HostLimiter> {
         self.fetcher.hosts()
     }

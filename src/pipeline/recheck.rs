@@ -23,7 +23,11 @@ use crate::store::{self, ArticleState, Claim, DueArticle, NextCheck, PullIn, Sto
 pub enum ArticlePass {
     /// Those due now, or within `slack` (a cron line must not miss an article whose jittered
     /// check falls a few seconds after the run).
-    Due { slack: Duration },
+    /// Those due within `slack` from now too.
+    Due {
+        /// How far ahead.
+        slack: Duration,
+    },
     /// Every watched article, due or not (`--poll --all`).
     All,
 }

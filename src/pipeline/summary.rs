@@ -10,7 +10,9 @@ use super::article::ArticleOutcome;
 /// What a pass (or one source's poll) did, for the one-line summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct PassSummary {
+    /// Sources polled.
     pub sources: usize,
+    /// Of those, failed.
     pub failed: usize,
     /// Answered 304: unchanged since the last poll, nothing parsed.
     pub not_modified: usize,
@@ -21,13 +23,17 @@ pub struct PassSummary {
     /// Not polled: the store could not record the lease (a full disk, a read-only database),
     /// so nothing of a poll could have been stored either.
     pub unleased: usize,
+    /// Articles seen for the first time.
     pub new_articles: usize,
+    /// Versions stored.
     pub new_versions: usize,
+    /// Alerts raised.
     pub alerts: usize,
     /// Articles of healthy feeds that could not be fetched or extracted.
     pub article_errors: usize,
     /// Watched articles checked again by age, and how many of them answered 304.
     pub rechecked: usize,
+    /// Of the articles re-checked, those the server answered 304.
     pub rechecked_not_modified: usize,
     /// Articles past their last tier, retired without a fetch.
     pub retired: usize,
@@ -40,6 +46,7 @@ impl PassSummary {
         self.alerts += o.alerts;
     }
 
+    /// Adds another pass's counts.
     pub fn add(&mut self, o: &PassSummary) {
         self.sources += o.sources;
         self.failed += o.failed;

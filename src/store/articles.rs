@@ -12,10 +12,13 @@ use crate::fetch::Validators;
 /// What is known about an article before it is fetched again.
 #[derive(Debug, Clone, Default)]
 pub struct ArticleState {
+    /// The article's row id.
     pub id: i64,
+    /// What to send with the next conditional GET.
     pub validators: Validators,
     /// The hash of the raw body last fetched: a byte-identical page is not extracted again.
     pub body_hash: Option<String>,
+    /// When it is checked next (`None`: when its source is polled).
     pub next_check_at: Option<String>,
     /// Past its last tier: no longer checked until a feed lists it anew.
     pub retired: bool,
@@ -34,6 +37,7 @@ pub struct NextCheck {
 }
 
 impl NextCheck {
+    /// Checked again at `at`.
     pub fn at(at: String) -> NextCheck {
         NextCheck {
             at: Some(at),
@@ -41,6 +45,7 @@ impl NextCheck {
         }
     }
 
+    /// Past its last tier: not checked again until a feed lists it anew.
     pub fn retired() -> NextCheck {
         NextCheck {
             retired: true,
@@ -48,6 +53,7 @@ impl NextCheck {
         }
     }
 
+    /// Checked when its source is next polled.
     pub fn by_source() -> NextCheck {
         NextCheck::default()
     }
@@ -67,11 +73,15 @@ pub(super) fn schedule_sql(n: usize) -> String {
 /// An article due to be checked again, as claimed.
 #[derive(Debug, Clone)]
 pub struct DueArticle {
+    /// The article's row id.
     pub id: i64,
+    /// Its URL.
     pub url: String,
     /// The source that first listed it: its `recheck` schedule applies.
     pub source_id: Option<i64>,
+    /// What to send with the conditional GET.
     pub validators: Validators,
+    /// The hash of the raw body last fetched.
     pub body_hash: Option<String>,
     /// Where its age counts from: first seen, or its text's last change.
     pub age_from: String,
@@ -106,6 +116,7 @@ pub struct Claim<'a> {
     pub checked_before: &'a str,
     /// Only articles of these sources (a JSON array of ids); `None`: any.
     pub sources: Option<&'a str>,
+    /// Now, as the store writes times.
     pub now: &'a str,
     /// The claim holds until then: a process that dies leaves them due again after this
     /// (at once, for a process of this machine: see [`Store::article_lease_holders`]).
@@ -116,17 +127,24 @@ pub struct Claim<'a> {
     /// took, so that each claim starts where the last one ended instead of stepping again over
     /// the rows the pass has checked and rescheduled.
     pub after: Option<(&'a str, i64)>,
+    /// The most articles claimed at once.
     pub limit: usize,
 }
 
 /// An article's schedule, as `figwatch history` shows it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ArticleSchedule {
+    /// The source that first listed it.
     pub source_id: Option<i64>,
+    /// When figwatch first saw it.
     pub first_seen_at: String,
+    /// Where its age counts from: first seen, or its text's last change.
     pub age_from: String,
+    /// When it was last checked.
     pub last_checked_at: Option<String>,
+    /// When it is checked next.
     pub next_check_at: Option<String>,
+    /// When it passed its last tier, if it has.
     pub retired_at: Option<String>,
 }
 
@@ -134,9 +152,13 @@ pub struct ArticleSchedule {
 /// articles' next checks (id, time), and the schedule key to record.
 #[derive(Debug)]
 pub struct PullIn {
+    /// The source whose schedule changed.
     pub source_id: i64,
+    /// Its next poll.
     pub source_next: Option<String>,
+    /// Its articles' next checks: (article id, time).
     pub articles: Vec<(i64, String)>,
+    /// The schedule key recorded, so the same change is not applied twice.
     pub key: String,
 }
 

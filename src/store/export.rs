@@ -13,26 +13,46 @@ use crate::figures::{Figure, FigureValue};
 /// empty).
 #[derive(Debug, Serialize)]
 pub struct AlertRow {
+    /// The alert's stable id.
     pub id: String,
+    /// When it was raised.
     pub ts: String,
+    /// `new_figure`, `figure_changed`, `source_failing` or `source_recovered`.
     pub kind: String,
+    /// The topic (figure alerts).
     pub topic: Option<String>,
+    /// What the figure counts (figure alerts).
     pub measure: Option<String>,
+    /// The value before, as written (`figure_changed`).
     pub old: Option<String>,
+    /// The value now, as written (figure alerts).
     pub new: Option<String>,
+    /// The value now when it is one number, for spreadsheets.
     #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
     pub value: Option<f64>,
+    /// Its unit, if any.
     pub unit: Option<String>,
+    /// Its qualifier.
     pub qualifier: Option<String>,
+    /// Who the article says it is from.
     pub claimant: Option<String>,
+    /// Said as a possibility.
     pub speculative: Option<bool>,
+    /// The site it came from.
     pub site: String,
+    /// The article (figure alerts).
     pub url: Option<String>,
+    /// The article's version that raised it.
     pub version: Option<i64>,
+    /// The article's title.
     pub title: Option<String>,
+    /// The sentence the figure was read in.
     pub quote: Option<String>,
+    /// The source (source alerts).
     pub source: Option<String>,
+    /// Failed polls in a row (source alerts).
     pub failures: Option<i64>,
+    /// The last failure (source alerts).
     pub error: Option<String>,
 }
 
@@ -90,40 +110,63 @@ impl From<AnyAlert> for AlertRow {
 /// One figure found in one stored version.
 #[derive(Debug, Serialize)]
 pub struct FigureRow {
+    /// When the version was fetched.
     pub fetched_at: String,
+    /// The article.
     pub url: String,
+    /// The version's number.
     pub version: i64,
+    /// The article's title in that version.
     pub title: Option<String>,
+    /// The topic.
     pub topic: String,
+    /// What it counts.
     pub measure: String,
     /// One number; `lo` and `hi` for a range; `vague` for words such as "thousands".
     #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
     pub value: Option<f64>,
+    /// A range's low end.
     #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
     pub lo: Option<f64>,
+    /// A range's high end.
     #[serde(serialize_with = "crate::figures::optional_whole_as_integer")]
     pub hi: Option<f64>,
+    /// A vague quantity's words.
     pub vague: Option<String>,
+    /// Its qualifier.
     pub qualifier: String,
+    /// Its unit, if any.
     pub unit: Option<String>,
+    /// Who the sentence says it is from.
     pub claimant: Option<String>,
+    /// Said as a possibility.
     pub speculative: bool,
+    /// The sentence it was read in.
     pub quote: String,
 }
 
 /// One stored version of an article, with its text.
 #[derive(Debug, Serialize)]
 pub struct VersionRow {
+    /// The article.
     pub url: String,
+    /// The version's number.
     pub version: i64,
+    /// When it was fetched.
     pub fetched_at: String,
+    /// Its title.
     pub title: Option<String>,
+    /// Its author line.
     pub byline: Option<String>,
+    /// When the page says it was published.
     pub published: Option<String>,
+    /// Its language.
     pub lang: Option<String>,
     /// Why the version is not trusted (a paywall, a page that shrank), if it is not.
     pub flag: Option<String>,
+    /// The SHA-256 of its text.
     pub content_hash: String,
+    /// Its text, paragraph per line.
     pub text: String,
 }
 
@@ -256,6 +299,7 @@ pub struct StoreMetrics {
 }
 
 impl Store {
+    /// What `/metrics` reports of the store: row counts and what is waiting.
     pub fn metrics(&self) -> super::Result<StoreMetrics> {
         let conn = self.conn()?;
         let one =

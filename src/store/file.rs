@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub struct StoreGone(pub String);
 
 impl StoreGone {
+    /// The exit status of a process whose database went away: a service manager restarts it.
     pub const EXIT_CODE: u8 = 3;
 }
 

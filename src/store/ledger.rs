@@ -14,19 +14,28 @@ use crate::figures::{Figure, FigureValue};
 /// One value of one (topic, measure), as `figwatch figures` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LedgerEntry {
+    /// The topic.
     pub topic: String,
+    /// What it counts.
     pub measure: String,
+    /// Its unit, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// The value.
     pub value: FigureValue,
+    /// Its qualifier, as first reported.
     pub qualifier: String,
     /// What the value covers ("since 2022", "in Europe", "new"); empty when unsaid.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// Who it is from, as first reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claimant: Option<String>,
+    /// The sentence it was first read in.
     pub quote: String,
+    /// When it was first seen.
     pub first_seen_at: String,
+    /// When any source last stated it.
     pub last_seen_at: String,
     /// The alert its first report raised; `None` when it was recorded without one (a value an
     /// article already stated before the ledger knew it).
@@ -35,10 +44,14 @@ pub struct LedgerEntry {
     pub sources: Vec<LedgerSource>,
 }
 
+/// One report of a ledger value.
 #[derive(Debug, Clone, Serialize)]
 pub struct LedgerSource {
+    /// The site.
     pub site: String,
+    /// The article.
     pub url: String,
+    /// When it stated the value.
     pub seen_at: String,
 }
 

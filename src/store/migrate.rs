@@ -35,9 +35,13 @@ const COPY_CHUNK: usize = 1000;
 /// One table's outcome.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TableCheck {
+    /// The table.
     pub table: String,
+    /// Rows in the source store.
     pub rows: i64,
+    /// Rows copied.
     pub copied: i64,
+    /// Whether the target's content equals the source's, row by row.
     pub same: bool,
 }
 

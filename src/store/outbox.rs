@@ -19,13 +19,16 @@ pub struct Claimed {
     pub row: i64,
     /// Attempts so far, this one included.
     pub attempts: u32,
+    /// The alert.
     pub alert: AnyAlert,
 }
 
 /// What is waiting for one sink.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SinkBacklog {
+    /// Alerts not delivered yet.
     pub pending: i64,
+    /// Alerts delivered.
     pub delivered: i64,
     /// The soonest a pending alert may be tried (again).
     pub next_attempt_at: Option<String>,

@@ -13,8 +13,11 @@ use super::{Result, Store, StoreError};
 /// A fetched page as stored: enough to extract it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPage {
+    /// The URL it was fetched from, after redirects.
     pub url: String,
+    /// The charset its headers declared.
     pub charset: Option<String>,
+    /// The body as fetched.
     pub body: Vec<u8>,
 }
 

@@ -9,7 +9,9 @@ use super::{Result, Store};
 /// What a prune removed (or, dry, would remove).
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PruneReport {
+    /// Versions removed.
     pub versions: i64,
+    /// Figure rows removed with them.
     pub figures: i64,
     /// Outbox rows of deliveries done before the cut-off.
     pub deliveries: i64,

@@ -14,15 +14,19 @@ use chrono::{DateTime, Utc};
 /// What the scheduler knows about a source between polls.
 #[derive(Debug, Clone, Default)]
 pub struct SourceState {
+    /// When it is polled next.
     pub next_check_at: Option<DateTime<Utc>>,
     /// The interval it was last scheduled with (adaptive, so not always the configured one).
     pub interval: Option<Duration>,
+    /// When its body last changed.
     pub last_change_at: Option<DateTime<Utc>>,
     /// The average time between the changes seen so far.
     pub change_gap: Option<Duration>,
+    /// Failed polls in a row.
     pub consecutive_failures: u32,
     /// Set while a `source_failing` alert stands.
     pub failing_since: Option<String>,
+    /// What to send with the next conditional GET.
     pub validators: Validators,
 }
 
@@ -33,12 +37,16 @@ pub enum PollResult {
     NotModified,
     /// A body was read and processed (`note`: articles that failed or were flagged).
     Fetched {
+        /// Articles that failed or were flagged, for `status`.
         note: Option<String>,
+        /// What to send with the next conditional GET.
         validators: Validators,
         /// Something new was found: `last_change_at` and `change_gap` move.
         changed: Option<Duration>,
     },
+    /// The poll failed.
     Failed {
+        /// Why, for `status` and the alert.
         error: String,
     },
     /// Not requested: the host asked us to wait. Only the next check moves.
@@ -48,12 +56,19 @@ pub enum PollResult {
 /// One poll's record: its result, the next check, and the alert it raised, if any.
 #[derive(Debug)]
 pub struct PollRecord {
+    /// The source.
     pub source_id: i64,
+    /// When it was polled.
     pub at: String,
+    /// What it got.
     pub result: PollResult,
+    /// When it is polled next.
     pub next_check_at: String,
+    /// The interval it was scheduled with.
     pub interval: Duration,
+    /// The HTTP status of the answer, if there was one.
     pub http_status: Option<u16>,
+    /// The source alert it raised, if any.
     pub alert: Option<SourceAlert>,
 }
 

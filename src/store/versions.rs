@@ -13,10 +13,15 @@ use crate::figures::Figure;
 /// A stored version of an article.
 #[derive(Debug, Clone)]
 pub struct StoredVersion {
+    /// The version's row id.
     pub id: i64,
+    /// Its number, counted from 1 per article.
     pub number: i64,
+    /// When it was fetched.
     pub fetched_at: String,
+    /// The SHA-256 of its text.
     pub content_hash: String,
+    /// The article as extracted.
     pub article: Article,
     /// Why this version is not trusted (paywall, shrank…); `None` for a normal version.
     pub flag: Option<String>,
@@ -27,32 +32,43 @@ pub struct StoredVersion {
 /// One line of `figwatch history`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VersionSummary {
+    /// The version's number.
     pub number: i64,
+    /// When it was fetched.
     pub fetched_at: String,
+    /// Its text's length in bytes.
     pub size: i64,
+    /// The start of its text's hash.
     pub hash: String,
+    /// Alerts it raised.
     pub alerts: i64,
+    /// Why it is not trusted, if it is not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
 }
 
 /// A version about to be stored, with what it raised.
 pub struct NewVersion<'a> {
+    /// The article.
     pub article_id: i64,
     /// The version number this one was compared with (`None`: the article had none). If
     /// another poll stored a version since, nothing is written: its alerts were computed
     /// against the wrong text.
     pub previous: Option<i64>,
+    /// When it was fetched.
     pub fetched_at: &'a str,
+    /// The article as extracted.
     pub article: &'a Article,
     /// Why the version is not trusted; such a version carries no figures or alerts.
     pub flag: Option<&'a str>,
+    /// The figures read in its text.
     pub figures: &'a [Figure],
     /// Alerts with `version` still unset; it is filled in with the number given here. The
     /// ledger may drop some (a value another outlet reported first) or give others an old value.
     pub alerts: Vec<Alert>,
     /// The article's URL and host, as the ledger names its sources.
     pub url: &'a str,
+    /// The article's host.
     pub site: &'a str,
     /// How long the ledger remembers a value (`figure_memory`).
     pub figure_memory: std::time::Duration,
@@ -63,18 +79,24 @@ pub struct NewVersion<'a> {
 
 /// How an article was fetched, to keep for its next conditional GET.
 pub struct FetchRecord<'a> {
+    /// What to send with the next conditional GET.
     pub validators: &'a crate::fetch::Validators,
+    /// The hash of the raw body.
     pub body_hash: &'a str,
+    /// When to check the article next.
     pub next: NextCheck,
 }
 
 /// Which alerts to read.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
+    /// Only this topic's.
     pub topic: Option<String>,
     /// `new_figure`, `figure_changed`, `source_failing` or `source_recovered`.
     pub kind: Option<String>,
+    /// Only those raised at or after this time.
     pub since: Option<String>,
+    /// At most this many, newest first.
     pub limit: Option<usize>,
 }
 
@@ -84,6 +106,7 @@ impl Store {
         self.version_where(article_id, "ORDER BY number DESC LIMIT 1", None)
     }
 
+    /// Version `number` of an article, if it is stored.
     pub fn version(&self, article_id: i64, number: i64) -> Result<Option<StoredVersion>> {
         self.version_where(article_id, "AND number = $2", Some(number))
     }

@@ -14,8 +14,11 @@ use crate::fetch::HostTurn;
 /// A worker as `figwatch status` lists it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct WorkerStatus {
+    /// Its name (`host pid N (…)`).
     pub name: String,
+    /// When it started.
     pub started_at: String,
+    /// When it last said it was alive.
     pub seen_at: String,
     /// Sources it holds a live lease on: those it is polling now.
     pub polling: i64,

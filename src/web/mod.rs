@@ -41,6 +41,7 @@ const STYLE: &str = include_str!("style.css");
 const ALERTS_SHOWN: usize = 500;
 
 impl Dashboard {
+    /// The dashboard of a configuration: its store opened read-only.
     pub fn open(config: &Config) -> anyhow::Result<Dashboard> {
         let token = match config.web.as_ref().and_then(|w| w.token_file.as_ref()) {
             Some(file) => {
@@ -97,6 +98,7 @@ pub async fn serve(
     Ok(())
 }
 
+/// The dashboard's pages and JSON API.
 pub fn router(state: Arc<Dashboard>) -> Router {
     Router::new()
         .route(
@@ -223,7 +225,9 @@ async fn read<T: Send + 'static>(
 
 /// A failed request, as a page or JSON says it.
 pub enum WebError {
+    /// No such page, article or version.
     NotFound(String),
+    /// The store failed; the message says how.
     Internal(String),
 }
 
@@ -247,6 +251,7 @@ impl IntoResponse for WebError {
     }
 }
 
+/// The filters of `/alerts` and `/api/alerts`.
 #[derive(Deserialize, Default)]
 pub struct AlertQuery {
     topic: Option<String>,
@@ -319,6 +324,7 @@ async fn topic_page(
     ))
 }
 
+/// Which article `/article` and `/api/article` show.
 #[derive(Deserialize)]
 pub struct ArticleQuery {
     url: String,

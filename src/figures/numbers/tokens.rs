@@ -22,8 +22,10 @@ pub(super) struct Tok<'a> {
 /// in German, French, Spanish, Russian and most other European languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Notation {
+    /// "1.5", "4,000".
     #[default]
     DecimalPoint,
+    /// "1,5", "4.000".
     DecimalComma,
 }
 
