@@ -24,6 +24,7 @@ mod boilerplate;
 mod chrome_lines;
 mod cleanup;
 pub mod explain;
+pub mod front;
 pub mod guard;
 mod meta;
 mod node_map;

@@ -2,6 +2,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+pub mod sitemap;
+
 use sha2::{Digest, Sha256};
 use url::Url;
 

@@ -1,0 +1,245 @@
+//! The article links of a section front (`/world/`, a home page): what newsdiffs walks for
+//! outlets without a feed. A link is followed when it stays on the site, sits outside the
+//! page's chrome (navigation, header, footer, forms, sharing bars and other widgets, judged by
+//! the same knowledge the extractor uses for bodies), and has an article's shape: a slug of
+//! words or a date in its path, not a tag, author, login or section page.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use scraper::{ElementRef, Html};
+use url::Url;
+
+use super::boilerplate::{judge, NameMemo, Verdict};
+
+/// Which links of a front to follow, beyond the article shape.
+#[derive(Debug, Clone, Default)]
+pub struct LinkFilter {
+    /// Only paths starting with this (`/world/`).
+    pub prefix: Option<String>,
+    /// Only URLs this matches.
+    pub regex: Option<Regex>,
+}
+
+/// One article link of a front, in the page's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontLink {
+    /// The article, fragment and `utm_*` parameters removed.
+    pub url: Url,
+    /// The link's text (its headline), when it has one.
+    pub title: Option<String>,
+}
+
+/// Path segments of pages that are not articles.
+const NOT_ARTICLES: &[&str] = &[
+    "tag", "tags", "topic", "topics", "author", "authors", "people", "profile", "profiles",
+    "category", "categories", "section", "sections", "login", "signin", "sign-in", "logout",
+    "register", "signup", "sign-up", "subscribe", "subscription", "subscriptions", "account",
+    "search", "newsletter", "newsletters", "about", "about-us", "contact", "contact-us",
+    "privacy", "privacy-policy", "terms", "terms-of-use", "terms-of-service", "cookies",
+    "cookie-policy", "help", "faq", "jobs", "careers", "advertise", "advertising", "feed", "rss",
+    "page", "shop", "store", "podcasts", "corrections", "accessibility", "sitemap", "archive",
+];
+
+/// File types that are never articles.
+const NOT_PAGES: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "webp", "svg", "pdf", "xml", "json", "mp3", "mp4", "zip", "css",
+    "js", "ics",
+];
+
+/// The article links of a front page at `base`, in the page's order, each once.
+pub fn article_links(html: &str, base: &Url, filter: &LinkFilter) -> Vec<FrontLink> {
+    let doc = Html::parse_document(html);
+    let mut memo = NameMemo::default();
+    let mut out: Vec<FrontLink> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let anchors = scraper::Selector::parse("a[href]").expect("static selector");
+    for a in doc.select(&anchors) {
+        if in_chrome(a, &mut memo) {
+            continue;
+        }
+        let Some(url) = a
+            .value()
+            .attr("href")
+            .and_then(|h| base.join(h.trim()).ok())
+            .map(clean)
+        else {
+            continue;
+        };
+        if !same_site(&url, base) || url.path() == base.path() || !is_article(&url, filter) {
+            continue;
+        }
+        let text: String = a.text().collect::<Vec<_>>().join(" ");
+        let text = crate::controls::strip(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+            .into_owned();
+        let title = (!text.is_empty()).then_some(text);
+        match at.get(url.as_str()) {
+            // A teaser links its story twice or thrice (image, headline, "read more"): the
+            // longest text is the headline.
+            Some(&i) => {
+                let longer = title.as_ref().map(String::len) > out[i].title.as_ref().map(String::len);
+                if longer {
+                    out[i].title = title;
+                }
+            }
+            None => {
+                at.insert(url.to_string(), out.len());
+                out.push(FrontLink { url, title });
+            }
+        }
+    }
+    out
+}
+
+/// Whether `a` or an element around it is the page's chrome or a widget.
+fn in_chrome<'a>(a: ElementRef<'a>, memo: &mut NameMemo<'a>) -> bool {
+    std::iter::successors(Some(a), |e| e.parent().and_then(ElementRef::wrap)).any(|e| {
+        matches!(
+            judge(e.value(), memo).verdict,
+            Verdict::Never | Verdict::Chrome | Verdict::Widget | Verdict::Discussion
+        )
+    })
+}
+
+/// The link as an article's address: no fragment, no `utm_*` parameters.
+fn clean(mut url: Url) -> Url {
+    url.set_fragment(None);
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("utm_"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    url
+}
+
+fn site(url: &Url) -> Option<&str> {
+    url.host_str().map(|h| h.strip_prefix("www.").unwrap_or(h))
+}
+
+fn same_site(url: &Url, base: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https") && site(url).is_some() && site(url) == site(base)
+}
+
+/// Whether the address has an article's shape and passes the source's own filter.
+fn is_article(url: &Url, filter: &LinkFilter) -> bool {
+    if filter.prefix.as_deref().is_some_and(|p| !url.path().starts_with(p))
+        || filter.regex.as_ref().is_some_and(|r| !r.is_match(url.as_str()))
+    {
+        return false;
+    }
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|s| {
+            s.filter(|s| !s.is_empty())
+                .map(|s| s.to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(last) = segments.last() else {
+        return false;
+    };
+    if segments.iter().any(|s| NOT_ARTICLES.contains(&s.as_str())) {
+        return false;
+    }
+    if let Some((_, ext)) = last.rsplit_once('.') {
+        if NOT_PAGES.contains(&ext) {
+            return false;
+        }
+    }
+    static DATE: OnceLock<Regex> = OnceLock::new();
+    let date = DATE.get_or_init(|| {
+        Regex::new(r"(?:^|/)(?:19|20)\d\d(?:/[01]?\d(?:/[0-3]?\d)?/|[-/]?[01]\d[-/]?[0-3]\d(?:\D|$))")
+            .expect("static regex")
+    });
+    let slug = segments.iter().any(|s| {
+        let stem = s.split('.').next().unwrap_or_default();
+        let words: Vec<&str> = stem.split(['-', '_']).filter(|w| !w.is_empty()).collect();
+        words.len() >= 3 && words.iter().filter(|w| w.chars().any(char::is_alphabetic)).count() >= 2
+    });
+    // `/article/1234567`, `/news/world-europe-67812345`: an id of six digits or more, below
+    // a section.
+    let id = segments.len() >= 2
+        && last
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|run| run.len() >= 6);
+    slug || id || date.is_match(url.path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://www.news.example/world/").unwrap()
+    }
+
+    const FRONT: &str = r#"<html><body>
+      <header><a href="/world/2025/01/14/header-promo-story-here">Promo</a></header>
+      <nav><a href="/">Home</a> <a href="/world/">World</a> <a href="/world/europe/">Europe</a>
+           <a href="/world/2025/01/14/nav-linked-story-of-the-day">Top story</a></nav>
+      <main>
+        <div class="story"><a href="/world/2025/01/14/troops-kursk.html?utm_source=front#top"><img src="t.jpg"></a>
+          <h2><a href="https://www.news.example/world/2025/01/14/troops-kursk.html">North Korean troops suffer losses in Kursk</a></h2>
+          <a href="/world/2025/01/14/troops-kursk.html">Read more</a></div>
+        <div class="story"><h2><a href="/world/europe/snow-closes-schools-across-region">Snow closes schools</a></h2>
+          <a href="/tag/weather">weather</a> <a href="/author/demo-desk">Demo Desk</a></div>
+        <div class="story"><h2><a href="/news/world-europe-67812345">Talks resume</a></h2></div>
+        <div class="share-bar"><a href="/world/2025/01/14/shared-story-in-a-widget">Share</a></div>
+        <a href="https://other.example/world/2025/01/14/someone-elses-story">Elsewhere</a>
+        <a href="/world/europe/">Europe</a> <a href="/login">Sign in</a>
+        <a href="/world/2025/01/14/map.pdf">Map</a>
+      </main>
+      <footer><a href="/about/our-journalism-and-standards">About us</a></footer>
+    </body></html>"#;
+
+    #[test]
+    fn a_front_gives_its_stories_once_each_without_its_chrome() {
+        let links = article_links(FRONT, &base(), &LinkFilter::default());
+        let urls: Vec<&str> = links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://www.news.example/world/2025/01/14/troops-kursk.html",
+                "https://www.news.example/world/europe/snow-closes-schools-across-region",
+                "https://www.news.example/news/world-europe-67812345",
+            ]
+        );
+        assert_eq!(
+            links[0].title.as_deref(),
+            Some("North Korean troops suffer losses in Kursk")
+        );
+    }
+
+    #[test]
+    fn a_prefix_or_a_pattern_narrows_the_links() {
+        let prefix = LinkFilter {
+            prefix: Some("/world/europe/".into()),
+            regex: None,
+        };
+        let links = article_links(FRONT, &base(), &prefix);
+        assert_eq!(links.len(), 1);
+        assert!(links[0].url.path().starts_with("/world/europe/"));
+        let pattern = LinkFilter {
+            prefix: None,
+            regex: Some(Regex::new(r"/\d{4}/\d\d/\d\d/").unwrap()),
+        };
+        let links = article_links(FRONT, &base(), &pattern);
+        assert_eq!(links.len(), 1);
+        assert!(links[0].url.path().contains("/2025/01/14/"));
+    }
+
+    #[test]
+    fn hostile_links_are_left_out() {
+        let html = r#"<main><a href="javascript:alert(1)">x</a><a href="data:text/html,hi">y</a>
+            <a href="http://[::1">broken</a><a href="/world/2025/01/14/a-b-c">Title	with	control	</a></main>"#;
+        let links = article_links(html, &base(), &LinkFilter::default());
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].title.as_deref(), Some("Title with control"));
+    }
+}
