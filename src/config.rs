@@ -113,13 +113,18 @@ pub struct Retention {
     pub keep_last: usize,
 }
 
-/// What a source is: a feed whose entries are followed, or a page watched itself.
+/// What a source is: a listing whose articles are followed (a feed, a sitemap, a section
+/// front), or a page watched itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     /// RSS, Atom or JSON Feed: every entry's link is followed as an article.
     Feed,
     /// One page, itself the article.
     Page,
+    /// A sitemap or sitemap index: its recent URLs are followed as articles.
+    Sitemap,
+    /// A section front: its article links are followed; its own text is never stored.
+    Section,
 }
 
 impl SourceKind {
@@ -128,7 +133,14 @@ impl SourceKind {
         match self {
             SourceKind::Feed => "feed",
             SourceKind::Page => "page",
+            SourceKind::Sitemap => "sitemap",
+            SourceKind::Section => "section",
         }
+    }
+
+    /// Whether it lists articles (followed, then checked again by age) rather than being one.
+    pub fn lists_articles(self) -> bool {
+        self != SourceKind::Page
     }
 }
 
@@ -148,7 +160,33 @@ pub struct SourceConfig {
     /// How the articles a feed lists are checked again as they age (a feed's own `recheck`,
     /// else `[articles] recheck`); a page is itself checked every `interval` instead.
     pub recheck: Recheck,
+    /// A sitemap's URLs are followed on first sight only when published (else last modified)
+    /// within this (`max_age`, default 3 days): an archive sitemap is not an order to fetch
+    /// its fifty thousand pages.
+    pub max_age: Duration,
+    /// Which article links of a section front are followed (`links`, `links_regex`).
+    pub links: LinkFilter,
 }
+
+/// `links` and `links_regex` of a section front: which of its article links to follow.
+#[derive(Debug, Clone, Default)]
+pub struct LinkFilter {
+    /// Only paths starting with this (`/world/`).
+    pub prefix: Option<String>,
+    /// Only URLs this matches.
+    pub regex: Option<regex::Regex>,
+}
+
+impl PartialEq for LinkFilter {
+    fn eq(&self, other: &LinkFilter) -> bool {
+        self.prefix == other.prefix
+            && self.regex.as_ref().map(regex::Regex::as_str)
+                == other.regex.as_ref().map(regex::Regex::as_str)
+    }
+}
+
+/// What `max_age` is when a sitemap does not set it.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3 * 86_400);
 
 impl SourceConfig {
     /// The schedule as configured, kept with the source's row: when it differs at the next
@@ -253,6 +291,10 @@ struct RawConfig {
     #[serde(default)]
     pages: Vec<RawSource>,
     #[serde(default)]
+    sitemaps: Vec<RawSource>,
+    #[serde(default)]
+    sections: Vec<RawSource>,
+    #[serde(default)]
     topics: Vec<Spanned<Topic>>,
 }
 
@@ -293,6 +335,9 @@ struct RawSource {
     min_interval: Option<Spanned<Dur>>,
     max_interval: Option<Spanned<Dur>>,
     recheck: Option<Spanned<Vec<Vec<String>>>>,
+    max_age: Option<Spanned<Dur>>,
+    links: Option<Spanned<String>>,
+    links_regex: Option<Spanned<String>>,
 }
 
 /// The intervals below this are refused: a news site polled every few milliseconds would
@@ -384,6 +429,8 @@ impl Config {
         let groups = [
             ("feeds", SourceKind::Feed, &raw.feeds),
             ("pages", SourceKind::Page, &raw.pages),
+            ("sitemaps", SourceKind::Sitemap, &raw.sitemaps),
+            ("sections", SourceKind::Section, &raw.sections),
         ];
         for (table, kind, list) in groups {
             for (i, src) in list.iter().enumerate() {
@@ -407,7 +454,7 @@ impl Config {
                 own.check(interval, &prefix, &at)?;
                 let recheck = match (&src.recheck, kind) {
                     (None, _) => global_recheck.clone(),
-                    (Some(r), SourceKind::Feed) => {
+                    (Some(r), SourceKind::Feed | SourceKind::Sitemap | SourceKind::Section) => {
                         recheck::parse(r, &format!("{prefix}recheck"), &at)?
                     }
                     (Some(r), SourceKind::Page) => {
@@ -430,6 +477,7 @@ impl Config {
                     .map(|d| d.0)
                     .or(default_bounds.max.as_ref().map(|d| d.0.max(interval)))
                     .unwrap_or(interval * 4);
+                let (max_age, links) = listing_options(src, kind, &prefix, &at)?;
                 sources.push(SourceConfig {
                     kind,
                     url,
@@ -437,6 +485,8 @@ impl Config {
                     min_interval,
                     max_interval,
                     recheck,
+                    max_age,
+                    links,
                 });
             }
         }

@@ -99,6 +99,8 @@ mod tests {
             min_interval: Duration::from_secs(min),
             max_interval: Duration::from_secs(max),
             recheck: Default::default(),
+            max_age: crate::config::DEFAULT_MAX_AGE,
+            links: Default::default(),
         }
     }
 

@@ -21,10 +21,18 @@ pub(super) fn check_config(c: &Config, out: &mut impl Write) -> anyhow::Result<(
     let count = |k: SourceKind| c.sources.iter().filter(|s| s.kind == k).count();
     writeln!(
         out,
-        "{}: ok — {} feeds, {} pages, {} topics",
+        "{}: ok — {} feeds, {} pages, {}{}{} topics",
         c.path.display(),
         count(SourceKind::Feed),
         count(SourceKind::Page),
+        match count(SourceKind::Sitemap) {
+            0 => String::new(),
+            n => format!("{n} sitemaps, "),
+        },
+        match count(SourceKind::Section) {
+            0 => String::new(),
+            n => format!("{n} section fronts, "),
+        },
         c.topics.len()
     )?;
     writeln!(out, "database   {}", c.database)?;
@@ -124,7 +132,7 @@ pub(super) fn check_config(c: &Config, out: &mut impl Write) -> anyhow::Result<(
             bounds,
             s.url
         )?;
-        if s.kind == SourceKind::Feed && s.recheck != c.recheck {
+        if s.kind.lists_articles() && s.recheck != c.recheck {
             writeln!(
                 out,
                 "        its articles: {}",

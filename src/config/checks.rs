@@ -203,3 +203,57 @@ pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
         + 1;
     (line, col)
 }
+
+/// A source's `max_age` (sitemaps), `links` and `links_regex` (section fronts), each refused
+/// with its key on a source of another kind.
+pub(super) fn listing_options(
+    src: &RawSource,
+    kind: SourceKind,
+    prefix: &str,
+    at: &impl Fn(Option<std::ops::Range<usize>>, Option<String>, String) -> ConfigError,
+) -> Result<(Duration, LinkFilter), ConfigError> {
+    let only = |span: std::ops::Range<usize>, key: &str, what: &str| {
+        at(
+            Some(span),
+            Some(format!("{prefix}{key}")),
+            format!("`{key}` is for {what}; remove it here"),
+        )
+    };
+    let max_age = match (&src.max_age, kind) {
+        (None, _) => DEFAULT_MAX_AGE,
+        (Some(d), SourceKind::Sitemap) => d.get_ref().0,
+        (Some(d), _) => return Err(only(d.span(), "max_age", "[[sitemaps]]")),
+    };
+    let mut links = LinkFilter::default();
+    if let Some(p) = &src.links {
+        if kind != SourceKind::Section {
+            return Err(only(p.span(), "links", "[[sections]]"));
+        }
+        let prefix_text = p.get_ref().trim();
+        if !prefix_text.starts_with('/') {
+            return Err(at(
+                Some(p.span()),
+                Some(format!("{prefix}links")),
+                format!("{prefix_text:?} is not a path prefix; write one such as \"/world/\""),
+            ));
+        }
+        links.prefix = Some(prefix_text.to_string());
+    }
+    if let Some(r) = &src.links_regex {
+        if kind != SourceKind::Section {
+            return Err(only(r.span(), "links_regex", "[[sections]]"));
+        }
+        let regex = regex::RegexBuilder::new(r.get_ref())
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| {
+                at(
+                    Some(r.span()),
+                    Some(format!("{prefix}links_regex")),
+                    format!("not a regular expression: {e}"),
+                )
+            })?;
+        links.regex = Some(regex);
+    }
+    Ok((max_age, links))
+}

@@ -12,15 +12,7 @@ use scraper::{ElementRef, Html};
 use url::Url;
 
 use super::boilerplate::{judge, NameMemo, Verdict};
-
-/// Which links of a front to follow, beyond the article shape.
-#[derive(Debug, Clone, Default)]
-pub struct LinkFilter {
-    /// Only paths starting with this (`/world/`).
-    pub prefix: Option<String>,
-    /// Only URLs this matches.
-    pub regex: Option<Regex>,
-}
+pub use crate::config::LinkFilter;
 
 /// One article link of a front, in the page's order.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,13 +25,60 @@ pub struct FrontLink {
 
 /// Path segments of pages that are not articles.
 const NOT_ARTICLES: &[&str] = &[
-    "tag", "tags", "topic", "topics", "author", "authors", "people", "profile", "profiles",
-    "category", "categories", "section", "sections", "login", "signin", "sign-in", "logout",
-    "register", "signup", "sign-up", "subscribe", "subscription", "subscriptions", "account",
-    "search", "newsletter", "newsletters", "about", "about-us", "contact", "contact-us",
-    "privacy", "privacy-policy", "terms", "terms-of-use", "terms-of-service", "cookies",
-    "cookie-policy", "help", "faq", "jobs", "careers", "advertise", "advertising", "feed", "rss",
-    "page", "shop", "store", "podcasts", "corrections", "accessibility", "sitemap", "archive",
+    "tag",
+    "tags",
+    "topic",
+    "topics",
+    "author",
+    "authors",
+    "people",
+    "profile",
+    "profiles",
+    "category",
+    "categories",
+    "section",
+    "sections",
+    "login",
+    "signin",
+    "sign-in",
+    "logout",
+    "register",
+    "signup",
+    "sign-up",
+    "subscribe",
+    "subscription",
+    "subscriptions",
+    "account",
+    "search",
+    "newsletter",
+    "newsletters",
+    "about",
+    "about-us",
+    "contact",
+    "contact-us",
+    "privacy",
+    "privacy-policy",
+    "terms",
+    "terms-of-use",
+    "terms-of-service",
+    "cookies",
+    "cookie-policy",
+    "help",
+    "faq",
+    "jobs",
+    "careers",
+    "advertise",
+    "advertising",
+    "feed",
+    "rss",
+    "page",
+    "shop",
+    "store",
+    "podcasts",
+    "corrections",
+    "accessibility",
+    "sitemap",
+    "archive",
 ];
 
 /// File types that are never articles.
@@ -78,7 +117,8 @@ pub fn article_links(html: &str, base: &Url, filter: &LinkFilter) -> Vec<FrontLi
             // A teaser links its story twice or thrice (image, headline, "read more"): the
             // longest text is the headline.
             Some(&i) => {
-                let longer = title.as_ref().map(String::len) > out[i].title.as_ref().map(String::len);
+                let longer =
+                    title.as_ref().map(String::len) > out[i].title.as_ref().map(String::len);
                 if longer {
                     out[i].title = title;
                 }
@@ -128,8 +168,14 @@ fn same_site(url: &Url, base: &Url) -> bool {
 
 /// Whether the address has an article's shape and passes the source's own filter.
 fn is_article(url: &Url, filter: &LinkFilter) -> bool {
-    if filter.prefix.as_deref().is_some_and(|p| !url.path().starts_with(p))
-        || filter.regex.as_ref().is_some_and(|r| !r.is_match(url.as_str()))
+    if filter
+        .prefix
+        .as_deref()
+        .is_some_and(|p| !url.path().starts_with(p))
+        || filter
+            .regex
+            .as_ref()
+            .is_some_and(|r| !r.is_match(url.as_str()))
     {
         return false;
     }
@@ -154,13 +200,20 @@ fn is_article(url: &Url, filter: &LinkFilter) -> bool {
     }
     static DATE: OnceLock<Regex> = OnceLock::new();
     let date = DATE.get_or_init(|| {
-        Regex::new(r"(?:^|/)(?:19|20)\d\d(?:/[01]?\d(?:/[0-3]?\d)?/|[-/]?[01]\d[-/]?[0-3]\d(?:\D|$))")
-            .expect("static regex")
+        Regex::new(
+            r"(?:^|/)(?:19|20)\d\d(?:/[01]?\d(?:/[0-3]?\d)?/|[-/]?[01]\d[-/]?[0-3]\d(?:\D|$))",
+        )
+        .expect("static regex")
     });
     let slug = segments.iter().any(|s| {
         let stem = s.split('.').next().unwrap_or_default();
         let words: Vec<&str> = stem.split(['-', '_']).filter(|w| !w.is_empty()).collect();
-        words.len() >= 3 && words.iter().filter(|w| w.chars().any(char::is_alphabetic)).count() >= 2
+        words.len() >= 3
+            && words
+                .iter()
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .count()
+                >= 2
     });
     // `/article/1234567`, `/news/world-europe-67812345`: an id of six digits or more, below
     // a section.

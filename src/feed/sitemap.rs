@@ -123,7 +123,10 @@ struct Partial {
 }
 
 fn local(name: &str) -> String {
-    name.rsplit(':').next().unwrap_or_default().to_ascii_lowercase()
+    name.rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
 }
 
 fn read(xml: &[u8], url: &Url) -> Result<Sitemap, SitemapError> {
@@ -161,31 +164,19 @@ fn read(xml: &[u8], url: &Url) -> Result<Sitemap, SitemapError> {
                     _ => {}
                 }
             }
-            Event::Text(t) => {
-                if open.field.is_some() {
-                    open.text.push_str(&t);
-                }
-            }
-            Event::CData(t) => {
-                if open.field.is_some() {
-                    open.text.push_str(&t);
-                }
-            }
-            Event::GeneralRef(r) => {
-                if open.field.is_some() {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => open.text.push(c),
-                        _ => open.text.push_str(match &*r {
-                            "amp" => "&",
-                            "lt" => "<",
-                            "gt" => ">",
-                            "quot" => "\"",
-                            "apos" => "'",
-                            _ => "",
-                        }),
-                    }
-                }
-            }
+            Event::Text(t) if open.field.is_some() => open.text.push_str(&t),
+            Event::CData(t) if open.field.is_some() => open.text.push_str(&t),
+            Event::GeneralRef(r) if open.field.is_some() => match r.resolve_char_ref() {
+                Ok(Some(c)) => open.text.push(c),
+                _ => open.text.push_str(match &*r {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    _ => "",
+                }),
+            },
             Event::End(e) => {
                 let name = local(e.local_name().as_ref());
                 if open.field.as_deref() == Some(name.as_str()) {

@@ -40,10 +40,15 @@ pub(super) struct ArticleOutcome {
 pub(super) enum Listed<'a> {
     /// A page source: the page is the article, checked on the source's own interval.
     Page,
-    /// A feed entry with a link: fetched when new, or when retired and listed anew
-    /// (`listed_before`: the feed listed it last time too). A known article is otherwise left to
-    /// its age schedule.
-    Entry { id: &'a str, listed_before: bool },
+    /// A listed link (a feed entry, a sitemap URL, a front's link): fetched when new, when
+    /// retired and listed anew (`listed_before`: the listing had it last time too), or when
+    /// the listing says it changed since (`updated`: a sitemap's `lastmod` moved). A known
+    /// article is otherwise left to its age schedule.
+    Entry {
+        id: &'a str,
+        listed_before: bool,
+        updated: bool,
+    },
     /// A feed entry without a link: its own content is the article, read with the feed.
     Inline {
         id: &'a str,
@@ -141,18 +146,28 @@ impl Pipeline {
                 age_from: now,
             },
         };
-        if let (Some(k), Listed::Entry { listed_before, .. }) = (&known, listed) {
-            if !k.retired || listed_before {
+        if let (
+            Some(k),
+            Listed::Entry {
+                listed_before,
+                updated,
+                ..
+            },
+        ) = (&known, listed)
+        {
+            if !updated && (!k.retired || listed_before) {
                 return Ok(ArticleOutcome {
                     article_id: Some(k.id),
                     ..Default::default()
                 });
             }
-            // Retired, and listed anew: watched again from now.
-            self.store
-                .revive_article(k.id, &store::timestamp(now))
-                .map_err(db)?;
-            tracing::info!(article = %link, "a feed lists a retired article anew; it is watched again");
+            if k.retired {
+                // Retired, and listed anew or updated: watched again from now.
+                self.store
+                    .revive_article(k.id, &store::timestamp(now))
+                    .map_err(db)?;
+                tracing::info!(article = %link, "a listing names a retired article anew; it is watched again");
+            }
         }
         let Some(_guard) = self.in_flight(key.as_str()) else {
             return Ok(ArticleOutcome {

@@ -16,9 +16,11 @@ pub enum PollError {
     /// The body is no feed.
     #[error(transparent)]
     Feed(#[from] FeedError),
+    /// The body is no sitemap.
+    #[error(transparent)]
+    Sitemap(#[from] crate::feed::sitemap::SitemapError),
     /// A followed link is no web page.
     #[error("{url}: not an HTML page (Content-Type {media_type}); only web pages are followed")]
-    /// A followed link is no web page.
     NotHtml {
         /// The URL concerned.
         url: String,

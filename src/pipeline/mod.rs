@@ -21,6 +21,7 @@ mod baseline;
 mod error;
 mod lease;
 mod links;
+mod listing;
 mod recheck;
 mod summary;
 mod workers;
@@ -344,7 +345,9 @@ impl Pipeline {
         };
         let state = self.state_of(id);
         let result = match source.kind {
-            SourceKind::Feed => self.poll_feed(id, source, &state, &mut summary).await,
+            SourceKind::Feed | SourceKind::Sitemap | SourceKind::Section => {
+                self.poll_listing(id, source, &state, &mut summary).await
+            }
             SourceKind::Page => self.poll_page(id, source, &mut summary).await,
         };
         self.finish_poll(id, source, &state, result, &mut summary);
@@ -538,107 +541,6 @@ impl Pipeline {
                 fresh_for: o.fresh_for,
                 status: 200,
             },
-        })
-    }
-
-    /// Fetches a feed unless it is unchanged, then follows each entry that is new (or retired
-    /// and listed anew). A 304 costs no parsing; the articles it lists are checked again on
-    /// their own age schedule, whether the feed lists them or not.
-    async fn poll_feed(
-        &self,
-        source_id: i64,
-        source: &SourceConfig,
-        state: &SourceState,
-        summary: &mut PassSummary,
-    ) -> Result<Polled, Failure> {
-        let url = &source.url;
-        let fetched = match self
-            .fetcher
-            .get_if_changed(url, &state.validators)
-            .await
-            .map_err(|e| self.fetch_failed(e))?
-        {
-            Conditional::NotModified { fresh_for } => {
-                return Ok(Polled::NotModified { fresh_for });
-            }
-            Conditional::Changed(f) => f,
-        };
-        let body = fetched.body;
-        let base = fetched.url.clone();
-        let parsed = tokio::task::spawn_blocking(move || feed::parse_feed(&body, &base)).await;
-        let parsed = PollError::joined(parsed, url, "the feed parser")
-            .map_err(Failure::new)?
-            .map_err(Failure::new)?;
-        let mut failures: Vec<String> = Vec::new();
-        let mut flagged: Vec<String> = Vec::new();
-        let mut listed: Vec<(i64, String)> = Vec::new();
-        let before =
-            crate::store::off_runtime(|| self.store.listings(source_id)).unwrap_or_else(|e| {
-                tracing::error!(source = %url, "cannot read the feed's last entries: {e}");
-                Default::default()
-            });
-        let links_before: HashSet<&str> = before.values().map(String::as_str).collect();
-        // An archive feed of thousands of entries would be thousands of requests a poll.
-        let followed = &parsed.entries[..parsed.entries.len().min(MAX_ENTRIES)];
-        for entry in followed {
-            let (link, inline) = links::entry_target(url, entry);
-            let how = match inline {
-                Some(content) => Listed::Inline {
-                    id: &entry.id,
-                    content,
-                    entry,
-                },
-                None => Listed::Entry {
-                    id: &entry.id,
-                    listed_before: links_before.contains(link.as_str()),
-                },
-            };
-            let checked = self.check_article(source_id, source, &link, how).await;
-            match checked {
-                Ok(o) => {
-                    summary.count(&o);
-                    flagged.extend(o.flag);
-                    listed.extend(o.article_id.map(|id| (id, link.to_string())));
-                }
-                Err(f) if f.deferred_until.is_some() => {}
-                Err(f) => {
-                    tracing::warn!(source = %url, article = %link, "article skipped: {}", f.error);
-                    failures.push(f.error.to_string());
-                }
-            }
-        }
-        if let Err(e) =
-            crate::store::off_runtime(|| self.store.set_listings(source_id, &before, &listed))
-        {
-            tracing::error!(source = %url, "cannot record the feed's entries: {e}");
-        }
-        summary.article_errors += failures.len();
-        let n = parsed.entries.len();
-        let mut notes: Vec<String> = [
-            (&failures, "could not be read"),
-            (&flagged, "stored but flagged"),
-        ]
-        .into_iter()
-        .filter_map(|(list, what)| {
-            let last = list.last()?;
-            Some(format!(
-                "{} of {} articles {what}; last: {last}",
-                list.len(),
-                followed.len()
-            ))
-        })
-        .collect();
-        if n > MAX_ENTRIES {
-            notes.push(format!(
-                "the feed lists {n} entries; only the first {MAX_ENTRIES} are followed"
-            ));
-        }
-        let fresh_for = fetched.fresh_for.max(parsed.ttl);
-        Ok(Polled::Fetched {
-            note: (!notes.is_empty()).then(|| notes.join("; ")),
-            validators: fetched.validators,
-            fresh_for,
-            status: fetched.status,
         })
     }
 }

@@ -15,7 +15,7 @@ use url::Url;
 use super::article::Watch;
 use super::{PassSummary, Pipeline};
 use crate::cadence::ages;
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::SourceConfig;
 use crate::store::{self, ArticleState, Claim, DueArticle, NextCheck, PullIn, Store};
 
 /// Which watched articles a pass checks.
@@ -351,7 +351,7 @@ fn moves_of(store: &Store, source_id: i64, source: &SourceConfig) -> store::Resu
         _ => None,
     };
     let mut articles = Vec::new();
-    if source.kind == SourceKind::Feed {
+    if source.kind.lists_articles() {
         for (id, age_from, last, next) in store.watched_articles(source_id)? {
             let (Some(age_from), Some(next)) = (parse_time(&age_from), parse_time(&next)) else {
                 continue;

@@ -135,6 +135,8 @@ mod tests {
             min_interval: std::time::Duration::from_secs(60),
             max_interval: std::time::Duration::from_secs(240),
             recheck: Default::default(),
+            max_age: crate::config::DEFAULT_MAX_AGE,
+            links: Default::default(),
         };
         let sources = store.sync_sources(&[source]).unwrap().0;
         let (id, _) = store

@@ -19,6 +19,8 @@ fn source(url: &str) -> SourceConfig {
         min_interval: std::time::Duration::from_secs(60),
         max_interval: std::time::Duration::from_secs(240),
         recheck: Default::default(),
+        max_age: crate::config::DEFAULT_MAX_AGE,
+        links: Default::default(),
     }
 }
 
@@ -407,4 +409,49 @@ fn date_arithmetic_saturates_at_the_year_9999() {
             "9999-12-31T23:59:59.000Z"
         );
     }
+}
+
+#[test]
+fn a_store_from_before_listing_kinds_keeps_its_sources_and_what_refers_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fw.db");
+    {
+        // The schema as it was (every migration before 0011), with a source and an article.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let before = super::sqlite::MIGRATIONS.len() - 1;
+        for sql in &super::sqlite::MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO sources (id, url, kind, added_at, etag) VALUES (7, 'https://n.example/rss', 'feed', '2025-01-01T00:00:00Z', '\"e1\"');
+             INSERT INTO articles (id, url, source_id, first_seen_at) VALUES (3, 'https://n.example/a', 7, '2025-01-01T00:00:00Z');",
+        )
+        .unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    let conn = s.conn().unwrap();
+    let kept: (String, String, i64) = conn
+        .query_row(
+            "SELECT s.url, s.etag, a.source_id FROM articles a JOIN sources s ON s.id = a.source_id",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(kept, ("https://n.example/rss".into(), "\"e1\"".into(), 7));
+    // A sitemap is now a kind of source; foreign keys hold again after the rebuild.
+    conn.execute(
+        "INSERT INTO sources (url, kind, added_at) VALUES ('https://n.example/sitemap.xml', 'sitemap', '2025-01-02T00:00:00Z')",
+        params![],
+    )
+    .unwrap();
+    let orphan = conn.execute(
+        "INSERT INTO articles (url, source_id, first_seen_at) VALUES ('https://n.example/b', 999, '2025-01-01T00:00:00Z')",
+        params![],
+    );
+    assert!(
+        orphan.is_err(),
+        "foreign keys are enforced after the migrations"
+    );
 }

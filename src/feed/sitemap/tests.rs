@@ -38,14 +38,20 @@ fn a_news_sitemap_gives_each_url_with_its_news_metadata() {
         first.published.unwrap().to_rfc3339(),
         "2025-01-14T08:00:00+00:00"
     );
-    assert_eq!(first.lastmod.unwrap().to_rfc3339(), "2025-01-14T09:30:00+00:00");
+    assert_eq!(
+        first.lastmod.unwrap().to_rfc3339(),
+        "2025-01-14T09:30:00+00:00"
+    );
     assert_eq!(first.date(), first.published);
     // A relative <loc> is read against the sitemap; a date alone is midnight UTC.
     assert_eq!(
         entries[1].url.as_str(),
         "https://news.example/local/snow-closes-schools"
     );
-    assert_eq!(entries[1].date().unwrap().to_rfc3339(), "2025-01-13T00:00:00+00:00");
+    assert_eq!(
+        entries[1].date().unwrap().to_rfc3339(),
+        "2025-01-13T00:00:00+00:00"
+    );
 }
 
 #[test]
@@ -72,7 +78,9 @@ fn what_is_no_sitemap_is_refused_with_what_it_is() {
     assert!(err.contains("its root element is <rss>"), "{err}");
     let broken = "<urlset><url><loc>https://news.example/a</loc></url";
     assert!(parse(broken.as_bytes(), &url()).is_err());
-    let err = parse(b"\x1f\x8b not gzip at all", &url()).unwrap_err().to_string();
+    let err = parse(b"\x1f\x8b not gzip at all", &url())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("does not inflate"), "{err}");
 }
 
@@ -107,7 +115,11 @@ fn w3c_dates_in_every_precision() {
         ("2024-05-06T10:00+02:00", "2024-05-06T08:00:00+00:00"),
         ("2024-05-06T10:00:00.5Z", "2024-05-06T10:00:00.500+00:00"),
     ] {
-        assert_eq!(w3c_date(text).map(|t| t.to_rfc3339()).as_deref(), Some(want), "{text}");
+        assert_eq!(
+            w3c_date(text).map(|t| t.to_rfc3339()).as_deref(),
+            Some(want),
+            "{text}"
+        );
     }
     assert_eq!(w3c_date("yesterday"), None);
 }

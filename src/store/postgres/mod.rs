@@ -25,6 +25,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0006_pages.sql"),
     include_str!("../../../migrations/postgres/0007_timestamptz.sql"),
     include_str!("../../../migrations/postgres/0008_claim_order.sql"),
+    include_str!("../../../migrations/postgres/0009_listing_kinds.sql"),
 ];
 
 /// Connections each worker keeps to PostgreSQL.

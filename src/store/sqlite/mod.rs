@@ -23,6 +23,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0008_article_ages.sql"),
     include_str!("../../../migrations/0009_figure_scope.sql"),
     include_str!("../../../migrations/0010_pages.sql"),
+    include_str!("../../../migrations/0011_listing_kinds.sql"),
 ];
 
 /// What SQLite says its own way.
@@ -154,16 +155,28 @@ fn prepare(conn: &mut Connection) -> std::result::Result<(), String> {
     // busy timeout) up front; begun DEFERRED, a read that later wants to write while
     // another process committed fails at once with "database is locked".
     conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+    // Foreign keys are enforced from the first statement after the migrations: a migration
+    // that rebuilds a table (SQLite changes a CHECK no other way) drops it while rows still
+    // refer to it, and each migration checks every reference before it commits instead.
+    conn.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL;")
         .map_err(|e| e.to_string())?;
-    let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+    let migrations = Migrations::new(
+        MIGRATIONS
+            .iter()
+            .map(|sql| M::up(sql).foreign_key_check())
+            .collect(),
+    );
     // Two processes starting on a new database at once both see it unmigrated; the second
     // one's migration then fails on the tables the first just made (and rolls back). It
     // is tried again, and finds the schema up to date.
     let mut attempt = 0;
     loop {
         match migrations.to_latest(conn) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                return conn
+                    .execute_batch("PRAGMA foreign_keys = ON;")
+                    .map_err(|e| e.to_string())
+            }
             Err(_) if attempt < 8 => {
                 attempt += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
