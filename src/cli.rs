@@ -15,6 +15,7 @@ use figwatch::store::Store;
 mod alerts;
 mod check;
 mod demo;
+mod discover;
 mod export;
 mod extract;
 mod figures;
@@ -122,6 +123,11 @@ pub enum Command {
     /// The figures reported per topic and measure, as a timeline with their sources; or, with
     /// --text/--file/--jsonl/--revisions, what would be extracted from a text
     Figures(figures::FiguresArgs),
+    /// Find a site's feeds, sitemaps and section fronts, printed as configuration blocks
+    Discover {
+        /// The site's address (its home page), such as https://news.example/
+        url: String,
+    },
     /// Extract the article from files (gzip too) or URLs and print it
     Extract {
         /// Files or http(s) URLs
@@ -244,6 +250,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return extract::run(cli.config.as_deref(), inputs, *json, *explain);
     }
+    if let Command::Discover { url } = &command {
+        return discover::run(cli.config.as_deref(), url);
+    }
     let path = config::locate(cli.config.as_deref());
     let figures_args = match &command {
         Command::Figures(args) => Some(args.clone()),
@@ -297,6 +306,7 @@ fn name_of(c: &Command) -> &'static str {
         Command::Status { .. } => "status",
         Command::Demo => "demo",
         Command::Extract { .. } => "extract",
+        Command::Discover { .. } => "discover",
         Command::Figures(_) => "figures",
     }
 }

@@ -262,3 +262,51 @@ fn listing_keys_on_the_wrong_kind_of_source_are_refused_with_their_key() {
         "{err}"
     );
 }
+
+#[test]
+fn discover_prints_a_sites_feeds_sitemaps_and_sections_as_configuration() {
+    let server = LocalServer::start().unwrap();
+    let home_page = r#"<!DOCTYPE html><html><head><title>News</title>
+        <link rel="alternate" type="application/rss+xml" title="Top stories" href="/rss.xml">
+        </head><body><nav><a href="/">Home</a> <a href="/world/">World</a> <a href="/login">Sign in</a></nav>
+        <main><a href="/world/2025/01/14/a-story-here">A story</a></main></body></html>"#;
+    server.set("/", Response::html(home_page));
+    server.set(
+        "/robots.txt",
+        Response::ok(
+            "text/plain",
+            format!(
+                "User-agent: *\nSitemap: {}\n",
+                server.url("/sitemap-index.xml")
+            ),
+        ),
+    );
+    server.set(
+        "/news-sitemap.xml",
+        Response::ok("application/xml", urlset(&server, &[(ARTICLE, 0, &day(0))])),
+    );
+    let home = Home::new("");
+    let out = home.ok(&["discover", &server.url("/")]);
+    let found: toml::Table = toml::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let urls = |key: &str| -> Vec<String> {
+        found[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["url"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(urls("feeds"), [server.url("/rss.xml")]);
+    assert_eq!(
+        urls("sitemaps"),
+        [
+            server.url("/sitemap-index.xml"),
+            server.url("/news-sitemap.xml")
+        ]
+    );
+    assert_eq!(urls("sections"), [server.url("/world/")]);
+    assert!(out.contains("# Top stories"), "{out}");
+    // What it prints is configuration that figwatch takes as it is.
+    let pasted = Home::new(&out);
+    pasted.ok(&["check-config"]);
+}

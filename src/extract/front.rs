@@ -132,6 +132,84 @@ pub fn article_links(html: &str, base: &Url, filter: &LinkFilter) -> Vec<FrontLi
     out
 }
 
+/// What a site's home page says of where its news is: the feeds it names in `<link
+/// rel="alternate">`, and the sections its navigation links (for `figwatch discover`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Discovered {
+    /// Feeds, with their titles, in the page's order.
+    pub feeds: Vec<(Url, Option<String>)>,
+    /// Section fronts the navigation links, with the links' text.
+    pub sections: Vec<(Url, String)>,
+}
+
+/// The feeds and section fronts a home page at `base` names (see [`Discovered`]).
+pub fn discover(html: &str, base: &Url) -> Discovered {
+    let doc = Html::parse_document(html);
+    let mut found = Discovered::default();
+    let links = scraper::Selector::parse("link[rel][href]").expect("static selector");
+    for l in doc.select(&links) {
+        let e = l.value();
+        let alternate = e.attr("rel").is_some_and(|r| {
+            r.split_whitespace()
+                .any(|w| w.eq_ignore_ascii_case("alternate"))
+        });
+        let feedish = e.attr("type").is_some_and(|t| {
+            let t = t.trim().to_ascii_lowercase();
+            t == "application/rss+xml"
+                || t == "application/atom+xml"
+                || t == "application/feed+json"
+        });
+        let Some(url) = e.attr("href").and_then(|h| base.join(h.trim()).ok()) else {
+            continue;
+        };
+        if alternate
+            && feedish
+            && matches!(url.scheme(), "http" | "https")
+            && found.feeds.iter().all(|(u, _)| *u != url)
+        {
+            let title = e.attr("title").map(one_line).filter(|t| !t.is_empty());
+            found.feeds.push((url, title));
+        }
+    }
+    // Sections are what the page's navigation links: one or two path segments, words only.
+    let navs = scraper::Selector::parse("nav a[href], header a[href], [role=navigation] a[href]")
+        .expect("static selector");
+    for a in doc.select(&navs) {
+        let Some(url) = a
+            .value()
+            .attr("href")
+            .and_then(|h| base.join(h.trim()).ok())
+            .map(clean)
+        else {
+            continue;
+        };
+        let segments: Vec<&str> = url
+            .path_segments()
+            .map(|s| s.filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        let wordy = !segments.is_empty()
+            && segments.len() <= 2
+            && segments.iter().all(|s| {
+                s.len() <= 30
+                    && s.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+                    && !NOT_ARTICLES.contains(&s.to_ascii_lowercase().as_str())
+            });
+        if !same_site(&url, base) || !wordy || url.query().is_some() {
+            continue;
+        }
+        if found.sections.len() < 30 && found.sections.iter().all(|(u, _)| *u != url) {
+            let text = one_line(&a.text().collect::<Vec<_>>().join(" "));
+            found.sections.push((url, text));
+        }
+    }
+    found
+}
+
+/// Text on one line, control characters dropped.
+fn one_line(text: &str) -> String {
+    crate::controls::strip(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
+}
+
 /// Whether `a` or an element around it is the page's chrome or a widget.
 fn in_chrome<'a>(a: ElementRef<'a>, memo: &mut NameMemo<'a>) -> bool {
     std::iter::successors(Some(a), |e| e.parent().and_then(ElementRef::wrap)).any(|e| {
@@ -285,6 +363,37 @@ mod tests {
         let links = article_links(FRONT, &base(), &pattern);
         assert_eq!(links.len(), 1);
         assert!(links[0].url.path().contains("/2025/01/14/"));
+    }
+
+    #[test]
+    fn a_home_page_names_its_feeds_and_sections() {
+        let html = r#"<html><head>
+            <link rel="alternate" type="application/rss+xml" title="World
+              news" href="/world/rss.xml">
+            <link rel="alternate" type="application/atom+xml" href="https://www.news.example/atom.xml">
+            <link rel="alternate" hreflang="de" href="/de/">
+            <link rel="stylesheet" type="text/css" href="/s.css">
+          </head><body>
+            <nav><a href="/world/">World</a> <a href="/world/europe">Europe</a> <a href="/login">Sign in</a>
+              <a href="https://other.example/world/">Elsewhere</a> <a href="/search?q=x">Search</a>
+              <a href="/world/2025/01/14/a-story-here">A story</a></nav>
+          </body></html>"#;
+        let found = discover(html, &Url::parse("https://www.news.example/").unwrap());
+        assert_eq!(
+            found.feeds,
+            vec![
+                (
+                    Url::parse("https://www.news.example/world/rss.xml").unwrap(),
+                    Some("World news".to_string())
+                ),
+                (
+                    Url::parse("https://www.news.example/atom.xml").unwrap(),
+                    None
+                ),
+            ]
+        );
+        let sections: Vec<&str> = found.sections.iter().map(|(u, _)| u.path()).collect();
+        assert_eq!(sections, ["/world/", "/world/europe"]);
     }
 
     #[test]

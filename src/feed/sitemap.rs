@@ -236,6 +236,26 @@ fn finish(p: Partial, base: &Url) -> Option<SitemapEntry> {
     })
 }
 
+/// The sitemaps a `robots.txt` names (`Sitemap: URL` lines, any case), read against `base`.
+pub fn robots_sitemaps(text: &str, base: &Url) -> Vec<Url> {
+    let mut out: Vec<Url> = Vec::new();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !key.trim().eq_ignore_ascii_case("sitemap") {
+            continue;
+        }
+        let value = value.split('#').next().unwrap_or_default().trim();
+        if let Ok(url) = base.join(value) {
+            if matches!(url.scheme(), "http" | "https") && !out.contains(&url) {
+                out.push(url);
+            }
+        }
+    }
+    out
+}
+
 /// A W3C datetime as sitemaps write it: `2024-05-06`, `2024-05-06T10:00Z`,
 /// `2024-05-06T10:00:00+02:00`, `2024-05-06T10:00:00.5Z`.
 pub fn w3c_date(text: &str) -> Option<DateTime<Utc>> {

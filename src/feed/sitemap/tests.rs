@@ -123,3 +123,19 @@ fn w3c_dates_in_every_precision() {
     }
     assert_eq!(w3c_date("yesterday"), None);
 }
+
+#[test]
+fn robots_txt_names_its_sitemaps() {
+    let robots = "User-agent: *\nDisallow: /search\nSitemap: https://news.example/news-sitemap.xml\nsitemap:/sitemap-index.xml # all\nSitemap: javascript:alert(1)\n";
+    let found: Vec<String> = robots_sitemaps(robots, &url())
+        .iter()
+        .map(Url::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "https://news.example/news-sitemap.xml",
+            "https://news.example/sitemap-index.xml"
+        ]
+    );
+}
