@@ -16,6 +16,7 @@ use anyhow::{bail, Context};
 
 mod articles;
 mod bare;
+mod listings;
 mod server;
 mod workers;
 
@@ -32,6 +33,8 @@ struct Args {
     binary: PathBuf,
     /// `figwatch-load workers`: the scale-out benchmark on PostgreSQL.
     workers: Option<workers::Options>,
+    /// `figwatch-load listings`: sitemaps and section fronts.
+    listings: Option<listings::Options>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -49,6 +52,7 @@ fn args() -> anyhow::Result<Args> {
             .context("no folder for the binary")?
             .join("figwatch"),
         workers: None,
+        listings: None,
     };
     let mut it = std::env::args().skip(1).peekable();
     if it.peek().map(String::as_str) == Some("workers") {
@@ -57,6 +61,14 @@ fn args() -> anyhow::Result<Args> {
             databases: Vec::new(),
             workers: vec![1, 2, 3],
             concurrency: 64,
+        });
+    }
+    if it.peek().map(String::as_str) == Some("listings") {
+        it.next();
+        a.listings = Some(listings::Options {
+            sitemaps: 10,
+            fronts: 100,
+            check: false,
         });
     }
     while let Some(arg) = it.next() {
@@ -81,6 +93,12 @@ fn args() -> anyhow::Result<Args> {
                     .map(|n| n.trim().parse())
                     .collect::<Result<_, _>>()?
             }
+            "--sitemaps" if a.listings.is_some() => {
+                a.listings.as_mut().expect("checked").sitemaps = value()?.parse()?
+            }
+            "--fronts" if a.listings.is_some() => {
+                a.listings.as_mut().expect("checked").fronts = value()?.parse()?
+            }
             "--check" => a.check = true,
             "--check-ratio" => {
                 a.check = true;
@@ -88,6 +106,7 @@ fn args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!("figwatch-load [--feeds N] [--articles N] [--hosts N] [--rounds N] [--changed FRACTION] [--concurrency N] [--figwatch PATH] [--check] [--check-ratio]");
+                println!("figwatch-load listings [--sitemaps 10] [--fronts 100] [--hosts N] [--concurrency N] [--check]");
                 println!("figwatch-load workers --database sqlite|PATH|postgres://URL [--database …] [--workers 1,2,3] [--feeds N] [--hosts N] [--concurrency N]");
                 std::process::exit(0);
             }
@@ -276,13 +295,20 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let archive = if a.workers.is_some() {
+    let archive = if a.workers.is_some() || a.listings.is_some() {
         0
     } else {
         a.articles / server::ARCHIVE_ENTRIES as usize
     };
     let site = rt.block_on(server::start(a.feeds, a.hosts, archive))?;
     let dir = TempDir::new()?;
+    if let Some(l) = &a.listings {
+        let l = listings::Options {
+            check: a.check,
+            ..*l
+        };
+        return listings::run(site, &a.binary, dir.path(), &l, a.concurrency);
+    }
     if let Some(w) = &a.workers {
         if w.databases.is_empty() {
             bail!("figwatch-load workers needs --database sqlite|PATH|postgres://URL (once per store to compare); .ci/postgres starts a PostgreSQL server");

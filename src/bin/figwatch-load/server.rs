@@ -107,12 +107,108 @@ pub async fn start(feeds: usize, hosts: usize, archive: usize) -> anyhow::Result
         .route("/articles/{feed}/{file}", get(article))
         .route("/archive/{file}", get(archive_feed))
         .route("/archived/{feed}/{file}", get(archived))
+        .route("/sitemaps/{file}", get(sitemap))
+        .route("/fronts/{front}/", get(front))
+        .route("/stories/{desk}/{slug}", get(story))
         .with_state(Arc::clone(&site));
     for l in listeners {
         let app = app.clone();
         tokio::spawn(async move { axum::serve(l, app).await });
     }
     Ok(site)
+}
+
+/// How many URLs each listing of the listings benchmark names.
+pub const LISTED: u32 = 100;
+
+impl Site {
+    /// Sitemap `i` of the listings benchmark: `LISTED` recent story URLs.
+    pub fn sitemap_url(&self, i: usize) -> String {
+        format!(
+            "http://{}/sitemaps/{i}.xml",
+            self.hosts[i % self.hosts.len()]
+        )
+    }
+
+    /// Section front `i` of the listings benchmark: navigation around `LISTED / 10` story links.
+    pub fn front_url(&self, i: usize) -> String {
+        format!("http://{}/fronts/{i}/", self.hosts[i % self.hosts.len()])
+    }
+}
+
+/// A story's path: slugged like a real article's, so that a front's links look like one.
+fn story_path(desk: usize, k: u32) -> String {
+    format!("/stories/{desk}/{k}-north-korean-troops-report-from-desk-{desk}")
+}
+
+async fn sitemap(
+    State(site): State<Arc<Site>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(i) = numbered::<usize>(&file, ".xml") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let host = site.hosts[i % site.hosts.len()];
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    conditional(
+        &site,
+        &headers,
+        format!("\"s{i}\""),
+        "application/xml",
+        || {
+            let urls: String = (0..LISTED)
+            .map(|k| {
+                format!(
+                    "<url><loc>http://{host}{}</loc><lastmod>{today}</lastmod><news:news><news:publication_date>{today}</news:publication_date><news:title>Report {k}</news:title></news:news></url>",
+                    story_path(10_000 + i, k)
+                )
+            })
+            .collect();
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">{urls}</urlset>")
+        },
+    )
+}
+
+async fn front(
+    State(site): State<Arc<Site>>,
+    Path(i): Path<usize>,
+    headers: HeaderMap,
+) -> Response {
+    conditional(
+        &site,
+        &headers,
+        format!("\"fr{i}\""),
+        "text/html; charset=utf-8",
+        || {
+            let links: String = (0..LISTED / 10)
+            .map(|k| format!("<div class=\"story\"><h2><a href=\"{}\">Report {k} from desk {i}</a></h2></div>", story_path(20_000 + i, k)))
+            .collect();
+            format!(
+            "<!DOCTYPE html><html><head><title>Desk {i}</title></head><body>\
+             <nav><a href=\"/\">Home</a> <a href=\"/fronts/{i}/\">Desk</a> <a href=\"{}\">Top story</a> <a href=\"/login\">Sign in</a></nav>\
+             <main><h1>Desk {i}</h1>{links}</main><footer><a href=\"/about/the-desk-and-its-people\">About</a></footer></body></html>",
+            story_path(30_000 + i, 0)
+        )
+        },
+    )
+}
+
+async fn story(
+    State(site): State<Arc<Site>>,
+    Path((desk, slug)): Path<(usize, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(k) = slug.split('-').next().and_then(|n| n.parse::<u32>().ok()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    conditional(
+        &site,
+        &headers,
+        format!("\"st{desk}-{k}\""),
+        "text/html; charset=utf-8",
+        || page(desk, k),
+    )
 }
 
 /// The number a file of the site is named by: `12.xml` → 12.
