@@ -311,6 +311,24 @@ fn name_of(c: &Command) -> &'static str {
     }
 }
 
+/// The user agent and fetch settings of the configuration, when one is given or found; the
+/// defaults otherwise (`extract` and `discover` work without a configuration, but honour the
+/// address guard and proxy of one that exists).
+fn fetch_settings(
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<(String, config::FetchSettings)> {
+    let path = config::locate(config);
+    if config.is_some() || path.exists() {
+        let c = Config::load_found(&path, config.is_some())?;
+        Ok((c.user_agent, c.fetch))
+    } else {
+        Ok((
+            config::DEFAULT_USER_AGENT.to_string(),
+            config::FetchSettings::default(),
+        ))
+    }
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()

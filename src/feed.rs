@@ -3,6 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub mod sitemap;
+pub mod urls;
 
 use sha2::{Digest, Sha256};
 use url::Url;

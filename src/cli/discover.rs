@@ -7,24 +7,13 @@ use std::io::Write;
 use url::Url;
 
 use super::{runtime, stdout};
-use figwatch::config::{self, Config};
 use figwatch::extract::front;
 use figwatch::feed::sitemap;
 use figwatch::fetch::{Fetched, Fetcher};
 
-/// Works without a configuration file (defaults), but uses the fetch settings of one that
-/// exists (its address guard, proxy and user agent).
+/// Works without a configuration file (see [`super::fetch_settings`]).
 pub(super) fn run(config: Option<&std::path::Path>, site: &str) -> anyhow::Result<()> {
-    let path = config::locate(config);
-    let (user_agent, fetch) = if config.is_some() || path.exists() {
-        let c = Config::load_found(&path, config.is_some())?;
-        (c.user_agent, c.fetch)
-    } else {
-        (
-            config::DEFAULT_USER_AGENT.to_string(),
-            config::FetchSettings::default(),
-        )
-    };
+    let (user_agent, fetch) = super::fetch_settings(config)?;
     let site = Url::parse(site)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))

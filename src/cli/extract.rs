@@ -7,27 +7,16 @@ use anyhow::bail;
 use url::Url;
 
 use super::{json_lines, runtime, stdout};
-use figwatch::config::{self, Config};
 use figwatch::extract::{self, explain::Explanation, Article, ExtractError};
 
-/// Works without a configuration file (defaults), but uses the fetch settings of one that
-/// exists.
+/// Works without a configuration file (see [`super::fetch_settings`]).
 pub(super) fn run(
     config: Option<&std::path::Path>,
     inputs: &[String],
     json: bool,
     explain: bool,
 ) -> anyhow::Result<()> {
-    let path = config::locate(config);
-    let (user_agent, fetch) = if config.is_some() || path.exists() {
-        let c = Config::load_found(&path, config.is_some())?;
-        (c.user_agent, c.fetch)
-    } else {
-        (
-            config::DEFAULT_USER_AGENT.to_string(),
-            config::FetchSettings::default(),
-        )
-    };
+    let (user_agent, fetch) = super::fetch_settings(config)?;
     let fetcher = figwatch::fetch::Fetcher::new(&user_agent, &fetch)?;
     let rt = runtime()?;
     let mut out = stdout();

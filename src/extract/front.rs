@@ -13,6 +13,7 @@ use url::Url;
 
 use super::boilerplate::{judge, NameMemo, Verdict};
 pub use crate::config::LinkFilter;
+use crate::feed::urls::{canonical_url, same_site};
 
 /// One article link of a front, in the page's order.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,15 +99,10 @@ pub fn article_links(html: &str, base: &Url, filter: &LinkFilter) -> Vec<FrontLi
         if in_chrome(a, &mut memo) {
             continue;
         }
-        let Some(url) = a
-            .value()
-            .attr("href")
-            .and_then(|h| base.join(h.trim()).ok())
-            .map(clean)
-        else {
+        let Some(url) = target(a, base) else {
             continue;
         };
-        if !same_site(&url, base) || url.path() == base.path() || !is_article(&url, filter) {
+        if url.path() == base.path() || !is_article(&url, filter) {
             continue;
         }
         let text: String = a.text().collect::<Vec<_>>().join(" ");
@@ -175,12 +171,7 @@ pub fn discover(html: &str, base: &Url) -> Discovered {
     let navs = scraper::Selector::parse("nav a[href], header a[href], [role=navigation] a[href]")
         .expect("static selector");
     for a in doc.select(&navs) {
-        let Some(url) = a
-            .value()
-            .attr("href")
-            .and_then(|h| base.join(h.trim()).ok())
-            .map(clean)
-        else {
+        let Some(url) = target(a, base) else {
             continue;
         };
         let segments: Vec<&str> = url
@@ -194,7 +185,7 @@ pub fn discover(html: &str, base: &Url) -> Discovered {
                     && s.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
                     && !NOT_ARTICLES.contains(&s.to_ascii_lowercase().as_str())
             });
-        if !same_site(&url, base) || !wordy || url.query().is_some() {
+        if !wordy || url.query().is_some() {
             continue;
         }
         if found.sections.len() < 30 && found.sections.iter().all(|(u, _)| *u != url) {
@@ -220,28 +211,12 @@ fn in_chrome<'a>(a: ElementRef<'a>, memo: &mut NameMemo<'a>) -> bool {
     })
 }
 
-/// The link as an article's address: no fragment, no `utm_*` parameters.
-fn clean(mut url: Url) -> Url {
-    url.set_fragment(None);
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| !k.starts_with("utm_"))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        url.set_query(None);
-    } else {
-        url.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    url
-}
-
-fn site(url: &Url) -> Option<&str> {
-    url.host_str().map(|h| h.strip_prefix("www.").unwrap_or(h))
-}
-
-fn same_site(url: &Url, base: &Url) -> bool {
-    matches!(url.scheme(), "http" | "https") && site(url).is_some() && site(url) == site(base)
+/// Where a link leads, as an article's address (no fragment, no `utm_*` parameters), when it
+/// stays on `base`'s site over http(s).
+fn target(a: ElementRef<'_>, base: &Url) -> Option<Url> {
+    let url = base.join(a.value().attr("href")?.trim()).ok()?;
+    let ok = matches!(url.scheme(), "http" | "https") && same_site(&url, base);
+    ok.then(|| canonical_url(&url))
 }
 
 /// Whether the address has an article's shape and passes the source's own filter.
