@@ -21,6 +21,9 @@ mod values;
 pub use values::*;
 mod checks;
 use checks::*;
+mod render;
+pub use render::RenderSettings;
+use render::*;
 
 pub use recheck::{Recheck, Tier};
 
@@ -91,6 +94,8 @@ pub struct Config {
     pub retention: Option<Retention>,
     /// The dashboard, when `[web]` is configured.
     pub web: Option<WebSettings>,
+    /// `[render]`: the browser that renders the sources with `render = "chromium"`.
+    pub render: RenderSettings,
 }
 
 /// `[web]`: the read-only dashboard, served by the daemon or `figwatch serve`.
@@ -166,6 +171,9 @@ pub struct SourceConfig {
     pub max_age: Duration,
     /// Which article links of a section front are followed (`links`, `links_regex`).
     pub links: LinkFilter,
+    /// `render = "chromium"`: the page (or, for a listing, each article it lists; never the
+    /// listing itself) is loaded in headless Chromium and its rendered DOM is read.
+    pub render: bool,
 }
 
 /// `links` and `links_regex` of a section front: which of its article links to follow.
@@ -287,6 +295,8 @@ struct RawConfig {
     retention: Option<RawRetention>,
     web: Option<RawWeb>,
     #[serde(default)]
+    render: RawRender,
+    #[serde(default)]
     feeds: Vec<RawSource>,
     #[serde(default)]
     pages: Vec<RawSource>,
@@ -338,6 +348,7 @@ struct RawSource {
     max_age: Option<Spanned<Dur>>,
     links: Option<Spanned<String>>,
     links_regex: Option<Spanned<String>>,
+    render: Option<Spanned<String>>,
 }
 
 /// The intervals below this are refused: a news site polled every few milliseconds would
@@ -478,6 +489,7 @@ impl Config {
                     .or(default_bounds.max.as_ref().map(|d| d.0.max(interval)))
                     .unwrap_or(interval * 4);
                 let (max_age, links) = listing_options(src, kind, &prefix, &at)?;
+                let render = render_option(src, &prefix, &at)?;
                 sources.push(SourceConfig {
                     kind,
                     url,
@@ -487,6 +499,7 @@ impl Config {
                     recheck,
                     max_age,
                     links,
+                    render,
                 });
             }
         }
@@ -545,6 +558,7 @@ impl Config {
                     .map_err(|e| at(None, Some("fetch.proxy".to_string()), e))?,
             ),
         };
+        check_render_route(&sources, &proxy, &at)?;
         let fetch = FetchSettings {
             timeout: f
                 .timeout
@@ -633,9 +647,11 @@ impl Config {
                 Some(WebSettings { listen, token_file })
             }
         };
+        let render = render_settings(&raw.render, &places, &at)?;
         Ok(Config {
             path: path.to_path_buf(),
             retention,
+            render,
             web,
             database: match Database::parse(
                 &std::env::var("FIGWATCH_DATABASE")

@@ -23,6 +23,7 @@ pub mod fetch;
 pub mod figures;
 pub mod metrics;
 pub mod pipeline;
+pub mod render;
 pub mod schedule;
 pub mod store;
 pub mod web;

@@ -101,6 +101,7 @@ mod tests {
             recheck: Default::default(),
             max_age: crate::config::DEFAULT_MAX_AGE,
             links: Default::default(),
+            render: false,
         }
     }
 

@@ -117,6 +117,7 @@ pub(super) fn check_config(c: &Config, out: &mut impl Write) -> anyhow::Result<(
         c.schedule.fail_after
     )?;
     writeln!(out, "articles   {}", describe_recheck(&c.recheck))?;
+    print_render(c, out)?;
     writeln!(out, "\nsources:")?;
     for s in &c.sources {
         let bounds = format!(
@@ -126,11 +127,16 @@ pub(super) fn check_config(c: &Config, out: &mut impl Write) -> anyhow::Result<(
         );
         writeln!(
             out,
-            "  {:<5} every {:<5} {:<12} {}",
+            "  {:<5} every {:<5} {:<12} {}{}",
             s.kind.as_str(),
             humantime::format_duration(s.interval).to_string(),
             bounds,
-            s.url
+            s.url,
+            match (s.render, s.kind.lists_articles()) {
+                (false, _) => "",
+                (true, false) => "  (rendered in Chromium)",
+                (true, true) => "  (its articles rendered in Chromium)",
+            }
         )?;
         if s.kind.lists_articles() && s.recheck != c.recheck {
             writeln!(
@@ -163,6 +169,48 @@ pub(super) fn check_config(c: &Config, out: &mut impl Write) -> anyhow::Result<(
             }
         )?;
     }
+    Ok(())
+}
+
+/// `[render]`, when a source renders: the browser must be there and start, or the check fails
+/// (the service's `ExecStartPre` then keeps a daemon that could not render from starting).
+fn print_render(c: &Config, out: &mut impl Write) -> anyhow::Result<()> {
+    let rendering = c.sources.iter().filter(|s| s.render).count();
+    if rendering == 0 {
+        writeln!(
+            out,
+            "render     no source renders (render = \"chromium\" is not set)"
+        )?;
+        return Ok(());
+    }
+    let r = &c.render;
+    let chromium = figwatch::render::find_chromium(r.chromium.as_deref())?;
+    let version = std::process::Command::new(&chromium)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!("[render] chromium: cannot run {}: {e}", chromium.display())
+        })?;
+    let said = String::from_utf8_lossy(&version.stdout);
+    let said = said.lines().last().unwrap_or_default().trim();
+    if !version.status.success() || said.is_empty() {
+        bail!(
+            "[render] chromium: {} --version failed ({}); is it Chromium? Install Debian's chromium package or set [render] chromium",
+            chromium.display(),
+            version.status
+        );
+    }
+    writeln!(
+        out,
+        "render     {rendering} source(s) through {} ({}): {} tab(s), {} a page, restarted past {} MiB; every request through the guarded proxy",
+        chromium.display(),
+        said.escape_debug(),
+        r.tabs,
+        humantime::format_duration(r.timeout),
+        r.max_memory >> 20
+    )?;
     Ok(())
 }
 

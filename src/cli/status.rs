@@ -97,7 +97,21 @@ pub fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> 
         .filter(|s| configured.contains(&s.url))
         .collect();
     let mut out = super::stdout();
+    let renders = |url: &str| {
+        config
+            .sources
+            .iter()
+            .any(|c| c.render && c.url.as_str() == url)
+    };
     if json {
+        let rows: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r)?;
+                v["render"] = serde_json::Value::Bool(renders(&r.url));
+                Ok(v)
+            })
+            .collect::<serde_json::Result<_>>()?;
         return json_lines(&mut out, &rows);
     }
     if rows.is_empty() {
@@ -110,6 +124,17 @@ pub fn status(store: &Store, config: &Config, json: bool) -> anyhow::Result<()> 
             (n, _) => format!("FAILING ({n} in a row)"),
         };
         writeln!(out, "{} {}  — {}", r.kind, r.url, health)?;
+        if renders(&r.url) {
+            writeln!(
+                out,
+                "    rendered in headless Chromium (render = \"chromium\"){}",
+                if r.kind == "page" {
+                    ""
+                } else {
+                    ": its articles, not the listing"
+                }
+            )?;
+        }
         let every = r
             .interval_secs
             .map(|s| {

@@ -85,7 +85,7 @@ impl AddressPolicy {
     }
 
     /// The addresses of `host` that may be used; an error when none may.
-    fn filter(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refused> {
+    pub fn filter(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refused> {
         if self.allows_host(host) {
             return Ok(addrs);
         }

@@ -305,7 +305,16 @@ impl Pipeline {
                 ..Default::default()
             });
         }
-        let (article, figures, page) = match self.extract_article(link, fetched).await {
+        let rendered = match self.renders(source_id) && fetched.is_html() {
+            true => Some(self.render(link, &fetched).await),
+            false => None,
+        };
+        let extracted = match rendered {
+            Some(Err(e)) => Err(e),
+            Some(Ok(page)) => self.extract_article(link, page).await,
+            None => self.extract_article(link, fetched).await,
+        };
+        let (article, figures, page) = match extracted {
             Ok(a) => a,
             Err(e) => {
                 let id = self
@@ -420,6 +429,32 @@ impl Pipeline {
         if let Err(db) = recorded {
             tracing::error!(article = %url, "cannot record the error: {db}");
         }
+    }
+
+    /// The page as Chromium renders it, in place of what the server sent: the DOM after its
+    /// scripts ran. The fetch before it was conditional, so a page is rendered only when its
+    /// bytes changed.
+    async fn render(&self, url: &Url, fetched: &Fetched) -> Result<Fetched, PollError> {
+        let renderer = self
+            .renderer
+            .as_ref()
+            .expect("a pipeline whose sources render has a renderer");
+        let rendered = renderer
+            .render(&fetched.url)
+            .await
+            .map_err(|source| PollError::Render {
+                url: url.to_string(),
+                source,
+            })?;
+        Ok(Fetched {
+            url: fetched.url.clone(),
+            status: fetched.status,
+            media_type: Some("text/html".into()),
+            charset: Some("utf-8".into()),
+            body: rendered.html.into_bytes(),
+            validators: fetched.validators.clone(),
+            fresh_for: fetched.fresh_for,
+        })
     }
 
     /// The article of a fetched page, and the figures of its text: both computed on the

@@ -43,6 +43,15 @@ pub enum PollError {
         #[source]
         source: ExtractError,
     },
+    /// Chromium could not render the page (`render = "chromium"`).
+    #[error("{url}: {source}")]
+    Render {
+        /// The page.
+        url: String,
+        /// What the browser said.
+        #[source]
+        source: crate::render::RenderError,
+    },
     /// The store refused a read or a write (a full disk, a lost database).
     #[error("{url}: {source}")]
     Store {

@@ -112,6 +112,8 @@ pub struct Pipeline {
     /// Canonical URLs of the articles being checked right now: two feeds linking one article
     /// at the same moment fetch it once.
     in_flight: Mutex<HashSet<String>>,
+    /// Headless Chromium, for the sources with `render = "chromium"` (none: no source renders).
+    renderer: Option<Arc<crate::render::Renderer>>,
 }
 
 impl Pipeline {
@@ -147,6 +149,22 @@ impl Pipeline {
             }));
         }
         let fetcher = Fetcher::with_hosts(&config.user_agent, &config.fetch, hosts)?;
+        let renderer = match config.sources.iter().any(|s| s.render) {
+            false => None,
+            true => {
+                // Refused now, not at the first page: a missing browser is a set-up error.
+                crate::render::find_chromium(config.render.chromium.as_deref())?;
+                Some(Arc::new(crate::render::Renderer::new(
+                    config.render.clone(),
+                    &config.user_agent,
+                    Arc::new(crate::fetch::AddressPolicy::new(
+                        config.fetch.allow_private,
+                        &config.fetch.allow_hosts,
+                    )),
+                    config.fetch.max_body,
+                )))
+            }
+        };
         let figures = Arc::new(FigureExtractor::new(&config.topics));
         let (source_ids, changed) = store.sync_sources(&config.sources)?;
         let changed: Vec<_> = changed
@@ -173,12 +191,25 @@ impl Pipeline {
             source_ids,
             states,
             in_flight: Mutex::new(HashSet::new()),
+            renderer,
         })
     }
 
     /// This process's name as a worker (on its leases, its request slots, in `status`).
     pub fn worker_name(&self) -> &str {
         &self.lease_owner
+    }
+
+    /// The renderer, when a source renders (its counts are the run's).
+    pub fn renderer(&self) -> Option<&Arc<crate::render::Renderer>> {
+        self.renderer.as_ref()
+    }
+
+    /// Whether the articles of the source `source_id` are rendered in Chromium.
+    fn renders(&self, source_id: i64) -> bool {
+        self.source_index
+            .get(&source_id)
+            .is_some_and(|&i| self.config.sources[i].render)
     }
 
     /// The store's id of the source at `index` of the configuration.

@@ -137,6 +137,7 @@ mod tests {
             recheck: Default::default(),
             max_age: crate::config::DEFAULT_MAX_AGE,
             links: Default::default(),
+            render: false,
         };
         let sources = store.sync_sources(&[source]).unwrap().0;
         let (id, _) = store

@@ -21,6 +21,7 @@ fn source(url: &str) -> SourceConfig {
         recheck: Default::default(),
         max_age: crate::config::DEFAULT_MAX_AGE,
         links: Default::default(),
+        render: false,
     }
 }
 

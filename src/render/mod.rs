@@ -1,0 +1,321 @@
+//! Pages whose text is written by JavaScript, rendered in headless Chromium over the DevTools
+//! protocol (chromiumoxide). The rendered DOM then goes through the same extractor as any
+//! served page.
+//!
+//! Bounded and guarded:
+//! - every request of the browser goes through [`proxy::GuardedProxy`], which refuses internal
+//!   addresses as plain fetches do; the browser resolves no name itself, and WebRTC and QUIC
+//!   are off ([`browser::flags`]);
+//! - at most `[render] tabs` pages at once, each stopped at `[render] timeout` and read as it
+//!   stands;
+//! - a fresh profile per browser, removed with it; downloads refused;
+//! - the browser is started on the first page that needs it, and started again when it died
+//!   or its process tree holds more than `[render] max_memory`.
+
+pub mod browser;
+pub mod memory;
+pub mod proxy;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chromiumoxide::cdp::browser_protocol::page::StopLoadingParams;
+use chromiumoxide::cdp::browser_protocol::target::CloseTargetParams;
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+use url::Url;
+
+use crate::config::RenderSettings;
+use crate::fetch::AddressPolicy;
+pub use browser::find_chromium;
+use browser::Running;
+
+/// Why a page could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// No Chromium binary.
+    #[error("a source has render = \"chromium\", but Chromium was not found ({looked}): install Debian's package (apt-get install chromium) or set [render] chromium = \"/path/to/chromium\"")]
+    NotFound {
+        /// Where it was looked for.
+        looked: String,
+    },
+    /// The browser's temporary profile could not be made.
+    #[error("cannot make a temporary profile for Chromium")]
+    Profile {
+        /// The file system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The browser would not start, or not take its first command.
+    #[error("Chromium: {reason}")]
+    Launch {
+        /// What failed.
+        reason: String,
+        /// The DevTools client's error.
+        #[source]
+        source: Option<Box<chromiumoxide::error::CdpError>>,
+    },
+    /// The guarded proxy could not listen.
+    #[error("cannot start the browser's guarded proxy")]
+    Proxy {
+        /// The socket's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The page failed in the browser.
+    #[error("Chromium could not {doing} {url}")]
+    Page {
+        /// The page.
+        url: String,
+        /// What was being done ("load", "read").
+        doing: &'static str,
+        /// The DevTools client's error, when there was one (none: out of time).
+        #[source]
+        source: Option<Box<chromiumoxide::error::CdpError>>,
+    },
+}
+
+/// A rendered page.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The DOM after scripts ran, serialised.
+    pub html: String,
+    /// Where the browser ended up.
+    pub url: Url,
+    /// Its loading was stopped at `[render] timeout`; the text is what it had by then.
+    pub stopped_at_budget: bool,
+}
+
+/// What the renderer has done since it was made (for `status`, logs and the benchmark).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderCounts {
+    /// Pages rendered.
+    pub pages: u64,
+    /// Browsers started (the first, and each restart).
+    pub launches: u64,
+    /// Requests of the browser the proxy refused.
+    pub refused: u64,
+}
+
+/// Renders pages in one headless Chromium, started when first needed.
+pub struct Renderer {
+    settings: RenderSettings,
+    user_agent: String,
+    policy: Arc<AddressPolicy>,
+    max_body: u64,
+    tabs: Semaphore,
+    state: Mutex<State>,
+    pages: AtomicU64,
+    launches: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    proxy: Option<proxy::GuardedProxy>,
+    running: Option<Arc<Running>>,
+}
+
+/// How long the browser may take to start and answer.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
+/// After the load event, the page is read once its DOM has been still this long.
+const SETTLE: Duration = Duration::from_millis(500);
+/// Reading a page's DOM, or closing it, takes at most this beyond the budget.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Resolves once the document has gone `SETTLE` milliseconds without a change.
+const SETTLED_JS: &str = "new Promise(resolve => { let t = setTimeout(resolve, QUIET, true); \
+    new MutationObserver(() => { clearTimeout(t); t = setTimeout(resolve, QUIET, true); }) \
+    .observe(document, { subtree: true, childList: true, characterData: true }); })";
+
+impl Renderer {
+    /// A renderer; nothing starts until the first page. `policy` and `max_body` are the
+    /// fetcher's, so the browser reaches what plain fetches reach.
+    pub fn new(
+        settings: RenderSettings,
+        user_agent: &str,
+        policy: Arc<AddressPolicy>,
+        max_body: u64,
+    ) -> Renderer {
+        Renderer {
+            tabs: Semaphore::new(settings.tabs.max(1)),
+            settings,
+            user_agent: user_agent.to_string(),
+            policy,
+            max_body,
+            state: Mutex::new(State::default()),
+            pages: AtomicU64::new(0),
+            launches: AtomicU64::new(0),
+        }
+    }
+
+    /// What it has done so far.
+    pub async fn counts(&self) -> RenderCounts {
+        let state = self.state.lock().await;
+        RenderCounts {
+            pages: self.pages.load(Ordering::Relaxed),
+            launches: self.launches.load(Ordering::Relaxed),
+            refused: state.proxy.as_ref().map_or(0, |p| p.refused()),
+        }
+    }
+
+    /// The process id of the running browser, if one runs.
+    pub async fn browser_pid(&self) -> Option<u32> {
+        let state = self.state.lock().await;
+        state.running.as_ref().map(|r| r.pid)
+    }
+
+    /// Loads `url` in a tab and returns its DOM once scripts have run and the page is still
+    /// (or at the budget). A browser that died is started again, and the page tried once
+    /// more.
+    pub async fn render(&self, url: &Url) -> Result<Rendered, RenderError> {
+        let _tab = self
+            .tabs
+            .acquire()
+            .await
+            .expect("the tab semaphore is never closed");
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let running = self.running().await?;
+            let result = self.render_in(&running, url).await;
+            let died = !running.alive();
+            self.after_page(&running, died).await;
+            match result {
+                Err(e) if died && tries < 2 => {
+                    tracing::warn!(page = %url, "Chromium died while rendering ({e}); started again");
+                }
+                other => {
+                    if other.is_ok() {
+                        self.pages.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return other;
+                }
+            }
+        }
+    }
+
+    /// The running browser, started (with its proxy) when there is none or it died.
+    async fn running(&self) -> Result<Arc<Running>, RenderError> {
+        let mut state = self.state.lock().await;
+        if let Some(r) = state.running.as_ref().filter(|r| r.alive()) {
+            return Ok(Arc::clone(r));
+        }
+        state.running = None;
+        if state.proxy.is_none() {
+            let proxy = proxy::GuardedProxy::start(Arc::clone(&self.policy), self.max_body)
+                .await
+                .map_err(|source| RenderError::Proxy { source })?;
+            state.proxy = Some(proxy);
+        }
+        let proxy_addr = state.proxy.as_ref().map(|p| p.addr()).expect("set above");
+        let chromium = find_chromium(self.settings.chromium.as_deref())?;
+        let running = Running::launch(
+            &chromium,
+            browser::flags(proxy_addr, &self.user_agent),
+            LAUNCH_TIMEOUT,
+        )
+        .await?;
+        let launches = self.launches.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::info!(pid = running.pid, launches, "Chromium started");
+        let running = Arc::new(running);
+        state.running = Some(Arc::clone(&running));
+        Ok(running)
+    }
+
+    /// Retires the browser after a page when it died or holds more than `max_memory`; the
+    /// pages still open in it finish first (it is killed when the last lets go of it).
+    async fn after_page(&self, running: &Arc<Running>, died: bool) {
+        let used = running.memory();
+        let over = used.pss > self.settings.max_memory;
+        if !died && !over {
+            return;
+        }
+        if over {
+            tracing::warn!(
+                pss_mb = used.pss >> 20,
+                processes = used.processes,
+                max_mb = self.settings.max_memory >> 20,
+                "Chromium's processes hold more than [render] max_memory; it is restarted"
+            );
+        }
+        let mut state = self.state.lock().await;
+        if state
+            .running
+            .as_ref()
+            .is_some_and(|r| Arc::ptr_eq(r, running))
+        {
+            state.running = None;
+        }
+    }
+
+    async fn render_in(&self, running: &Running, url: &Url) -> Result<Rendered, RenderError> {
+        let failed = |doing: &'static str| {
+            move |e: chromiumoxide::error::CdpError| RenderError::Page {
+                url: url.to_string(),
+                doing,
+                source: Some(Box::new(e)),
+            }
+        };
+        let out_of_time = |doing: &'static str| RenderError::Page {
+            url: url.to_string(),
+            doing,
+            source: None,
+        };
+        let deadline = Instant::now() + self.settings.timeout;
+        let page = tokio::time::timeout_at(deadline, running.browser.new_page("about:blank"))
+            .await
+            .map_err(|_| out_of_time("open a tab for"))?
+            .map_err(failed("open a tab for"))?;
+        let target = page.target_id().clone();
+        let rendered = async {
+            let stopped_at_budget =
+                match tokio::time::timeout_at(deadline, page.goto(url.as_str())).await {
+                    Ok(Ok(_)) => {
+                        // Scripts that write the text after the load event: wait until the
+                        // document is still, within the budget.
+                        let quiet = SETTLED_JS.replace("QUIET", &SETTLE.as_millis().to_string());
+                        let settle = EvaluateParams::builder()
+                            .expression(quiet)
+                            .await_promise(true)
+                            .build()
+                            .expect("the expression is set");
+                        tokio::time::timeout_at(deadline, page.evaluate_expression(settle))
+                            .await
+                            .is_err()
+                    }
+                    Ok(Err(e)) => return Err(failed("load")(e)),
+                    Err(_) => true,
+                };
+            if stopped_at_budget {
+                tracing::warn!(page = %url, budget = ?self.settings.timeout, "the page was still loading at [render] timeout; it is read as it stands");
+                let _ = tokio::time::timeout(GRACE, page.execute(StopLoadingParams::default()))
+                    .await;
+            }
+            let html = tokio::time::timeout(GRACE, page.content())
+                .await
+                .map_err(|_| out_of_time("read"))?
+                .map_err(failed("read"))?;
+            let at = match tokio::time::timeout(GRACE, page.url()).await {
+                Ok(Ok(Some(u))) => Url::parse(&u).ok(),
+                _ => None,
+            };
+            Ok(Rendered {
+                html,
+                url: at
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or_else(|| url.clone()),
+                stopped_at_budget,
+            })
+        }
+        .await;
+        // Closed by the browser, not the page: a page stuck in a script cannot refuse.
+        let _ = tokio::time::timeout(
+            GRACE,
+            running.browser.execute(CloseTargetParams::new(target)),
+        )
+        .await;
+        rendered
+    }
+}

@@ -1,0 +1,315 @@
+//! Pages written by JavaScript, rendered in headless Chromium by the real binary: the text that
+//! appears only after scripts run is read and alerted on, a script's request to an internal
+//! address is refused by figwatch's proxy (and logged) while the page is still read, a page
+//! that never finishes loading is read at its budget, and the browser is started again when
+//! it dies or grows past `[render] max_memory`.
+//!
+//! The tests that start Chromium need Debian's `chromium`, so a plain `cargo test` lists them
+//! as ignored (never as passed); `.ci/run` installs it and runs them with `--include-ignored`.
+//! They run on SQLite only: rendering does not touch the store's dialect, and CI stays short.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use common::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn need_chromium() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: apt-get install chromium"
+    );
+}
+
+/// The paragraphs of the story, with `casualties` in its second.
+fn paragraphs(casualties: &str) -> Vec<String> {
+    vec![
+        "North Korea has sent soldiers to fight for Russia in the Kursk region, where Ukrainian forces have held ground since August 2024.".into(),
+        format!("Officials said on Monday that {casualties} North Korean troops had been killed or wounded since they joined the fighting in the Kursk region."),
+        "The figures could not be independently verified. Pyongyang has not commented on its losses, and Moscow has not confirmed their presence.".into(),
+    ]
+}
+
+/// An app shell whose article is fetched and written by `script` (a path on the same server).
+fn shell(script: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Demo News</title></head>\
+         <body><nav><a href=\"/\">Home</a></nav><div id=\"app\">Loading…</div>\
+         <script src=\"{script}\"></script></body></html>"
+    )
+}
+
+/// The app: the story from `/api/story.json`, and a request to `internal` that figwatch must
+/// refuse.
+fn app_js(internal: &str) -> String {
+    format!(
+        r#"fetch("{internal}").catch(() => {{}});
+fetch("/api/story.json").then(r => r.json()).then(s => {{
+  document.title = s.title + " | Demo News";
+  const paragraphs = s.paragraphs.map(p => "<p>" + p + "</p>").join("");
+  document.getElementById("app").innerHTML =
+    "<article><h1>" + s.title + "</h1><p class=\"byline\">By Demo Desk</p>" + paragraphs + "</article>";
+}});"#
+    )
+}
+
+fn story_json(casualties: &str) -> String {
+    serde_json::json!({
+        "title": "North Korean troops in Kursk",
+        "paragraphs": paragraphs(casualties),
+    })
+    .to_string()
+}
+
+/// A home that refuses internal addresses except 127.0.0.1 (the test site), as a deployment
+/// would refuse them all.
+fn guarded_home(sources: &str, render: &str) -> Home {
+    let home = Home::sqlite(sources);
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    let config = config.replace(
+        "allow_private = true",
+        "allow_private = false\nallow_hosts = [\"127.0.0.1\"]",
+    );
+    std::fs::write(home.config(), format!("{config}\n[render]\n{render}\n")).unwrap();
+    home
+}
+
+#[test]
+#[ignore = "needs chromium; run with `cargo test --test render -- --include-ignored` (.ci/run does)"]
+fn a_page_written_by_javascript_is_read_after_rendering_and_its_internal_request_refused() {
+    need_chromium();
+    let server = LocalServer::start().unwrap();
+    // Another loopback host, not allowed: nothing may reach it.
+    let internal = LocalServer::start_on("127.0.0.2").unwrap();
+    internal.set("/secret", Response::ok("text/plain", "secret"));
+    server.set("/app.html", Response::html(shell("/app.js?v=1")));
+    server.set("/plain.html", Response::html(shell("/app.js?v=1")));
+    server.set(
+        "/app.js",
+        Response::ok("text/javascript", app_js(&internal.url("/secret"))),
+    );
+    server.set(
+        "/api/story.json",
+        Response::ok("application/json", story_json("3,000")),
+    );
+    let home = guarded_home(
+        &format!(
+            "[[pages]]\nurl = \"{}\"\nrender = \"chromium\"\n\n[[pages]]\nurl = \"{}\"\n",
+            server.url("/app.html"),
+            server.url("/plain.html")
+        ),
+        "tabs = 2\ntimeout = \"20s\"",
+    );
+    let check = home.ok(&["check-config"]);
+    assert!(check.contains("render     1 source(s) through"), "{check}");
+    assert!(check.contains("(rendered in Chromium)"), "{check}");
+
+    let out = home.figwatch(&["--poll"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let log_alerts = home.alert_log();
+    assert_eq!(log_alerts.len(), 1, "{log_alerts:?}\n{log}");
+    assert_eq!(log_alerts[0]["new"].as_i64(), Some(3000), "{log_alerts:?}");
+    assert!(
+        log_alerts[0]["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/app.html")),
+        "{log_alerts:?}"
+    );
+    // The same shell read as served is "Home Loading…": only rendering finds the story.
+    let history = home.history(&server.url("/app.html"));
+    assert_eq!(history.len(), 1, "{history:?}");
+    let plain = home.query(
+        "SELECT v.text FROM versions v JOIN articles a ON a.id = v.article_id WHERE a.url LIKE '%/plain.html'",
+    );
+    assert!(!plain.contains("Kursk"), "{plain}");
+    let rendered = home.query(
+        "SELECT v.text FROM versions v JOIN articles a ON a.id = v.article_id WHERE a.url LIKE '%/app.html'",
+    );
+    assert!(
+        rendered.contains("killed or wounded") && !rendered.contains("Loading"),
+        "{rendered}"
+    );
+    assert_eq!(internal.hits("/secret"), 0, "the browser reached 127.0.0.2");
+    assert!(
+        log.contains("refused a request of the browser") && log.contains("127.0.0.2"),
+        "the refusal is not logged:\n{log}"
+    );
+    let status = home.ok(&["status"]);
+    assert!(status.contains("rendered in headless Chromium"), "{status}");
+
+    // The story's data changes but the shell does not: the conditional fetch sees the same
+    // bytes and nothing is rendered. A new shell (a new script version) is rendered, and the
+    // new figure is an edit.
+    server.set(
+        "/api/story.json",
+        Response::ok("application/json", story_json("4,000")),
+    );
+    let api_before = server.hits("/api/story.json");
+    home.ok(&["--poll"]);
+    assert_eq!(
+        server.hits("/api/story.json"),
+        api_before,
+        "rendered though unchanged"
+    );
+    server.set("/app.html", Response::html(shell("/app.js?v=2")));
+    home.ok(&["--poll"]);
+    let alerts = home.alert_log();
+    let last = alerts.last().unwrap();
+    assert_eq!(
+        (
+            last["kind"].as_str(),
+            last["old"].as_i64(),
+            last["new"].as_i64()
+        ),
+        (Some("figure_changed"), Some(3000), Some(4000)),
+        "{alerts:?}"
+    );
+}
+
+#[test]
+#[ignore = "needs chromium; run with `cargo test --test render -- --include-ignored` (.ci/run does)"]
+fn a_page_that_never_finishes_loading_is_read_at_its_budget() {
+    need_chromium();
+    let server = LocalServer::start().unwrap();
+    let paragraphs: Vec<String> = paragraphs("3,000");
+    let refs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    // The article is in the page; a script at its end never arrives, so the page never
+    // finishes loading.
+    let page = figwatch::demo::article_page("North Korean troops in Kursk", &refs)
+        .replace("</body>", "<script src=\"/never.js\"></script></body>");
+    server.set("/slow.html", Response::html(page));
+    server.set(
+        "/never.js",
+        Response::ok("text/javascript", "").delayed(std::time::Duration::from_secs(120)),
+    );
+    let home = guarded_home(
+        &format!(
+            "[[pages]]\nurl = \"{}\"\nrender = \"chromium\"\n",
+            server.url("/slow.html")
+        ),
+        "timeout = \"3s\"",
+    );
+    let out = home.figwatch(&["--poll"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("still loading at [render] timeout"),
+        "not stopped at its budget:\n{log}"
+    );
+    let alerts = home.alert_log();
+    assert_eq!(alerts.len(), 1, "{alerts:?}\n{log}");
+    assert_eq!(alerts[0]["new"].as_i64(), Some(3000));
+}
+
+#[test]
+fn check_config_fails_clearly_without_chromium() {
+    let home =
+        Home::new("[[pages]]\nurl = \"http://127.0.0.1:9/app.html\"\nrender = \"chromium\"\n");
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(
+        home.config(),
+        format!("{config}\n[render]\nchromium = \"/nonexistent/chromium\"\n"),
+    )
+    .unwrap();
+    let out = home.figwatch(&["check-config"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "check-config passed without Chromium"
+    );
+    assert!(
+        err.contains("/nonexistent/chromium ([render] chromium) does not exist")
+            && err.contains("apt-get install chromium"),
+        "{err}"
+    );
+    let out = home.figwatch(&["--poll"]);
+    assert!(!out.status.success(), "a poll ran without Chromium");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Chromium was not found"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // An unknown renderer is a configuration error at its key.
+    std::fs::write(
+        home.config(),
+        config.replace("render = \"chromium\"", "render = \"firefox\""),
+    )
+    .unwrap();
+    let out = home.figwatch(&["check-config"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("pages[0].render") && err.contains("\"firefox\""),
+        "{err}"
+    );
+}
+
+/// A page for the renderer's own tests.
+fn simple_site() -> LocalServer {
+    let server = LocalServer::start().unwrap();
+    server.set(
+        "/a.html",
+        Response::html("<html><body><p id=t>static</p><script>document.getElementById('t').textContent = 'written by script';</script></body></html>"),
+    );
+    server
+}
+
+#[test]
+#[ignore = "needs chromium; run with `cargo test --test render -- --include-ignored` (.ci/run does)"]
+fn the_browser_is_started_again_when_it_dies_or_outgrows_its_memory() {
+    need_chromium();
+    let server = simple_site();
+    let url = url::Url::parse(&server.url("/a.html")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let policy = Arc::new(figwatch::fetch::AddressPolicy::new(
+            false,
+            &["127.0.0.1".into()],
+        ));
+        let settings = figwatch::config::RenderSettings::default();
+        let renderer = figwatch::render::Renderer::new(
+            settings.clone(),
+            "figwatch-test",
+            Arc::clone(&policy),
+            1 << 20,
+        );
+        let page = renderer.render(&url).await.unwrap();
+        assert!(page.html.contains("written by script"), "{}", page.html);
+        let pid = renderer.browser_pid().await.unwrap();
+        let tree = figwatch::render::memory::tree(pid);
+        assert!(
+            tree.len() > 1,
+            "Chromium runs as a tree of processes: {tree:?}"
+        );
+        // Killed from outside: the next page starts a new browser.
+        figwatch::render::memory::kill_tree(pid);
+        let page = renderer.render(&url).await.unwrap();
+        assert!(page.html.contains("written by script"));
+        let counts = renderer.counts().await;
+        assert_eq!((counts.pages, counts.launches), (2, 2), "{counts:?}");
+        assert_ne!(renderer.browser_pid().await, Some(pid));
+        for p in tree {
+            assert!(
+                !Path::new(&format!("/proc/{p}")).exists()
+                    || std::fs::read_to_string(format!("/proc/{p}/stat"))
+                        .is_ok_and(|s| s.contains(") Z")),
+                "process {p} of the dead browser still runs"
+            );
+        }
+
+        // A browser that holds more than max_memory is retired after each page.
+        let small = figwatch::config::RenderSettings {
+            max_memory: 64 << 20,
+            ..settings
+        };
+        let renderer = figwatch::render::Renderer::new(small, "figwatch-test", policy, 1 << 20);
+        for _ in 0..3 {
+            renderer.render(&url).await.unwrap();
+        }
+        let counts = renderer.counts().await;
+        assert_eq!((counts.pages, counts.launches), (3, 3), "{counts:?}");
+    });
+}
