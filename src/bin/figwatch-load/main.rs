@@ -17,6 +17,7 @@ use anyhow::{bail, Context};
 mod articles;
 mod bare;
 mod listings;
+mod render;
 mod server;
 mod workers;
 
@@ -35,6 +36,8 @@ struct Args {
     workers: Option<workers::Options>,
     /// `figwatch-load listings`: sitemaps and section fronts.
     listings: Option<listings::Options>,
+    /// `figwatch-load render`: pages written by JavaScript, rendered in Chromium.
+    render: Option<render::Options>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -53,6 +56,7 @@ fn args() -> anyhow::Result<Args> {
             .join("figwatch"),
         workers: None,
         listings: None,
+        render: None,
     };
     let mut it = std::env::args().skip(1).peekable();
     if it.peek().map(String::as_str) == Some("workers") {
@@ -68,6 +72,14 @@ fn args() -> anyhow::Result<Args> {
         a.listings = Some(listings::Options {
             sitemaps: 10,
             fronts: 100,
+            check: false,
+        });
+    }
+    if it.peek().map(String::as_str) == Some("render") {
+        it.next();
+        a.render = Some(render::Options {
+            pages: 100,
+            tabs: 2,
             check: false,
         });
     }
@@ -99,6 +111,12 @@ fn args() -> anyhow::Result<Args> {
             "--fronts" if a.listings.is_some() => {
                 a.listings.as_mut().expect("checked").fronts = value()?.parse()?
             }
+            "--pages" if a.render.is_some() => {
+                a.render.as_mut().expect("checked").pages = value()?.parse()?
+            }
+            "--tabs" if a.render.is_some() => {
+                a.render.as_mut().expect("checked").tabs = value()?.parse()?
+            }
             "--check" => a.check = true,
             "--check-ratio" => {
                 a.check = true;
@@ -107,6 +125,7 @@ fn args() -> anyhow::Result<Args> {
             "-h" | "--help" => {
                 println!("figwatch-load [--feeds N] [--articles N] [--hosts N] [--rounds N] [--changed FRACTION] [--concurrency N] [--figwatch PATH] [--check] [--check-ratio]");
                 println!("figwatch-load listings [--sitemaps 10] [--fronts 100] [--hosts N] [--concurrency N] [--check]");
+                println!("figwatch-load render [--pages 100] [--tabs 2] [--check]");
                 println!("figwatch-load workers --database sqlite|PATH|postgres://URL [--database …] [--workers 1,2,3] [--feeds N] [--hosts N] [--concurrency N]");
                 std::process::exit(0);
             }
@@ -295,13 +314,20 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let archive = if a.workers.is_some() || a.listings.is_some() {
+    let archive = if a.workers.is_some() || a.listings.is_some() || a.render.is_some() {
         0
     } else {
         a.articles / server::ARCHIVE_ENTRIES as usize
     };
     let site = rt.block_on(server::start(a.feeds, a.hosts, archive))?;
     let dir = TempDir::new()?;
+    if let Some(r) = &a.render {
+        let r = render::Options {
+            check: a.check,
+            ..*r
+        };
+        return render::run(site, &a.binary, dir.path(), &r);
+    }
     if let Some(l) = &a.listings {
         let l = listings::Options {
             check: a.check,

@@ -110,6 +110,8 @@ pub async fn start(feeds: usize, hosts: usize, archive: usize) -> anyhow::Result
         .route("/sitemaps/{file}", get(sitemap))
         .route("/fronts/{front}/", get(front))
         .route("/stories/{desk}/{slug}", get(story))
+        .route("/apps/{file}", get(crate::render::app_file))
+        .route("/apps/story/{file}", get(crate::render::app_story))
         .with_state(Arc::clone(&site));
     for l in listeners {
         let app = app.clone();
