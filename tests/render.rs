@@ -313,3 +313,75 @@ fn the_browser_is_started_again_when_it_dies_or_outgrows_its_memory() {
         assert_eq!((counts.pages, counts.launches), (3, 3), "{counts:?}");
     });
 }
+
+#[test]
+#[ignore = "needs chromium; run with `cargo test --test render -- --include-ignored` (.ci/run does)"]
+fn hostile_pages_cost_their_budget_and_nothing_else() {
+    need_chromium();
+    let server = LocalServer::start().unwrap();
+    let internal = LocalServer::start_on("127.0.0.2").unwrap();
+    internal.set(
+        "/admin",
+        Response::html("<html><body><p>admin</p></body></html>"),
+    );
+    let story = paragraphs("3,000");
+    let refs: Vec<&str> = story.iter().map(String::as_str).collect();
+    let article = figwatch::demo::article_page("North Korean troops in Kursk", &refs);
+    // A script that never ends: the tab is closed by the browser at the budget.
+    server.set(
+        "/spin.html",
+        Response::html(article.replace("</body>", "<script>for (;;) {}</script></body>")),
+    );
+    // A script that sends the browser to an internal address: refused by the proxy, and what
+    // the browser then shows is not read as the article.
+    server.set(
+        "/away.html",
+        Response::html(article.replace(
+            "</body>",
+            &format!(
+                "<script>location.replace({:?})</script></body>",
+                internal.url("/admin")
+            ),
+        )),
+    );
+    server.set("/app.html", Response::html(shell("/app.js")));
+    server.set(
+        "/app.js",
+        Response::ok("text/javascript", app_js(&internal.url("/admin"))),
+    );
+    server.set(
+        "/api/story.json",
+        Response::ok("application/json", story_json("3,000")),
+    );
+    let pages: String = ["/spin.html", "/away.html", "/app.html"]
+        .iter()
+        .map(|p| {
+            format!(
+                "[[pages]]\nurl = \"{}\"\nrender = \"chromium\"\n\n",
+                server.url(p)
+            )
+        })
+        .collect();
+    let home = guarded_home(&pages, "tabs = 2\ntimeout = \"3s\"");
+    let out = home.figwatch(&["--poll"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let alerts = home.alert_log();
+    assert_eq!(alerts.len(), 1, "{alerts:?}\n{log}");
+    assert!(
+        alerts[0]["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/app.html")),
+        "{alerts:?}"
+    );
+    assert_eq!(internal.hits("/admin"), 0, "the browser reached 127.0.0.2");
+    let versions = |path: &str| {
+        home.count(&format!(
+            "SELECT COUNT(*) FROM versions v JOIN articles a ON a.id = v.article_id WHERE a.url LIKE '%{path}'"
+        ))
+    };
+    assert_eq!(versions("/spin.html"), 0, "{log}");
+    assert_eq!(versions("/away.html"), 0, "{log}");
+    let status = home.ok(&["status"]);
+    assert!(status.contains("Chromium could not read"), "{status}");
+    assert!(status.contains("away from the page's site"), "{status}");
+}

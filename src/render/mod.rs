@@ -64,6 +64,17 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
+    /// A script sent the browser away from the page's site (or to an error page): what it
+    /// shows is not the article, and is not read.
+    #[error(
+        "{url}: a script sent the browser to {to}, away from the page's site; the page is not read"
+    )]
+    Left {
+        /// The page.
+        url: String,
+        /// Where the browser ended up.
+        to: String,
+    },
     /// The page failed in the browser.
     #[error("Chromium could not {doing} {url}")]
     Page {
@@ -77,7 +88,7 @@ pub enum RenderError {
     },
 }
 
-/// A rendered page.
+/// A rendered page (always on the site asked for).
 #[derive(Debug, Clone)]
 pub struct Rendered {
     /// The DOM after scripts ran, serialised.
@@ -301,11 +312,17 @@ impl Renderer {
                 Ok(Ok(Some(u))) => Url::parse(&u).ok(),
                 _ => None,
             };
+            let at = at.unwrap_or_else(|| url.clone());
+            if !matches!(at.scheme(), "http" | "https") || !crate::feed::urls::same_site(&at, url)
+            {
+                return Err(RenderError::Left {
+                    url: url.to_string(),
+                    to: at.to_string(),
+                });
+            }
             Ok(Rendered {
                 html,
-                url: at
-                    .filter(|u| matches!(u.scheme(), "http" | "https"))
-                    .unwrap_or_else(|| url.clone()),
+                url: at,
                 stopped_at_budget,
             })
         }
