@@ -279,6 +279,17 @@ fn the_browser_is_started_again_when_it_dies_or_outgrows_its_memory() {
         let page = renderer.render(&url).await.unwrap();
         assert!(page.html.contains("written by script"), "{}", page.html);
         let pid = renderer.browser_pid().await.unwrap();
+        // No memory both writable and executable, for figwatch and (inherited) its browser.
+        // SAFETY: PR_GET_MDWE reads a flag of this process.
+        let mdwe = unsafe { libc::prctl(libc::PR_GET_MDWE, 0, 0, 0, 0) };
+        // A kernel older than 6.3 has no such flag (-1): there, --jitless is what holds.
+        if mdwe >= 0 {
+            assert_eq!(
+                mdwe,
+                libc::PR_MDWE_REFUSE_EXEC_GAIN as i32,
+                "PR_SET_MDWE was not applied"
+            );
+        }
         let tree = figwatch::render::memory::tree(pid);
         assert!(
             tree.len() > 1,

@@ -87,6 +87,30 @@ pub(super) fn flags(proxy: std::net::SocketAddr, user_agent: &str) -> Vec<String
     ]
 }
 
+/// Refuses memory that is writable and executable to figwatch and, inherited across fork and
+/// exec, to the browser it starts (Linux 6.3's `PR_SET_MDWE`, the kernel's own form of
+/// systemd's `MemoryDenyWriteExecute=`). With `--jitless` Chromium needs no such memory; a
+/// browser bug that tried to make some is stopped, under cron as under systemd. figwatch
+/// itself never needs any (no JIT in its regexes or parsers). An older kernel: not applied.
+pub(super) fn deny_write_execute() {
+    // SAFETY: prctl with integer arguments changes a flag of this process only.
+    let rc = unsafe {
+        libc::prctl(
+            libc::PR_SET_MDWE,
+            libc::PR_MDWE_REFUSE_EXEC_GAIN as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if rc != 0 {
+        tracing::debug!(
+            "PR_SET_MDWE is not available ({}); Chromium relies on --jitless and the service's MemoryDenyWriteExecute",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 /// A started browser. Dropping it kills its process tree and removes its profile.
 pub(super) struct Running {
     pub browser: Browser,

@@ -8,7 +8,8 @@
 //!   are off ([`browser::flags`]);
 //! - at most `[render] tabs` pages at once, each stopped at `[render] timeout` and read as it
 //!   stands;
-//! - a fresh profile per browser, removed with it; downloads refused;
+//! - a fresh profile per browser, removed with it; downloads refused; no memory both
+//!   writable and executable (`--jitless`, and `PR_SET_MDWE` where the kernel has it);
 //! - the browser is started on the first page that needs it, and started again when it died
 //!   or its process tree holds more than `[render] max_memory`.
 
@@ -222,6 +223,7 @@ impl Renderer {
         }
         let proxy_addr = state.proxy.as_ref().map(|p| p.addr()).expect("set above");
         let chromium = find_chromium(self.settings.chromium.as_deref())?;
+        browser::deny_write_execute();
         let running = Running::launch(
             &chromium,
             browser::flags(proxy_addr, &self.user_agent),
