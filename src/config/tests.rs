@@ -371,3 +371,52 @@ fn bad_article_schedules_name_the_key() {
         "{msg}"
     );
 }
+
+#[test]
+fn render_is_read_per_source_with_bounded_settings() {
+    let c = parse(&GOOD.replace(
+        "[[pages]]\nurl = \"https://example.org/live/ukraine\"\n",
+        "[[pages]]\nurl = \"https://example.org/live/ukraine\"\nrender = \"chromium\"\n\n[render]\ntabs = 3\ntimeout = \"10s\"\nmax_memory = \"512MB\"\nchromium = \"bin/chromium\"\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        c.sources.iter().map(|s| s.render).collect::<Vec<_>>(),
+        [false, true]
+    );
+    assert_eq!(c.render.tabs, 3);
+    assert_eq!(c.render.timeout, Duration::from_secs(10));
+    assert_eq!(c.render.max_memory, 512_000_000);
+    // A path with a folder is beside the configuration file.
+    assert!(c.render.chromium.as_ref().unwrap().ends_with("bin/chromium"));
+    assert_eq!(parse(GOOD).unwrap().render, RenderSettings::default());
+
+    let with = |extra: &str| {
+        GOOD.replace(
+            "[[pages]]\nurl = \"https://example.org/live/ukraine\"\n",
+            &format!("[[pages]]\nurl = \"https://example.org/live/ukraine\"\nrender = \"chromium\"\n{extra}"),
+        )
+    };
+    for (extra, key, says) in [
+        ("\n[render]\ntabs = 0\n", "render.tabs", "between 1 and 16"),
+        ("\n[render]\ntabs = 64\n", "render.tabs", "between 1 and 16"),
+        ("\n[render]\ntimeout = \"100ms\"\n", "render.timeout", "at least 1s"),
+        ("\n[render]\nmax_memory = \"1MB\"\n", "render.max_memory", "at least 64 MB"),
+        ("\n[render]\nheadless = false\n", "render", "unknown field"),
+        (
+            "\n[fetch]\nproxy = \"http://proxy.example:3128\"\n",
+            "fetch.proxy",
+            "cannot go through [fetch] proxy",
+        ),
+    ] {
+        let e = error(&with(extra));
+        assert!(e.contains(key) && e.contains(says), "{extra}: {e}");
+    }
+    let e = error(&GOOD.replace(
+        "interval = \"10m\"\n",
+        "interval = \"10m\"\nrender = \"Chromium \"\n",
+    ));
+    assert!(
+        e.contains("feeds[0].render") && e.contains("is not a renderer"),
+        "{e}"
+    );
+}
