@@ -247,6 +247,26 @@ fn check_config_fails_clearly_without_chromium() {
     );
 }
 
+/// The inodes of the TCP sockets listening on this machine.
+fn listening_sockets() -> Vec<String> {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .lines()
+                .skip(1)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // The fourth field is the state (0A: listening), the tenth the inode.
+            (fields.get(3) == Some(&"0A")).then(|| fields.get(9).map(|s| s.to_string()))?
+        })
+        .collect()
+}
+
 /// A page for the renderer's own tests.
 fn simple_site() -> LocalServer {
     let server = LocalServer::start().unwrap();
@@ -295,6 +315,22 @@ fn the_browser_is_started_again_when_it_dies_or_outgrows_its_memory() {
             tree.len() > 1,
             "Chromium runs as a tree of processes: {tree:?}"
         );
+        // DevTools is spoken over a pipe: no process of the browser listens on a port that
+        // another local user could connect to.
+        let listening = listening_sockets();
+        for p in &tree {
+            let fds = std::fs::read_dir(format!("/proc/{p}/fd"));
+            for fd in fds.into_iter().flatten().flatten() {
+                let link = std::fs::read_link(fd.path()).unwrap_or_default();
+                let link = link.to_string_lossy();
+                assert!(
+                    !listening
+                        .iter()
+                        .any(|inode| *link == format!("socket:[{inode}]")),
+                    "process {p} of the browser listens on a TCP port"
+                );
+            }
+        }
         // Killed from outside: the next page starts a new browser.
         figwatch::render::memory::kill_tree(pid);
         let page = renderer.render(&url).await.unwrap();

@@ -444,7 +444,7 @@ impl Pipeline {
             .await
             .map_err(|source| PollError::Render {
                 url: url.to_string(),
-                source,
+                source: Box::new(source),
             })?;
         Ok(Fetched {
             url: fetched.url.clone(),

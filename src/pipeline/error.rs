@@ -48,9 +48,9 @@ pub enum PollError {
     Render {
         /// The page.
         url: String,
-        /// What the browser said.
+        /// What the browser said (boxed: it is the largest cause, and the rarest).
         #[source]
-        source: crate::render::RenderError,
+        source: Box<crate::render::RenderError>,
     },
     /// The store refused a read or a write (a full disk, a lost database).
     #[error("{url}: {source}")]

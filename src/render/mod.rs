@@ -1,5 +1,5 @@
 //! Pages whose text is written by JavaScript, rendered in headless Chromium over the DevTools
-//! protocol (chromiumoxide). The rendered DOM then goes through the same extractor as any
+//! protocol, spoken over a pipe (`cdp`). The rendered DOM then goes through the same extractor as any
 //! served page.
 //!
 //! Bounded and guarded:
@@ -14,6 +14,7 @@
 //!   or its process tree holds more than `[render] max_memory`.
 
 pub mod browser;
+pub mod cdp;
 pub mod memory;
 pub mod proxy;
 
@@ -21,10 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chromiumoxide::cdp::browser_protocol::page::StopLoadingParams;
-use chromiumoxide::cdp::browser_protocol::target::CloseTargetParams;
-use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
-use tokio::sync::{Mutex, Semaphore};
+use serde_json::json;
+use tokio::sync::{broadcast, Mutex, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
@@ -54,9 +53,9 @@ pub enum RenderError {
     Launch {
         /// What failed.
         reason: String,
-        /// The DevTools client's error.
+        /// The DevTools error, when there was one.
         #[source]
-        source: Option<Box<chromiumoxide::error::CdpError>>,
+        source: Option<cdp::CdpError>,
     },
     /// The guarded proxy could not listen.
     #[error("cannot start the browser's guarded proxy")]
@@ -83,9 +82,9 @@ pub enum RenderError {
         url: String,
         /// What was being done ("load", "read").
         doing: &'static str,
-        /// The DevTools client's error, when there was one (none: out of time).
+        /// The DevTools error, when there was one (none: out of time).
         #[source]
-        source: Option<Box<chromiumoxide::error::CdpError>>,
+        source: Option<cdp::CdpError>,
     },
 }
 
@@ -133,6 +132,11 @@ struct State {
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
 /// After the load event, the page is read once its DOM has been still this long.
 const SETTLE: Duration = Duration::from_millis(500);
+/// A page whose DOM never stops changing (a ticker, a rotating banner) is read after this.
+const MAX_SETTLE: Duration = Duration::from_secs(5);
+/// Where the tab is, and its DOM.
+const READ_JS: &str =
+    "[location.href, document.documentElement ? document.documentElement.outerHTML : '']";
 /// Reading a page's DOM, or closing it, takes at most this beyond the budget.
 const GRACE: Duration = Duration::from_secs(5);
 
@@ -224,12 +228,8 @@ impl Renderer {
         let proxy_addr = state.proxy.as_ref().map(|p| p.addr()).expect("set above");
         let chromium = find_chromium(self.settings.chromium.as_deref())?;
         browser::deny_write_execute();
-        let running = Running::launch(
-            &chromium,
-            browser::flags(proxy_addr, &self.user_agent),
-            LAUNCH_TIMEOUT,
-        )
-        .await?;
+        let running =
+            Running::launch(&chromium, proxy_addr, &self.user_agent, LAUNCH_TIMEOUT).await?;
         let launches = self.launches.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::info!(pid = running.pid, launches, "Chromium started");
         let running = Arc::new(running);
@@ -264,11 +264,12 @@ impl Renderer {
     }
 
     async fn render_in(&self, running: &Running, url: &Url) -> Result<Rendered, RenderError> {
+        let cdp = &running.cdp;
         let failed = |doing: &'static str| {
-            move |e: chromiumoxide::error::CdpError| RenderError::Page {
+            move |e: cdp::CdpError| RenderError::Page {
                 url: url.to_string(),
                 doing,
-                source: Some(Box::new(e)),
+                source: Some(e),
             }
         };
         let out_of_time = |doing: &'static str| RenderError::Page {
@@ -277,44 +278,100 @@ impl Renderer {
             source: None,
         };
         let deadline = Instant::now() + self.settings.timeout;
-        let page = tokio::time::timeout_at(deadline, running.browser.new_page("about:blank"))
-            .await
-            .map_err(|_| out_of_time("open a tab for"))?
-            .map_err(failed("open a tab for"))?;
-        let target = page.target_id().clone();
+        let target = tokio::time::timeout_at(
+            deadline,
+            cdp.call("Target.createTarget", json!({ "url": "about:blank" }), None),
+        )
+        .await
+        .map_err(|_| out_of_time("open a tab for"))?
+        .map_err(failed("open a tab for"))?;
+        let target = target["targetId"].as_str().unwrap_or_default().to_string();
         let rendered = async {
-            let stopped_at_budget =
-                match tokio::time::timeout_at(deadline, page.goto(url.as_str())).await {
-                    Ok(Ok(_)) => {
-                        // Scripts that write the text after the load event: wait until the
-                        // document is still, within the budget.
-                        let quiet = SETTLED_JS.replace("QUIET", &SETTLE.as_millis().to_string());
-                        let settle = EvaluateParams::builder()
-                            .expression(quiet)
-                            .await_promise(true)
-                            .build()
-                            .expect("the expression is set");
-                        tokio::time::timeout_at(deadline, page.evaluate_expression(settle))
-                            .await
-                            .is_err()
+            let session = cdp
+                .call(
+                    "Target.attachToTarget",
+                    json!({ "targetId": target, "flatten": true }),
+                    None,
+                )
+                .await
+                .map_err(failed("open a tab for"))?;
+            let session = session["sessionId"].as_str().unwrap_or_default().to_string();
+            let s = Some(session.as_str());
+            let mut events = cdp.subscribe();
+            cdp.call("Page.enable", json!({}), s)
+                .await
+                .map_err(failed("load"))?;
+            let navigated = tokio::time::timeout_at(
+                deadline,
+                cdp.call("Page.navigate", json!({ "url": url.as_str() }), s),
+            )
+            .await;
+            let loaded = match navigated {
+                Err(_) => false,
+                Ok(Err(e)) => return Err(failed("load")(e)),
+                Ok(Ok(answer)) => {
+                    if let Some(error) = answer["errorText"].as_str().filter(|e| !e.is_empty()) {
+                        return Err(RenderError::Page {
+                            url: url.to_string(),
+                            doing: "load",
+                            source: Some(cdp::CdpError::Refused {
+                                method: "Page.navigate".into(),
+                                message: error.to_string(),
+                            }),
+                        });
                     }
-                    Ok(Err(e)) => return Err(failed("load")(e)),
-                    Err(_) => true,
-                };
-            if stopped_at_budget {
+                    // The load event of this tab, or the budget.
+                    let wait = async {
+                        loop {
+                            match events.recv().await {
+                                Ok(e) if e.session.as_deref() == s => match e.method.as_str() {
+                                    "Page.loadEventFired" => return true,
+                                    "Inspector.targetCrashed" => return false,
+                                    _ => {}
+                                },
+                                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                                Err(broadcast::error::RecvError::Closed) => return false,
+                            }
+                        }
+                    };
+                    tokio::time::timeout_at(deadline, wait).await.unwrap_or(false)
+                }
+            };
+            if loaded {
+                // Scripts that write the text after the load event: wait until the document
+                // is still, for a few seconds at most, within the budget.
+                let quiet = SETTLED_JS.replace("QUIET", &SETTLE.as_millis().to_string());
+                let settle_by = deadline.min(Instant::now() + MAX_SETTLE);
+                let _ = tokio::time::timeout_at(
+                    settle_by,
+                    cdp.call(
+                        "Runtime.evaluate",
+                        json!({ "expression": quiet, "awaitPromise": true }),
+                        s,
+                    ),
+                )
+                .await;
+            } else {
                 tracing::warn!(page = %url, budget = ?self.settings.timeout, "the page was still loading at [render] timeout; it is read as it stands");
-                let _ = tokio::time::timeout(GRACE, page.execute(StopLoadingParams::default()))
+                let _ = tokio::time::timeout(GRACE, cdp.call("Page.stopLoading", json!({}), s))
                     .await;
             }
-            let html = tokio::time::timeout(GRACE, page.content())
-                .await
-                .map_err(|_| out_of_time("read"))?
-                .map_err(failed("read"))?;
-            let at = match tokio::time::timeout(GRACE, page.url()).await {
-                Ok(Ok(Some(u))) => Url::parse(&u).ok(),
-                _ => None,
+            let read = tokio::time::timeout(
+                GRACE,
+                cdp.call(
+                    "Runtime.evaluate",
+                    json!({ "expression": READ_JS, "returnByValue": true }),
+                    s,
+                ),
+            )
+            .await
+            .map_err(|_| out_of_time("read"))?
+            .map_err(failed("read"))?;
+            let value = &read["result"]["value"];
+            let (Some(at), Some(html)) = (value[0].as_str(), value[1].as_str()) else {
+                return Err(out_of_time("read"));
             };
-            let at = at.unwrap_or_else(|| url.clone());
+            let at = Url::parse(at).unwrap_or_else(|_| url.clone());
             if !matches!(at.scheme(), "http" | "https") || !crate::feed::urls::same_site(&at, url)
             {
                 return Err(RenderError::Left {
@@ -323,16 +380,16 @@ impl Renderer {
                 });
             }
             Ok(Rendered {
-                html,
+                html: html.to_string(),
                 url: at,
-                stopped_at_budget,
+                stopped_at_budget: !loaded,
             })
         }
         .await;
         // Closed by the browser, not the page: a page stuck in a script cannot refuse.
         let _ = tokio::time::timeout(
             GRACE,
-            running.browser.execute(CloseTargetParams::new(target)),
+            cdp.call("Target.closeTarget", json!({ "targetId": target }), None),
         )
         .await;
         rendered
