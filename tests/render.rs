@@ -432,3 +432,58 @@ fn hostile_pages_cost_their_budget_and_nothing_else() {
     assert!(status.contains("Chromium could not read"), "{status}");
     assert!(status.contains("away from the page's site"), "{status}");
 }
+
+#[test]
+#[ignore = "needs chromium; run with `cargo test --test render -- --include-ignored` (.ci/run does)"]
+fn no_browser_outlives_a_figwatch_that_is_killed() {
+    need_chromium();
+    let server = LocalServer::start().unwrap();
+    let story = paragraphs("3,000");
+    let refs: Vec<&str> = story.iter().map(String::as_str).collect();
+    let page = figwatch::demo::article_page("North Korean troops in Kursk", &refs)
+        .replace("</body>", "<script src=\"/never.js\"></script></body>");
+    server.set("/slow.html", Response::html(page));
+    server.set(
+        "/never.js",
+        Response::ok("text/javascript", "").delayed(std::time::Duration::from_secs(120)),
+    );
+    let home = guarded_home(
+        &format!(
+            "[[pages]]\nurl = \"{}\"\nrender = \"chromium\"\n",
+            server.url("/slow.html")
+        ),
+        "timeout = \"60s\"",
+    );
+    let mut figwatch = home.spawn(&["--poll"]);
+    let pid = figwatch.id();
+    // Wait for the browser to be rendering (it waits for never.js).
+    let mut tree = Vec::new();
+    for _ in 0..300 {
+        tree = figwatch::render::memory::tree(pid);
+        if tree.len() > 2 && server.hits("/never.js") > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(server.hits("/never.js") > 0, "the page was never rendered");
+    let browser: Vec<u32> = tree.into_iter().filter(|p| *p != pid).collect();
+    assert!(!browser.is_empty());
+    // SIGKILL: figwatch gets no chance to close its browser.
+    figwatch.kill().unwrap();
+    figwatch.wait().unwrap();
+    let running = |p: &u32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .is_ok_and(|s| !s.contains(") Z") && !s.contains(") X"))
+    };
+    for _ in 0..100 {
+        if !browser.iter().any(running) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let left: Vec<&u32> = browser.iter().filter(|p| running(p)).collect();
+    assert!(
+        left.is_empty(),
+        "browser processes outlived figwatch: {left:?}"
+    );
+}

@@ -387,7 +387,12 @@ fn render_is_read_per_source_with_bounded_settings() {
     assert_eq!(c.render.timeout, Duration::from_secs(10));
     assert_eq!(c.render.max_memory, 512_000_000);
     // A path with a folder is beside the configuration file.
-    assert!(c.render.chromium.as_ref().unwrap().ends_with("bin/chromium"));
+    assert!(c
+        .render
+        .chromium
+        .as_ref()
+        .unwrap()
+        .ends_with("bin/chromium"));
     assert_eq!(parse(GOOD).unwrap().render, RenderSettings::default());
 
     let with = |extra: &str| {
@@ -399,8 +404,16 @@ fn render_is_read_per_source_with_bounded_settings() {
     for (extra, key, says) in [
         ("\n[render]\ntabs = 0\n", "render.tabs", "between 1 and 16"),
         ("\n[render]\ntabs = 64\n", "render.tabs", "between 1 and 16"),
-        ("\n[render]\ntimeout = \"100ms\"\n", "render.timeout", "at least 1s"),
-        ("\n[render]\nmax_memory = \"1MB\"\n", "render.max_memory", "at least 64 MB"),
+        (
+            "\n[render]\ntimeout = \"100ms\"\n",
+            "render.timeout",
+            "at least 1s",
+        ),
+        (
+            "\n[render]\nmax_memory = \"1MB\"\n",
+            "render.max_memory",
+            "at least 64 MB",
+        ),
         ("\n[render]\nheadless = false\n", "render", "unknown field"),
         (
             "\n[fetch]\nproxy = \"http://proxy.example:3128\"\n",
