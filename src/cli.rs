@@ -139,6 +139,9 @@ pub enum Command {
         /// Show which blocks and lines were kept or left out, and why (to report a bad page)
         #[arg(long)]
         explain: bool,
+        /// Render URLs in headless Chromium first, as render = "chromium" would
+        #[arg(long)]
+        render: bool,
     },
 }
 
@@ -246,9 +249,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         inputs,
         json,
         explain,
+        render,
     } = &command
     {
-        return extract::run(cli.config.as_deref(), inputs, *json, *explain);
+        return extract::run(cli.config.as_deref(), inputs, *json, *explain, *render);
     }
     if let Command::Discover { url } = &command {
         return discover::run(cli.config.as_deref(), url);
@@ -316,15 +320,16 @@ fn name_of(c: &Command) -> &'static str {
 /// address guard and proxy of one that exists).
 fn fetch_settings(
     config: Option<&std::path::Path>,
-) -> anyhow::Result<(String, config::FetchSettings)> {
+) -> anyhow::Result<(String, config::FetchSettings, config::RenderSettings)> {
     let path = config::locate(config);
     if config.is_some() || path.exists() {
         let c = Config::load_found(&path, config.is_some())?;
-        Ok((c.user_agent, c.fetch))
+        Ok((c.user_agent, c.fetch, c.render))
     } else {
         Ok((
             config::DEFAULT_USER_AGENT.to_string(),
             config::FetchSettings::default(),
+            config::RenderSettings::default(),
         ))
     }
 }

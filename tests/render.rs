@@ -137,6 +137,21 @@ fn a_page_written_by_javascript_is_read_after_rendering_and_its_internal_request
         log.contains("refused a request of the browser") && log.contains("127.0.0.2"),
         "the refusal is not logged:\n{log}"
     );
+    // `extract --render` shows what a poll would read; without it, the shell.
+    let app = server.url("/app.html");
+    let shown = home.ok(&["extract", "--render", &app]);
+    assert!(shown.contains("killed or wounded"), "{shown}");
+    let plain = home.figwatch(&["extract", &app]);
+    assert!(
+        !String::from_utf8_lossy(&plain.stdout).contains("killed or wounded"),
+        "{plain:?}"
+    );
+    let file = home.figwatch(&["extract", "--render", "page.html"]);
+    assert!(
+        !file.status.success()
+            && String::from_utf8_lossy(&file.stderr).contains("--render needs an http(s) URL"),
+        "{file:?}"
+    );
     let status = home.ok(&["status"]);
     assert!(status.contains("rendered in headless Chromium"), "{status}");
 

@@ -13,7 +13,7 @@ use figwatch::fetch::{Fetched, Fetcher};
 
 /// Works without a configuration file (see [`super::fetch_settings`]).
 pub(super) fn run(config: Option<&std::path::Path>, site: &str) -> anyhow::Result<()> {
-    let (user_agent, fetch) = super::fetch_settings(config)?;
+    let (user_agent, fetch, _) = super::fetch_settings(config)?;
     let site = Url::parse(site)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))

@@ -15,9 +15,26 @@ pub(super) fn run(
     inputs: &[String],
     json: bool,
     explain: bool,
+    render: bool,
 ) -> anyhow::Result<()> {
-    let (user_agent, fetch) = super::fetch_settings(config)?;
+    let (user_agent, fetch, render_settings) = super::fetch_settings(config)?;
     let fetcher = figwatch::fetch::Fetcher::new(&user_agent, &fetch)?;
+    // The same browser, proxy and address policy as a poll.
+    let renderer = match render {
+        false => None,
+        true => {
+            figwatch::render::find_chromium(render_settings.chromium.as_deref())?;
+            Some(figwatch::render::Renderer::new(
+                render_settings,
+                &user_agent,
+                std::sync::Arc::new(figwatch::fetch::AddressPolicy::new(
+                    fetch.allow_private,
+                    &fetch.allow_hosts,
+                )),
+                fetch.max_body,
+            ))
+        }
+    };
     let rt = runtime()?;
     let mut out = stdout();
     let mut failed = 0;
@@ -28,8 +45,17 @@ pub(super) fn run(
         {
             Some(url) => rt.block_on(async {
                 let page = fetcher.get(&url).await.map_err(|e| e.to_string())?;
-                Ok::<_, String>((page.body, page.charset, Some(page.url)))
+                match &renderer {
+                    Some(r) => {
+                        let shown = r.render(&page.url).await.map_err(|e| e.to_string())?;
+                        Ok((shown.html.into_bytes(), Some("utf-8".into()), Some(shown.url)))
+                    }
+                    None => Ok::<_, String>((page.body, page.charset, Some(page.url))),
+                }
             }),
+            None if render => Err(format!(
+                "{input}: --render needs an http(s) URL (a saved page's scripts would run without their site)"
+            )),
             None => extract::read_file(std::path::Path::new(input), fetch.max_body)
                 .map(|body| (body, None, None))
                 .map_err(|e| format!("{input}: {e}")),
