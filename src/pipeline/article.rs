@@ -2,7 +2,6 @@
 //! GET, then a hash of the raw body before any extraction), extracted, and stored as a new
 //! version with its figures and alerts when its text changed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +16,7 @@ use crate::cadence::ages;
 use crate::config::{Recheck, SourceConfig};
 use crate::extract::{self, Article};
 use crate::feed::FeedEntry;
-use crate::fetch::{Conditional, Fetched};
+use crate::fetch::Conditional;
 use crate::figures::{compare, Figure};
 use crate::store::{self, ArticleState, FetchRecord, NewVersion, NextCheck, StoredPage};
 
@@ -429,72 +428,6 @@ impl Pipeline {
         if let Err(db) = recorded {
             tracing::error!(article = %url, "cannot record the error: {db}");
         }
-    }
-
-    /// The page as Chromium renders it, in place of what the server sent: the DOM after its
-    /// scripts ran. The fetch before it was conditional, so a page is rendered only when its
-    /// bytes changed.
-    async fn render(&self, url: &Url, fetched: &Fetched) -> Result<Fetched, PollError> {
-        let renderer = self
-            .renderer
-            .as_ref()
-            .expect("a pipeline whose sources render has a renderer");
-        let rendered = renderer
-            .render(&fetched.url)
-            .await
-            .map_err(|source| PollError::Render {
-                url: url.to_string(),
-                source: Box::new(source),
-            })?;
-        Ok(Fetched {
-            url: fetched.url.clone(),
-            status: fetched.status,
-            media_type: Some("text/html".into()),
-            charset: Some("utf-8".into()),
-            body: rendered.html.into_bytes(),
-            validators: fetched.validators.clone(),
-            fresh_for: fetched.fresh_for,
-        })
-    }
-
-    /// The article of a fetched page, and the figures of its text: both computed on the
-    /// blocking pool, in parallel with the other polls.
-    async fn extract_article(
-        &self,
-        url: &Url,
-        fetched: Fetched,
-    ) -> Result<(Article, Vec<Figure>, StoredPage), PollError> {
-        if !fetched.is_html() {
-            return Err(PollError::NotHtml {
-                url: url.to_string(),
-                media_type: fetched
-                    .media_type
-                    .as_deref()
-                    .unwrap_or("missing")
-                    .to_string(),
-            });
-        }
-        let final_url = fetched.url.clone();
-        let figures = Arc::clone(&self.figures);
-        let done = tokio::task::spawn_blocking(move || {
-            let article = extract::extract_bytes(
-                &fetched.body,
-                fetched.charset.as_deref(),
-                Some(&final_url),
-            )?;
-            let found = figures.extract_lang(&article.text, article.lang.as_deref());
-            let page = StoredPage {
-                url: final_url.to_string(),
-                charset: fetched.charset,
-                body: fetched.body,
-            };
-            Ok::<_, extract::ExtractError>((article, found, page))
-        })
-        .await;
-        PollError::joined(done, url, "reading the figures")?.map_err(|source| PollError::Extract {
-            url: url.to_string(),
-            source,
-        })
     }
 
     fn store_article(

@@ -22,6 +22,7 @@ mod error;
 mod lease;
 mod links;
 mod listing;
+mod reading;
 mod recheck;
 mod summary;
 mod workers;
