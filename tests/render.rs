@@ -154,6 +154,21 @@ fn a_page_written_by_javascript_is_read_after_rendering_and_its_internal_request
     );
     let status = home.ok(&["status"]);
     assert!(status.contains("rendered in headless Chromium"), "{status}");
+    let rows: Vec<serde_json::Value> = home
+        .ok(&["status", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let render_of = |path: &str| {
+        rows.iter()
+            .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with(path)))
+            .map(|r| r["render"].clone())
+    };
+    assert_eq!(render_of("/app.html"), Some(serde_json::Value::Bool(true)));
+    assert_eq!(
+        render_of("/plain.html"),
+        Some(serde_json::Value::Bool(false))
+    );
 
     // The story's data changes but the shell does not: the conditional fetch sees the same
     // bytes and nothing is rendered. A new shell (a new script version) is rendered, and the
