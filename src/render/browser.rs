@@ -79,6 +79,10 @@ pub(super) fn flags(proxy: std::net::SocketAddr, user_agent: &str, profile: &Pat
         "--disable-gpu".into(),
         "--disable-software-rasterizer".into(),
         "--disable-dev-shm-usage".into(),
+        // Fewer processes, less memory: the network service and the GPU (compositing only)
+        // in the browser process.
+        "--enable-features=NetworkServiceInProcess".into(),
+        "--in-process-gpu".into(),
         // Nothing of its own on the network: no updates, sync, metrics, safe-browsing lists,
         // translation, or first-run pages.
         "--disable-background-networking".into(),
@@ -253,6 +257,18 @@ impl Running {
                         s => format!(" ({})", s.escape_debug()),
                     }
                 )));
+            }
+        }
+        // The tab Chromium opens at start would hold a renderer process for nothing.
+        if let Ok(targets) = running.cdp.call("Target.getTargets", json!({}), None).await {
+            for t in targets["targetInfos"].as_array().into_iter().flatten() {
+                if t["type"] == "page" {
+                    let id = t["targetId"].clone();
+                    let _ = running
+                        .cdp
+                        .call("Target.closeTarget", json!({ "targetId": id }), None)
+                        .await;
+                }
             }
         }
         // Downloads are refused by the browser itself.

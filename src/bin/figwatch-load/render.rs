@@ -181,8 +181,10 @@ pub fn run(site: Arc<Site>, binary: &Path, dir: &Path, o: &Options) -> anyhow::R
         );
     }
     println!(
-        "render: every page's figure read after rendering; peak {} MB for figwatch and its browser (target ≤ {MAX_TREE_MB} MB)",
-        mb(peak.pss)
+        "render: every page's figure read after rendering; peak {} MB for figwatch and its browser (target ≤ {MAX_TREE_MB} MB; their RSS summed, which counts shared pages once per process: {} MB, {})",
+        mb(peak.pss),
+        mb(peak.rss),
+        if mb(peak.rss) <= MAX_TREE_MB { "also under it" } else { "above it" }
     );
     Ok(())
 }
