@@ -11,7 +11,6 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use common::*;
 
@@ -62,6 +61,36 @@ fn story_json(casualties: &str) -> String {
         "paragraphs": paragraphs(casualties),
     })
     .to_string()
+}
+
+/// The story as a served page (its text in the HTML), with `end` before `</body>`.
+fn story_page(end: &str) -> String {
+    let story = paragraphs("3,000");
+    let refs: Vec<&str> = story.iter().map(String::as_str).collect();
+    figwatch::demo::article_page("North Korean troops in Kursk", &refs)
+        .replace("</body>", &format!("{end}</body>"))
+}
+
+/// The story at `/slow.html`, whose last script never arrives: the page never finishes
+/// loading. Rendered within `timeout`.
+fn never_loading_site(timeout: &str) -> (LocalServer, Home) {
+    let server = LocalServer::start().unwrap();
+    server.set(
+        "/slow.html",
+        Response::html(story_page("<script src=\"/never.js\"></script>")),
+    );
+    server.set(
+        "/never.js",
+        Response::ok("text/javascript", "").delayed(std::time::Duration::from_secs(120)),
+    );
+    let home = guarded_home(
+        &format!(
+            "[[pages]]\nurl = \"{}\"\nrender = \"chromium\"\n",
+            server.url("/slow.html")
+        ),
+        &format!("timeout = \"{timeout}\""),
+    );
+    (server, home)
 }
 
 /// A home that refuses internal addresses except 127.0.0.1 (the test site), as a deployment
@@ -203,25 +232,7 @@ fn a_page_written_by_javascript_is_read_after_rendering_and_its_internal_request
 #[ignore = "needs chromium; run with `cargo test --test render -- --include-ignored` (.ci/run does)"]
 fn a_page_that_never_finishes_loading_is_read_at_its_budget() {
     need_chromium();
-    let server = LocalServer::start().unwrap();
-    let paragraphs: Vec<String> = paragraphs("3,000");
-    let refs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
-    // The article is in the page; a script at its end never arrives, so the page never
-    // finishes loading.
-    let page = figwatch::demo::article_page("North Korean troops in Kursk", &refs)
-        .replace("</body>", "<script src=\"/never.js\"></script></body>");
-    server.set("/slow.html", Response::html(page));
-    server.set(
-        "/never.js",
-        Response::ok("text/javascript", "").delayed(std::time::Duration::from_secs(120)),
-    );
-    let home = guarded_home(
-        &format!(
-            "[[pages]]\nurl = \"{}\"\nrender = \"chromium\"\n",
-            server.url("/slow.html")
-        ),
-        "timeout = \"3s\"",
-    );
+    let (_server, home) = never_loading_site("3s");
     let out = home.figwatch(&["--poll"]);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
@@ -315,17 +326,15 @@ fn the_browser_is_started_again_when_it_dies_or_outgrows_its_memory() {
     let url = url::Url::parse(&server.url("/a.html")).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let policy = Arc::new(figwatch::fetch::AddressPolicy::new(
-            false,
-            &["127.0.0.1".into()],
-        ));
+        let fetch = figwatch::config::FetchSettings {
+            allow_private: false,
+            allow_hosts: vec!["127.0.0.1".into()],
+            max_body: 1 << 20,
+            ..Default::default()
+        };
         let settings = figwatch::config::RenderSettings::default();
-        let renderer = figwatch::render::Renderer::new(
-            settings.clone(),
-            "figwatch-test",
-            Arc::clone(&policy),
-            1 << 20,
-        );
+        let renderer =
+            figwatch::render::Renderer::new(settings.clone(), "figwatch-test", &fetch).unwrap();
         let page = renderer.render(&url).await.unwrap();
         assert!(page.html.contains("written by script"), "{}", page.html);
         let pid = renderer.browser_pid().await.unwrap();
@@ -365,14 +374,12 @@ fn the_browser_is_started_again_when_it_dies_or_outgrows_its_memory() {
         figwatch::render::memory::kill_tree(pid);
         let page = renderer.render(&url).await.unwrap();
         assert!(page.html.contains("written by script"));
-        let counts = renderer.counts().await;
+        let counts = renderer.counts();
         assert_eq!((counts.pages, counts.launches), (2, 2), "{counts:?}");
         assert_ne!(renderer.browser_pid().await, Some(pid));
         for p in tree {
             assert!(
-                !Path::new(&format!("/proc/{p}")).exists()
-                    || std::fs::read_to_string(format!("/proc/{p}/stat"))
-                        .is_ok_and(|s| s.contains(") Z")),
+                !figwatch::render::memory::is_running(p),
                 "process {p} of the dead browser still runs"
             );
         }
@@ -382,11 +389,11 @@ fn the_browser_is_started_again_when_it_dies_or_outgrows_its_memory() {
             max_memory: 64 << 20,
             ..settings
         };
-        let renderer = figwatch::render::Renderer::new(small, "figwatch-test", policy, 1 << 20);
+        let renderer = figwatch::render::Renderer::new(small, "figwatch-test", &fetch).unwrap();
         for _ in 0..3 {
             renderer.render(&url).await.unwrap();
         }
-        let counts = renderer.counts().await;
+        let counts = renderer.counts();
         assert_eq!((counts.pages, counts.launches), (3, 3), "{counts:?}");
     });
 }
@@ -401,25 +408,19 @@ fn hostile_pages_cost_their_budget_and_nothing_else() {
         "/admin",
         Response::html("<html><body><p>admin</p></body></html>"),
     );
-    let story = paragraphs("3,000");
-    let refs: Vec<&str> = story.iter().map(String::as_str).collect();
-    let article = figwatch::demo::article_page("North Korean troops in Kursk", &refs);
     // A script that never ends: the tab is closed by the browser at the budget.
     server.set(
         "/spin.html",
-        Response::html(article.replace("</body>", "<script>for (;;) {}</script></body>")),
+        Response::html(story_page("<script>for (;;) {}</script>")),
     );
     // A script that sends the browser to an internal address: refused by the proxy, and what
     // the browser then shows is not read as the article.
     server.set(
         "/away.html",
-        Response::html(article.replace(
-            "</body>",
-            &format!(
-                "<script>location.replace({:?})</script></body>",
-                internal.url("/admin")
-            ),
-        )),
+        Response::html(story_page(&format!(
+            "<script>location.replace({:?})</script>",
+            internal.url("/admin")
+        ))),
     );
     server.set("/app.html", Response::html(shell("/app.js")));
     server.set(
@@ -467,23 +468,7 @@ fn hostile_pages_cost_their_budget_and_nothing_else() {
 #[ignore = "needs chromium; run with `cargo test --test render -- --include-ignored` (.ci/run does)"]
 fn no_browser_outlives_a_figwatch_that_is_killed() {
     need_chromium();
-    let server = LocalServer::start().unwrap();
-    let story = paragraphs("3,000");
-    let refs: Vec<&str> = story.iter().map(String::as_str).collect();
-    let page = figwatch::demo::article_page("North Korean troops in Kursk", &refs)
-        .replace("</body>", "<script src=\"/never.js\"></script></body>");
-    server.set("/slow.html", Response::html(page));
-    server.set(
-        "/never.js",
-        Response::ok("text/javascript", "").delayed(std::time::Duration::from_secs(120)),
-    );
-    let home = guarded_home(
-        &format!(
-            "[[pages]]\nurl = \"{}\"\nrender = \"chromium\"\n",
-            server.url("/slow.html")
-        ),
-        "timeout = \"60s\"",
-    );
+    let (server, home) = never_loading_site("60s");
     let mut figwatch = home.spawn(&["--poll"]);
     let pid = figwatch.id();
     // Wait for the browser to be rendering (it waits for never.js).
@@ -501,10 +486,7 @@ fn no_browser_outlives_a_figwatch_that_is_killed() {
     // SIGKILL: figwatch gets no chance to close its browser.
     figwatch.kill().unwrap();
     figwatch.wait().unwrap();
-    let running = |p: &u32| {
-        std::fs::read_to_string(format!("/proc/{p}/stat"))
-            .is_ok_and(|s| !s.contains(") Z") && !s.contains(") X"))
-    };
+    let running = |p: &u32| figwatch::render::memory::is_running(*p);
     for _ in 0..100 {
         if !browser.iter().any(running) {
             break;

@@ -22,18 +22,11 @@ pub(super) fn run(
     // The same browser, proxy and address policy as a poll.
     let renderer = match render {
         false => None,
-        true => {
-            figwatch::render::find_chromium(render_settings.chromium.as_deref())?;
-            Some(figwatch::render::Renderer::new(
-                render_settings,
-                &user_agent,
-                std::sync::Arc::new(figwatch::fetch::AddressPolicy::new(
-                    fetch.allow_private,
-                    &fetch.allow_hosts,
-                )),
-                fetch.max_body,
-            ))
-        }
+        true => Some(figwatch::render::Renderer::new(
+            render_settings,
+            &user_agent,
+            &fetch,
+        )?),
     };
     let rt = runtime()?;
     let mut out = stdout();

@@ -154,16 +154,11 @@ impl Pipeline {
             false => None,
             true => {
                 // Refused now, not at the first page: a missing browser is a set-up error.
-                crate::render::find_chromium(config.render.chromium.as_deref())?;
                 Some(Arc::new(crate::render::Renderer::new(
                     config.render.clone(),
                     &config.user_agent,
-                    Arc::new(crate::fetch::AddressPolicy::new(
-                        config.fetch.allow_private,
-                        &config.fetch.allow_hosts,
-                    )),
-                    config.fetch.max_body,
-                )))
+                    &config.fetch,
+                )?))
             }
         };
         let figures = Arc::new(FigureExtractor::new(&config.topics));

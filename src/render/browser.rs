@@ -176,10 +176,7 @@ impl Running {
         user_agent: &str,
         launch_timeout: Duration,
     ) -> Result<Running, RenderError> {
-        let launch = |reason: String| RenderError::Launch {
-            reason,
-            source: None,
-        };
+        let launch = |reason: String| RenderError::Launch { reason };
         let profile = tempfile::Builder::new()
             .prefix("figwatch-chromium-")
             .tempdir()
@@ -286,15 +283,7 @@ impl Running {
 
     /// Whether the browser still answers: its pipe is open and its process has not exited.
     pub fn alive(&self) -> bool {
-        self.cdp.is_open()
-            && std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
-                .map(|s| {
-                    // State is the field after the command; Z: a zombie, X: dead.
-                    s.rfind(')')
-                        .and_then(|i| s[i + 1..].split_whitespace().next())
-                        .is_some_and(|state| state != "Z" && state != "X")
-                })
-                .unwrap_or(false)
+        self.cdp.is_open() && memory::is_running(self.pid)
     }
 
     /// The memory its process tree holds now.

@@ -34,12 +34,29 @@ pub fn tree(pid: u32) -> Vec<u32> {
     out
 }
 
-/// The parent of `pid`, from `/proc/PID/stat` (read after the command's closing parenthesis:
-/// a command name may hold spaces and parentheses).
-fn parent_of(pid: u32) -> Option<u32> {
+/// The fields of `/proc/PID/stat` after the command (read after its closing parenthesis: a
+/// command name may hold spaces and parentheses): the state, then the parent, ….
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(1)?.parse().ok()
+    Some(
+        after
+            .split_whitespace()
+            .take(2)
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+/// Whether `pid` exists and is neither a zombie (Z) nor dead (X).
+pub fn is_running(pid: u32) -> bool {
+    stat_fields(pid)
+        .and_then(|f| f.first().cloned())
+        .is_some_and(|state| state != "Z" && state != "X")
 }
 
 /// The memory of the tree under `pid`, in bytes: both the proportional set size (each shared
@@ -123,8 +140,10 @@ mod tests {
         let mem = tree_memory(me);
         assert!(mem.processes >= 2, "{mem:?}");
         assert!(mem.pss > 0 && mem.rss >= mem.pss, "{mem:?}");
+        assert!(is_running(child.id()));
         kill_tree(child.id());
         let status = child.wait().unwrap();
+        assert!(!is_running(child.id()), "reaped");
         assert!(!status.success(), "killed, not finished: {status}");
     }
 }

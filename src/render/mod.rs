@@ -27,7 +27,7 @@ use tokio::sync::{broadcast, Mutex, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
-use crate::config::RenderSettings;
+use crate::config::{FetchSettings, RenderSettings};
 use crate::fetch::AddressPolicy;
 pub use browser::find_chromium;
 use browser::Running;
@@ -48,14 +48,12 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
-    /// The browser would not start, or not take its first command.
+    /// The browser would not start, or not take its first command (the reason holds what
+    /// it said).
     #[error("Chromium: {reason}")]
     Launch {
         /// What failed.
         reason: String,
-        /// The DevTools error, when there was one.
-        #[source]
-        source: Option<cdp::CdpError>,
     },
     /// The guarded proxy could not listen.
     #[error("cannot start the browser's guarded proxy")]
@@ -95,8 +93,6 @@ pub struct Rendered {
     pub html: String,
     /// Where the browser ended up.
     pub url: Url,
-    /// Its loading was stopped at `[render] timeout`; the text is what it had by then.
-    pub stopped_at_budget: bool,
 }
 
 /// What the renderer has done since it was made (for `status`, logs and the benchmark).
@@ -106,13 +102,13 @@ pub struct RenderCounts {
     pub pages: u64,
     /// Browsers started (the first, and each restart).
     pub launches: u64,
-    /// Requests of the browser the proxy refused.
-    pub refused: u64,
 }
 
 /// Renders pages in one headless Chromium, started when first needed.
 pub struct Renderer {
     settings: RenderSettings,
+    /// Found once, when the renderer is made.
+    chromium: std::path::PathBuf,
     user_agent: String,
     policy: Arc<AddressPolicy>,
     max_body: u64,
@@ -146,33 +142,32 @@ const SETTLED_JS: &str = "new Promise(resolve => { let t = setTimeout(resolve, Q
     .observe(document, { subtree: true, childList: true, characterData: true }); })";
 
 impl Renderer {
-    /// A renderer; nothing starts until the first page. `policy` and `max_body` are the
-    /// fetcher's, so the browser reaches what plain fetches reach.
+    /// A renderer; nothing starts until the first page, but a missing Chromium is an error
+    /// now. The browser reaches what plain fetches reach: the address policy and body limit
+    /// are `fetch`'s.
     pub fn new(
         settings: RenderSettings,
         user_agent: &str,
-        policy: Arc<AddressPolicy>,
-        max_body: u64,
-    ) -> Renderer {
-        Renderer {
+        fetch: &FetchSettings,
+    ) -> Result<Renderer, RenderError> {
+        Ok(Renderer {
+            chromium: find_chromium(settings.chromium.as_deref())?,
             tabs: Semaphore::new(settings.tabs.max(1)),
             settings,
             user_agent: user_agent.to_string(),
-            policy,
-            max_body,
+            policy: Arc::new(AddressPolicy::new(fetch.allow_private, &fetch.allow_hosts)),
+            max_body: fetch.max_body,
             state: Mutex::new(State::default()),
             pages: AtomicU64::new(0),
             launches: AtomicU64::new(0),
-        }
+        })
     }
 
     /// What it has done so far.
-    pub async fn counts(&self) -> RenderCounts {
-        let state = self.state.lock().await;
+    pub fn counts(&self) -> RenderCounts {
         RenderCounts {
             pages: self.pages.load(Ordering::Relaxed),
             launches: self.launches.load(Ordering::Relaxed),
-            refused: state.proxy.as_ref().map_or(0, |p| p.refused()),
         }
     }
 
@@ -226,10 +221,9 @@ impl Renderer {
             state.proxy = Some(proxy);
         }
         let proxy_addr = state.proxy.as_ref().map(|p| p.addr()).expect("set above");
-        let chromium = find_chromium(self.settings.chromium.as_deref())?;
         browser::deny_write_execute();
         let running =
-            Running::launch(&chromium, proxy_addr, &self.user_agent, LAUNCH_TIMEOUT).await?;
+            Running::launch(&self.chromium, proxy_addr, &self.user_agent, LAUNCH_TIMEOUT).await?;
         let launches = self.launches.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::info!(pid = running.pid, launches, "Chromium started");
         let running = Arc::new(running);
@@ -382,7 +376,6 @@ impl Renderer {
             Ok(Rendered {
                 html: html.to_string(),
                 url: at,
-                stopped_at_budget: !loaded,
             })
         }
         .await;
